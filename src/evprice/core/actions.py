@@ -1,0 +1,47 @@
+"""Action scaling: a normalised action in ``[-1, 1]`` becomes a value in ``[low, high]``.
+
+``value = low + (a + 1) / 2 * (high - low)``, so ``a = -1`` gives ``low``, ``a = 0`` the
+midpoint and ``a = 1`` ``high``.
+
+Finite actions outside ``[-1, 1]`` are **clipped** to it before scaling (policies with
+unbounded Gaussian heads emit them routinely; clipping is what every continuous-control
+library does). NaN or infinite actions and arrays of the wrong shape are errors: they
+signal a bug upstream and must never move the simulation silently.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class ActionError(ValueError):
+    """An action batch has the wrong shape or holds NaN / infinite values."""
+
+
+def check_actions(actions: object, shape: tuple[int, ...], *, what: str = "actions") -> np.ndarray:
+    """Return ``actions`` as a float64 array of exactly ``shape`` with finite entries."""
+    try:
+        a = np.asarray(actions, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ActionError(f"{what} cannot be read as numbers: {err}") from err
+    if a.shape != shape:
+        raise ActionError(f"{what} have shape {a.shape}, expected {shape}")
+    if not np.isfinite(a).all():
+        bad = np.argwhere(~np.isfinite(a))[0]
+        raise ActionError(f"{what} hold a non-finite value {a[tuple(bad)]!r} at index {tuple(int(i) for i in bad)}")
+    return a
+
+
+def scale_action(action: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Map finite ``action`` (any shape broadcastable with ``low``/``high``) to ``[low, high]``.
+
+    Out-of-range actions are clipped to ``[-1, 1]`` first. Callers validate with
+    :func:`check_actions`.
+    """
+    a = np.clip(action, -1.0, 1.0)
+    return low + (a + 1.0) * 0.5 * (high - low)
+
+
+def unscale_action(value: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`scale_action` for ``value`` in ``[low, high]`` (no clipping)."""
+    return 2.0 * (np.asarray(value, dtype=np.float64) - low) / (high - low) - 1.0

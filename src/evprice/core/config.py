@@ -1,0 +1,151 @@
+"""Validation helpers shared by every typed config, and override parsing.
+
+A bad value fails at once with a :class:`ConfigError` whose message names the field, the
+value and what is allowed, e.g.::
+
+    ConfigError: dt_s=7 is invalid: expected an integer in [1, 3600] that divides 3600
+
+Every checker returns the *normalised* value (``int``, ``float`` or a ``tuple``) so that the
+frozen config holds plain, hashable Python values whatever the caller passed (numpy
+scalars, lists, YAML numbers).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A configuration value or key is not allowed. The message says what is."""
+
+
+def invalid(name: str, value: Any, allowed: str) -> ConfigError:
+    """Build the standard error for field ``name`` holding ``value``."""
+    return ConfigError(f"{name}={value!r} is invalid: expected {allowed}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _range_text(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
+    if low is None and high is None:
+        return "any finite value"
+    if high is None:
+        return f"{'>' if low_open else '>='} {low:g}"
+    if low is None:
+        return f"{'<' if high_open else '<='} {high:g}"
+    return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+
+
+def check_float(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """Return ``value`` as a finite float within the given bounds, or raise."""
+    allowed = "a finite number " + _range_text(low, high, low_open, high_open)
+    if not _is_number(value) or not math.isfinite(float(value)):
+        raise invalid(name, value, allowed)
+    x = float(value)
+    if low is not None and (x < low or (low_open and x == low)):
+        raise invalid(name, value, allowed)
+    if high is not None and (x > high or (high_open and x == high)):
+        raise invalid(name, value, allowed)
+    return x
+
+
+def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
+    """Return ``value`` as an int within ``[low, high]``, or raise.
+
+    Floats with an integral value (``4.0``, as YAML may give) are accepted.
+    """
+    allowed = "an integer " + _range_text(low, high, False, False)
+    if not _is_number(value) or not math.isfinite(float(value)) or float(value) != int(value):
+        raise invalid(name, value, allowed)
+    x = int(value)
+    if (low is not None and x < low) or (high is not None and x > high):
+        raise invalid(name, value, allowed)
+    return x
+
+
+def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
+    """Return ``value`` if it is one of ``choices``, or raise."""
+    if not isinstance(value, str) or value not in choices:
+        raise invalid(name, value, "one of " + ", ".join(repr(c) for c in choices))
+    return value
+
+
+def check_scalar_or_list(
+    name: str,
+    value: Any,
+    n: int,
+    check: Callable[[str, Any], Any],
+    what: str,
+) -> tuple[Any, ...]:
+    """Accept one value (broadcast to ``n``) or a list of exactly ``n`` values.
+
+    ``check(name, item)`` validates one item; ``what`` describes one item for the
+    message. Returns a tuple of length ``n``.
+    """
+    if isinstance(value, (str, bytes, Mapping)):
+        raise invalid(name, value, f"{what}, or a list of {n} such values")
+    if isinstance(value, Iterable):
+        items = list(value)
+        if len(items) != n:
+            raise invalid(name, value, f"{what}, or a list of exactly {n} such values (got {len(items)})")
+        return tuple(check(f"{name}[{i}]", item) for i, item in enumerate(items))
+    one = check(name, value)
+    return (one,) * n
+
+
+def check_keys(given: Iterable[str], allowed: Iterable[str], where: str) -> None:
+    """Raise naming the first unknown key, with close matches and the allowed set."""
+    allowed_list = sorted(allowed)
+    for key in given:
+        if key not in allowed_list:
+            close = difflib.get_close_matches(str(key), allowed_list, n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise ConfigError(
+                f"unknown key {key!r} for {where}{hint}; allowed keys: {', '.join(allowed_list)}"
+            )
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """Parse a ``key=value`` override; the value is read as YAML (``4``, ``[1, 2]``, ``null``)."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"override {text!r} is invalid: expected key=value, e.g. n_stations=3")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"override {text!r}: the value is not valid YAML ({err})") from err
+    return key, value
+
+
+def load_overrides_file(path: str | Path) -> dict[str, Any]:
+    """Read a YAML file holding one mapping of override keys to values."""
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ConfigError(f"config file {str(p)!r} cannot be read: {err.strerror}") from err
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config file {str(p)!r} is not valid YAML: {err}") from err
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+        raise ConfigError(f"config file {str(p)!r} must hold a mapping of key: value pairs")
+    return data

@@ -1,0 +1,92 @@
+"""Driver choice: a random-utility model over the stations and an optional outside option.
+
+An arriving driver values station ``k`` at
+
+    u_k = - price_sensitivity * price_k
+          - congestion_sensitivity * occupancy_k
+          - travel_time_sensitivity * travel_time_k
+          + eps_k
+
+and the outside option ("give up / charge elsewhere") at ``u_0 = outside_option_utility +
+eps_0``. With i.i.d. Gumbel noise of scale ``sigma`` the choice is multinomial logit,
+``P(k) = exp(v_k / sigma) / sum_j exp(v_j / sigma)`` (see :func:`logit_probabilities`);
+with normal noise it is probit. The driver takes the alternative of highest utility.
+
+If that is a full station, the driver is blocked (``when_full="block"``), or goes to the
+station with a free charger that it values most (``when_full="reroute"``) and is blocked
+only when every station is full. A blocked driver counts against the station it chose
+first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+ADMITTED = 0
+BLOCKED = 1
+GAVE_UP = 2
+NO_EVENT = 3
+"""Status codes of an arrival event (``NO_EVENT`` marks padding in a batch)."""
+
+
+def systematic_utility(
+    price_per_kwh: np.ndarray, price_sensitivity: float, travel_disutility: np.ndarray
+) -> np.ndarray:
+    """Utility without congestion and noise, shape of ``price_per_kwh`` (..., N)."""
+    return -price_sensitivity * price_per_kwh - travel_disutility
+
+
+def choose(
+    utility: np.ndarray,
+    outside_utility: np.ndarray | None,
+    has_free_charger: np.ndarray,
+    reroute: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One driver per row picks a station.
+
+    Args:
+        utility: (B, N) realised utility of each station, noise included.
+        outside_utility: (B,) realised utility of the outside option, or None if there is none.
+        has_free_charger: (B, N) whether each station can take one more EV.
+        reroute: if the first choice is full, go to the best station with a free charger.
+
+    Returns:
+        ``(station, status)``, both (B,) int: the station the driver charges at (or was
+        blocked at: its first choice), and ``ADMITTED``, ``BLOCKED`` or ``GAVE_UP``.
+    """
+    rows = np.arange(utility.shape[0])
+    first = utility.argmax(axis=1)
+    full = ~has_free_charger[rows, first]
+    station = first
+    if reroute:
+        any_free = has_free_charger.any(axis=1)
+        alternative = np.where(has_free_charger, utility, -np.inf).argmax(axis=1)
+        station = np.where(full & any_free, alternative, first)
+        full = full & ~any_free
+    status = np.where(full, BLOCKED, ADMITTED)
+    if outside_utility is not None:
+        status = np.where(outside_utility > utility[rows, first], GAVE_UP, status)
+        station = np.where(status == GAVE_UP, first, station)
+    return station, status
+
+
+def logit_probabilities(
+    systematic: np.ndarray, outside_utility: float | None, scale: float
+) -> np.ndarray:
+    """Multinomial-logit choice probabilities (Gumbel noise of ``scale``), ignoring capacity.
+
+    Args:
+        systematic: (..., N) utility of each station without noise.
+        outside_utility: systematic utility of the outside option, or None.
+        scale: Gumbel scale ``sigma``.
+
+    Returns:
+        (..., N + 1): the probability of each station, then of the outside option (0 when
+        there is none).
+    """
+    v = np.asarray(systematic, dtype=np.float64) / scale
+    out = -np.inf if outside_utility is None else outside_utility / scale
+    full = np.concatenate([v, np.broadcast_to(out, v.shape[:-1] + (1,))], axis=-1)
+    full = full - full.max(axis=-1, keepdims=True)
+    w = np.exp(full)
+    return w / w.sum(axis=-1, keepdims=True)

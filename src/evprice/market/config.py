@@ -1,0 +1,302 @@
+"""``MarketConfig``: every parameter of the public charging market, typed, frozen, validated.
+
+Every field carries its unit in its name or in its metadata (``unit``) and a one-line
+description (``doc``); ``evprice config`` prints them. Money is in ``currency`` units
+(default CNY, the currency of the calibration data and of document 2).
+
+Construct with keyword arguments, or from a mapping of overrides with
+:meth:`MarketConfig.from_overrides`, which names unknown keys. A bad value raises
+:class:`~evprice.core.config.ConfigError` naming the field, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from evprice.core.config import (
+    ConfigError,
+    check_choice,
+    check_float,
+    check_int,
+    check_keys,
+    check_scalar_or_list,
+    invalid,
+)
+from evprice.market.profiles import (
+    HOURS_PER_DAY,
+    SECONDS_PER_HOUR,
+    default_arrival_rates_per_h,
+    sinusoid_price_profile_per_kwh,
+)
+
+NOISE_KINDS = ("gumbel", "normal")
+WHEN_FULL = ("block", "reroute")
+REWARDS = ("team", "individual", "period", "ema")
+OBSERVABILITY = ("partial", "full")
+ELEC_PRICE_NOISE_CLIP_STD = 3.0
+"""Hourly wholesale-price noise is normal, clipped at this many standard deviations so the
+price stays inside the observation bounds."""
+
+
+MIN_CV = 1e-3
+"""Smallest non-zero coefficient of variation (gamma shape 1/cv^2 = 10^6); 0 means a fixed value."""
+
+
+def _check_cv(name: str, value: Any) -> float:
+    cv = check_float(name, value, low=0.0, high=10.0)
+    if 0.0 < cv < MIN_CV:
+        raise invalid(name, value, f"0 (a fixed value) or a number in [{MIN_CV:g}, 10]")
+    return cv
+
+
+def _f(default: Any, unit: str, doc: str) -> Any:
+    return field(default=default, metadata={"unit": unit, "doc": doc})
+
+
+@dataclass(frozen=True)
+class MarketConfig:
+    """Configuration of the public charging market (``PublicCharging-v0``)."""
+
+    # -- market size -------------------------------------------------------------------
+    n_stations: int = _f(2, "1", "number of charging stations (agents station_1 ... station_N)")
+    chargers_per_station: int | tuple[int, ...] = _f(4, "1", "chargers at each station (one number, or one per station)")
+    charger_power_kw: float | tuple[float, ...] = _f(
+        30.0, "kW", "power of each charger (one number, or one per station)"
+    )
+    currency: str = _f("CNY", "-", "currency unit of every price, revenue and cost")
+
+    # -- prices ------------------------------------------------------------------------
+    price_min: float | tuple[float, ...] = _f(0.6, "currency/kWh", "lowest price a station may set (action -1)")
+    price_max: float | tuple[float, ...] = _f(2.0, "currency/kWh", "highest price a station may set (action +1)")
+
+    # -- time --------------------------------------------------------------------------
+    dt_s: int = _f(60, "s", "internal simulation step; must divide 3600")
+    action_period_s: int = _f(900, "s", "time between pricing decisions; a multiple of dt_s")
+    horizon_h: float = _f(24.0, "h", "episode length; a multiple of action_period_s")
+    start_hour: float = _f(0.0, "h", "time of day at which an episode starts, in [0, 24)")
+
+    # -- demand ------------------------------------------------------------------------
+    arrival_rate_per_h: float | tuple[float, ...] | None = _f(
+        None,
+        "EV/h",
+        "market-wide Poisson arrival rate: one number, or 24 hourly numbers; "
+        "None = the built-in daily profile (45 EVs per station a day) times n_stations",
+    )
+    dwell_time_mean_h: float = _f(1.0, "h", "mean time an admitted EV stays plugged in")
+    dwell_time_cv: float = _f(1.0, "1", "coefficient of variation of the dwell time (gamma; 1 = exponential, 0 = fixed)")
+    energy_demand_mean_kwh: float = _f(22.0, "kWh", "mean energy an EV wants")
+    energy_demand_cv: float = _f(0.65, "1", "coefficient of variation of the energy demand (gamma; 0 = fixed)")
+
+    # -- driver choice -----------------------------------------------------------------
+    price_sensitivity: float = _f(4.0, "1/(currency/kWh)", "utility lost per currency/kWh of price")
+    congestion_sensitivity: float = _f(2.0, "1", "utility lost per unit of occupancy (0 = blind to occupancy)")
+    travel_time_min: tuple[float, ...] | None = _f(
+        None, "min", "travel time to each station, one per station; None = no travel-time term"
+    )
+    travel_time_sensitivity: float = _f(0.05, "1/min", "utility lost per minute of travel")
+    noise: str = _f("gumbel", "-", "idiosyncratic utility noise: 'gumbel' (multinomial logit) or 'normal' (probit)")
+    noise_scale: float = _f(1.0, "1", "scale of the Gumbel noise, or standard deviation of the normal noise")
+    outside_option_utility: float | None = _f(
+        -5.5,
+        "1",
+        "systematic utility of not charging here (give up / charge elsewhere); None = no outside option",
+    )
+    when_full: str = _f(
+        "block", "-", "a driver whose chosen station is full is 'block'ed, or 'reroute's to the best station with a free charger"
+    )
+
+    # -- electricity and costs ---------------------------------------------------------
+    elec_price_per_kwh: tuple[float, ...] | None = _f(
+        None, "currency/kWh", "24 hourly wholesale prices; None = the daily sinusoid below"
+    )
+    elec_price_mean_per_kwh: float = _f(0.65, "currency/kWh", "mean of the sinusoidal wholesale price")
+    elec_price_amplitude_per_kwh: float = _f(0.25, "currency/kWh", "amplitude of the sinusoidal wholesale price")
+    elec_price_peak_hour: float = _f(18.0, "h", "hour of day at which the sinusoidal wholesale price peaks")
+    elec_price_noise_std_per_kwh: float = _f(
+        0.03, "currency/kWh", "std of the independent hourly noise on the wholesale price (clipped at 3 std)"
+    )
+    charging_efficiency: float = _f(0.95, "1", "energy delivered to EVs per unit bought from the grid")
+    fixed_cost_per_h: float | tuple[float, ...] = _f(4.0, "currency/h", "fixed cost of each station (one number, or one per station)")
+    ema_time_constant_h: float = _f(1.0, "h", "time constant of the profit, revenue and cost EMAs")
+
+    # -- learning interface ------------------------------------------------------------
+    reward: str = _f("team", "-", "'team', 'individual', 'period' or 'ema' (see evprice.market.reward)")
+    observability: str = _f("partial", "-", "'partial' (public + own features) or 'full' (+ other stations' status)")
+
+    def __post_init__(self) -> None:
+        s = self._set
+        s("n_stations", check_int("n_stations", self.n_stations, low=1, high=1000))
+        n = self.n_stations
+        s("chargers_per_station", self._per_station_int("chargers_per_station", low=1, high=10_000))
+        s("charger_power_kw", self._per_station_float("charger_power_kw", low=0.0, low_open=True))
+        if not isinstance(self.currency, str) or not self.currency.strip():
+            raise invalid("currency", self.currency, "a non-empty currency label such as 'CNY'")
+        s("price_min", self._per_station_float("price_min", low=0.0))
+        s("price_max", self._per_station_float("price_max", low=0.0))
+        for i, (lo, hi) in enumerate(zip(self.price_min, self.price_max)):
+            if not hi > lo:
+                raise ConfigError(
+                    f"price_max={self.price_max!r} is invalid: expected price_max > price_min "
+                    f"for every station (station {i + 1}: {hi:g} <= {lo:g})"
+                )
+
+        s("dt_s", check_int("dt_s", self.dt_s, low=1, high=SECONDS_PER_HOUR))
+        if SECONDS_PER_HOUR % self.dt_s:
+            raise invalid("dt_s", self.dt_s, "an integer number of seconds in [1, 3600] that divides 3600")
+        s("action_period_s", check_int("action_period_s", self.action_period_s, low=1))
+        if self.action_period_s % self.dt_s:
+            raise invalid("action_period_s", self.action_period_s, f"a positive multiple of dt_s={self.dt_s}")
+        s("horizon_h", check_float("horizon_h", self.horizon_h, low=0.0, low_open=True, high=24.0 * 366))
+        horizon_s = self.horizon_h * SECONDS_PER_HOUR
+        if abs(horizon_s - round(horizon_s)) > 1e-6 or round(horizon_s) % self.action_period_s:
+            raise invalid(
+                "horizon_h", self.horizon_h, f"a positive multiple of action_period_s={self.action_period_s} s, in hours"
+            )
+        s("start_hour", check_float("start_hour", self.start_hour, low=0.0, high=24.0, high_open=True))
+        start_s = self.start_hour * SECONDS_PER_HOUR
+        if abs(start_s - round(start_s)) > 1e-6 or round(start_s) % self.dt_s:
+            raise invalid("start_hour", self.start_hour, f"an hour in [0, 24) that is a multiple of dt_s={self.dt_s} s")
+
+        if self.arrival_rate_per_h is not None:
+            s("arrival_rate_per_h", self._hourly("arrival_rate_per_h", low=0.0))
+        s("dwell_time_mean_h", check_float("dwell_time_mean_h", self.dwell_time_mean_h, low=0.0, low_open=True))
+        s("dwell_time_cv", _check_cv("dwell_time_cv", self.dwell_time_cv))
+        s("energy_demand_mean_kwh", check_float("energy_demand_mean_kwh", self.energy_demand_mean_kwh, low=0.0, low_open=True))
+        s("energy_demand_cv", _check_cv("energy_demand_cv", self.energy_demand_cv))
+
+        s("price_sensitivity", check_float("price_sensitivity", self.price_sensitivity, low=0.0))
+        s("congestion_sensitivity", check_float("congestion_sensitivity", self.congestion_sensitivity, low=0.0))
+        if self.travel_time_min is not None:
+            s(
+                "travel_time_min",
+                check_scalar_or_list(
+                    "travel_time_min", self.travel_time_min, n,
+                    lambda k, v: check_float(k, v, low=0.0), "a travel time >= 0 in minutes",
+                ),
+            )
+        s("travel_time_sensitivity", check_float("travel_time_sensitivity", self.travel_time_sensitivity, low=0.0))
+        check_choice("noise", self.noise, NOISE_KINDS)
+        s("noise_scale", check_float("noise_scale", self.noise_scale, low=0.0, low_open=True))
+        if self.outside_option_utility is not None:
+            s("outside_option_utility", check_float("outside_option_utility", self.outside_option_utility))
+        check_choice("when_full", self.when_full, WHEN_FULL)
+
+        if self.elec_price_per_kwh is not None:
+            s("elec_price_per_kwh", self._hourly("elec_price_per_kwh", low=None, broadcast=False))
+        s("elec_price_mean_per_kwh", check_float("elec_price_mean_per_kwh", self.elec_price_mean_per_kwh))
+        s("elec_price_amplitude_per_kwh", check_float("elec_price_amplitude_per_kwh", self.elec_price_amplitude_per_kwh, low=0.0))
+        s("elec_price_peak_hour", check_float("elec_price_peak_hour", self.elec_price_peak_hour, low=0.0, high=24.0, high_open=True))
+        s("elec_price_noise_std_per_kwh", check_float("elec_price_noise_std_per_kwh", self.elec_price_noise_std_per_kwh, low=0.0))
+        s("charging_efficiency", check_float("charging_efficiency", self.charging_efficiency, low=0.0, high=1.0, low_open=True))
+        s("fixed_cost_per_h", self._per_station_float("fixed_cost_per_h", low=0.0))
+        s("ema_time_constant_h", check_float("ema_time_constant_h", self.ema_time_constant_h, low=0.0, low_open=True))
+
+        check_choice("reward", self.reward, REWARDS)
+        check_choice("observability", self.observability, OBSERVABILITY)
+
+    # -- validation helpers ------------------------------------------------------------
+    def _set(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+
+    def _per_station_float(self, name: str, **bounds: Any) -> tuple[float, ...]:
+        check = lambda k, v: check_float(k, v, **bounds)  # noqa: E731
+        return check_scalar_or_list(name, getattr(self, name), self.n_stations, check, "a finite number")
+
+    def _per_station_int(self, name: str, **bounds: Any) -> tuple[int, ...]:
+        check = lambda k, v: check_int(k, v, **bounds)  # noqa: E731
+        return check_scalar_or_list(name, getattr(self, name), self.n_stations, check, "an integer")
+
+    def _hourly(self, name: str, *, low: float | None, broadcast: bool = True) -> tuple[float, ...]:
+        value = getattr(self, name)
+        check = lambda k, v: check_float(k, v, low=low)  # noqa: E731
+        if not broadcast and not isinstance(value, (list, tuple, np.ndarray)):
+            raise invalid(name, value, f"a list of {HOURS_PER_DAY} hourly numbers")
+        return check_scalar_or_list(name, value, HOURS_PER_DAY, check, "a number" + ("" if low is None else f" >= {low:g}"))
+
+    # -- construction ------------------------------------------------------------------
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
+    def from_overrides(cls, overrides: Mapping[str, Any] | None = None, **kwargs: Any) -> MarketConfig:
+        """Defaults updated by ``overrides`` and ``kwargs``; unknown keys are named in the error."""
+        merged = {**(overrides or {}), **kwargs}
+        check_keys(merged, cls.field_names(), cls.__name__)
+        return cls(**merged)
+
+    def replace(self, **changes: Any) -> MarketConfig:
+        """A copy with ``changes`` applied and validated."""
+        check_keys(changes, self.field_names(), type(self).__name__)
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values (tuples as lists) that :meth:`from_overrides` and YAML read back."""
+        out = {}
+        for name in self.field_names():
+            v = getattr(self, name)
+            out[name] = list(v) if isinstance(v, tuple) else v
+        return out
+
+    # -- derived quantities ------------------------------------------------------------
+    @property
+    def substeps_per_period(self) -> int:
+        return self.action_period_s // self.dt_s
+
+    @property
+    def horizon_s(self) -> int:
+        return round(self.horizon_h * SECONDS_PER_HOUR)
+
+    @property
+    def start_s(self) -> int:
+        return round(self.start_hour * SECONDS_PER_HOUR)
+
+    @property
+    def n_periods(self) -> int:
+        return self.horizon_s // self.action_period_s
+
+    @property
+    def agent_ids(self) -> tuple[str, ...]:
+        return tuple(f"station_{i + 1}" for i in range(self.n_stations))
+
+    def arrival_rates_per_h(self) -> np.ndarray:
+        """Resolved market-wide hourly arrival rates, EV/h, shape ``(24,)``."""
+        if self.arrival_rate_per_h is None:
+            return default_arrival_rates_per_h(self.n_stations)
+        return np.asarray(self.arrival_rate_per_h, dtype=np.float64)
+
+    def elec_price_profile_per_kwh(self) -> np.ndarray:
+        """Resolved hourly wholesale price before noise, currency/kWh, shape ``(24,)``."""
+        if self.elec_price_per_kwh is not None:
+            return np.asarray(self.elec_price_per_kwh, dtype=np.float64)
+        return sinusoid_price_profile_per_kwh(
+            self.elec_price_mean_per_kwh, self.elec_price_amplitude_per_kwh, self.elec_price_peak_hour
+        )
+
+    def elec_price_bounds_per_kwh(self) -> tuple[float, float]:
+        """Range the noisy wholesale price can take, currency/kWh."""
+        profile = self.elec_price_profile_per_kwh()
+        margin = ELEC_PRICE_NOISE_CLIP_STD * self.elec_price_noise_std_per_kwh
+        return float(profile.min() - margin), float(profile.max() + margin)
+
+
+def describe_fields() -> list[dict[str, str]]:
+    """``name``, ``default``, ``unit`` and ``doc`` of every field, in declared order (for docs and the CLI)."""
+    rows = []
+    for f in dataclasses.fields(MarketConfig):
+        default = f.default
+        rows.append(
+            {
+                "name": f.name,
+                "default": "None" if default is None else (f"{default:g}" if isinstance(default, float) and math.isfinite(default) else str(default)),
+                "unit": f.metadata.get("unit", ""),
+                "doc": f.metadata.get("doc", ""),
+            }
+        )
+    return rows

@@ -1,0 +1,78 @@
+"""Random inputs of the market, each from its own named stream.
+
+* ``exogenous``: the hourly wholesale price of an episode, drawn at reset.
+* ``arrivals``: Poisson counts per sub-step.
+* ``choice``: each arriving driver's utility noise.
+* ``sessions``: each arriving EV's dwell time and energy demand.
+
+Dwell time and energy demand are gamma distributed with the configured mean and
+coefficient of variation ``cv`` (shape ``1 / cv^2``): ``cv = 1`` is exponential, ``cv = 0``
+a fixed value. They are drawn for every arriving EV, admitted or not, so that the number
+of draws never depends on the prices (common random numbers across policies).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from evprice.market.config import ELEC_PRICE_NOISE_CLIP_STD
+from evprice.market.params import MarketParams
+from evprice.market.profiles import HOURS_PER_DAY
+from evprice.market.state import PeriodDraws
+
+STREAMS = ("arrivals", "choice", "sessions", "exogenous")
+
+
+def gamma_draws(rng: np.random.Generator, mean: float, cv: float, size: tuple[int, ...]) -> np.ndarray:
+    """Gamma variates with ``mean`` and coefficient of variation ``cv`` (``cv = 0``: constant)."""
+    if cv == 0.0:
+        return np.full(size, mean)
+    shape = 1.0 / (cv * cv)
+    return rng.gamma(shape, mean / shape, size=size)
+
+
+def sample_elec_price(params: MarketParams, batch_size: int, rng: np.random.Generator) -> np.ndarray:
+    """Hourly wholesale price of one episode, currency/kWh, shape (B, H).
+
+    The configured daily profile plus independent normal noise per hour, clipped at
+    ``ELEC_PRICE_NOISE_CLIP_STD`` standard deviations.
+    """
+    cfg = params.config
+    hours = (params.first_hour + np.arange(params.n_hours)) % HOURS_PER_DAY
+    base = cfg.elec_price_profile_per_kwh()[hours]
+    std = cfg.elec_price_noise_std_per_kwh
+    noise = rng.standard_normal((batch_size, params.n_hours))
+    return base + std * np.clip(noise, -ELEC_PRICE_NOISE_CLIP_STD, ELEC_PRICE_NOISE_CLIP_STD)
+
+
+def sample_period_draws(
+    params: MarketParams, period: int, batch_size: int, rngs: Mapping[str, np.random.Generator]
+) -> PeriodDraws:
+    """Draw arrivals, choice noise and session needs for pricing period ``period``.
+
+    Noise, dwell and energy are drawn only for real arrivals, in event order (batch
+    member, then time), and laid out padded as (B, M, ...) with zeros after each batch
+    member's last event.
+    """
+    s = params.substeps_per_period
+    j0 = period * s
+    arrivals = rngs["arrivals"].poisson(params.expected_arrivals[j0 : j0 + s], size=(batch_size, s))
+    count = arrivals.sum(axis=1)
+    m = int(count.max()) if batch_size else 0
+    total = int(count.sum())
+    real = np.arange(m) < count[:, None]  # (B, M)
+    cfg = params.config
+    k = params.n_stations + 1
+    noise = np.zeros((batch_size, m, k))
+    dwell_s = np.zeros((batch_size, m))
+    energy_kwh = np.zeros((batch_size, m))
+    if total:  # (a draw of size 0 consumes nothing, so skipping it changes no stream)
+        choice = rngs["choice"]
+        draw = choice.gumbel if cfg.noise == "gumbel" else choice.normal
+        noise[real] = draw(0.0, cfg.noise_scale, size=(total, k))
+        sessions = rngs["sessions"]
+        dwell_s[real] = gamma_draws(sessions, params.dwell_mean_s, cfg.dwell_time_cv, (total,))
+        energy_kwh[real] = gamma_draws(sessions, params.energy_mean_kwh, cfg.energy_demand_cv, (total,))
+    return PeriodDraws(arrivals=arrivals, choice_noise=noise, dwell_s=dwell_s, energy_kwh=energy_kwh)

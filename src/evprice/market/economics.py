@@ -1,0 +1,64 @@
+"""Money: energy cost, the profit EMAs, and the wholesale price integrated over time.
+
+Per sub-step a station earns ``revenue = sum over its EVs of locked price x energy``, pays
+``energy cost = wholesale price x energy / charging_efficiency`` and a fixed cost
+``fixed_cost_per_h x dt``; profit is revenue minus both costs.
+
+The profit windows are exponential moving averages of the *rates* (currency/h), updated
+every sub-step with weight ``alpha = 1 - exp(-dt / tau)``:
+``ema <- (1 - alpha) ema + alpha x``. Over the ``S`` sub-steps of a period this recursion
+has the closed form used by :func:`ema_after_period`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from evprice.market.profiles import SECONDS_PER_HOUR
+
+
+def energy_cost(energy_kwh: np.ndarray, elec_price_per_kwh: np.ndarray, efficiency: float) -> np.ndarray:
+    """Cost of buying the energy delivered, at the wholesale price, through the charger losses."""
+    return energy_kwh * elec_price_per_kwh / efficiency
+
+
+def ema_after_period(
+    ema: np.ndarray, amount_per_substep: np.ndarray, decay: float, rate_weights_per_h: np.ndarray
+) -> np.ndarray:
+    """The EMA after ``S`` sub-step updates, in closed form.
+
+    Args:
+        ema: (...) the EMA before the period, currency/h.
+        amount_per_substep: (..., S) amount earned or paid in each sub-step, currency.
+        decay: ``(1 - alpha) ** S``.
+        rate_weights_per_h: (S,) ``alpha (1 - alpha) ** (S - 1 - j) / dt_h``.
+
+    Returns:
+        (...) ``(1 - alpha)^S ema + sum_j alpha (1 - alpha)^(S-1-j) amount_j / dt_h``.
+    """
+    return decay * ema + amount_per_substep @ rate_weights_per_h
+
+
+def price_integral(
+    elec_price_per_kwh: np.ndarray, t_s: np.ndarray, start_s: int, first_hour: int
+) -> np.ndarray:
+    """``G(t) = integral of the hourly wholesale price from the episode's first hour to t``.
+
+    ``G(t2) - G(t1)`` is the price-time integral over ``[t1, t2]``, (currency/kWh) x s; a
+    charger drawing ``P`` kW over that interval costs ``P (G(t2) - G(t1)) / 3600 / efficiency``.
+
+    Args:
+        elec_price_per_kwh: (B, H) hourly prices of the episode.
+        t_s: (B, M) seconds since episode start, in ``[0, horizon]``.
+        start_s, first_hour: episode start (s after midnight) and its absolute hour index.
+
+    Returns:
+        (B, M) values of ``G``.
+    """
+    tau = start_s + np.asarray(t_s, dtype=np.float64)
+    hour = np.minimum((tau // SECONDS_PER_HOUR).astype(np.intp) - first_hour, elec_price_per_kwh.shape[1] - 1)
+    cum = np.zeros((elec_price_per_kwh.shape[0], elec_price_per_kwh.shape[1] + 1))
+    np.cumsum(elec_price_per_kwh * SECONDS_PER_HOUR, axis=1, out=cum[:, 1:])
+    rows = np.arange(len(cum)).reshape((-1,) + (1,) * (hour.ndim - 1))
+    into_hour = tau - (first_hour + hour) * SECONDS_PER_HOUR
+    return cum[rows, hour] + elec_price_per_kwh[rows, hour] * into_hour

@@ -1,0 +1,119 @@
+"""``MarketParams``: the numbers the dynamics need, derived once from a ``MarketConfig``.
+
+Everything here depends only on the configuration, never on the state, so it is computed
+once per environment and shared by every step and every batch member.
+
+Time conventions (used throughout ``evprice.market``):
+
+* ``t`` is seconds since the start of the episode; the time of day is
+  ``(start_s + t) mod 86,400``.
+* Sub-step ``j`` covers ``[j dt, (j + 1) dt)``; period ``k`` covers sub-steps
+  ``k S .. k S + S - 1`` with ``S = action_period_s / dt_s``.
+* ``dt_s`` divides an hour, so a sub-step never straddles an hour boundary and the hourly
+  arrival rates and wholesale prices are constant within it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from evprice.market.config import MarketConfig
+from evprice.market.profiles import HOURS_PER_DAY, SECONDS_PER_HOUR
+
+FREE_SLOT = -1
+"""``slot_last_substep`` of a charger that has held no EV this episode."""
+NO_SLOT = np.iinfo(np.int64).max
+"""``slot_last_substep`` of a padding slot beyond a station's charger count: never free."""
+
+
+@dataclass(frozen=True)
+class MarketParams:
+    """Static arrays of one market. Shapes: ``N`` stations, ``C`` = max chargers per station,
+    ``S`` sub-steps per period, ``J`` sub-steps per episode, ``H`` hours an episode touches."""
+
+    config: MarketConfig
+    n_stations: int
+    max_chargers: int
+    capacity: np.ndarray  # (N,) int64, chargers per station
+    slot_padding: np.ndarray  # (N, C) bool, True where the slot does not exist
+    power_kw: np.ndarray  # (N,)
+    price_min: np.ndarray  # (N,) currency/kWh
+    price_max: np.ndarray  # (N,) currency/kWh
+    dt_s: int
+    substeps_per_period: int  # S
+    n_periods: int
+    horizon_s: int
+    start_s: int
+    first_hour: int  # absolute hour index (since day 0, 00:00) of the episode's first hour
+    n_hours: int  # H: hours of the episode, plus the hour of the final observation
+    substep_hour: np.ndarray  # (J,) int, index into the episode's hourly series
+    expected_arrivals: np.ndarray  # (J,) expected market-wide arrivals in each sub-step
+    # choice
+    travel_disutility: np.ndarray  # (N,) utility lost to travel time at each station
+    # sessions
+    dwell_mean_s: float
+    energy_mean_kwh: float
+    # economics
+    fixed_cost_per_h: np.ndarray  # (N,) currency/h
+    ema_alpha: float  # weight of one sub-step in the EMAs, 1 - exp(-dt / tau)
+    ema_period_decay: float  # (1 - alpha) ** S: weight of the old EMA after one period
+    ema_rate_weights_per_h: np.ndarray  # (S,) alpha (1-alpha)^(S-1-j) / dt_h: period amounts -> EMA increment
+    # reward normalisation
+    revenue_scale_per_period: np.ndarray  # (N,) the most revenue a station can earn in a period
+
+    @classmethod
+    def from_config(cls, config: MarketConfig) -> MarketParams:
+        n = config.n_stations
+        capacity = np.asarray(config.chargers_per_station, dtype=np.int64)
+        c_max = int(capacity.max())
+        padding = np.arange(c_max)[None, :] >= capacity[:, None]
+        dt = config.dt_s
+        s = config.substeps_per_period
+        j_total = config.n_periods * s
+        t_sub = config.start_s + dt * np.arange(j_total)
+        abs_hour = t_sub // SECONDS_PER_HOUR
+        first_hour = config.start_s // SECONDS_PER_HOUR
+        n_hours = (config.start_s + config.horizon_s) // SECONDS_PER_HOUR - first_hour + 1
+        rates = config.arrival_rates_per_h()
+        expected_arrivals = rates[abs_hour % HOURS_PER_DAY] * (dt / SECONDS_PER_HOUR)
+
+        travel = np.zeros(n) if config.travel_time_min is None else np.asarray(config.travel_time_min)
+        alpha = -np.expm1(-dt / (config.ema_time_constant_h * SECONDS_PER_HOUR))
+        decay = (1.0 - alpha) ** (s - 1 - np.arange(s))
+        power = np.asarray(config.charger_power_kw, dtype=np.float64)
+        price_max = np.asarray(config.price_max, dtype=np.float64)
+        period_h = config.action_period_s / SECONDS_PER_HOUR
+        return cls(
+            config=config,
+            n_stations=n,
+            max_chargers=c_max,
+            capacity=capacity,
+            slot_padding=padding,
+            power_kw=power,
+            price_min=np.asarray(config.price_min, dtype=np.float64),
+            price_max=price_max,
+            dt_s=dt,
+            substeps_per_period=s,
+            n_periods=config.n_periods,
+            horizon_s=config.horizon_s,
+            start_s=config.start_s,
+            first_hour=int(first_hour),
+            n_hours=int(n_hours),
+            substep_hour=(abs_hour - first_hour).astype(np.intp),
+            expected_arrivals=expected_arrivals,
+            travel_disutility=config.travel_time_sensitivity * travel,
+            dwell_mean_s=config.dwell_time_mean_h * SECONDS_PER_HOUR,
+            energy_mean_kwh=config.energy_demand_mean_kwh,
+            fixed_cost_per_h=np.asarray(config.fixed_cost_per_h, dtype=np.float64),
+            ema_alpha=float(alpha),
+            ema_period_decay=float((1.0 - alpha) ** s),
+            ema_rate_weights_per_h=alpha * decay / (dt / SECONDS_PER_HOUR),
+            revenue_scale_per_period=capacity * power * period_h * price_max,
+        )
+
+    @property
+    def substep_edges_s(self) -> np.ndarray:
+        """Start times of the sub-steps of period 0 plus its end, shape ``(S + 1,)``; add ``k * action_period_s`` for period ``k``."""
+        return self.dt_s * np.arange(self.substeps_per_period + 1, dtype=np.float64)

@@ -1,0 +1,52 @@
+"""Rewards, one per station per pricing period, selected by ``MarketConfig.reward``.
+
+Every reward is a profit divided by a revenue scale, so that it is dimensionless and of
+order one whatever the currency and market size. The scale of station ``i`` is the most
+revenue it could earn in one period,
+
+    R_i = chargers_i x charger_power_kw_i x period_h x price_max_i,
+
+so a station earning its maximum revenue at no cost would get reward 1.
+
+``team`` (default)
+    ``sum_i profit_i / sum_i R_i``: the market's profit over the period, the same for
+    every station (cooperative / joint-profit learning, MAPPO).
+``individual``
+    ``profit_i / R_i``: the station's own profit over the period (competition).
+``period``
+    ``booked_i / R_i``: the profit *booked by this pricing decision*: what the EVs that
+    the station admitted during the period will pay over their whole sessions (up to the
+    horizon), minus the energy they will cost and the period's fixed cost. It credits a
+    price with the business it attracted, without the lag of sessions that started
+    earlier at other prices. Summed over an episode it equals the ``individual`` sum
+    whenever no session started in the episode is still charging at its end.
+``ema``
+    ``profit_ema_i / (R_i / period_h)``: the station's profit-rate EMA after the period, a
+    low-variance signal.
+
+Here "profit" is accrued profit: revenue minus wholesale energy cost minus fixed cost of
+the energy actually delivered during the period.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from evprice.market.params import MarketParams
+from evprice.market.profiles import SECONDS_PER_HOUR
+from evprice.market.state import MarketState, PeriodOutcome
+
+
+def compute_reward(params: MarketParams, outcome: PeriodOutcome, state: MarketState) -> np.ndarray:
+    """(B, N) reward of each station for the period just run; ``state`` is the state after it."""
+    mode = params.config.reward
+    scale = params.revenue_scale_per_period  # (N,)
+    if mode == "team":
+        team = outcome.profit.sum(axis=1) / scale.sum()
+        return np.repeat(team[:, None], params.n_stations, axis=1)
+    if mode == "individual":
+        return outcome.profit / scale
+    if mode == "period":
+        return outcome.booked_profit / scale
+    period_h = params.config.action_period_s / SECONDS_PER_HOUR
+    return state.profit_ema_per_h / (scale / period_h)

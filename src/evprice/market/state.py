@@ -1,0 +1,84 @@
+"""State, random draws and per-period outcome of the batched market.
+
+All arrays have a leading batch axis ``B``. ``N`` stations, ``C`` charger slots per station
+(padded to the largest station), ``S`` sub-steps per period, ``M`` the most arrivals any
+batch member sees in the period, ``H`` hours in the episode's exogenous series.
+
+A charger slot holds at most one session. It is described by three numbers:
+
+* ``slot_last_substep``: the last sub-step during which the slot is occupied (an EV that
+  arrives in sub-step ``j`` and stays ``D`` seconds occupies sub-steps
+  ``j .. j + ceil(D / dt) - 1``); the slot is free for an arrival in sub-step ``i`` iff
+  this is ``< i``. ``-1`` for a slot never used, ``NO_SLOT`` for padding.
+* ``slot_charge_end_s``: when the EV stops drawing power, ``arrival + min(E / P, D)``.
+* ``slot_price_per_kwh``: the price the EV locked in on arrival; it pays that price for
+  every kWh of its session even if the station changes its price meanwhile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class MarketState:
+    """Everything the dynamics need to continue an episode."""
+
+    period: int  # pricing periods completed in this episode (shared by the batch)
+    price_per_kwh: np.ndarray  # (B, N) price posted by each station
+    slot_last_substep: np.ndarray  # (B, N, C) int64
+    slot_charge_end_s: np.ndarray  # (B, N, C) seconds since episode start
+    slot_price_per_kwh: np.ndarray  # (B, N, C) price locked in by the slot's EV
+    revenue_ema_per_h: np.ndarray  # (B, N) EMA of the revenue rate, currency/h
+    cost_ema_per_h: np.ndarray  # (B, N) EMA of the energy + fixed cost rate, currency/h
+    elec_price_per_kwh: np.ndarray  # (B, H) hourly wholesale price of this episode (exogenous)
+
+    @property
+    def batch_size(self) -> int:
+        return self.price_per_kwh.shape[0]
+
+    @property
+    def profit_ema_per_h(self) -> np.ndarray:
+        """(B, N) EMA of the profit rate. The EMA is linear, so it equals revenue EMA minus cost EMA."""
+        return self.revenue_ema_per_h - self.cost_ema_per_h
+
+
+@dataclass(frozen=True)
+class PeriodDraws:
+    """The random inputs of one pricing period, drawn before the dynamics run.
+
+    Keeping them apart from the dynamics makes :func:`evprice.market.dynamics.advance_period`
+    a pure function: tests, planners and common-random-number comparisons can replay a
+    period exactly. Event ``m`` of batch member ``b`` is its ``m``-th arrival of the
+    period; events ``m >= arrivals[b].sum()`` are padding and ignored.
+    """
+
+    arrivals: np.ndarray  # (B, S) int, EVs arriving in each sub-step
+    choice_noise: np.ndarray  # (B, M, N + 1) utility noise; column N is the outside option
+    dwell_s: np.ndarray  # (B, M) how long each arriving EV would stay
+    energy_kwh: np.ndarray  # (B, M) how much energy it wants
+
+
+@dataclass(frozen=True)
+class PeriodOutcome:
+    """What happened in one pricing period, per batch member and station."""
+
+    price_per_kwh: np.ndarray  # (B, N) posted price in force during the period
+    energy_kwh: np.ndarray  # (B, N) energy delivered to EVs
+    energy_kwh_per_substep: np.ndarray  # (B, N, S) the same, by sub-step
+    revenue: np.ndarray  # (B, N) sum over sessions of locked price x energy delivered
+    energy_cost: np.ndarray  # (B, N) wholesale price x energy delivered / efficiency
+    fixed_cost: np.ndarray  # (B, N) fixed cost of the period
+    admitted: np.ndarray  # (B, N) int, EVs that plugged in
+    blocked: np.ndarray  # (B, N) int, EVs that chose this station first and could not charge anywhere
+    utilization: np.ndarray  # (B, N) fraction of charger-time occupied during the period
+    arrivals: np.ndarray  # (B,) int, EVs that arrived in the market
+    gave_up: np.ndarray  # (B,) int, EVs that took the outside option
+    booked_profit: np.ndarray  # (B, N) whole-session profit of the EVs admitted this period, minus the period's fixed cost
+
+    @property
+    def profit(self) -> np.ndarray:
+        """(B, N) revenue minus energy cost minus fixed cost."""
+        return self.revenue - self.energy_cost - self.fixed_cost

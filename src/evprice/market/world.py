@@ -1,0 +1,62 @@
+"""``MarketWorld``: the stateful holder of a batched market (state + random streams).
+
+The world owns the dynamics. It knows nothing of agents, actions or observations: it
+takes prices in currency/kWh and returns what happened. Scenarios in ``evprice.envs`` put
+agents, observation layouts and rewards around it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from evprice.core.rng import spawn_streams
+from evprice.market.config import MarketConfig
+from evprice.market.draws import STREAMS, sample_elec_price, sample_period_draws
+from evprice.market.dynamics import advance_period, initial_state
+from evprice.market.params import MarketParams
+from evprice.market.state import MarketState, PeriodOutcome
+
+
+class MarketWorld:
+    """A batch of ``batch_size`` independent markets that advance in lockstep.
+
+    ``reset(seed)`` seeds the named random streams (``arrivals``, ``choice``, ``sessions``,
+    ``exogenous``) from ``seed``; ``reset()`` without a seed continues the streams, so
+    successive episodes differ but the whole run stays reproducible from the first seed.
+    """
+
+    def __init__(self, config: MarketConfig, batch_size: int = 1) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size={batch_size!r} is invalid: expected a positive integer")
+        self.config = config
+        self.params = MarketParams.from_config(config)
+        self.batch_size = int(batch_size)
+        self._rngs: dict[str, np.random.Generator] | None = None
+        self._state: MarketState | None = None
+
+    @property
+    def state(self) -> MarketState:
+        if self._state is None:
+            raise RuntimeError("the market has not been reset: call reset() first")
+        return self._state
+
+    @property
+    def done(self) -> bool:
+        """Whether the episode has reached its horizon."""
+        return self.state.period >= self.params.n_periods
+
+    def reset(self, seed: int | None = None) -> MarketState:
+        if seed is not None or self._rngs is None:
+            self._rngs = spawn_streams(seed, STREAMS)
+        elec = sample_elec_price(self.params, self.batch_size, self._rngs["exogenous"])
+        self._state = initial_state(self.params, elec)
+        return self._state
+
+    def step(self, price_per_kwh: np.ndarray) -> PeriodOutcome:
+        """Advance one pricing period at ``price_per_kwh`` (B, N), already inside the bounds."""
+        state = self.state
+        if state.period >= self.params.n_periods:
+            raise RuntimeError("the episode is over (horizon reached): call reset() first")
+        draws = sample_period_draws(self.params, state.period, self.batch_size, self._rngs)
+        self._state, outcome = advance_period(self.params, state, price_per_kwh, draws)
+        return outcome
