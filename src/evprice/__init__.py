@@ -1,3 +1,14 @@
-"""evprice: pricing public EV charging stations with reinforcement learning."""
+"""evprice: pricing public EV charging stations with reinforcement learning.
+
+>>> import evprice
+>>> env = evprice.make("PublicCharging-v0")           # PettingZoo ParallelEnv
+>>> vec = evprice.make_vec("PublicCharging-v0", 64)   # batched, auto-resetting
+"""
+
+from evprice.api import list_envs, make, make_vec
+from evprice.core.actions import ActionError
+from evprice.core.config import ConfigError
 
 __version__ = "0.1.0"
+
+__all__ = ["ActionError", "ConfigError", "__version__", "list_envs", "make", "make_vec"]

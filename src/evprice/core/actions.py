@@ -1,7 +1,8 @@
 """Action scaling: a normalised action in ``[-1, 1]`` becomes a value in ``[low, high]``.
 
 ``value = low + (a + 1) / 2 * (high - low)``, so ``a = -1`` gives ``low``, ``a = 0`` the
-midpoint and ``a = 1`` ``high``.
+midpoint and ``a = 1`` ``high`` (computed as ``((1 - a) low + (1 + a) high) / 2``, which
+hits both ends and the midpoint exactly in floating point).
 
 Finite actions outside ``[-1, 1]`` are **clipped** to it before scaling (policies with
 unbounded Gaussian heads emit them routinely; clipping is what every continuous-control
@@ -39,7 +40,7 @@ def scale_action(action: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.nd
     :func:`check_actions`.
     """
     a = np.clip(action, -1.0, 1.0)
-    return low + (a + 1.0) * 0.5 * (high - low)
+    return 0.5 * ((1.0 - a) * low + (1.0 + a) * high)
 
 
 def unscale_action(value: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:

@@ -1,0 +1,118 @@
+"""PettingZoo Parallel API view of a market (the only module that imports PettingZoo).
+
+A thin ``B = 1`` view of :class:`evprice.envs.MarketEnv`: dicts keyed by agent id in, dicts
+out. Spaces are created once and cached, so ``action_space(a) is action_space(a)``.
+
+* observation: ``Box(low, high, (D,), float32)`` in the agent's layout
+  (``observation_names(agent)`` names each column);
+* action: ``Box(-1, 1, (1,), float32)``, mapped linearly to ``[price_min, price_max]``;
+  finite values outside are clipped, NaN / inf, a wrong shape, a missing or unknown agent
+  raise ``ActionError``;
+* ``state()``: every feature field in declared order (for centralised critics);
+* episodes end by truncation at the horizon; then ``agents`` is empty.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import ParallelEnv
+
+from evprice.core.actions import ActionError
+from evprice.core.observation import ObsName
+from evprice.envs.market_env import MARKET_INFO_KEYS, STATION_INFO_KEYS, MarketEnv
+
+
+class ParallelMarketEnv(ParallelEnv):
+    """PettingZoo ``ParallelEnv`` over a one-member :class:`MarketEnv`."""
+
+    metadata = {"name": "evprice_market", "render_modes": [], "is_parallelizable": True}
+
+    def __init__(self, env: MarketEnv) -> None:
+        if env.num_envs != 1:
+            raise ValueError(f"the PettingZoo view needs num_envs=1, got {env.num_envs}")
+        self.env = env
+        self.metadata = {**self.metadata, "name": env.env_id}
+        self.render_mode = None
+        self.possible_agents = list(env.agent_ids)
+        self.agents: list[str] = []
+        self._observation_spaces = {
+            a: spaces.Box(env.observation_low[i], env.observation_high[i], dtype=np.float32)
+            for i, a in enumerate(self.possible_agents)
+        }
+        self._action_spaces = {
+            a: spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32) for a in self.possible_agents
+        }
+        low, high = env.layout.state_bounds
+        self.state_space = spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
+        self._actions = np.zeros((1, len(self.possible_agents), 1))
+
+    # -- spaces ------------------------------------------------------------------------
+    def observation_space(self, agent: str) -> spaces.Box:
+        return self._observation_spaces[agent]
+
+    def action_space(self, agent: str) -> spaces.Box:
+        return self._action_spaces[agent]
+
+    def observation_names(self, agent: str) -> tuple[ObsName, ...]:
+        """``(feature key, field)`` of each observation column of ``agent``."""
+        return self.env.layout.observation_names(agent)
+
+    @property
+    def config(self):
+        return self.env.config
+
+    # -- api ---------------------------------------------------------------------------
+    def reset(self, seed: int | None = None, options: dict | None = None) -> tuple[dict, dict]:
+        obs = self.env.reset(seed)[0]
+        self.agents = list(self.possible_agents)
+        return {a: obs[i] for i, a in enumerate(self.agents)}, {a: {} for a in self.agents}
+
+    def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
+        if not self.agents:
+            raise RuntimeError(f"{self.env.env_id}: no agents are live: call reset() before step()")
+        if not isinstance(actions, dict):
+            raise ActionError(f"actions must be a dict keyed by agent id, got {type(actions).__name__}")
+        unknown = set(actions) - set(self.agents)
+        if unknown:
+            raise ActionError(f"actions for unknown or finished agents {sorted(unknown)}; live agents: {self.agents}")
+        for i, a in enumerate(self.possible_agents):
+            if a not in actions:
+                raise ActionError(f"no action for {a}; every live agent must act each step")
+            value = np.asarray(actions[a], dtype=np.float64)
+            if value.shape not in ((1,), ()):
+                raise ActionError(f"action of {a} has shape {value.shape}, expected (1,)")
+            self._actions[0, i, 0] = value.reshape(())
+        obs, reward, terminated, truncated, info = self.env.step(self._actions)
+        infos = _agent_infos(self.possible_agents, info)
+        rewards = dict(zip(self.possible_agents, reward[0].tolist()))
+        terms = dict.fromkeys(self.possible_agents, bool(terminated[0]))
+        truncs = dict.fromkeys(self.possible_agents, bool(truncated[0]))
+        observations = {a: obs[0, i] for i, a in enumerate(self.possible_agents)}
+        if terminated[0] or truncated[0]:
+            self.agents = []
+        return observations, rewards, terms, truncs, infos
+
+    def state(self) -> np.ndarray:
+        return self.env.global_state()[0]
+
+    def render(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def _agent_infos(agents: list[str], info: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per-agent info dicts of plain Python numbers from the batched (1, N) arrays."""
+    rows = np.stack([np.asarray(info[k][0], dtype=np.float64) for k in STATION_INFO_KEYS], axis=1).tolist()
+    market = {k: int(info["market"][k][0]) for k in MARKET_INFO_KEYS}
+    counts = {"admitted", "blocked"}
+    out = {}
+    for a, row in zip(agents, rows):
+        d = {k: (int(v) if k in counts else v) for k, v in zip(STATION_INFO_KEYS, row)}
+        d["market"] = dict(market)
+        out[a] = d
+    return out

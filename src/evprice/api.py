@@ -1,0 +1,31 @@
+"""The public entry points: ``make`` and ``make_vec``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evprice.adapters.pettingzoo_env import ParallelMarketEnv
+from evprice.adapters.vector import VecMarketEnv
+from evprice.envs.registry import make_env, registered_ids
+
+
+def make(env_id: str = "PublicCharging-v0", **overrides: Any) -> ParallelMarketEnv:
+    """A PettingZoo ``ParallelEnv`` of scenario ``env_id`` with config ``overrides``.
+
+    >>> env = make("PublicCharging-v0", n_stations=3, reward="individual")
+    >>> obs, infos = env.reset(seed=0)
+    """
+    return ParallelMarketEnv(make_env(env_id, 1, **overrides))
+
+
+def make_vec(env_id: str = "PublicCharging-v0", num_envs: int = 1, **overrides: Any) -> VecMarketEnv:
+    """A batched, auto-resetting view of ``num_envs`` copies of ``env_id``.
+
+    Actions ``(num_envs, n_agents, 1)``, observations ``(num_envs, n_agents, obs_dim)``.
+    """
+    return VecMarketEnv(make_env(env_id, num_envs, **overrides))
+
+
+def list_envs() -> tuple[str, ...]:
+    """Registered environment ids."""
+    return registered_ids()

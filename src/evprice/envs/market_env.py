@@ -1,0 +1,164 @@
+"""``MarketEnv``: the charging market as a batched multi-agent environment.
+
+This is where a scenario is assembled: station agents (``evprice.core``) own the market's
+features (``evprice.market.features``); their actions write the price field; the world
+(``evprice.market.world``) owns the dynamics; observations are gathered from the feature
+values by each agent's visibility; rewards come from ``evprice.market.reward``.
+
+Arrays only, no framework: the PettingZoo adapter is a ``num_envs = 1`` view of it and the
+vector adapter adds auto-reset. Shapes: ``B = num_envs``, ``N`` agents, ``D`` observation
+size, ``F`` state size.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from evprice.core.actions import check_actions, scale_action, unscale_action
+from evprice.core.agents import STATION_LEVEL, AgentSpec
+from evprice.core.observation import ObservationLayout
+from evprice.market.config import MarketConfig
+from evprice.market.dynamics import occupancy_fraction
+from evprice.market.features import PROFIT_WINDOW, STATION_STATUS, declare_features, state_vector
+from evprice.market.reward import compute_reward
+from evprice.market.state import PeriodOutcome
+from evprice.market.world import MarketWorld
+
+STATION_INFO_KEYS = (
+    "price", "profit", "revenue", "energy_cost", "fixed_cost", "energy_kwh",
+    "admitted", "blocked", "occupancy", "utilization", "cost",
+)
+"""Per-station entries of ``info``, each (B, N). ``cost`` is the constraint cost kept apart
+from the reward (0 in a market without a grid)."""
+MARKET_INFO_KEYS = ("arrivals", "admitted", "blocked", "gave_up")
+"""Entries of ``info["market"]``, each (B,), for the period."""
+
+
+def station_agents(config: MarketConfig) -> tuple[AgentSpec, ...]:
+    """``station_1 ... station_N``: level 1, owning their status and profit window, pricing."""
+    return tuple(
+        AgentSpec(
+            agent_id=agent_id,
+            level=STATION_LEVEL,
+            features=(STATION_STATUS, PROFIT_WINDOW),
+            action_field=(STATION_STATUS, "price"),
+            action_period_s=config.action_period_s,
+        )
+        for agent_id in config.agent_ids
+    )
+
+
+class MarketEnv:
+    """Batched multi-agent pricing environment.
+
+    Args:
+        config: the market.
+        num_envs: batch size ``B``; all members advance in lockstep and end together.
+        env_id: registered id, for messages and metadata.
+    """
+
+    def __init__(self, config: MarketConfig, num_envs: int = 1, env_id: str = "PublicCharging-v0") -> None:
+        self.env_id = env_id
+        self.config = config
+        self.world = MarketWorld(config, num_envs)
+        self.params = self.world.params
+        self.num_envs = self.world.batch_size
+        self.agent_specs = station_agents(config)
+        self.agent_ids = tuple(a.agent_id for a in self.agent_specs)
+        self.features = declare_features(config)
+        self.layout = ObservationLayout(self.features, self.agent_specs)
+        self._obs_index = self.layout.stacked_index(self.agent_ids)  # (N, D)
+        lows, highs = zip(*(self.layout.observation_bounds(a) for a in self.agent_ids))
+        self.observation_low = np.stack(lows).astype(np.float32)  # (N, D)
+        self.observation_high = np.stack(highs).astype(np.float32)
+        self._price_low = self.params.price_min
+        self._price_high = self.params.price_max
+
+    # -- sizes -------------------------------------------------------------------------
+    @property
+    def n_agents(self) -> int:
+        return len(self.agent_ids)
+
+    @property
+    def observation_size(self) -> int:
+        return self._obs_index.shape[1]
+
+    @property
+    def state_size(self) -> int:
+        return self.layout.state_size
+
+    @property
+    def n_periods(self) -> int:
+        """Pricing decisions per episode."""
+        return self.params.n_periods
+
+    # -- api ---------------------------------------------------------------------------
+    def reset(self, seed: int | None = None) -> np.ndarray:
+        """Start new episodes; returns observations (B, N, D) float32."""
+        self.world.reset(seed)
+        return self.observe()
+
+    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """Apply one pricing decision per agent.
+
+        Args:
+            actions: (B, N, 1) in [-1, 1] (finite values outside are clipped).
+
+        Returns:
+            ``(obs (B, N, D) float32, reward (B, N) float64, terminated (B,) bool,
+            truncated (B,) bool, info)``; the episode is truncated at its horizon and never
+            terminates early.
+        """
+        if self.world.done:
+            raise RuntimeError(f"{self.env_id}: the episode is over: call reset() before step()")
+        a = check_actions(actions, (self.num_envs, self.n_agents, 1))
+        price = scale_action(a[..., 0], self._price_low, self._price_high)
+        outcome = self.world.step(price)
+        state = self.world.state
+        reward = compute_reward(self.params, outcome, state)
+        done = np.full(self.num_envs, self.world.done)
+        return self.observe(), reward, np.zeros(self.num_envs, dtype=bool), done, self._info(outcome)
+
+    def observe(self) -> np.ndarray:
+        """Current observations (B, N, D) float32, in each agent's layout."""
+        return self.global_state()[:, self._obs_index]
+
+    def global_state(self) -> np.ndarray:
+        """Every feature field in declared order (B, F) float32 (the system view)."""
+        return state_vector(self.params, self.world.state).astype(np.float32)
+
+    def prices_to_actions(self, price_per_kwh: Any) -> np.ndarray:
+        """Actions (..., N, 1) that post ``price_per_kwh`` (..., N); raises if a price is out of bounds."""
+        p = np.asarray(price_per_kwh, dtype=np.float64)
+        bad = (p < self._price_low - 1e-12) | (p > self._price_high + 1e-12)
+        if bad.any():
+            i = int(np.argwhere(bad)[0][-1])
+            raise ValueError(
+                f"price {p[np.nonzero(bad)][0]:g} for {self.agent_ids[i]} is outside its bounds "
+                f"[{self._price_low[i]:g}, {self._price_high[i]:g}] {self.config.currency}/kWh"
+            )
+        return unscale_action(p, self._price_low, self._price_high)[..., None]
+
+    def _info(self, out: PeriodOutcome) -> dict[str, Any]:
+        b, n = out.price_per_kwh.shape
+        return {
+            "price": out.price_per_kwh,
+            "profit": out.profit,
+            "revenue": out.revenue,
+            "energy_cost": out.energy_cost,
+            "fixed_cost": np.array(out.fixed_cost),
+            "energy_kwh": out.energy_kwh,
+            "admitted": out.admitted,
+            "blocked": out.blocked,
+            "occupancy": occupancy_fraction(self.params, self.world.state),
+            "utilization": out.utilization,
+            "cost": np.zeros((b, n)),
+            "market": {
+                "arrivals": out.arrivals,
+                "admitted": out.admitted.sum(axis=1),
+                "blocked": out.blocked.sum(axis=1),
+                "gave_up": out.gave_up,
+            },
+        }

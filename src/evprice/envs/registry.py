@@ -1,0 +1,62 @@
+"""Registered scenarios with versioned ids, e.g. ``"PublicCharging-v0"``.
+
+A spec binds an id to a config class, the id's own defaults (applied before the user's
+overrides) and a factory that assembles the batched environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from evprice.core.config import ConfigError
+from evprice.market.config import MarketConfig
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """One registered scenario.
+
+    Attributes:
+        env_id: versioned id (``Name-vN``).
+        description: one line for ``evprice envs``.
+        config_cls: the typed config; must provide ``from_overrides``.
+        factory: ``factory(config, num_envs, env_id)`` returns the batched environment.
+        defaults: overrides this scenario applies before the user's.
+    """
+
+    env_id: str
+    description: str
+    config_cls: type[MarketConfig]
+    factory: Callable[..., Any]
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+    def make_config(self, overrides: Mapping[str, Any] | None = None) -> MarketConfig:
+        return self.config_cls.from_overrides({**self.defaults, **(overrides or {})})
+
+
+_REGISTRY: dict[str, EnvSpec] = {}
+
+
+def register(spec: EnvSpec) -> None:
+    if spec.env_id in _REGISTRY:
+        raise ValueError(f"environment id {spec.env_id!r} is already registered")
+    _REGISTRY[spec.env_id] = spec
+
+
+def registered_ids() -> tuple[str, ...]:
+    return tuple(_REGISTRY)
+
+
+def spec(env_id: str) -> EnvSpec:
+    try:
+        return _REGISTRY[env_id]
+    except KeyError:
+        raise ConfigError(f"unknown environment id {env_id!r}; registered: {', '.join(_REGISTRY)}") from None
+
+
+def make_env(env_id: str, num_envs: int = 1, **overrides: Any) -> Any:
+    """The batched environment ``env_id`` with ``num_envs`` members and config ``overrides``."""
+    s = spec(env_id)
+    return s.factory(s.make_config(overrides), num_envs, env_id)
