@@ -20,12 +20,8 @@ class Session:
     station: int
     price: float
     energy_left_kwh: float
-    dwell_left_s: float
-    last_substep: int  # the EV leaves at the end of this sub-step
-    # for booking
     start_s: float
-    energy_kwh: float
-    dwell_s: float
+    depart_s: float
 
 
 @dataclass
@@ -62,67 +58,68 @@ class ReferenceMarket:
     def elec_at(self, t_s: float) -> float:
         return self.elec_hourly[int((self.cfg.start_s + t_s) // 3600) - self.first_hour]
 
-    def run_period(self, prices, arrivals, noise, dwell_s, energy_kwh) -> PeriodResult:
-        """``arrivals`` (S,) counts; ``noise`` (M, N+1), ``dwell_s``/``energy_kwh`` (M,) per event."""
+    def run_period(self, prices, offsets, noise, dwell_s, energy_kwh) -> PeriodResult:
+        """``offsets`` (M,) arrival times after the period start, ascending; ``noise`` (M, N+1),
+        ``dwell_s`` / ``energy_kwh`` (M,) per event."""
         cfg = self.cfg
         n, dt = cfg.n_stations, cfg.dt_s
         cap = cfg.chargers_per_station
         res = PeriodResult(
             energy_kwh=[0.0] * n, energy_kwh_per_substep=[[] for _ in range(n)], revenue=[0.0] * n,
             energy_cost=[0.0] * n, fixed_cost=[0.0] * n, admitted=[0] * n, blocked=[0] * n,
-            utilization=[0.0] * n, arrivals=0, gave_up=0, booked_profit=[0.0] * n,
+            utilization=[0.0] * n, arrivals=len(offsets), gave_up=0, booked_profit=[0.0] * n,
             revenue_ema=[], cost_ema=[], occupancy_end=[],
         )
+        t0 = self.substep * dt
         event = 0
         for j in range(cfg.substeps_per_period):
-            t = self.substep * dt
+            w0, w1 = self.substep * dt, (self.substep + 1) * dt
             # 1. public market signals
-            elec = self.elec_at(t)
-            # 2. arrivals
-            n_arrivals = int(arrivals[j])
-            res.arrivals += n_arrivals
-            # 3. allocate, one EV at a time
-            for _ in range(n_arrivals):
-                occ = [sum(1 for s in self.sessions if s.station == k) for k in range(n)]
+            elec = self.elec_at(w0)
+            # 2. arrivals of this sub-step
+            arriving = []
+            while event < len(offsets) and t0 + offsets[event] < w1:
+                arriving.append(event)
+                event += 1
+            # 3. allocate, one EV at a time at its arrival instant
+            for m in arriving:
+                t_a = t0 + float(offsets[m])
+                occ = [sum(1 for s in self.sessions if s.station == k and s.depart_s > t_a) for k in range(n)]
                 util = []
                 for k in range(n):
                     u = -cfg.price_sensitivity * prices[k] - cfg.congestion_sensitivity * occ[k] / cap[k]
                     if cfg.travel_time_min is not None:
                         u -= cfg.travel_time_sensitivity * cfg.travel_time_min[k]
-                    util.append(u + noise[event][k])
+                    util.append(u + noise[m][k])
                 first = max(range(n), key=lambda k: util[k])
-                if cfg.outside_option_utility is not None and cfg.outside_option_utility + noise[event][n] > util[first]:
+                if cfg.outside_option_utility is not None and cfg.outside_option_utility + noise[m][n] > util[first]:
                     res.gave_up += 1
-                else:
-                    target = first
-                    if occ[first] >= cap[first]:
-                        free = [k for k in range(n) if occ[k] < cap[k]]
-                        if cfg.when_full == "reroute" and free:
-                            target = max(free, key=lambda k: util[k])
-                        else:
-                            target = None
-                    if target is None:
-                        res.blocked[first] += 1
-                    else:
-                        res.admitted[target] += 1
-                        d, e = float(dwell_s[event]), float(energy_kwh[event])
-                        self.sessions.append(
-                            Session(target, prices[target], e, d, self.substep + max(math.ceil(d / dt), 1) - 1, t, e, d)
-                        )
-                        res.booked_profit[target] += self._booked(target, prices[target], t, e, d)
-                event += 1
+                    continue
+                target = first
+                if occ[first] >= cap[first]:
+                    free = [k for k in range(n) if occ[k] < cap[k]]
+                    target = max(free, key=lambda k: util[k]) if (cfg.when_full == "reroute" and free) else None
+                if target is None:
+                    res.blocked[first] += 1
+                    continue
+                res.admitted[target] += 1
+                d, e = float(dwell_s[m]), float(energy_kwh[m])
+                self.sessions.append(Session(target, prices[target], e, t_a, t_a + d))
+                res.booked_profit[target] += self._booked(target, prices[target], t_a, e, d)
             # 4. charging sessions and departures
             energy = [0.0] * n
             revenue = [0.0] * n
             for s in self.sessions:
-                res.utilization[s.station] += 1.0
+                a, b = max(w0, s.start_s), min(w1, s.depart_s)
+                if b <= a:
+                    continue
+                res.utilization[s.station] += b - a
                 p_kw = cfg.charger_power_kw[s.station]
-                e = min(p_kw * min(dt, max(s.dwell_left_s, 0.0)) / 3600.0, s.energy_left_kwh)
+                e = p_kw * min(b - a, s.energy_left_kwh / p_kw * 3600.0) / 3600.0
                 s.energy_left_kwh -= e
-                s.dwell_left_s -= dt
                 energy[s.station] += e
                 revenue[s.station] += s.price * e
-            self.sessions = [s for s in self.sessions if s.last_substep > self.substep]
+            self.sessions = [s for s in self.sessions if s.depart_s > w1]
             # 5. revenue, cost, profit
             for k in range(n):
                 cost = elec * energy[k] / cfg.charging_efficiency
@@ -137,8 +134,9 @@ class ReferenceMarket:
                 self.cost_ema[k] += self.alpha * ((cost + fixed) / (dt / 3600.0) - self.cost_ema[k])
             # 7. advance time
             self.substep += 1
+        assert event == len(offsets)
         for k in range(n):
-            res.utilization[k] /= cap[k] * cfg.substeps_per_period
+            res.utilization[k] /= cap[k] * cfg.action_period_s
             res.booked_profit[k] -= res.fixed_cost[k]
         res.revenue_ema = list(self.revenue_ema)
         res.cost_ema = list(self.cost_ema)

@@ -32,10 +32,10 @@ def run_both(cfg: MarketConfig, batch: int, seed: int, n_periods: int | None = N
         state, out = advance_period(params, state, prices, draws)
         results = []
         for b in range(batch):
-            cnt = int(draws.arrivals[b].sum())
+            cnt = int(np.isfinite(draws.arrival_offset_s[b]).sum())
             results.append(
                 refs[b].run_period(
-                    list(prices[b]), draws.arrivals[b], draws.choice_noise[b, :cnt],
+                    list(prices[b]), draws.arrival_offset_s[b, :cnt], draws.choice_noise[b, :cnt],
                     draws.dwell_s[b, :cnt], draws.energy_kwh[b, :cnt],
                 )
             )

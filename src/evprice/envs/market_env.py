@@ -20,7 +20,6 @@ from evprice.core.actions import check_actions, scale_action, unscale_action
 from evprice.core.agents import STATION_LEVEL, AgentSpec
 from evprice.core.observation import ObservationLayout
 from evprice.market.config import MarketConfig
-from evprice.market.dynamics import occupancy_fraction
 from evprice.market.features import PROFIT_WINDOW, STATION_STATUS, declare_features, state_vector
 from evprice.market.reward import compute_reward
 from evprice.market.state import PeriodOutcome
@@ -75,6 +74,8 @@ class MarketEnv:
         self.observation_high = np.stack(highs).astype(np.float32)
         self._price_low = self.params.price_min
         self._price_high = self.params.price_max
+        names = self.layout.state_names
+        self._occupancy_index = np.array([names.index((f"{a}.{STATION_STATUS}", "occupancy")) for a in self.agent_ids])
 
     # -- sizes -------------------------------------------------------------------------
     @property
@@ -116,18 +117,22 @@ class MarketEnv:
         a = check_actions(actions, (self.num_envs, self.n_agents, 1))
         price = scale_action(a[..., 0], self._price_low, self._price_high)
         outcome = self.world.step(price)
-        state = self.world.state
-        reward = compute_reward(self.params, outcome, state)
+        reward = compute_reward(self.params, outcome, self.world.state)
         done = np.full(self.num_envs, self.world.done)
-        return self.observe(), reward, np.zeros(self.num_envs, dtype=bool), done, self._info(outcome)
+        values = self._state_values()
+        info = self._info(outcome, values[:, self._occupancy_index])
+        return values[:, self._obs_index].astype(np.float32), reward, np.zeros(self.num_envs, dtype=bool), done, info
 
     def observe(self) -> np.ndarray:
         """Current observations (B, N, D) float32, in each agent's layout."""
-        return self.global_state()[:, self._obs_index]
+        return self._state_values()[:, self._obs_index].astype(np.float32)
 
     def global_state(self) -> np.ndarray:
         """Every feature field in declared order (B, F) float32 (the system view)."""
-        return state_vector(self.params, self.world.state).astype(np.float32)
+        return self._state_values().astype(np.float32)
+
+    def _state_values(self) -> np.ndarray:
+        return state_vector(self.params, self.world.state)
 
     def prices_to_actions(self, price_per_kwh: Any) -> np.ndarray:
         """Actions (..., N, 1) that post ``price_per_kwh`` (..., N); raises if a price is out of bounds."""
@@ -141,7 +146,7 @@ class MarketEnv:
             )
         return unscale_action(p, self._price_low, self._price_high)[..., None]
 
-    def _info(self, out: PeriodOutcome) -> dict[str, Any]:
+    def _info(self, out: PeriodOutcome, occupancy: np.ndarray) -> dict[str, Any]:
         b, n = out.price_per_kwh.shape
         return {
             "price": out.price_per_kwh,
@@ -152,7 +157,7 @@ class MarketEnv:
             "energy_kwh": out.energy_kwh,
             "admitted": out.admitted,
             "blocked": out.blocked,
-            "occupancy": occupancy_fraction(self.params, self.world.state),
+            "occupancy": occupancy,
             "utilization": out.utilization,
             "cost": np.zeros((b, n)),
             "market": {

@@ -52,9 +52,10 @@ def sample_period_draws(
 ) -> PeriodDraws:
     """Draw arrivals, choice noise and session needs for pricing period ``period``.
 
-    Noise, dwell and energy are drawn only for real arrivals, in event order (batch
-    member, then time), and laid out padded as (B, M, ...) with zeros after each batch
-    member's last event.
+    Arrivals form a Poisson process whose rate is constant within each sub-step: a
+    Poisson count per sub-step, each arrival uniform within its sub-step, sorted in time.
+    Noise, dwell and energy are drawn only for real arrivals and laid out padded as
+    (B, M, ...) with zeros after each batch member's last event.
     """
     s = params.substeps_per_period
     j0 = period * s
@@ -65,14 +66,18 @@ def sample_period_draws(
     real = np.arange(m) < count[:, None]  # (B, M)
     cfg = params.config
     k = params.n_stations + 1
+    offset = np.full((batch_size, m), np.inf)
     noise = np.zeros((batch_size, m, k))
     dwell_s = np.zeros((batch_size, m))
     energy_kwh = np.zeros((batch_size, m))
     if total:  # (a draw of size 0 consumes nothing, so skipping it changes no stream)
+        substep = np.repeat(np.tile(np.arange(s), batch_size), arrivals.ravel())
+        offset[real] = (substep + rngs["arrivals"].random(total)) * params.dt_s
+        offset.sort(axis=1)
         choice = rngs["choice"]
         draw = choice.gumbel if cfg.noise == "gumbel" else choice.normal
         noise[real] = draw(0.0, cfg.noise_scale, size=(total, k))
         sessions = rngs["sessions"]
         dwell_s[real] = gamma_draws(sessions, params.dwell_mean_s, cfg.dwell_time_cv, (total,))
         energy_kwh[real] = gamma_draws(sessions, params.energy_mean_kwh, cfg.energy_demand_cv, (total,))
-    return PeriodDraws(arrivals=arrivals, choice_noise=noise, dwell_s=dwell_s, energy_kwh=energy_kwh)
+    return PeriodDraws(arrival_offset_s=offset, choice_noise=noise, dwell_s=dwell_s, energy_kwh=energy_kwh)

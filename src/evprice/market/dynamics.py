@@ -16,15 +16,16 @@ sub-steps at once instead of looping over them, which gives exactly the numbers 
 sub-step loop because of two facts of the model:
 
 * a session's whole future is fixed when its EV is admitted (it charges during
-  ``[t_a, t_a + min(E/P, D))`` and occupies its charger until sub-step
-  ``j_a + ceil(D/dt) - 1``), so the occupancy an arrival meets in stage 3 of sub-step
-  ``j`` (departures of stage 4 of sub-steps ``< j`` included) is read off the charger
-  slots directly;
+  ``[t_a, t_a + min(E/P, D))`` and holds its charger until ``t_a + D``), so the
+  occupancy an arrival meets in stage 3 (every departure before its arrival instant
+  included) is read off the charger slots directly;
 * stages 4 to 6 are sums and a linear recursion over sub-steps, which have closed forms.
 
-Only stage 3 is sequential: arrivals are processed one at a time in arrival order (a loop
-over the period's arrival events, vectorised over the batch), so each driver sees the
-chargers taken by the drivers before it. ``tests/market/reference_sim.py`` re-implements
+Arrivals and departures happen at exact instants inside a sub-step, so the queue is an
+exact continuous-time loss system whatever ``dt`` is; ``dt`` sets the resolution of the
+accounting only. Stage 3 is the one sequential part: arrivals are processed one at a time
+in time order (a loop over the period's arrival events, vectorised over the batch), so
+each driver sees the chargers taken by the drivers before it. ``tests/market/reference_sim.py`` re-implements
 the seven stages as a plain per-sub-step, per-EV loop, and the tests check that both give
 the same numbers on the same random draws.
 """
@@ -35,15 +36,9 @@ import numpy as np
 
 from evprice.market.choice import ADMITTED, BLOCKED, GAVE_UP, NO_EVENT, choose, systematic_utility
 from evprice.market.economics import ema_after_period, energy_cost, price_integral
-from evprice.market.params import FREE_SLOT, NO_SLOT, MarketParams
+from evprice.market.params import NO_SLOT, MarketParams
 from evprice.market.profiles import SECONDS_PER_HOUR
-from evprice.market.sessions import (
-    arrival_events,
-    charging_duration_s,
-    occupied_substeps,
-    occupied_substeps_in_window,
-    window_overlap_s,
-)
+from evprice.market.sessions import charging_duration_s, interval_overlap_s, window_overlap_s
 from evprice.market.state import MarketState, PeriodDraws, PeriodOutcome
 
 
@@ -55,11 +50,11 @@ def initial_state(params: MarketParams, elec_price_per_kwh: np.ndarray) -> Marke
     """
     b = elec_price_per_kwh.shape[0]
     n, c = params.n_stations, params.max_chargers
-    last = np.where(params.slot_padding, NO_SLOT, FREE_SLOT).astype(np.int64)
+    depart = np.where(params.slot_padding, NO_SLOT, 0.0)
     return MarketState(
         period=0,
         price_per_kwh=np.broadcast_to(0.5 * (params.price_min + params.price_max), (b, n)).copy(),
-        slot_last_substep=np.broadcast_to(last, (b, n, c)).copy(),
+        slot_depart_s=np.broadcast_to(depart, (b, n, c)).copy(),
         slot_charge_end_s=np.zeros((b, n, c)),
         slot_price_per_kwh=np.zeros((b, n, c)),
         revenue_ema_per_h=np.zeros((b, n)),
@@ -68,17 +63,17 @@ def initial_state(params: MarketParams, elec_price_per_kwh: np.ndarray) -> Marke
     )
 
 
-def occupied_chargers(params: MarketParams, slot_last_substep: np.ndarray, substep: np.ndarray | int) -> np.ndarray:
-    """(B, N) chargers holding an EV during sub-step ``substep`` (scalar or (B,))."""
-    j = np.asarray(substep)
-    j = j.reshape(j.shape + (1, 1)) if j.ndim else j
-    return (slot_last_substep >= j).sum(axis=2) - params.slot_padding.sum(axis=1)
+def occupied_chargers(params: MarketParams, slot_depart_s: np.ndarray, t_s: np.ndarray | float) -> np.ndarray:
+    """(B, N) chargers holding an EV at time ``t_s`` (scalar or (B,))."""
+    t = np.asarray(t_s, dtype=np.float64)
+    t = t.reshape(t.shape + (1, 1)) if t.ndim else t
+    return (slot_depart_s > t).sum(axis=2) - params.slot_padding.sum(axis=1)
 
 
 def occupancy_fraction(params: MarketParams, state: MarketState) -> np.ndarray:
     """(B, N) fraction of chargers holding an EV as the next period starts."""
-    j = state.period * params.substeps_per_period
-    return occupied_chargers(params, state.slot_last_substep, j) / params.capacity
+    t = state.period * params.config.action_period_s
+    return occupied_chargers(params, state.slot_depart_s, float(t)) / params.capacity
 
 
 def _per_station(flat_station: np.ndarray, n_cells: int, weights: np.ndarray | None = None) -> np.ndarray:
@@ -88,34 +83,32 @@ def _per_station(flat_station: np.ndarray, n_cells: int, weights: np.ndarray | N
 
 def _allocate(
     params: MarketParams,
-    slot_last_substep: np.ndarray,
+    slot_depart_s: np.ndarray,
     price: np.ndarray,
     noise: np.ndarray,
-    event_substep: np.ndarray,
-    event_count: np.ndarray,
-    event_last: np.ndarray,
+    event_s: np.ndarray,
+    event_depart_s: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Stage 3: give the period's arrivals chargers, one event at a time, in arrival order.
+    """Stage 3: give the period's arrivals chargers, one event at a time, in time order.
 
-    Each driver sees the chargers occupied in its arrival sub-step, including those taken
+    Each driver sees the chargers occupied at its arrival instant, including those taken
     by the drivers before it.
 
     Args:
-        slot_last_substep: (B, N, C) slots at the start of the period (not modified).
+        slot_depart_s: (B, N, C) slots at the start of the period (not modified).
         price: (B, N) posted prices.
         noise: (B, M, N + 1) utility noise of each event.
-        event_substep: (B, M) absolute sub-step of each event.
-        event_count: (B,) real events per batch member (the rest is padding).
-        event_last: (B, M) last sub-step each EV would occupy a charger.
+        event_s: (B, M) arrival time of each event (inf = padding).
+        event_depart_s: (B, M) when each EV would leave.
 
     Returns:
-        ``slot_last_substep`` after allocation, and per event (B, M): the station, the
-        status code, and the charger slot taken (meaningful where admitted).
+        ``slot_depart_s`` after allocation, and per event (B, M): the station, the status
+        code, and the charger slot taken (meaningful where admitted).
     """
     cfg = params.config
-    b, m_max = event_substep.shape
+    b, m_max = event_s.shape
     n = params.n_stations
-    last = slot_last_substep.copy()
+    depart = slot_depart_s.copy()
     station = np.zeros((b, m_max), dtype=np.intp)
     status = np.full((b, m_max), NO_EVENT, dtype=np.int8)
     slot = np.zeros((b, m_max), dtype=np.intp)
@@ -127,23 +120,23 @@ def _allocate(
     reroute = cfg.when_full == "reroute"
 
     for m in range(m_max):
-        occupied = last >= event_substep[:, m, None, None]  # (B, N, C)
+        occupied = depart > event_s[:, m, None, None]  # (B, N, C); padding counts as occupied
         n_occupied = occupied.sum(axis=2) - padding  # (B, N)
         utility = base + noise[:, m, :n]
         if cfg.congestion_sensitivity:
             utility = utility - congestion * n_occupied
         outside_u = None if outside is None else outside + noise[:, m, n]
         k, code = choose(utility, outside_u, n_occupied < params.capacity, reroute)
-        code = np.where(m < event_count, code, NO_EVENT)
+        code = np.where(np.isfinite(event_s[:, m]), code, NO_EVENT)
         station[:, m] = k
         status[:, m] = code
         admit = np.flatnonzero(code == ADMITTED)
         if admit.size:
             ka = k[admit]
             first_free = occupied[admit, ka].argmin(axis=1)
-            last[admit, ka, first_free] = event_last[admit, m]
+            depart[admit, ka, first_free] = event_depart_s[admit, m]
             slot[admit, m] = first_free
-    return last, station, status, slot
+    return depart, station, status, slot
 
 
 def advance_period(
@@ -165,26 +158,23 @@ def advance_period(
     b = price_per_kwh.shape[0]
     cells = b * n  # flat (batch member, station) index b * N + k
     j0 = state.period * s
-    j1 = j0 + s
     edges = j0 * dt + params.substep_edges_s  # (S + 1,)
+    t0, t1 = edges[0], edges[-1]
     price = np.asarray(price_per_kwh, dtype=np.float64)
     kwh_per_s = params.power_kw / SECONDS_PER_HOUR  # (N,)
 
     # 1. public market signals of each sub-step: the hourly wholesale price
-    elec = state.elec_price_per_kwh[:, params.substep_hour[j0:j1]]  # (B, S)
+    elec = state.elec_price_per_kwh[:, params.substep_hour[j0 : j0 + s]]  # (B, S)
 
     # 2. arrivals, as events in time order
-    event_substep, event_count = arrival_events(draws.arrivals)  # (B, M), (B,)
-    event_substep = j0 + event_substep
-    event_last = event_substep + occupied_substeps(draws.dwell_s, params.dt_s) - 1
+    event_s = t0 + draws.arrival_offset_s  # (B, M), inf = padding
+    event_depart = event_s + draws.dwell_s
 
     # 3. allocation of each arrival to a station and a charger
-    last, station, status, slot = _allocate(
-        params, state.slot_last_substep, price, draws.choice_noise, event_substep, event_count, event_last
-    )
+    depart, station, status, slot = _allocate(params, state.slot_depart_s, price, draws.choice_noise, event_s, event_depart)
     ab, am = np.nonzero(status == ADMITTED)  # the admitted events, (A,) each
     ak = station[ab, am]
-    new_start = event_substep[ab, am] * dt
+    new_start = event_s[ab, am]
     new_end = new_start + charging_duration_s(draws.energy_kwh[ab, am], draws.dwell_s[ab, am], params.power_kw[ak])
     new_price = price[ab, ak]
     charge_end = state.slot_charge_end_s.copy()
@@ -194,28 +184,25 @@ def advance_period(
 
     # 4. sessions: every session that charges during the period (plugged in before it and
     #    still charging, or admitted during it) delivers P x its charging seconds in each
-    #    sub-step; departures free chargers through slot_last_substep.
-    ob, ok, oc = np.nonzero(state.slot_charge_end_s > edges[0])
+    #    sub-step; chargers are held from arrival to departure.
+    ob, ok, oc = np.nonzero(state.slot_charge_end_s > t0)
     cell = np.concatenate([ob * n + ok, ab * n + ak])  # (A_old + A,)
-    start = np.concatenate([np.full(len(ob), edges[0]), new_start])
+    start = np.concatenate([np.full(len(ob), t0), new_start])
     end = np.concatenate([state.slot_charge_end_s[ob, ok, oc], new_end])
     session_price = np.concatenate([state.slot_price_per_kwh[ob, ok, oc], new_price])
-    seconds = window_overlap_s(start, end, edges)  # (A_old + A, S)
-    kwh = seconds * kwh_per_s[cell % n, None]
+    kwh = window_overlap_s(start, end, edges) * kwh_per_s[cell % n, None]  # (A_old + A, S)
     sub_cell = (cell[:, None] * s + np.arange(s)).ravel()
     energy_sub = np.bincount(sub_cell, weights=kwh.ravel(), minlength=cells * s).reshape(b, n, s)
     revenue_sub = np.bincount(
         sub_cell, weights=(kwh * session_price[:, None]).ravel(), minlength=cells * s
     ).reshape(b, n, s)
-    old_occupied = occupied_substeps_in_window(np.int64(j0), state.slot_last_substep, j0, j1)
-    new_occupied = occupied_substeps_in_window(event_substep[ab, am], event_last[ab, am], j0, j1)
-    charger_substeps = np.where(params.slot_padding, 0, old_occupied).sum(axis=2) + _per_station(
-        ab * n + ak, cells, new_occupied
-    ).reshape(b, n)
+    held_old = np.where(params.slot_padding, 0.0, interval_overlap_s(t0, state.slot_depart_s, t0, t1)).sum(axis=2)
+    held_new = interval_overlap_s(new_start, event_depart[ab, am], t0, t1)
+    charger_seconds = held_old + _per_station(ab * n + ak, cells, held_new).reshape(b, n)
 
     # 5. revenue (locked price x energy), energy cost, fixed cost
     energy_cost_sub = energy_cost(energy_sub, elec[:, None, :], cfg.charging_efficiency)
-    fixed = np.broadcast_to(params.fixed_cost_per_h * (s * dt / SECONDS_PER_HOUR), price.shape)
+    fixed = np.broadcast_to(params.fixed_cost_per_h * ((t1 - t0) / SECONDS_PER_HOUR), price.shape)
 
     # 6. profit windows: the S sub-step EMA updates in closed form
     decay, weights = params.ema_period_decay, params.ema_rate_weights_per_h
@@ -228,7 +215,7 @@ def advance_period(
     new_state = MarketState(
         period=state.period + 1,
         price_per_kwh=price,
-        slot_last_substep=last,
+        slot_depart_s=depart,
         slot_charge_end_s=charge_end,
         slot_price_per_kwh=slot_price,
         revenue_ema_per_h=revenue_ema,
@@ -246,8 +233,8 @@ def advance_period(
         fixed_cost=fixed,
         admitted=_per_station(ab * n + ak, cells).reshape(b, n),
         blocked=_per_station(bb * n + station[bb, bm], cells).reshape(b, n),
-        utilization=charger_substeps / (params.capacity * s),
-        arrivals=event_count,
+        utilization=charger_seconds / (params.capacity * (t1 - t0)),
+        arrivals=np.isfinite(draws.arrival_offset_s).sum(axis=1),
         gave_up=(status == GAVE_UP).sum(axis=1),
         booked_profit=_per_station(ab * n + ak, cells, booked).reshape(b, n) - fixed,
     )

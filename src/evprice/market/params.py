@@ -11,6 +11,8 @@ Time conventions (used throughout ``evprice.market``):
   ``k S .. k S + S - 1`` with ``S = action_period_s / dt_s``.
 * ``dt_s`` divides an hour, so a sub-step never straddles an hour boundary and the hourly
   arrival rates and wholesale prices are constant within it.
+* Arrivals and departures happen at exact times inside sub-steps; ``dt`` is the
+  resolution of the accounting (energy, money, EMAs), not of the queue.
 """
 
 from __future__ import annotations
@@ -22,10 +24,8 @@ import numpy as np
 from evprice.market.config import MarketConfig
 from evprice.market.profiles import HOURS_PER_DAY, SECONDS_PER_HOUR
 
-FREE_SLOT = -1
-"""``slot_last_substep`` of a charger that has held no EV this episode."""
-NO_SLOT = np.iinfo(np.int64).max
-"""``slot_last_substep`` of a padding slot beyond a station's charger count: never free."""
+NO_SLOT = np.inf
+"""``slot_depart_s`` of a padding slot beyond a station's charger count: never free."""
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,12 @@ All arrays have a leading batch axis ``B``. ``N`` stations, ``C`` charger slots 
 (padded to the largest station), ``S`` sub-steps per period, ``M`` the most arrivals any
 batch member sees in the period, ``H`` hours in the episode's exogenous series.
 
-A charger slot holds at most one session. It is described by three numbers:
+Times are seconds since the start of the episode. A charger slot holds at most one
+session, described by three numbers:
 
-* ``slot_last_substep``: the last sub-step during which the slot is occupied (an EV that
-  arrives in sub-step ``j`` and stays ``D`` seconds occupies sub-steps
-  ``j .. j + ceil(D / dt) - 1``); the slot is free for an arrival in sub-step ``i`` iff
-  this is ``< i``. ``-1`` for a slot never used, ``NO_SLOT`` for padding.
-* ``slot_charge_end_s``: when the EV stops drawing power, ``arrival + min(E / P, D)``.
+* ``slot_depart_s``: when its EV leaves, ``arrival + D``; the slot is free for an EV
+  arriving at ``t`` iff this is ``<= t`` (0 for a slot never used, ``inf`` for padding);
+* ``slot_charge_end_s``: when the EV stops drawing power, ``arrival + min(E / P, D)``;
 * ``slot_price_per_kwh``: the price the EV locked in on arrival; it pays that price for
   every kWh of its session even if the station changes its price meanwhile.
 """
@@ -28,7 +27,7 @@ class MarketState:
 
     period: int  # pricing periods completed in this episode (shared by the batch)
     price_per_kwh: np.ndarray  # (B, N) price posted by each station
-    slot_last_substep: np.ndarray  # (B, N, C) int64
+    slot_depart_s: np.ndarray  # (B, N, C) when each slot's EV leaves
     slot_charge_end_s: np.ndarray  # (B, N, C) seconds since episode start
     slot_price_per_kwh: np.ndarray  # (B, N, C) price locked in by the slot's EV
     revenue_ema_per_h: np.ndarray  # (B, N) EMA of the revenue rate, currency/h
@@ -52,10 +51,11 @@ class PeriodDraws:
     Keeping them apart from the dynamics makes :func:`evprice.market.dynamics.advance_period`
     a pure function: tests, planners and common-random-number comparisons can replay a
     period exactly. Event ``m`` of batch member ``b`` is its ``m``-th arrival of the
-    period; events ``m >= arrivals[b].sum()`` are padding and ignored.
+    period in time order; events past a member's last arrival are padding, with
+    ``arrival_offset_s = inf`` and zeros elsewhere.
     """
 
-    arrivals: np.ndarray  # (B, S) int, EVs arriving in each sub-step
+    arrival_offset_s: np.ndarray  # (B, M) arrival time after the period start, ascending; inf = padding
     choice_noise: np.ndarray  # (B, M, N + 1) utility noise; column N is the outside option
     dwell_s: np.ndarray  # (B, M) how long each arriving EV would stay
     energy_kwh: np.ndarray  # (B, M) how much energy it wants

@@ -1,0 +1,41 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from evprice.core.actions import ActionError, check_actions, scale_action, unscale_action
+
+
+def test_endpoints_and_midpoint_are_exact():
+    lo, hi = np.array([0.6, 1.1]), np.array([2.0, 1.4])
+    assert np.array_equal(scale_action(np.array([-1.0, -1.0]), lo, hi), lo)
+    assert np.array_equal(scale_action(np.array([1.0, 1.0]), lo, hi), hi)
+    assert np.array_equal(scale_action(np.array([0.0, 0.0]), lo, hi), np.array([1.3, 1.25]))
+    assert scale_action(np.array([0.5]), np.array([0.0]), np.array([4.0]))[0] == 3.0
+
+
+def test_out_of_range_actions_are_clipped():
+    lo, hi = np.array([1.0]), np.array([3.0])
+    assert scale_action(np.array([7.5]), lo, hi)[0] == 3.0
+    assert scale_action(np.array([-1e9]), lo, hi)[0] == 1.0
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_actions_are_errors(bad):
+    with pytest.raises(ActionError, match="non-finite"):
+        check_actions(np.array([[[0.1], [bad]]]), (1, 2, 1))
+
+
+def test_wrong_shape_and_non_numbers_are_errors():
+    with pytest.raises(ActionError, match=r"shape \(2,\), expected \(1, 2, 1\)"):
+        check_actions(np.zeros(2), (1, 2, 1))
+    with pytest.raises(ActionError, match="cannot be read as numbers"):
+        check_actions([["a"]], (1, 1))
+
+
+@given(a=st.floats(-1, 1), lo=st.floats(0, 10), width=st.floats(1e-3, 10))
+def test_unscale_inverts_scale(a, lo, width):
+    lo_a, hi_a = np.array([lo]), np.array([lo + width])
+    value = scale_action(np.array([a]), lo_a, hi_a)
+    assert lo_a[0] <= value[0] <= hi_a[0]
+    assert np.allclose(unscale_action(value, lo_a, hi_a), a, atol=1e-9)

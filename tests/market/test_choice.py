@@ -1,0 +1,65 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from evprice.market.choice import ADMITTED, BLOCKED, GAVE_UP, choose, logit_probabilities
+
+
+def test_logit_probabilities_by_hand():
+    # v = (-1, -2), outside 0, scale 1: weights e^-1, e^-2, 1
+    w = np.array([np.exp(-1), np.exp(-2), 1.0])
+    np.testing.assert_allclose(logit_probabilities(np.array([-1.0, -2.0]), 0.0, 1.0), w / w.sum())
+    np.testing.assert_allclose(logit_probabilities(np.array([0.0, 0.0]), None, 2.0), [0.5, 0.5, 0.0])
+
+
+def test_gumbel_argmax_gives_logit_shares():
+    rng = np.random.default_rng(0)
+    v = np.array([-1.0, -1.5, -0.2])
+    n = 200_000
+    noise = rng.gumbel(0, 0.7, size=(n, 4))
+    station, status = choose(v + noise[:, :3], -0.8 + noise[:, 3], np.ones((n, 3), bool), reroute=False)
+    observed = np.bincount(np.where(status == GAVE_UP, 3, station), minlength=4) / n
+    expected = logit_probabilities(v, -0.8, 0.7)
+    # 4 standard errors of a multinomial proportion
+    assert np.all(np.abs(observed - expected) < 4 * np.sqrt(expected * (1 - expected) / n))
+
+
+def test_block_and_reroute_rules():
+    u = np.array([[3.0, 2.0, 1.0]])
+    free = np.array([[False, True, True]])
+    station, status = choose(u, None, free, reroute=False)
+    assert (station[0], status[0]) == (0, BLOCKED)
+    station, status = choose(u, None, free, reroute=True)
+    assert (station[0], status[0]) == (1, ADMITTED)
+    station, status = choose(u, None, np.zeros((1, 3), bool), reroute=True)
+    assert (station[0], status[0]) == (0, BLOCKED)  # counted against the first choice
+    station, status = choose(u, np.array([5.0]), free, reroute=True)
+    assert status[0] == GAVE_UP
+    # the outside option is compared with the first choice, even if that one is full
+    station, status = choose(u, np.array([2.5]), free, reroute=True)
+    assert (station[0], status[0]) == (1, ADMITTED)
+
+
+@given(
+    u=st.lists(st.floats(-5, 5), min_size=1, max_size=5),
+    free_bits=st.integers(0, 31),
+    outside=st.one_of(st.none(), st.floats(-5, 5)),
+    reroute=st.booleans(),
+)
+def test_choice_properties(u, free_bits, outside, reroute):
+    n = len(u)
+    util = np.array([u])
+    free = np.array([[(free_bits >> k) & 1 == 1 for k in range(n)]])
+    station, status = choose(util, None if outside is None else np.array([outside]), free, reroute)
+    k, code = int(station[0]), int(status[0])
+    assert 0 <= k < n
+    if code == ADMITTED:
+        assert free[0, k]
+        # the admitted station is the best free one (reroute) or the best overall (block)
+        best = util[0][free[0]].max() if reroute else util[0].max()
+        assert util[0, k] == best
+    elif code == BLOCKED:
+        assert not free[0, k] and (not reroute or not free.any())
+    else:
+        assert outside is not None and outside > util.max()

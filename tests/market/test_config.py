@@ -1,0 +1,89 @@
+import pytest
+import yaml
+
+from evprice.core.config import ConfigError
+from evprice.market.config import MarketConfig, describe_fields
+
+
+def test_defaults_are_valid_and_normalised():
+    cfg = MarketConfig()
+    assert cfg.chargers_per_station == (4, 4)
+    assert cfg.charger_power_kw == (30.0, 30.0)
+    assert cfg.substeps_per_period == 15
+    assert cfg.n_periods == 96
+    assert cfg.agent_ids == ("station_1", "station_2")
+    assert cfg.arrival_rates_per_h().shape == (24,)
+    # the built-in profile scales with the number of stations
+    assert MarketConfig(n_stations=4).arrival_rates_per_h().sum() == pytest.approx(2 * cfg.arrival_rates_per_h().sum())
+    assert cfg.arrival_rates_per_h().sum() == pytest.approx(2 * 45.0)
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("n_stations", 0, r"n_stations=0 is invalid: expected an integer in \[1, 1000\]"),
+        ("chargers_per_station", [4, 0], r"chargers_per_station\[1\]=0 is invalid"),
+        ("chargers_per_station", [4, 4, 4], r"exactly 2 such values \(got 3\)"),
+        ("charger_power_kw", 0, r"charger_power_kw=0 is invalid: expected a finite number > 0"),
+        ("price_min", -0.1, r"price_min=-0.1 is invalid"),
+        ("price_max", 0.5, r"price_max > price_min"),
+        ("dt_s", 7, r"dt_s=7 is invalid: expected an integer number of seconds in \[1, 3600\] that divides 3600"),
+        ("action_period_s", 1000, r"action_period_s=1000 is invalid: expected a positive multiple of dt_s=60"),
+        ("horizon_h", 0.3, r"horizon_h=0.3 is invalid: expected a positive multiple of action_period_s=900"),
+        ("start_hour", 24, r"start_hour=24 is invalid"),
+        ("arrival_rate_per_h", -1.0, r"arrival_rate_per_h=-1.0 is invalid"),
+        ("arrival_rate_per_h", [1.0] * 23, r"exactly 24 such values \(got 23\)"),
+        ("dwell_time_mean_h", 0, r"dwell_time_mean_h=0 is invalid"),
+        ("dwell_time_cv", 1e-9, r"0 \(a fixed value\) or a number in \[0.001, 10\]"),
+        ("energy_demand_cv", -1, r"energy_demand_cv=-1 is invalid"),
+        ("noise", "cauchy", r"noise='cauchy' is invalid: expected one of 'gumbel', 'normal'"),
+        ("noise_scale", 0, r"noise_scale=0 is invalid"),
+        ("outside_option_utility", float("nan"), r"outside_option_utility=nan is invalid"),
+        ("when_full", "queue", r"when_full='queue' is invalid: expected one of 'block', 'reroute'"),
+        ("travel_time_min", [1.0], r"exactly 2 such values"),
+        ("elec_price_per_kwh", 0.5, r"elec_price_per_kwh=0.5 is invalid: expected a list of 24 hourly numbers"),
+        ("charging_efficiency", 1.5, r"charging_efficiency=1.5 is invalid: expected a finite number in \(0, 1\]"),
+        ("fixed_cost_per_h", -2, r"fixed_cost_per_h=-2 is invalid"),
+        ("reward", "selfish", r"reward='selfish' is invalid: expected one of 'team', 'individual', 'period', 'ema'"),
+        ("observability", "none", r"observability='none' is invalid"),
+        ("currency", "", r"currency='' is invalid"),
+    ],
+)
+def test_bad_values_name_field_value_and_allowed(key, value, message):
+    with pytest.raises(ConfigError, match=message):
+        MarketConfig.from_overrides({key: value})
+
+
+def test_unknown_key_is_named_with_suggestion():
+    with pytest.raises(ConfigError, match=r"unknown key 'price_sensitivty'.*did you mean price_sensitivity"):
+        MarketConfig.from_overrides(price_sensitivty=3)
+
+
+def test_yaml_round_trip():
+    cfg = MarketConfig(n_stations=3, chargers_per_station=[1, 2, 3], arrival_rate_per_h=[2.0] * 24, outside_option_utility=None)
+    back = MarketConfig.from_overrides(yaml.safe_load(yaml.safe_dump(cfg.to_dict())))
+    assert back == cfg
+
+
+def test_replace_validates():
+    cfg = MarketConfig()
+    assert cfg.replace(noise="normal").noise == "normal"
+    with pytest.raises(ConfigError, match="unknown key"):
+        cfg.replace(bogus=1)
+    with pytest.raises(ConfigError):
+        cfg.replace(dt_s=7)
+
+
+def test_every_field_is_documented_with_a_unit():
+    rows = describe_fields()
+    assert {r["name"] for r in rows} == set(MarketConfig.field_names())
+    assert all(r["unit"] and r["doc"] for r in rows)
+
+
+def test_elec_price_bounds_cover_profile_and_clipped_noise():
+    cfg = MarketConfig(elec_price_mean_per_kwh=0.5, elec_price_amplitude_per_kwh=0.2, elec_price_noise_std_per_kwh=0.01)
+    lo, hi = cfg.elec_price_bounds_per_kwh()
+    profile = cfg.elec_price_profile_per_kwh()
+    assert lo == pytest.approx(profile.min() - 0.03) and hi == pytest.approx(profile.max() + 0.03)
+    # peak at 18 h: the hour 17-18 and 18-19 straddle the peak symmetrically
+    assert profile.argmax() in (17, 18)

@@ -1,0 +1,35 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from evprice.market.economics import ema_after_period, energy_cost, price_integral
+
+
+def test_energy_cost():
+    assert energy_cost(np.array(9.5), np.array(0.8), 0.95) == pytest.approx(8.0)
+
+
+@given(
+    amounts=st.lists(st.floats(-50, 50), min_size=1, max_size=30),
+    ema0=st.floats(-100, 100),
+    alpha=st.floats(1e-4, 1.0),
+    dt_h=st.sampled_from([1 / 60, 0.25, 1.0]),
+)
+def test_closed_form_equals_the_recursion(amounts, ema0, alpha, dt_h):
+    s = len(amounts)
+    ema = ema0
+    for x in amounts:
+        ema = (1 - alpha) * ema + alpha * x / dt_h
+    weights = alpha * (1 - alpha) ** (s - 1 - np.arange(s)) / dt_h
+    got = ema_after_period(np.array(ema0), np.array(amounts), (1 - alpha) ** s, weights)
+    assert got == pytest.approx(ema, rel=1e-9, abs=1e-9)
+
+
+def test_price_integral_by_hand():
+    prices = np.array([[1.0, 2.0, 4.0]])  # hours 7, 8, 9 of the day
+    # episode starts at 07:30, so t = 0 is half way through the first hour
+    start_s, first_hour = 7 * 3600 + 1800, 7
+    g = price_integral(prices, np.array([[0.0, 1800.0, 5400.0, 5400.0 + 900.0]]), start_s, first_hour)
+    # G is measured from 07:00: G(07:30)=1800, G(08:00)=3600, G(09:00)=3600+7200, G(09:15)=10800+3600
+    np.testing.assert_allclose(g, [[1800.0, 3600.0, 10800.0, 14400.0]])
