@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from evprice.analysis.rollout import rollout
+from evprice.analysis.rollouts import rollout
 from evprice.core.actions import ActionError
 from evprice.core.config import ConfigError, load_overrides_file, parse_assignment
 from evprice.envs.registry import registered_ids, spec

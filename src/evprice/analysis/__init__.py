@@ -1,5 +1,5 @@
 """Metrics, experiment runners and reports."""
 
-from evprice.analysis.rollout import rollout
+from evprice.analysis.rollouts import rollout
 
 __all__ = ["rollout"]

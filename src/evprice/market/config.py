@@ -88,10 +88,10 @@ class MarketConfig:
         "market-wide Poisson arrival rate: one number, or 24 hourly numbers; "
         "None = the built-in daily profile (45 EVs per station a day) times n_stations",
     )
-    dwell_time_mean_h: float = _f(1.0, "h", "mean time an admitted EV stays plugged in")
-    dwell_time_cv: float = _f(1.0, "1", "coefficient of variation of the dwell time (gamma; 1 = exponential, 0 = fixed)")
-    energy_demand_mean_kwh: float = _f(22.0, "kWh", "mean energy an EV wants")
-    energy_demand_cv: float = _f(0.65, "1", "coefficient of variation of the energy demand (gamma; 0 = fixed)")
+    dwell_time_mean_h: float = _f(1.15, "h", "mean time an admitted EV stays plugged in")
+    dwell_time_cv: float = _f(1.1, "1", "coefficient of variation of the dwell time (gamma; 1 = exponential, 0 = fixed)")
+    energy_demand_mean_kwh: float = _f(21.8, "kWh", "mean energy an EV wants")
+    energy_demand_cv: float = _f(0.66, "1", "coefficient of variation of the energy demand (gamma; 0 = fixed)")
 
     # -- driver choice -----------------------------------------------------------------
     price_sensitivity: float = _f(4.0, "1/(currency/kWh)", "utility lost per currency/kWh of price")

@@ -21,8 +21,10 @@ _ARRIVAL_SHAPE = np.array(
 )
 
 DAILY_ARRIVALS_PER_STATION = 45.0
-"""EVs per station per day: 5,318 orders over 118.6 days (44.8 a day) in Paper_data's
-``EV_data1.xlsx``, rounded."""
+"""EVs per station per day: 5,318 orders over 118.7 days (44.8 a day) in Paper_data's
+``EV_data1.xlsx`` (``scripts/calibrate_defaults.py``), rounded. The *shape* above is not
+taken from that station, whose busiest hour is midnight (a night tariff); it is the
+commuter pattern of public chargers, with morning and evening peaks."""
 
 
 def default_arrival_rates_per_h(n_stations: int) -> np.ndarray:

@@ -1,0 +1,108 @@
+"""The PettingZoo view against PettingZoo's own tests, and the stricter checks they lack."""
+
+import warnings
+
+import numpy as np
+import pytest
+from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test
+from pettingzoo.utils.conversions import parallel_to_aec
+
+import evprice
+from evprice.core.actions import ActionError
+
+CONFIGS = [
+    dict(),
+    dict(n_stations=5, chargers_per_station=[1, 2, 3, 4, 5]),
+    dict(observability="full"),
+    dict(n_stations=5, observability="full", reward="individual", when_full="reroute"),
+    dict(reward="period", noise="normal", outside_option_utility=None),
+    dict(reward="ema", horizon_h=2.0, dt_s=900, action_period_s=900),
+]
+
+
+@pytest.mark.parametrize("overrides", CONFIGS)
+def test_pettingzoo_parallel_api_and_seed_tests(overrides):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # PettingZoo reports API problems as warnings
+        parallel_api_test(evprice.make(**overrides), num_cycles=200)
+        parallel_seed_test(lambda: evprice.make(**overrides))
+
+
+@pytest.mark.parametrize("overrides", [CONFIGS[0], CONFIGS[3]])
+def test_pettingzoo_aec_api_test_through_the_conversion(overrides):
+    api_test(parallel_to_aec(evprice.make(horizon_h=2.0, **overrides)), num_cycles=50)
+
+
+def rollout(env, seed, steps):
+    obs, _ = env.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+    trace = []
+    for _ in range(steps):
+        if not env.agents:
+            obs, _ = env.reset()
+        actions = {a: rng.uniform(-1.3, 1.3, (1,)).astype(np.float32) for a in env.agents}
+        obs, rewards, terms, truncs, infos = env.step(actions)
+        trace.append((obs, rewards, terms, truncs, infos))
+    return trace
+
+
+def test_long_determinism_bit_for_bit_across_episodes():
+    """PettingZoo's seed test compares only the first step; compare 2,500 (26 episodes)."""
+    a = rollout(evprice.make(n_stations=3, when_full="reroute"), 7, 2500)
+    b = rollout(evprice.make(n_stations=3, when_full="reroute"), 7, 2500)
+    for (oa, ra, ta, tra, ia), (ob, rb, tb, trb, ib) in zip(a, b):
+        assert all(np.array_equal(oa[k], ob[k]) for k in oa)
+        assert ra == rb and ta == tb and tra == trb and ia == ib
+    c = rollout(evprice.make(n_stations=3, when_full="reroute"), 8, 200)
+    assert any(ra != rc for (_, ra, *_), (_, rc, *_) in zip(a, c))
+
+
+def test_observations_stay_in_space_and_finite_under_stress():
+    env = evprice.make(n_stations=3, chargers_per_station=[1, 2, 6], arrival_rate_per_h=80.0, observability="full")
+    for obs, _, _, _, infos in rollout(env, 3, 400):
+        for a, o in obs.items():
+            assert np.isfinite(o).all() and env.observation_space(a).contains(o)
+        for a, info in infos.items():
+            assert 0.0 <= info["occupancy"] <= 1.0
+            m = info["market"]
+            assert m["arrivals"] == m["admitted"] + m["blocked"] + m["gave_up"]
+        assert env.state_space.contains(env.state())
+
+
+def test_spaces_are_cached_and_named():
+    env = evprice.make(observability="full")
+    for a in env.possible_agents:
+        assert env.observation_space(a) is env.observation_space(a)
+        assert env.action_space(a) is env.action_space(a)
+        assert env.action_space(a).shape == (1,)
+    names = env.observation_names("station_1")
+    assert names[:3] == (("PublicMarketSignal", "elec_price"), ("PublicMarketSignal", "time_sin"), ("PublicMarketSignal", "time_cos"))
+    assert names[3:5] == (("station_1.ChargingStationStatus", "occupancy"), ("station_1.ChargingStationStatus", "price"))
+    assert names[8:] == (("station_2.ChargingStationStatus", "occupancy"), ("station_2.ChargingStationStatus", "price"))
+    assert env.observation_space("station_1").shape == (len(names),)
+
+
+def test_bad_actions():
+    env = evprice.make()
+    env.reset(seed=0)
+    ok = np.zeros(1, np.float32)
+    with pytest.raises(ActionError, match="no action for station_2"):
+        env.step({"station_1": ok})
+    with pytest.raises(ActionError, match="unknown or finished agents"):
+        env.step({"station_1": ok, "station_2": ok, "station_9": ok})
+    with pytest.raises(ActionError, match="non-finite"):
+        env.step({"station_1": ok, "station_2": np.array([np.nan])})
+    with pytest.raises(ActionError, match=r"shape \(2,\)"):
+        env.step({"station_1": ok, "station_2": np.zeros(2)})
+    with pytest.raises(ActionError, match="dict"):
+        env.step([ok, ok])
+    env.step({"station_1": ok, "station_2": np.array(0.5)})  # a scalar is accepted
+
+
+def test_step_after_the_end_is_an_error():
+    env = evprice.make(horizon_h=0.25)
+    env.reset(seed=0)
+    _, _, _, truncs, _ = env.step({a: np.zeros(1) for a in env.agents})
+    assert all(truncs.values()) and env.agents == []
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step({})

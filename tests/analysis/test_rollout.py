@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+
+import evprice.analysis.rollouts as rollouts
+from evprice.analysis import rollout
+from evprice.envs import make_env
+
+
+def test_summary_shape_and_conservation():
+    s = rollout("PublicCharging-v0", "random", episodes=3, seed=1)
+    assert set(s) >= {"env", "episodes", "seed", "stations", "market"}
+    assert [st["id"] for st in s["stations"]] == ["station_1", "station_2"]
+    for st in s["stations"]:
+        assert set(st) == {"id", "mean_price", "profit", "revenue", "energy_kwh", "admitted", "blocked", "utilization"}
+        assert 0.6 <= st["mean_price"] <= 2.0 and 0.0 <= st["utilization"] <= 1.0
+    m = s["market"]
+    assert set(m) == {"arrivals", "admitted", "blocked", "gave_up", "profit"}
+    assert m["arrivals"] == m["admitted"] + m["blocked"] + m["gave_up"] > 0
+    assert m["admitted"] == sum(st["admitted"] for st in s["stations"])
+    assert m["profit"] == pytest.approx(sum(st["profit"] for st in s["stations"]))
+
+
+def test_fixed_price_summary():
+    s = rollout("PublicCharging-v0", "fixed", episodes=2, seed=0, price=1.4, overrides={"n_stations": 3})
+    for st in s["stations"]:
+        assert st["mean_price"] == pytest.approx(1.4)
+        assert st["revenue"] == pytest.approx(1.4 * st["energy_kwh"])
+
+
+def test_reproducible():
+    a = rollout("PublicCharging-v0", "random", episodes=5, seed=3)
+    assert rollout("PublicCharging-v0", "random", episodes=5, seed=3) == a
+    assert rollout("PublicCharging-v0", "random", episodes=5, seed=4) != a
+
+
+def test_totals_cover_every_episode_when_split_into_batches(monkeypatch):
+    monkeypatch.setattr(rollouts, "MAX_BATCH", 2)
+    got = rollout("PublicCharging-v0", "fixed", episodes=5, seed=3, overrides={"horizon_h": 2.0})
+    # replay by hand: batches of 2, 2 and 2 members, of which the last uses only one
+    env = make_env("PublicCharging-v0", 2, horizon_h=2.0)
+    arrivals, energy = 0, np.zeros(2)
+    for i, used in enumerate((2, 2, 1)):
+        env.reset(3 if i == 0 else None)
+        for _ in range(env.n_periods):
+            _, _, _, _, info = env.step(np.zeros((2, 2, 1)))
+            arrivals += int(info["market"]["arrivals"][:used].sum())
+            energy += info["energy_kwh"][:used].sum(axis=0)
+    assert got["market"]["arrivals"] == arrivals > 0
+    assert [s["energy_kwh"] for s in got["stations"]] == pytest.approx(energy.tolist())
+
+
+def test_progress_callback_and_errors():
+    calls = []
+    rollout("PublicCharging-v0", "fixed", episodes=1, overrides={"horizon_h": 1.0}, on_period=lambda d, t: calls.append((d, t)))
+    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    with pytest.raises(ValueError, match="episodes=0"):
+        rollout(episodes=0)

@@ -1,0 +1,52 @@
+import json
+
+from click.testing import CliRunner
+
+from evprice.cli import main
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_rollout_json():
+    r = run("rollout", "--episodes", "2", "--seed", "4", "--json")
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.output)
+    assert s["env"] == "PublicCharging-v0" and s["episodes"] == 2 and s["seed"] == 4
+    assert len(s["stations"]) == 2
+    assert s["market"]["arrivals"] == s["market"]["admitted"] + s["market"]["blocked"] + s["market"]["gave_up"]
+
+
+def test_rollout_table_and_overrides(tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("env: PublicCharging-v0\nn_stations: 3\nhorizon_h: 2\n")
+    r = run("rollout", "--policy", "fixed", "--price", "1.2", "--config", str(cfg), "--set", "chargers_per_station=[1, 2, 3]")
+    assert r.exit_code == 0, r.output
+    assert "station_3" in r.output and "market:" in r.output
+    r = run("rollout", "--policy", "fixed", "--price", "1.2", "--config", str(cfg), "--json")
+    assert [s["mean_price"] for s in json.loads(r.output)["stations"]] == [1.2] * 3
+
+
+def test_errors_name_the_problem_and_exit_2():
+    r = run("rollout", "--set", "n_stations=0")
+    assert r.exit_code == 2 and "n_stations=0 is invalid: expected an integer in [1, 1000]" in r.output
+    r = run("rollout", "--set", "dt=30")
+    assert r.exit_code == 2 and "unknown key 'dt'" in r.output
+    r = run("rollout", "--env", "Nope-v0")
+    assert r.exit_code == 2 and "unknown environment id 'Nope-v0'" in r.output
+    r = run("rollout", "--price", "1.0")
+    assert r.exit_code == 2 and "--price only applies to --policy fixed" in r.output
+    r = run("rollout", "--policy", "fixed", "--price", "9")
+    assert r.exit_code == 2 and "price=9.0 is invalid" in r.output
+    r = run("rollout", "--set", "noise")
+    assert r.exit_code == 2 and "expected key=value" in r.output
+
+
+def test_config_and_envs_commands():
+    r = run("config", "--set", "n_stations=3")
+    assert r.exit_code == 0, r.output
+    assert "{n_stations: 3}" in r.output and "{chargers_per_station: [4, 4, 4]}" in r.output
+    assert "[currency/kWh]" in r.output
+    r = run("envs")
+    assert r.exit_code == 0 and "PublicCharging-v0" in r.output
