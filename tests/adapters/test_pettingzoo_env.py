@@ -92,8 +92,11 @@ def test_bad_actions():
         env.step({"station_1": ok, "station_2": ok, "station_9": ok})
     with pytest.raises(ActionError, match="non-finite"):
         env.step({"station_1": ok, "station_2": np.array([np.nan])})
-    with pytest.raises(ActionError, match=r"shape \(2,\)"):
+    with pytest.raises(ActionError, match=r"action of station_2: shape \(2,\), expected \(1,\)"):
         env.step({"station_1": ok, "station_2": np.zeros(2)})
+    for bad in ("abc", "0.5", {"x": 1}, None):
+        with pytest.raises(ActionError, match="action of station_2: expected numbers"):
+            env.step({"station_1": ok, "station_2": bad})
     with pytest.raises(ActionError, match="dict"):
         env.step([ok, ok])
     env.step({"station_1": ok, "station_2": np.array(0.5)})  # a scalar is accepted

@@ -27,10 +27,14 @@ def test_non_finite_actions_are_errors(bad):
 
 
 def test_wrong_shape_and_non_numbers_are_errors():
-    with pytest.raises(ActionError, match=r"shape \(2,\), expected \(1, 2, 1\)"):
+    with pytest.raises(ActionError, match=r"actions: shape \(2,\), expected \(1, 2, 1\)"):
         check_actions(np.zeros(2), (1, 2, 1))
-    with pytest.raises(ActionError, match="cannot be read as numbers"):
-        check_actions([["a"]], (1, 1))
+    for bad in ([["a"]], [["0.5"]], [[None]], [[True]]):  # strings are not parsed, bools are not numbers
+        with pytest.raises(ActionError, match="expected numbers"):
+            check_actions(bad, (1, 1))
+    with pytest.raises(ActionError, match="cannot be read as an array"):
+        check_actions([[0.1], [0.2, 0.3]], (2, 1))
+    assert check_actions(np.array([[1]], dtype=np.int32), (1, 1)).dtype == np.float64
 
 
 @given(a=st.floats(-1, 1), lo=st.floats(0, 10), width=st.floats(1e-3, 10))

@@ -66,3 +66,22 @@ def test_episode_is_truncated_at_the_horizon():
     assert truncs == [False, False, False, True]
     with pytest.raises(RuntimeError, match="episode is over"):
         env.step(np.zeros((1, 2, 1)))
+
+
+def test_info_arrays_are_the_callers_to_edit():
+    """Editing what step() returns must not reach the simulation (regression: info["price"]
+    was the state's own price array)."""
+    env = make_env("PublicCharging-v0", 2)
+    env.reset(seed=0)
+    _, _, _, _, info = env.step(np.zeros((2, 2, 1)))
+    before = env.global_state().copy()
+    for key in STATION_INFO_KEYS:
+        info[key][...] = 999
+    for key in MARKET_INFO_KEYS:
+        info["market"][key][...] = 999
+    np.testing.assert_array_equal(env.global_state(), before)
+
+
+def test_num_envs_is_validated_by_its_own_name():
+    with pytest.raises(ValueError, match="num_envs=0 is invalid"):
+        make_env("PublicCharging-v0", 0)

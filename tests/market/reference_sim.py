@@ -97,8 +97,14 @@ class ReferenceMarket:
                     continue
                 target = first
                 if occ[first] >= cap[first]:
-                    free = [k for k in range(n) if occ[k] < cap[k]]
-                    target = max(free, key=lambda k: util[k]) if (cfg.when_full == "reroute" and free) else None
+                    target = None
+                    if cfg.when_full == "reroute":
+                        # choose again among the free stations and the outside option
+                        options = [(util[k], k) for k in range(n) if occ[k] < cap[k]]
+                        if cfg.outside_option_utility is not None:
+                            options.append((cfg.outside_option_utility + noise[m][n], None))
+                        if options:
+                            target = max(options, key=lambda o: o[0])[1]
                 if target is None:
                     res.blocked[first] += 1
                     continue

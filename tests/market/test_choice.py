@@ -36,8 +36,11 @@ def test_block_and_reroute_rules():
     assert (station[0], status[0]) == (0, BLOCKED)  # counted against the first choice
     station, status = choose(u, np.array([5.0]), free, reroute=True)
     assert status[0] == GAVE_UP
-    # the outside option is compared with the first choice, even if that one is full
+    # turned away by the full first choice, the driver prefers the outside option (2.5)
+    # to the best free station (2.0): lost to capacity, so blocked at station 0
     station, status = choose(u, np.array([2.5]), free, reroute=True)
+    assert (station[0], status[0]) == (0, BLOCKED)
+    station, status = choose(u, np.array([1.5]), free, reroute=True)
     assert (station[0], status[0]) == (1, ADMITTED)
 
 
@@ -54,12 +57,17 @@ def test_choice_properties(u, free_bits, outside, reroute):
     station, status = choose(util, None if outside is None else np.array([outside]), free, reroute)
     k, code = int(station[0]), int(status[0])
     assert 0 <= k < n
+    best_free = util[0][free[0]].max() if free.any() else -np.inf
+    beats_outside = lambda x: outside is None or x >= outside  # noqa: E731
     if code == ADMITTED:
         assert free[0, k]
         # the admitted station is the best free one (reroute) or the best overall (block)
-        best = util[0][free[0]].max() if reroute else util[0].max()
-        assert util[0, k] == best
+        assert util[0, k] == (best_free if reroute else util[0].max())
+        assert beats_outside(util[0, k])
     elif code == BLOCKED:
-        assert not free[0, k] and (not reroute or not free.any())
+        assert util[0, k] == util[0].max() and not free[0, k]  # its first choice, full
+        assert beats_outside(util[0].max())
+        if reroute:
+            assert not free.any() or not beats_outside(best_free)
     else:
-        assert outside is not None and outside > util.max()
+        assert code == GAVE_UP and outside is not None and outside > util.max()

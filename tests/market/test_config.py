@@ -33,6 +33,7 @@ def test_defaults_are_valid_and_normalised():
         ("start_hour", 24, r"start_hour=24 is invalid"),
         ("arrival_rate_per_h", -1.0, r"arrival_rate_per_h=-1.0 is invalid"),
         ("arrival_rate_per_h", [1.0] * 23, r"exactly 24 such values \(got 23\)"),
+        ("arrival_rate_per_h", 1e15, r"arrival_rate_per_h=1000000000000000.0 is invalid: expected a finite number in \[0, 10000\]"),
         ("dwell_time_mean_h", 0, r"dwell_time_mean_h=0 is invalid"),
         ("dwell_time_cv", 1e-9, r"0 \(a fixed value\) or a number in \[0.001, 10\]"),
         ("energy_demand_cv", -1, r"energy_demand_cv=-1 is invalid"),

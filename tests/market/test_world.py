@@ -56,9 +56,6 @@ def test_counters_add_up_and_values_stay_in_bounds(n_stations, chargers, rate, o
         np.testing.assert_array_equal(out.arrivals, out.admitted.sum(1) + out.blocked.sum(1) + out.gave_up)
         if outside is None:
             assert (out.gave_up == 0).all()
-        if when_full == "reroute":
-            # a driver is blocked only if every station is full, so then no station had room
-            assert ((out.blocked.sum(1) == 0) | (out.utilization > 0).all(1)).all()
         occ = occupancy_fraction(params, state)
         assert ((occ >= 0) & (occ <= 1)).all()
         assert ((out.utilization >= 0) & (out.utilization <= 1 + 1e-12)).all()

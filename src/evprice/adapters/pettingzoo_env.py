@@ -20,7 +20,7 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
-from evprice.core.actions import ActionError
+from evprice.core.actions import ActionError, check_actions
 from evprice.core.observation import ObsName
 from evprice.envs.market_env import MARKET_INFO_KEYS, STATION_INFO_KEYS, MarketEnv
 
@@ -81,10 +81,8 @@ class ParallelMarketEnv(ParallelEnv):
         for i, a in enumerate(self.possible_agents):
             if a not in actions:
                 raise ActionError(f"no action for {a}; every live agent must act each step")
-            value = np.asarray(actions[a], dtype=np.float64)
-            if value.shape not in ((1,), ()):
-                raise ActionError(f"action of {a} has shape {value.shape}, expected (1,)")
-            self._actions[0, i, 0] = value.reshape(())
+            value = np.asarray(actions[a]).reshape(-1) if np.ndim(actions[a]) == 0 else np.asarray(actions[a])
+            self._actions[0, i] = check_actions(value, (1,), what=f"action of {a}")
         obs, reward, terminated, truncated, info = self.env.step(self._actions)
         infos = _agent_infos(self.possible_agents, info)
         rewards = dict(zip(self.possible_agents, reward[0].tolist()))

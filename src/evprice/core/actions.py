@@ -22,14 +22,17 @@ class ActionError(ValueError):
 def check_actions(actions: object, shape: tuple[int, ...], *, what: str = "actions") -> np.ndarray:
     """Return ``actions`` as a float64 array of exactly ``shape`` with finite entries."""
     try:
-        a = np.asarray(actions, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ActionError(f"{what} cannot be read as numbers: {err}") from err
+        raw = np.asarray(actions)
+    except (TypeError, ValueError) as err:  # ragged nesting
+        raise ActionError(f"{what}: cannot be read as an array ({err})") from err
+    if raw.dtype.kind not in "iuf":
+        raise ActionError(f"{what}: expected numbers, got {raw.dtype} values such as {raw.ravel()[:1].tolist()}")
+    a = raw.astype(np.float64)
     if a.shape != shape:
-        raise ActionError(f"{what} have shape {a.shape}, expected {shape}")
+        raise ActionError(f"{what}: shape {a.shape}, expected {shape}")
     if not np.isfinite(a).all():
         bad = np.argwhere(~np.isfinite(a))[0]
-        raise ActionError(f"{what} hold a non-finite value {a[tuple(bad)]!r} at index {tuple(int(i) for i in bad)}")
+        raise ActionError(f"{what}: non-finite value {a[tuple(bad)]!r} at index {tuple(int(i) for i in bad)}")
     return a
 
 

@@ -59,9 +59,11 @@ class MarketEnv:
     """
 
     def __init__(self, config: MarketConfig, num_envs: int = 1, env_id: str = "PublicCharging-v0") -> None:
+        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+            raise ValueError(f"num_envs={num_envs!r} is invalid: expected a positive integer")
         self.env_id = env_id
         self.config = config
-        self.world = MarketWorld(config, num_envs)
+        self.world = MarketWorld(config, int(num_envs))
         self.params = self.world.params
         self.num_envs = self.world.batch_size
         self.agent_specs = station_agents(config)

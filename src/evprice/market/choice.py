@@ -12,10 +12,13 @@ eps_0``. With i.i.d. Gumbel noise of scale ``sigma`` the choice is multinomial l
 ``P(k) = exp(v_k / sigma) / sum_j exp(v_j / sigma)`` (see :func:`logit_probabilities`);
 with normal noise it is probit. The driver takes the alternative of highest utility.
 
-If that is a full station, the driver is blocked (``when_full="block"``), or goes to the
-station with a free charger that it values most (``when_full="reroute"``) and is blocked
-only when every station is full. A blocked driver counts against the station it chose
-first.
+If that is a full station, the driver is blocked (``when_full="block"``), or chooses again
+among what is still open (``when_full="reroute"``): the station with a free charger it
+values most, unless the outside option is worth more to it. A driver turned away by a
+full station who then does not charge (every station full, or the outside option
+preferred to every free one) is *blocked*, counted against the station it chose first;
+*gave up* is kept for drivers who prefer the outside option to every station, full or
+not, so it measures price and congestion, and blocking measures capacity.
 """
 
 from __future__ import annotations
@@ -56,14 +59,18 @@ def choose(
     """
     rows = np.arange(utility.shape[0])
     first = utility.argmax(axis=1)
-    full = ~has_free_charger[rows, first]
+    blocked = ~has_free_charger[rows, first]
     station = first
     if reroute:
-        any_free = has_free_charger.any(axis=1)
-        alternative = np.where(has_free_charger, utility, -np.inf).argmax(axis=1)
-        station = np.where(full & any_free, alternative, first)
-        full = full & ~any_free
-    status = np.where(full, BLOCKED, ADMITTED)
+        free_utility = np.where(has_free_charger, utility, -np.inf)
+        alternative = free_utility.argmax(axis=1)
+        best_free = free_utility[rows, alternative]  # -inf when every station is full
+        if outside_utility is not None:
+            best_free = np.where(outside_utility > best_free, -np.inf, best_free)
+        rerouted = blocked & np.isfinite(best_free)
+        station = np.where(rerouted, alternative, first)
+        blocked = blocked & ~rerouted
+    status = np.where(blocked, BLOCKED, ADMITTED)
     if outside_utility is not None:
         status = np.where(outside_utility > utility[rows, first], GAVE_UP, status)
         station = np.where(status == GAVE_UP, first, station)

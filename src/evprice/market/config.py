@@ -44,6 +44,9 @@ ELEC_PRICE_NOISE_CLIP_STD = 3.0
 price stays inside the observation bounds."""
 
 
+MAX_ARRIVAL_RATE_PER_H = 10_000.0
+"""Cap on the market-wide arrival rate: allocation loops over arrivals, so its cost grows
+with the rate (about 10 times the busiest real public sites)."""
 MIN_CV = 1e-3
 """Smallest non-zero coefficient of variation (gamma shape 1/cv^2 = 10^6); 0 means a fixed value."""
 
@@ -164,7 +167,7 @@ class MarketConfig:
             raise invalid("start_hour", self.start_hour, f"an hour in [0, 24) that is a multiple of dt_s={self.dt_s} s")
 
         if self.arrival_rate_per_h is not None:
-            s("arrival_rate_per_h", self._hourly("arrival_rate_per_h", low=0.0))
+            s("arrival_rate_per_h", self._hourly("arrival_rate_per_h", low=0.0, high=MAX_ARRIVAL_RATE_PER_H))
         s("dwell_time_mean_h", check_float("dwell_time_mean_h", self.dwell_time_mean_h, low=0.0, low_open=True))
         s("dwell_time_cv", _check_cv("dwell_time_cv", self.dwell_time_cv))
         s("energy_demand_mean_kwh", check_float("energy_demand_mean_kwh", self.energy_demand_mean_kwh, low=0.0, low_open=True))
@@ -212,12 +215,15 @@ class MarketConfig:
         check = lambda k, v: check_int(k, v, **bounds)  # noqa: E731
         return check_scalar_or_list(name, getattr(self, name), self.n_stations, check, "an integer")
 
-    def _hourly(self, name: str, *, low: float | None, broadcast: bool = True) -> tuple[float, ...]:
+    def _hourly(
+        self, name: str, *, low: float | None, high: float | None = None, broadcast: bool = True
+    ) -> tuple[float, ...]:
         value = getattr(self, name)
-        check = lambda k, v: check_float(k, v, low=low)  # noqa: E731
+        check = lambda k, v: check_float(k, v, low=low, high=high)  # noqa: E731
         if not broadcast and not isinstance(value, (list, tuple, np.ndarray)):
             raise invalid(name, value, f"a list of {HOURS_PER_DAY} hourly numbers")
-        return check_scalar_or_list(name, value, HOURS_PER_DAY, check, "a number" + ("" if low is None else f" >= {low:g}"))
+        what = "a number" if low is None else (f"a number >= {low:g}" if high is None else f"a number in [{low:g}, {high:g}]")
+        return check_scalar_or_list(name, value, HOURS_PER_DAY, check, what)
 
     # -- construction ------------------------------------------------------------------
     @classmethod

@@ -25,9 +25,10 @@ Arrivals and departures happen at exact instants inside a sub-step, so the queue
 exact continuous-time loss system whatever ``dt`` is; ``dt`` sets the resolution of the
 accounting only. Stage 3 is the one sequential part: arrivals are processed one at a time
 in time order (a loop over the period's arrival events, vectorised over the batch), so
-each driver sees the chargers taken by the drivers before it. ``tests/market/reference_sim.py`` re-implements
-the seven stages as a plain per-sub-step, per-EV loop, and the tests check that both give
-the same numbers on the same random draws.
+each driver sees the chargers taken by the drivers before it.
+
+``tests/market/reference_sim.py`` re-implements the seven stages as a plain per-sub-step,
+per-EV loop; the tests check that both give the same numbers on the same random draws.
 """
 
 from __future__ import annotations
@@ -63,17 +64,11 @@ def initial_state(params: MarketParams, elec_price_per_kwh: np.ndarray) -> Marke
     )
 
 
-def occupied_chargers(params: MarketParams, slot_depart_s: np.ndarray, t_s: np.ndarray | float) -> np.ndarray:
-    """(B, N) chargers holding an EV at time ``t_s`` (scalar or (B,))."""
-    t = np.asarray(t_s, dtype=np.float64)
-    t = t.reshape(t.shape + (1, 1)) if t.ndim else t
-    return (slot_depart_s > t).sum(axis=2) - params.slot_padding.sum(axis=1)
-
-
 def occupancy_fraction(params: MarketParams, state: MarketState) -> np.ndarray:
     """(B, N) fraction of chargers holding an EV as the next period starts."""
-    t = state.period * params.config.action_period_s
-    return occupied_chargers(params, state.slot_depart_s, float(t)) / params.capacity
+    t = float(state.period * params.config.action_period_s)
+    held = (state.slot_depart_s > t).sum(axis=2) - params.slot_padding.sum(axis=1)  # padding is never free
+    return held / params.capacity
 
 
 def _per_station(flat_station: np.ndarray, n_cells: int, weights: np.ndarray | None = None) -> np.ndarray:
@@ -160,7 +155,7 @@ def advance_period(
     j0 = state.period * s
     edges = j0 * dt + params.substep_edges_s  # (S + 1,)
     t0, t1 = edges[0], edges[-1]
-    price = np.asarray(price_per_kwh, dtype=np.float64)
+    price = np.array(price_per_kwh, dtype=np.float64)  # a copy: the caller's array stays the caller's
     kwh_per_s = params.power_kw / SECONDS_PER_HOUR  # (N,)
 
     # 1. public market signals of each sub-step: the hourly wholesale price
@@ -191,16 +186,16 @@ def advance_period(
     end = np.concatenate([state.slot_charge_end_s[ob, ok, oc], new_end])
     session_price = np.concatenate([state.slot_price_per_kwh[ob, ok, oc], new_price])
     kwh = window_overlap_s(start, end, edges) * kwh_per_s[cell % n, None]  # (A_old + A, S)
-    sub_cell = (cell[:, None] * s + np.arange(s)).ravel()
+    sub_cell = (cell[:, None] * s + np.arange(s)).ravel()  # flat (b, k, sub-step) index
     energy_sub = np.bincount(sub_cell, weights=kwh.ravel(), minlength=cells * s).reshape(b, n, s)
-    revenue_sub = np.bincount(
-        sub_cell, weights=(kwh * session_price[:, None]).ravel(), minlength=cells * s
-    ).reshape(b, n, s)
     held_old = np.where(params.slot_padding, 0.0, interval_overlap_s(t0, state.slot_depart_s, t0, t1)).sum(axis=2)
     held_new = interval_overlap_s(new_start, event_depart[ab, am], t0, t1)
     charger_seconds = held_old + _per_station(ab * n + ak, cells, held_new).reshape(b, n)
 
     # 5. revenue (locked price x energy), energy cost, fixed cost
+    revenue_sub = np.bincount(
+        sub_cell, weights=(kwh * session_price[:, None]).ravel(), minlength=cells * s
+    ).reshape(b, n, s)
     energy_cost_sub = energy_cost(energy_sub, elec[:, None, :], cfg.charging_efficiency)
     fixed = np.broadcast_to(params.fixed_cost_per_h * ((t1 - t0) / SECONDS_PER_HOUR), price.shape)
 
@@ -225,7 +220,7 @@ def advance_period(
     bb, bm = np.nonzero(status == BLOCKED)
     booked = _booked_profit(params, state.elec_price_per_kwh, ab, ak, new_start, new_end, new_price)
     outcome = PeriodOutcome(
-        price_per_kwh=price,
+        price_per_kwh=price.copy(),  # not the state's array: outcomes go to users, who may edit them
         energy_kwh=energy_sub.sum(axis=2),
         energy_kwh_per_substep=energy_sub,
         revenue=revenue_sub.sum(axis=2),

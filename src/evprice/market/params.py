@@ -57,8 +57,7 @@ class MarketParams:
     energy_mean_kwh: float
     # economics
     fixed_cost_per_h: np.ndarray  # (N,) currency/h
-    ema_alpha: float  # weight of one sub-step in the EMAs, 1 - exp(-dt / tau)
-    ema_period_decay: float  # (1 - alpha) ** S: weight of the old EMA after one period
+    ema_period_decay: float  # (1 - alpha) ** S, alpha = 1 - exp(-dt / tau): weight of the old EMA after a period
     ema_rate_weights_per_h: np.ndarray  # (S,) alpha (1-alpha)^(S-1-j) / dt_h: period amounts -> EMA increment
     # reward normalisation
     revenue_scale_per_period: np.ndarray  # (N,) the most revenue a station can earn in a period
@@ -107,7 +106,6 @@ class MarketParams:
             dwell_mean_s=config.dwell_time_mean_h * SECONDS_PER_HOUR,
             energy_mean_kwh=config.energy_demand_mean_kwh,
             fixed_cost_per_h=np.asarray(config.fixed_cost_per_h, dtype=np.float64),
-            ema_alpha=float(alpha),
             ema_period_decay=float((1.0 - alpha) ** s),
             ema_rate_weights_per_h=alpha * decay / (dt / SECONDS_PER_HOUR),
             revenue_scale_per_period=capacity * power * period_h * price_max,
