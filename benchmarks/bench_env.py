@@ -112,7 +112,10 @@ def main() -> None:
     result = {name: statistics.median(fn(args.seconds) for _ in range(args.repeats)) for name, fn in runs.items()}
     ref = result["reference_1024"]
     report = {
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, python {platform.python_version()}, numpy {np.__version__}",
+        "machine": (
+            f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
+            f"python {platform.python_version()}, numpy {np.__version__}"
+        ),
         "pettingzoo_pricing_steps_per_s": result["pettingzoo"],
         "vector_1024_env_steps_per_s": result["vector_1024"],
         "reference_1024_env_steps_per_s": ref,
@@ -125,7 +128,10 @@ def main() -> None:
         print(json.dumps(report))
         return
     print(f"evprice environment throughput ({report['machine']})")
-    print(f"median of {args.repeats} runs of {args.seconds:g} s; PublicCharging-v0, 2 stations, 15 internal steps per decision\n")
+    print(
+        f"median of {args.repeats} runs of {args.seconds:g} s; "
+        "PublicCharging-v0, 2 stations, 15 internal steps per decision\n"
+    )
     print(f"{'view':<34}{'steps/s':>14}{'x reference':>13}{'target':>12}  met")
     rows = [
         ("PettingZoo, B = 1 (pricing steps)", result["pettingzoo"], TARGET_PETTINGZOO),

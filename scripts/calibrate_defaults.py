@@ -20,7 +20,9 @@ from pathlib import Path
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "paper_data")
+    parser.add_argument(
+        "--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "paper_data"
+    )
     args = parser.parse_args()
     try:
         import pandas as pd
@@ -41,7 +43,10 @@ def main() -> None:
     print(f"orders: {len(orders)} over {days:.1f} days = {len(orders) / days:.1f} per day")
     print(f"energy per order: mean {e.mean():.1f} kWh, cv {e.std() / e.mean():.2f}")
     print(f"session duration: mean {h.mean():.2f} h, cv {h.std() / h.mean():.2f}, median {h.median() * 60:.0f} min")
-    print(f"average power: median {power.median():.1f} kW, quartiles {power.quantile(0.25):.1f} - {power.quantile(0.75):.1f} kW")
+    print(
+        f"average power: median {power.median():.1f} kW, "
+        f"quartiles {power.quantile(0.25):.1f} - {power.quantile(0.75):.1f} kW"
+    )
     by_hour = start.dt.hour.value_counts().sort_index() / days
     print("orders per hour of day: " + " ".join(f"{v:.1f}" for v in by_hour))
 
@@ -49,8 +54,10 @@ def main() -> None:
     kwh = usable["charged energy（ kWh）"]
     paid = usable["Total order amount(¥)"] / kwh
     energy_charge = usable["charging fee（¥）"] / kwh
-    print(f"price paid: {paid.min():.2f} - {paid.max():.2f} CNY/kWh (median {paid.median():.2f}); "
-          f"energy charge median {energy_charge.median():.2f} CNY/kWh")
+    print(
+        f"price paid: {paid.min():.2f} - {paid.max():.2f} CNY/kWh (median {paid.median():.2f}); "
+        f"energy charge median {energy_charge.median():.2f} CNY/kWh"
+    )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,17 @@ def test_rollout_json():
 def test_rollout_table_and_overrides(tmp_path):
     cfg = tmp_path / "c.yaml"
     cfg.write_text("env: PublicCharging-v0\nn_stations: 3\nhorizon_h: 2\n")
-    r = run("rollout", "--policy", "fixed", "--price", "1.2", "--config", str(cfg), "--set", "chargers_per_station=[1, 2, 3]")
+    r = run(
+        "rollout",
+        "--policy",
+        "fixed",
+        "--price",
+        "1.2",
+        "--config",
+        str(cfg),
+        "--set",
+        "chargers_per_station=[1, 2, 3]",
+    )
     assert r.exit_code == 0, r.output
     assert "station_3" in r.output and "market:" in r.output
     r = run("rollout", "--policy", "fixed", "--price", "1.2", "--config", str(cfg), "--json")

@@ -60,7 +60,9 @@ _env_option = click.option("--env", "env_id", default=None, help=f"environment i
 _config_option = click.option(
     "--config", "config_file", type=click.Path(dir_okay=False), default=None, help="YAML file of config overrides"
 )
-_set_option = click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="override one config key (repeatable)")
+_set_option = click.option(
+    "--set", "assignments", multiple=True, metavar="KEY=VALUE", help="override one config key (repeatable)"
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -72,7 +74,9 @@ def main() -> None:
 @main.command(cls=_Command)
 @_env_option
 @click.option("--policy", type=click.Choice(sorted(POLICIES)), default="random", show_default=True)
-@click.option("--price", type=float, default=None, help="price of the fixed policy (default: middle of each station's bounds)")
+@click.option(
+    "--price", type=float, default=None, help="price of the fixed policy (default: middle of each station's bounds)"
+)
 @click.option("--episodes", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @_config_option
@@ -85,12 +89,22 @@ def rollout_cmd(env_id, policy, price, episodes, seed, config_file, assignments,
         raise ConfigError("--price only applies to --policy fixed")
     err = Console(stderr=True)
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True, disable=as_json or not err.is_terminal,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=as_json or not err.is_terminal,
     ) as progress:
         task = progress.add_task(f"{env} / {policy}", total=None)
         summary = rollout(
-            env, policy, episodes=episodes, seed=seed, overrides=overrides, price=price,
+            env,
+            policy,
+            episodes=episodes,
+            seed=seed,
+            overrides=overrides,
+            price=price,
             on_period=lambda done, total: progress.update(task, completed=done, total=total),
         )
     if as_json:
@@ -113,8 +127,14 @@ def _print_summary(summary: dict[str, Any]) -> None:
         table.add_column(col, justify="right", no_wrap=True)
     for s in summary["stations"]:
         table.add_row(
-            s["id"], f"{s['mean_price']:.3f}", f"{s['profit']:,.1f}", f"{s['revenue']:,.1f}", f"{s['energy_kwh']:,.1f}",
-            str(s["admitted"]), str(s["blocked"]), f"{s['utilization']:.1%}",
+            s["id"],
+            f"{s['mean_price']:.3f}",
+            f"{s['profit']:,.1f}",
+            f"{s['revenue']:,.1f}",
+            f"{s['energy_kwh']:,.1f}",
+            str(s["admitted"]),
+            str(s["blocked"]),
+            f"{s['utilization']:.1%}",
         )
     m = summary["market"]
     out = Console()

@@ -9,6 +9,7 @@ from pettingzoo.utils.conversions import parallel_to_aec
 
 import evprice
 from evprice.core.actions import ActionError
+from evprice.envs import registered_ids
 
 CONFIGS = [
     dict(),
@@ -26,6 +27,27 @@ def test_pettingzoo_parallel_api_and_seed_tests(overrides):
         warnings.simplefilter("error")  # PettingZoo reports API problems as warnings
         parallel_api_test(evprice.make(**overrides), num_cycles=200)
         parallel_seed_test(lambda: evprice.make(**overrides))
+
+
+@pytest.mark.parametrize("env_id", registered_ids())
+def test_contract_of_every_registered_env(env_id):
+    """Every registered scenario passes PettingZoo's tests and keeps its observations,
+    state and counters in order over two whole episodes."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        parallel_api_test(evprice.make(env_id), num_cycles=200)
+        parallel_seed_test(lambda: evprice.make(env_id))
+    env = evprice.make(env_id)
+    steps = 0
+    for obs, rewards, _, _, infos in rollout(env, 0, 2 * env.env.n_periods):
+        steps += 1
+        for a, o in obs.items():
+            assert np.isfinite(o).all() and env.observation_space(a).contains(o)
+            assert np.isfinite(rewards[a])
+            m = infos[a]["market"]
+            assert m["arrivals"] == m["admitted"] + m["blocked"] + m["gave_up"]
+        assert env.state_space.contains(env.state())
+    assert steps == 2 * env.env.n_periods
 
 
 @pytest.mark.parametrize("overrides", [CONFIGS[0], CONFIGS[3]])
@@ -62,7 +84,7 @@ def test_observations_stay_in_space_and_finite_under_stress():
     for obs, _, _, _, infos in rollout(env, 3, 400):
         for a, o in obs.items():
             assert np.isfinite(o).all() and env.observation_space(a).contains(o)
-        for a, info in infos.items():
+        for info in infos.values():
             assert 0.0 <= info["occupancy"] <= 1.0
             m = info["market"]
             assert m["arrivals"] == m["admitted"] + m["blocked"] + m["gave_up"]
@@ -76,8 +98,15 @@ def test_spaces_are_cached_and_named():
         assert env.action_space(a) is env.action_space(a)
         assert env.action_space(a).shape == (1,)
     names = env.observation_names("station_1")
-    assert names[:3] == (("PublicMarketSignal", "elec_price"), ("PublicMarketSignal", "time_sin"), ("PublicMarketSignal", "time_cos"))
-    assert names[3:5] == (("station_1.ChargingStationStatus", "occupancy"), ("station_1.ChargingStationStatus", "price"))
+    assert names[:3] == (
+        ("PublicMarketSignal", "elec_price"),
+        ("PublicMarketSignal", "time_sin"),
+        ("PublicMarketSignal", "time_cos"),
+    )
+    assert names[3:5] == (
+        ("station_1.ChargingStationStatus", "occupancy"),
+        ("station_1.ChargingStationStatus", "price"),
+    )
     assert names[8:] == (("station_2.ChargingStationStatus", "occupancy"), ("station_2.ChargingStationStatus", "price"))
     assert env.observation_space("station_1").shape == (len(names),)
 

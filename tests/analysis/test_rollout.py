@@ -51,7 +51,13 @@ def test_totals_cover_every_episode_when_split_into_batches(monkeypatch):
 
 def test_progress_callback_and_errors():
     calls = []
-    rollout("PublicCharging-v0", "fixed", episodes=1, overrides={"horizon_h": 1.0}, on_period=lambda d, t: calls.append((d, t)))
+    rollout(
+        "PublicCharging-v0",
+        "fixed",
+        episodes=1,
+        overrides={"horizon_h": 1.0},
+        on_period=lambda d, t: calls.append((d, t)),
+    )
     assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
     with pytest.raises(ValueError, match="episodes=0"):
         rollout(episodes=0)

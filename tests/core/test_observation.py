@@ -7,7 +7,7 @@ from evprice.core.agents import AgentSpec
 from evprice.core.features import Feature, Field, Visibility
 from evprice.core.observation import ObservationLayout
 
-P, O, U, S = Visibility.PUBLIC, Visibility.OWNER, Visibility.UPPER_LEVEL, Visibility.SYSTEM
+PUB, OWN, UP, SYS = Visibility.PUBLIC, Visibility.OWNER, Visibility.UPPER_LEVEL, Visibility.SYSTEM
 
 
 def fld(*names):
@@ -16,14 +16,14 @@ def fld(*names):
 
 def world():
     features = [
-        Feature("Clock", fld("sin", "cos"), frozenset({P})),
-        Feature("GridTruth", fld("v"), frozenset({S})),  # nobody's observation
-        Feature("Status", fld("occ", "price"), frozenset({O, U}), owner="s1"),
-        Feature("Secret", fld("z"), frozenset({O}), owner="s1"),
-        Feature("Status", fld("occ", "price"), frozenset({O, U}), owner="s2"),
-        Feature("Secret", fld("z"), frozenset({O}), owner="s2"),
-        Feature("Board", fld("posted"), frozenset({P}), owner="s2"),
-        Feature("Plan", fld("target"), frozenset({O}), owner="boss"),
+        Feature("Clock", fld("sin", "cos"), frozenset({PUB})),
+        Feature("GridTruth", fld("v"), frozenset({SYS})),  # nobody's observation
+        Feature("Status", fld("occ", "price"), frozenset({OWN, UP}), owner="s1"),
+        Feature("Secret", fld("z"), frozenset({OWN}), owner="s1"),
+        Feature("Status", fld("occ", "price"), frozenset({OWN, UP}), owner="s2"),
+        Feature("Secret", fld("z"), frozenset({OWN}), owner="s2"),
+        Feature("Board", fld("posted"), frozenset({PUB}), owner="s2"),
+        Feature("Plan", fld("target"), frozenset({OWN}), owner="boss"),
     ]
     agents = [
         AgentSpec("s1", 1, ("Status", "Secret"), ("Status", "price"), 900),
@@ -37,23 +37,38 @@ def world():
 def test_visibility_matrix():
     layout = world()
     assert layout.observation_names("s1") == (
-        ("Clock", "sin"), ("Clock", "cos"),                      # world public
-        ("s1.Status", "occ"), ("s1.Status", "price"), ("s1.Secret", "z"),  # own
-        ("s2.Board", "posted"),                                  # others' public
+        ("Clock", "sin"),
+        ("Clock", "cos"),  # world public
+        ("s1.Status", "occ"),
+        ("s1.Status", "price"),
+        ("s1.Secret", "z"),  # own
+        ("s2.Board", "posted"),  # others' public
     )
     assert layout.observation_names("s2") == (
-        ("Clock", "sin"), ("Clock", "cos"),
-        ("s2.Status", "occ"), ("s2.Status", "price"), ("s2.Secret", "z"), ("s2.Board", "posted"),
+        ("Clock", "sin"),
+        ("Clock", "cos"),
+        ("s2.Status", "occ"),
+        ("s2.Status", "price"),
+        ("s2.Secret", "z"),
+        ("s2.Board", "posted"),
     )
     assert layout.observation_names("boss") == (
-        ("Clock", "sin"), ("Clock", "cos"),
+        ("Clock", "sin"),
+        ("Clock", "cos"),
         ("boss.Plan", "target"),
-        ("s1.Status", "occ"), ("s1.Status", "price"),            # upper_level of subordinates
-        ("s2.Status", "occ"), ("s2.Status", "price"), ("s2.Board", "posted"),
+        ("s1.Status", "occ"),
+        ("s1.Status", "price"),  # upper_level of subordinates
+        ("s2.Status", "occ"),
+        ("s2.Status", "price"),
+        ("s2.Board", "posted"),
     )
     # upper_level only reaches the agent's own subordinates
     assert layout.observation_names("lone") == (
-        ("Clock", "sin"), ("Clock", "cos"), ("s2.Status", "occ"), ("s2.Status", "price"), ("s2.Board", "posted"),
+        ("Clock", "sin"),
+        ("Clock", "cos"),
+        ("s2.Status", "occ"),
+        ("s2.Status", "price"),
+        ("s2.Board", "posted"),
     )
 
 
@@ -83,7 +98,7 @@ def test_stacked_index_needs_equal_sizes():
 def test_unknown_agent_and_bad_ownership():
     with pytest.raises(KeyError, match="unknown agent"):
         world().observation_names("nobody")
-    f = Feature("Status", fld("a"), frozenset({O}), owner="ghost")
+    f = Feature("Status", fld("a"), frozenset({OWN}), owner="ghost")
     with pytest.raises(ValueError, match="unknown agent 'ghost'"):
         ObservationLayout([f], [AgentSpec("s1", 1, (), None, 60)])
     with pytest.raises(ValueError, match="no feature instance provides"):

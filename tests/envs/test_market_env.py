@@ -26,8 +26,10 @@ def test_shapes_and_info():
     assert all(info[k].shape == (4, 3) for k in STATION_INFO_KEYS)
     assert set(info["market"]) == set(MARKET_INFO_KEYS)
     assert (info["cost"] == 0).all()
-    # info occupancy equals the occupancy column of each station's own observation
-    np.testing.assert_allclose(info["occupancy"], obs[:, :, 3], atol=1e-6)
+    # wiring: info occupancy is the column each station's observation names as its own occupancy
+    for i, agent in enumerate(env.agent_ids):
+        col = env.layout.observation_names(agent).index((f"{agent}.ChargingStationStatus", "occupancy"))
+        np.testing.assert_allclose(info["occupancy"][:, i], obs[:, i, col], atol=1e-6)
 
 
 def test_actions_write_the_price_field():

@@ -65,14 +65,24 @@ class ReferenceMarket:
         n, dt = cfg.n_stations, cfg.dt_s
         cap = cfg.chargers_per_station
         res = PeriodResult(
-            energy_kwh=[0.0] * n, energy_kwh_per_substep=[[] for _ in range(n)], revenue=[0.0] * n,
-            energy_cost=[0.0] * n, fixed_cost=[0.0] * n, admitted=[0] * n, blocked=[0] * n,
-            utilization=[0.0] * n, arrivals=len(offsets), gave_up=0, booked_profit=[0.0] * n,
-            revenue_ema=[], cost_ema=[], occupancy_end=[],
+            energy_kwh=[0.0] * n,
+            energy_kwh_per_substep=[[] for _ in range(n)],
+            revenue=[0.0] * n,
+            energy_cost=[0.0] * n,
+            fixed_cost=[0.0] * n,
+            admitted=[0] * n,
+            blocked=[0] * n,
+            utilization=[0.0] * n,
+            arrivals=len(offsets),
+            gave_up=0,
+            booked_profit=[0.0] * n,
+            revenue_ema=[],
+            cost_ema=[],
+            occupancy_end=[],
         )
         t0 = self.substep * dt
         event = 0
-        for j in range(cfg.substeps_per_period):
+        for _ in range(cfg.substeps_per_period):
             w0, w1 = self.substep * dt, (self.substep + 1) * dt
             # 1. public market signals
             elec = self.elec_at(w0)

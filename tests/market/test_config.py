@@ -33,10 +33,19 @@ def test_defaults_are_valid_and_normalised():
         ("start_hour", 24, r"start_hour=24 is invalid"),
         ("arrival_rate_per_h", -1.0, r"arrival_rate_per_h=-1.0 is invalid"),
         ("arrival_rate_per_h", [1.0] * 23, r"exactly 24 such values \(got 23\)"),
-        ("arrival_rate_per_h", 1e15, r"arrival_rate_per_h=1000000000000000.0 is invalid: expected a finite number in \[0, 10000\]"),
+        (
+            "arrival_rate_per_h",
+            1e15,
+            r"arrival_rate_per_h=1000000000000000.0 is invalid: expected a finite number in \[0, 10000\]",
+        ),
         ("dwell_time_mean_h", 0, r"dwell_time_mean_h=0 is invalid"),
         ("dwell_time_cv", 1e-9, r"0 \(a fixed value\) or a number in \[0.001, 10\]"),
         ("energy_demand_cv", -1, r"energy_demand_cv=-1 is invalid"),
+        (
+            "dwell_time_distribution",
+            "weibull",
+            r"dwell_time_distribution='weibull' is invalid: expected one of 'gamma', 'lognormal'",
+        ),
         ("noise", "cauchy", r"noise='cauchy' is invalid: expected one of 'gumbel', 'normal'"),
         ("noise_scale", 0, r"noise_scale=0 is invalid"),
         ("outside_option_utility", float("nan"), r"outside_option_utility=nan is invalid"),
@@ -61,7 +70,9 @@ def test_unknown_key_is_named_with_suggestion():
 
 
 def test_yaml_round_trip():
-    cfg = MarketConfig(n_stations=3, chargers_per_station=[1, 2, 3], arrival_rate_per_h=[2.0] * 24, outside_option_utility=None)
+    cfg = MarketConfig(
+        n_stations=3, chargers_per_station=[1, 2, 3], arrival_rate_per_h=[2.0] * 24, outside_option_utility=None
+    )
     back = MarketConfig.from_overrides(yaml.safe_load(yaml.safe_dump(cfg.to_dict())))
     assert back == cfg
 
@@ -81,10 +92,18 @@ def test_every_field_is_documented_with_a_unit():
     assert all(r["unit"] and r["doc"] for r in rows)
 
 
-def test_elec_price_bounds_cover_profile_and_clipped_noise():
-    cfg = MarketConfig(elec_price_mean_per_kwh=0.5, elec_price_amplitude_per_kwh=0.2, elec_price_noise_std_per_kwh=0.01)
-    lo, hi = cfg.elec_price_bounds_per_kwh()
+def test_elec_price_profile_and_bounds_by_hand():
+    cfg = MarketConfig(
+        elec_price_mean_per_kwh=0.5,
+        elec_price_amplitude_per_kwh=0.2,
+        elec_price_peak_hour=12.5,
+        elec_price_noise_std_per_kwh=0.01,
+    )
     profile = cfg.elec_price_profile_per_kwh()
-    assert lo == pytest.approx(profile.min() - 0.03) and hi == pytest.approx(profile.max() + 0.03)
-    # peak at 18 h: the hour 17-18 and 18-19 straddle the peak symmetrically
-    assert profile.argmax() in (17, 18)
+    # hour h takes the cosine at h + 0.5: hour 12 is the peak, hour 0 the trough, hour 6 the mean
+    assert profile[12] == pytest.approx(0.7)
+    assert profile[0] == pytest.approx(0.3)
+    assert profile[6] == pytest.approx(0.5)
+    assert cfg.elec_price_bounds_per_kwh() == pytest.approx((0.3 - 0.03, 0.7 + 0.03))
+    flat = MarketConfig(elec_price_per_kwh=[0.4] * 12 + [0.9] * 12, elec_price_noise_std_per_kwh=0.0)
+    assert flat.elec_price_bounds_per_kwh() == (0.4, 0.9)

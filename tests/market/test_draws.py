@@ -3,16 +3,26 @@ import pytest
 
 from evprice.core.rng import spawn_streams
 from evprice.market.config import MarketConfig
-from evprice.market.draws import STREAMS, gamma_draws, sample_elec_price, sample_period_draws
+from evprice.market.draws import STREAMS, positive_draws, sample_elec_price, sample_period_draws
 from evprice.market.params import MarketParams
 
 
-@pytest.mark.parametrize("cv", [0.0, 0.5, 1.0, 2.0])
-def test_gamma_draws_have_the_configured_moments(cv):
-    x = gamma_draws(np.random.default_rng(1), 22.0, cv, (400_000,))
+@pytest.mark.parametrize("distribution", ["gamma", "lognormal"])
+@pytest.mark.parametrize("cv", [0.0, 0.5, 1.0, 1.5])
+def test_session_draws_have_the_configured_moments(distribution, cv):
+    x = positive_draws(np.random.default_rng(1), distribution, 22.0, cv, (1_000_000,))
     assert x.mean() == pytest.approx(22.0, rel=0.01)
-    assert x.std() / x.mean() == pytest.approx(cv, abs=0.02)
+    assert x.std() / x.mean() == pytest.approx(cv, rel=0.05, abs=1e-12)
     assert (x > 0).all()
+
+
+def test_lognormal_and_gamma_differ_in_shape():
+    rng = np.random.default_rng(2)
+    g = positive_draws(rng, "gamma", 1.0, 1.0, (200_000,))
+    ln = positive_draws(rng, "lognormal", 1.0, 1.0, (200_000,))
+    # exponential: median ln 2; lognormal with cv 1: median exp(-ln(2) / 2) = 1 / sqrt(2)
+    assert np.median(g) == pytest.approx(np.log(2), rel=0.02)
+    assert np.median(ln) == pytest.approx(1 / np.sqrt(2), rel=0.02)
 
 
 def test_elec_price_stays_in_bounds_and_follows_the_profile():
@@ -55,5 +65,5 @@ def test_draws_are_padded_after_each_members_last_event():
     d = sample_period_draws(params, 0, 50, spawn_streams(3, STREAMS))
     count = np.isfinite(d.arrival_offset_s).sum(axis=1)
     for b in range(50):
-        assert (d.dwell_s[b, : count[b]] > 0).all() and (d.dwell_s[b, count[b]:] == 0).all()
-        assert (d.choice_noise[b, count[b]:] == 0).all()
+        assert (d.dwell_s[b, : count[b]] > 0).all() and (d.dwell_s[b, count[b] :] == 0).all()
+        assert (d.choice_noise[b, count[b] :] == 0).all()

@@ -35,8 +35,11 @@ def run_both(cfg: MarketConfig, batch: int, seed: int, n_periods: int | None = N
             cnt = int(np.isfinite(draws.arrival_offset_s[b]).sum())
             results.append(
                 refs[b].run_period(
-                    list(prices[b]), draws.arrival_offset_s[b, :cnt], draws.choice_noise[b, :cnt],
-                    draws.dwell_s[b, :cnt], draws.energy_kwh[b, :cnt],
+                    list(prices[b]),
+                    draws.arrival_offset_s[b, :cnt],
+                    draws.choice_noise[b, :cnt],
+                    draws.dwell_s[b, :cnt],
+                    draws.energy_kwh[b, :cnt],
                 )
             )
         yield k, params, out, state, results
@@ -79,12 +82,26 @@ def test_default_market_matches_reference_over_a_day():
         dict(arrival_rate_per_h=30.0, when_full="reroute", outside_option_utility=None),
         # heterogeneous stations, probit noise, travel times, three stations
         dict(
-            n_stations=3, chargers_per_station=[1, 4, 2], charger_power_kw=[7.0, 50.0, 22.0],
-            price_min=[0.5, 0.8, 0.6], price_max=[1.5, 2.5, 1.8], noise="normal",
-            travel_time_min=[5.0, 12.0, 0.0], fixed_cost_per_h=[1.0, 6.0, 2.0], arrival_rate_per_h=20.0,
+            n_stations=3,
+            chargers_per_station=[1, 4, 2],
+            charger_power_kw=[7.0, 50.0, 22.0],
+            price_min=[0.5, 0.8, 0.6],
+            price_max=[1.5, 2.5, 1.8],
+            noise="normal",
+            travel_time_min=[5.0, 12.0, 0.0],
+            fixed_cost_per_h=[1.0, 6.0, 2.0],
+            arrival_rate_per_h=20.0,
         ),
         # fixed dwell and energy, coarse internal step, episode starting mid-morning
         dict(dwell_time_cv=0.0, energy_demand_cv=0.0, dt_s=300, action_period_s=1800, start_hour=7.5, horizon_h=12.0),
+        # lognormal sessions, rerouting with an outside option under load
+        dict(
+            dwell_time_distribution="lognormal",
+            energy_demand_distribution="lognormal",
+            when_full="reroute",
+            arrival_rate_per_h=25.0,
+            chargers_per_station=2,
+        ),
         # sessions longer than a period, hourly decisions, a two-day horizon
         dict(dwell_time_mean_h=5.0, action_period_s=3600, horizon_h=48.0, ema_time_constant_h=0.25),
         # one station, fine internal step
@@ -104,6 +121,7 @@ configs = st.fixed_dictionaries(
         "arrival_rate_per_h": st.floats(0.0, 40.0),
         "dwell_time_mean_h": st.floats(0.05, 4.0),
         "dwell_time_cv": st.one_of(st.just(0.0), st.floats(0.001, 2.0)),
+        "dwell_time_distribution": st.sampled_from(["gamma", "lognormal"]),
         "energy_demand_cv": st.one_of(st.just(0.0), st.floats(0.001, 1.5)),
         "congestion_sensitivity": st.floats(0.0, 5.0),
         "outside_option_utility": st.one_of(st.none(), st.floats(-9.0, 0.0)),

@@ -3,7 +3,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from evprice.market.config import MarketConfig
 from evprice.market.economics import ema_after_period, energy_cost, price_integral
+from evprice.market.params import MarketParams
 
 
 def test_energy_cost():
@@ -29,7 +31,8 @@ def test_closed_form_equals_the_recursion(amounts, ema0, alpha, dt_h):
 def test_price_integral_by_hand():
     prices = np.array([[1.0, 2.0, 4.0]])  # hours 7, 8, 9 of the day
     # episode starts at 07:30, so t = 0 is half way through the first hour
-    start_s, first_hour = 7 * 3600 + 1800, 7
-    g = price_integral(prices, np.array([[0.0, 1800.0, 5400.0, 5400.0 + 900.0]]), start_s, first_hour)
+    params = MarketParams.from_config(MarketConfig(start_hour=7.5, horizon_h=2.0))
+    assert (params.first_hour, params.n_hours) == (7, 3)
+    g = price_integral(params, prices, np.array([[0.0, 1800.0, 5400.0, 5400.0 + 900.0]]))
     # G is measured from 07:00: G(07:30)=1800, G(08:00)=3600, G(09:00)=3600+7200, G(09:15)=10800+3600
     np.testing.assert_allclose(g, [[1800.0, 3600.0, 10800.0, 14400.0]])

@@ -18,9 +18,17 @@ def make(reward):
 def outcome():
     z = np.zeros((1, 2))
     return PeriodOutcome(
-        price_per_kwh=z, energy_kwh=z, energy_kwh_per_substep=np.zeros((1, 2, 15)),
-        revenue=np.array([[30.0, 10.0]]), energy_cost=np.array([[12.0, 4.0]]), fixed_cost=np.array([[1.0, 1.0]]),
-        admitted=z, blocked=z, utilization=z, arrivals=np.zeros(1), gave_up=np.zeros(1),
+        price_per_kwh=z,
+        energy_kwh=z,
+        energy_kwh_per_substep=np.zeros((1, 2, 15)),
+        revenue=np.array([[30.0, 10.0]]),
+        energy_cost=np.array([[12.0, 4.0]]),
+        fixed_cost=np.array([[1.0, 1.0]]),
+        admitted=z,
+        blocked=z,
+        utilization=z,
+        arrivals=np.zeros(1),
+        gave_up=np.zeros(1),
         booked_profit=np.array([[7.0, -3.0]]),
     )
 
@@ -28,9 +36,14 @@ def outcome():
 def state():
     z = np.zeros((1, 2))
     return MarketState(
-        period=1, price_per_kwh=z, slot_depart_s=np.zeros((1, 2, 4)), slot_charge_end_s=np.zeros((1, 2, 4)),
-        slot_price_per_kwh=np.zeros((1, 2, 4)), revenue_ema_per_h=np.array([[48.0, 30.0]]),
-        cost_ema_per_h=np.array([[18.0, 45.0]]), elec_price_per_kwh=np.zeros((1, 25)),
+        period=1,
+        price_per_kwh=z,
+        slot_depart_s=np.zeros((1, 2, 4)),
+        slot_charge_end_s=np.zeros((1, 2, 4)),
+        slot_price_per_kwh=np.zeros((1, 2, 4)),
+        revenue_ema_per_h=np.array([[48.0, 30.0]]),
+        cost_ema_per_h=np.array([[18.0, 45.0]]),
+        elec_price_per_kwh=np.zeros((1, 25)),
     )
 
 

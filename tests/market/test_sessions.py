@@ -9,7 +9,9 @@ def test_session_timing():
     # 10 kWh at 30 kW takes 20 min, but the EV leaves after 15 min
     assert charging_duration_s(np.array(10.0), np.array(900.0), np.array(30.0)) == 900.0
     assert charging_duration_s(np.array(10.0), np.array(3600.0), np.array(30.0)) == 1200.0
-    np.testing.assert_allclose(interval_overlap_s(np.array([3.0, 3.0, 0.0]), np.array([7.0, 4.0, np.inf]), 5.0, 10.0), [2, 0, 5])
+    np.testing.assert_allclose(
+        interval_overlap_s(np.array([3.0, 3.0, 0.0]), np.array([7.0, 4.0, np.inf]), 5.0, 10.0), [2, 0, 5]
+    )
 
 
 def test_window_overlap_by_hand():

@@ -42,12 +42,16 @@ def run_episode(cfg: MarketConfig, batch: int, seed: int, prices=None):
 )
 def test_counters_add_up_and_values_stay_in_bounds(n_stations, chargers, rate, outside, when_full, seed):
     cfg = MarketConfig(
-        n_stations=n_stations, chargers_per_station=chargers, arrival_rate_per_h=rate,
-        outside_option_utility=outside, when_full=when_full, horizon_h=6.0,
+        n_stations=n_stations,
+        chargers_per_station=chargers,
+        arrival_rate_per_h=rate,
+        outside_option_utility=outside,
+        when_full=when_full,
+        horizon_h=6.0,
     )
     world, outcomes, states = run_episode(cfg, 4, seed)
     params = world.params
-    features = declare_features(cfg)
+    features = declare_features(params)
     low = np.concatenate([[f.low for f in feat.fields] for feat in features])
     high = np.concatenate([[f.high for f in feat.fields] for feat in features])
     max_kwh = params.capacity * params.power_kw * cfg.action_period_s / 3600
@@ -79,8 +83,15 @@ def test_revenue_is_price_times_energy_when_prices_never_change():
 
 def test_energy_delivered_is_what_the_sessions_asked_for():
     # fixed dwell and demand: every session gets min(E, P D) = min(10, 30 x 0.25) = 7.5 kWh
-    cfg = MarketConfig(dwell_time_mean_h=0.25, dwell_time_cv=0.0, energy_demand_mean_kwh=10.0, energy_demand_cv=0.0,
-                       arrival_rate_per_h=12.0, horizon_h=6.0, start_hour=6.0)
+    cfg = MarketConfig(
+        dwell_time_mean_h=0.25,
+        dwell_time_cv=0.0,
+        energy_demand_mean_kwh=10.0,
+        energy_demand_cv=0.0,
+        arrival_rate_per_h=12.0,
+        horizon_h=6.0,
+        start_hour=6.0,
+    )
     _, outcomes, states = run_episode(cfg, 16, 4)
     energy = sum(o.energy_kwh for o in outcomes)
     admitted = sum(o.admitted for o in outcomes)
@@ -153,9 +164,15 @@ def test_blocking_matches_erlang_b(dwell_cv, dt):
     """
     mean_h, rate = 1.0, 6.0
     cfg = MarketConfig(
-        chargers_per_station=[3, 5], arrival_rate_per_h=rate, congestion_sensitivity=0.0,
-        outside_option_utility=None, dwell_time_mean_h=mean_h, dwell_time_cv=dwell_cv, horizon_h=40.0,
-        dt_s=dt, action_period_s=3600,
+        chargers_per_station=[3, 5],
+        arrival_rate_per_h=rate,
+        congestion_sensitivity=0.0,
+        outside_option_utility=None,
+        dwell_time_mean_h=mean_h,
+        dwell_time_cv=dwell_cv,
+        horizon_h=40.0,
+        dt_s=dt,
+        action_period_s=3600,
     )
     # the stations start empty; with cv = 2 the gamma tail keeps the load below its steady
     # state for many hours, so skip the first 16 h

@@ -33,7 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     obs, _ = env.reset(seed=args.seed)
     for agent in env.agents:
         env.action_space(agent).seed(args.seed)
-    scale = sum(c * p * cfg.action_period_s / 3600 * hi for c, p, hi in zip(cfg.chargers_per_station, cfg.charger_power_kw, cfg.price_max))
+    scale = sum(
+        c * p * cfg.action_period_s / 3600 * hi
+        for c, p, hi in zip(cfg.chargers_per_station, cfg.charger_power_kw, cfg.price_max)
+    )
     total_reward = dict.fromkeys(env.possible_agents, 0.0)
     profit = dict.fromkeys(env.possible_agents, 0.0)
     steps = 0
@@ -50,7 +53,10 @@ def main(argv: list[str] | None = None) -> int:
             total_reward[a] += rewards[a]
             profit[a] += infos[a]["profit"]
         team = sum(infos[a]["profit"] for a in env.possible_agents) / scale
-        check(all(abs(rewards[a] - team) < 1e-9 for a in env.possible_agents), "team rewards differ from the normalised profit")
+        check(
+            all(abs(rewards[a] - team) < 1e-9 for a in env.possible_agents),
+            "team rewards differ from the normalised profit",
+        )
 
     print(f"PublicCharging-v0: {steps} pricing periods of {cfg.action_period_s} s, seed {args.seed}")
     for a in env.possible_agents:

@@ -42,9 +42,7 @@ class ParallelMarketEnv(ParallelEnv):
             a: spaces.Box(env.observation_low[i], env.observation_high[i], dtype=np.float32)
             for i, a in enumerate(self.possible_agents)
         }
-        self._action_spaces = {
-            a: spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32) for a in self.possible_agents
-        }
+        self._action_spaces = {a: spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32) for a in self.possible_agents}
         low, high = env.layout.state_bounds
         self.state_space = spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
         self._actions = np.zeros((1, len(self.possible_agents), 1))

@@ -30,7 +30,9 @@ class VecMarketEnv:
         self.num_envs = env.num_envs
         self.agents = list(env.agent_ids)
         self.n_agents = env.n_agents
-        self.single_observation_space = spaces.Box(env.observation_low.min(0), env.observation_high.max(0), dtype=np.float32)
+        self.single_observation_space = spaces.Box(
+            env.observation_low.min(0), env.observation_high.max(0), dtype=np.float32
+        )
         self.observation_low = env.observation_low.copy()  # (N, D), per agent
         self.observation_high = env.observation_high.copy()
         self.single_action_space = spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)

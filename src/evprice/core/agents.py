@@ -43,7 +43,11 @@ class AgentSpec:
                 f"agent {self.agent_id!r}: level={self.level!r} is invalid: expected "
                 f"{STATION_LEVEL} (station) or {COORDINATOR_LEVEL} (coordinator)"
             )
-        if isinstance(self.action_period_s, bool) or not isinstance(self.action_period_s, int) or self.action_period_s <= 0:
+        if (
+            isinstance(self.action_period_s, bool)
+            or not isinstance(self.action_period_s, int)
+            or self.action_period_s <= 0
+        ):
             raise ValueError(
                 f"agent {self.agent_id!r}: action_period_s={self.action_period_s!r} is invalid: "
                 "expected a positive integer number of seconds"

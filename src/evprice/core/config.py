@@ -117,9 +117,7 @@ def check_keys(given: Iterable[str], allowed: Iterable[str], where: str) -> None
         if key not in allowed_list:
             close = difflib.get_close_matches(str(key), allowed_list, n=3)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise ConfigError(
-                f"unknown key {key!r} for {where}{hint}; allowed keys: {', '.join(allowed_list)}"
-            )
+            raise ConfigError(f"unknown key {key!r} for {where}{hint}; allowed keys: {', '.join(allowed_list)}")
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:

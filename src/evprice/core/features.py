@@ -61,8 +61,7 @@ class Field:
         _check_name("field", self.name)
         if not (math.isfinite(self.low) and math.isfinite(self.high)) or self.low > self.high:
             raise ValueError(
-                f"field {self.name!r}: bounds [{self.low}, {self.high}] are invalid: "
-                "expected finite low <= high"
+                f"field {self.name!r}: bounds [{self.low}, {self.high}] are invalid: expected finite low <= high"
             )
 
 

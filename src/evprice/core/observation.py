@@ -38,11 +38,7 @@ def can_observe(agent: AgentSpec, feature: Feature, owner: AgentSpec | None) -> 
         return False
     if owner.agent_id == agent.agent_id:
         return Visibility.OWNER in vis
-    return (
-        Visibility.UPPER_LEVEL in vis
-        and owner.agent_id in agent.subordinates
-        and agent.level > owner.level
-    )
+    return Visibility.UPPER_LEVEL in vis and owner.agent_id in agent.subordinates and agent.level > owner.level
 
 
 class ObservationLayout:
@@ -79,9 +75,7 @@ class ObservationLayout:
         self._state_high = np.asarray(highs, dtype=np.float64)
         self._observed = {a.agent_id: self._observed_features(a) for a in self.agents}
         self._index = {
-            agent_id: np.asarray(
-                [self._offset[f.key] + i for f in feats for i in range(len(f.fields))], dtype=np.intp
-            )
+            agent_id: np.asarray([self._offset[f.key] + i for f in feats for i in range(len(f.fields))], dtype=np.intp)
             for agent_id, feats in self._observed.items()
         }
 
@@ -94,13 +88,16 @@ class ObservationLayout:
                 raise ValueError(f"feature {feature.key!r} is owned by unknown agent {feature.owner!r}")
             if feature.name not in owner.features:
                 raise ValueError(
-                    f"feature {feature.key!r}: agent {owner.agent_id!r} does not declare it among its features {list(owner.features)}"
+                    f"feature {feature.key!r}: agent {owner.agent_id!r} does not declare it "
+                    f"among its features {list(owner.features)}"
                 )
         for agent in self.agents:
             owned = {f.name for f in self.features if f.owner == agent.agent_id}
             missing = [name for name in agent.features if name not in owned]
             if missing:
-                raise ValueError(f"agent {agent.agent_id!r} declares features {missing} that no feature instance provides")
+                raise ValueError(
+                    f"agent {agent.agent_id!r} declares features {missing} that no feature instance provides"
+                )
             for sub in agent.subordinates:
                 if sub not in self._agents:
                     raise ValueError(f"agent {agent.agent_id!r} has unknown subordinate {sub!r}")

@@ -31,8 +31,6 @@ def spawn_streams(seed: int | None, names: Sequence[str]) -> dict[str, np.random
         raise ValueError(f"stream names must be unique, got {list(names)}")
     root = np.random.SeedSequence(None if seed is None else int(seed))
     return {
-        name: np.random.Generator(
-            np.random.PCG64(np.random.SeedSequence(root.entropy, spawn_key=(stream_key(name),)))
-        )
+        name: np.random.Generator(np.random.PCG64(np.random.SeedSequence(root.entropy, spawn_key=(stream_key(name),))))
         for name in names
     }

@@ -26,8 +26,17 @@ from evprice.market.state import PeriodOutcome
 from evprice.market.world import MarketWorld
 
 STATION_INFO_KEYS = (
-    "price", "profit", "revenue", "energy_cost", "fixed_cost", "energy_kwh",
-    "admitted", "blocked", "occupancy", "utilization", "cost",
+    "price",
+    "profit",
+    "revenue",
+    "energy_cost",
+    "fixed_cost",
+    "energy_kwh",
+    "admitted",
+    "blocked",
+    "occupancy",
+    "utilization",
+    "cost",
 )
 """Per-station entries of ``info``, each (B, N). ``cost`` is the constraint cost kept apart
 from the reward (0 in a market without a grid)."""
@@ -68,7 +77,7 @@ class MarketEnv:
         self.num_envs = self.world.batch_size
         self.agent_specs = station_agents(config)
         self.agent_ids = tuple(a.agent_id for a in self.agent_specs)
-        self.features = declare_features(config)
+        self.features = declare_features(self.params)
         self.layout = ObservationLayout(self.features, self.agent_specs)
         self._obs_index = self.layout.stacked_index(self.agent_ids)  # (N, D)
         lows, highs = zip(*(self.layout.observation_bounds(a) for a in self.agent_ids))

@@ -77,9 +77,7 @@ def choose(
     return station, status
 
 
-def logit_probabilities(
-    systematic: np.ndarray, outside_utility: float | None, scale: float
-) -> np.ndarray:
+def logit_probabilities(systematic: np.ndarray, outside_utility: float | None, scale: float) -> np.ndarray:
     """Multinomial-logit choice probabilities (Gumbel noise of ``scale``), ignoring capacity.
 
     Args:

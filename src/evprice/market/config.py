@@ -36,6 +36,7 @@ from evprice.market.profiles import (
 )
 
 NOISE_KINDS = ("gumbel", "normal")
+DISTRIBUTIONS = ("gamma", "lognormal")
 WHEN_FULL = ("block", "reroute")
 REWARDS = ("team", "individual", "period", "ema")
 OBSERVABILITY = ("partial", "full")
@@ -68,7 +69,9 @@ class MarketConfig:
 
     # -- market size -------------------------------------------------------------------
     n_stations: int = _f(2, "1", "number of charging stations (agents station_1 ... station_N)")
-    chargers_per_station: int | tuple[int, ...] = _f(4, "1", "chargers at each station (one number, or one per station)")
+    chargers_per_station: int | tuple[int, ...] = _f(
+        4, "1", "chargers at each station (one number, or one per station)"
+    )
     charger_power_kw: float | tuple[float, ...] = _f(
         30.0, "kW", "power of each charger (one number, or one per station)"
     )
@@ -92,9 +95,15 @@ class MarketConfig:
         "None = the built-in daily profile (45 EVs per station a day) times n_stations",
     )
     dwell_time_mean_h: float = _f(1.15, "h", "mean time an admitted EV stays plugged in")
-    dwell_time_cv: float = _f(1.1, "1", "coefficient of variation of the dwell time (gamma; 1 = exponential, 0 = fixed)")
+    dwell_time_cv: float = _f(
+        1.1, "1", "coefficient of variation of the dwell time (0 = fixed; gamma with cv 1 = exponential)"
+    )
+    dwell_time_distribution: str = _f(
+        "gamma", "-", "family of the dwell time: 'gamma' or 'lognormal', with the mean and cv above"
+    )
     energy_demand_mean_kwh: float = _f(21.8, "kWh", "mean energy an EV wants")
-    energy_demand_cv: float = _f(0.66, "1", "coefficient of variation of the energy demand (gamma; 0 = fixed)")
+    energy_demand_cv: float = _f(0.66, "1", "coefficient of variation of the energy demand (0 = fixed)")
+    energy_demand_distribution: str = _f("gamma", "-", "family of the energy demand: 'gamma' or 'lognormal'")
 
     # -- driver choice -----------------------------------------------------------------
     price_sensitivity: float = _f(4.0, "1/(currency/kWh)", "utility lost per currency/kWh of price")
@@ -111,7 +120,9 @@ class MarketConfig:
         "systematic utility of not charging here (give up / charge elsewhere); None = no outside option",
     )
     when_full: str = _f(
-        "block", "-", "a driver whose chosen station is full is 'block'ed, or 'reroute's to the best station with a free charger"
+        "block",
+        "-",
+        "a driver whose chosen station is full is 'block'ed, or 'reroute's to the best station with a free charger",
     )
 
     # -- electricity and costs ---------------------------------------------------------
@@ -125,7 +136,9 @@ class MarketConfig:
         0.03, "currency/kWh", "std of the independent hourly noise on the wholesale price (clipped at 3 std)"
     )
     charging_efficiency: float = _f(0.95, "1", "energy delivered to EVs per unit bought from the grid")
-    fixed_cost_per_h: float | tuple[float, ...] = _f(4.0, "currency/h", "fixed cost of each station (one number, or one per station)")
+    fixed_cost_per_h: float | tuple[float, ...] = _f(
+        4.0, "currency/h", "fixed cost of each station (one number, or one per station)"
+    )
     ema_time_constant_h: float = _f(1.0, "h", "time constant of the profit, revenue and cost EMAs")
 
     # -- learning interface ------------------------------------------------------------
@@ -159,7 +172,9 @@ class MarketConfig:
         horizon_s = self.horizon_h * SECONDS_PER_HOUR
         if abs(horizon_s - round(horizon_s)) > 1e-6 or round(horizon_s) % self.action_period_s:
             raise invalid(
-                "horizon_h", self.horizon_h, f"a positive multiple of action_period_s={self.action_period_s} s, in hours"
+                "horizon_h",
+                self.horizon_h,
+                f"a positive multiple of action_period_s={self.action_period_s} s, in hours",
             )
         s("start_hour", check_float("start_hour", self.start_hour, low=0.0, high=24.0, high_open=True))
         start_s = self.start_hour * SECONDS_PER_HOUR
@@ -170,8 +185,13 @@ class MarketConfig:
             s("arrival_rate_per_h", self._hourly("arrival_rate_per_h", low=0.0, high=MAX_ARRIVAL_RATE_PER_H))
         s("dwell_time_mean_h", check_float("dwell_time_mean_h", self.dwell_time_mean_h, low=0.0, low_open=True))
         s("dwell_time_cv", _check_cv("dwell_time_cv", self.dwell_time_cv))
-        s("energy_demand_mean_kwh", check_float("energy_demand_mean_kwh", self.energy_demand_mean_kwh, low=0.0, low_open=True))
+        s(
+            "energy_demand_mean_kwh",
+            check_float("energy_demand_mean_kwh", self.energy_demand_mean_kwh, low=0.0, low_open=True),
+        )
         s("energy_demand_cv", _check_cv("energy_demand_cv", self.energy_demand_cv))
+        check_choice("dwell_time_distribution", self.dwell_time_distribution, DISTRIBUTIONS)
+        check_choice("energy_demand_distribution", self.energy_demand_distribution, DISTRIBUTIONS)
 
         s("price_sensitivity", check_float("price_sensitivity", self.price_sensitivity, low=0.0))
         s("congestion_sensitivity", check_float("congestion_sensitivity", self.congestion_sensitivity, low=0.0))
@@ -179,8 +199,11 @@ class MarketConfig:
             s(
                 "travel_time_min",
                 check_scalar_or_list(
-                    "travel_time_min", self.travel_time_min, n,
-                    lambda k, v: check_float(k, v, low=0.0), "a travel time >= 0 in minutes",
+                    "travel_time_min",
+                    self.travel_time_min,
+                    n,
+                    lambda k, v: check_float(k, v, low=0.0),
+                    "a travel time >= 0 in minutes",
                 ),
             )
         s("travel_time_sensitivity", check_float("travel_time_sensitivity", self.travel_time_sensitivity, low=0.0))
@@ -193,10 +216,22 @@ class MarketConfig:
         if self.elec_price_per_kwh is not None:
             s("elec_price_per_kwh", self._hourly("elec_price_per_kwh", low=None, broadcast=False))
         s("elec_price_mean_per_kwh", check_float("elec_price_mean_per_kwh", self.elec_price_mean_per_kwh))
-        s("elec_price_amplitude_per_kwh", check_float("elec_price_amplitude_per_kwh", self.elec_price_amplitude_per_kwh, low=0.0))
-        s("elec_price_peak_hour", check_float("elec_price_peak_hour", self.elec_price_peak_hour, low=0.0, high=24.0, high_open=True))
-        s("elec_price_noise_std_per_kwh", check_float("elec_price_noise_std_per_kwh", self.elec_price_noise_std_per_kwh, low=0.0))
-        s("charging_efficiency", check_float("charging_efficiency", self.charging_efficiency, low=0.0, high=1.0, low_open=True))
+        s(
+            "elec_price_amplitude_per_kwh",
+            check_float("elec_price_amplitude_per_kwh", self.elec_price_amplitude_per_kwh, low=0.0),
+        )
+        s(
+            "elec_price_peak_hour",
+            check_float("elec_price_peak_hour", self.elec_price_peak_hour, low=0.0, high=24.0, high_open=True),
+        )
+        s(
+            "elec_price_noise_std_per_kwh",
+            check_float("elec_price_noise_std_per_kwh", self.elec_price_noise_std_per_kwh, low=0.0),
+        )
+        s(
+            "charging_efficiency",
+            check_float("charging_efficiency", self.charging_efficiency, low=0.0, high=1.0, low_open=True),
+        )
         s("fixed_cost_per_h", self._per_station_float("fixed_cost_per_h", low=0.0))
         s("ema_time_constant_h", check_float("ema_time_constant_h", self.ema_time_constant_h, low=0.0, low_open=True))
 
@@ -222,7 +257,11 @@ class MarketConfig:
         check = lambda k, v: check_float(k, v, low=low, high=high)  # noqa: E731
         if not broadcast and not isinstance(value, (list, tuple, np.ndarray)):
             raise invalid(name, value, f"a list of {HOURS_PER_DAY} hourly numbers")
-        what = "a number" if low is None else (f"a number >= {low:g}" if high is None else f"a number in [{low:g}, {high:g}]")
+        what = (
+            "a number"
+            if low is None
+            else (f"a number >= {low:g}" if high is None else f"a number in [{low:g}, {high:g}]")
+        )
         return check_scalar_or_list(name, value, HOURS_PER_DAY, check, what)
 
     # -- construction ------------------------------------------------------------------
@@ -300,7 +339,9 @@ def describe_fields() -> list[dict[str, str]]:
         rows.append(
             {
                 "name": f.name,
-                "default": "None" if default is None else (f"{default:g}" if isinstance(default, float) and math.isfinite(default) else str(default)),
+                "default": "None"
+                if default is None
+                else (f"{default:g}" if isinstance(default, float) and math.isfinite(default) else str(default)),
                 "unit": f.metadata.get("unit", ""),
                 "doc": f.metadata.get("doc", ""),
             }

@@ -5,9 +5,10 @@
 * ``choice``: each arriving driver's utility noise.
 * ``sessions``: each arriving EV's dwell time and energy demand.
 
-Dwell time and energy demand are gamma distributed with the configured mean and
-coefficient of variation ``cv`` (shape ``1 / cv^2``): ``cv = 1`` is exponential, ``cv = 0``
-a fixed value. They are drawn for every arriving EV, admitted or not, so that the number
+Dwell time and energy demand are gamma or lognormal with the configured mean and
+coefficient of variation ``cv`` (gamma: shape ``1 / cv^2``, so ``cv = 1`` is exponential;
+lognormal: ``sigma^2 = ln(1 + cv^2)``, ``mu = ln(mean) - sigma^2 / 2``); ``cv = 0`` is a
+fixed value. They are drawn for every arriving EV, admitted or not, so that the number
 of draws never depends on the prices (common random numbers across policies).
 """
 
@@ -25,12 +26,20 @@ from evprice.market.state import PeriodDraws
 STREAMS = ("arrivals", "choice", "sessions", "exogenous")
 
 
-def gamma_draws(rng: np.random.Generator, mean: float, cv: float, size: tuple[int, ...]) -> np.ndarray:
-    """Gamma variates with ``mean`` and coefficient of variation ``cv`` (``cv = 0``: constant)."""
+def positive_draws(
+    rng: np.random.Generator, distribution: str, mean: float, cv: float, size: tuple[int, ...]
+) -> np.ndarray:
+    """Positive variates of ``distribution`` ('gamma' or 'lognormal') with ``mean`` and
+    coefficient of variation ``cv`` (``cv = 0``: the constant ``mean``)."""
     if cv == 0.0:
         return np.full(size, mean)
-    shape = 1.0 / (cv * cv)
-    return rng.gamma(shape, mean / shape, size=size)
+    if distribution == "gamma":
+        shape = 1.0 / (cv * cv)
+        return rng.gamma(shape, mean / shape, size=size)
+    if distribution == "lognormal":
+        sigma2 = np.log1p(cv * cv)
+        return rng.lognormal(np.log(mean) - 0.5 * sigma2, np.sqrt(sigma2), size=size)
+    raise ValueError(f"distribution={distribution!r} is invalid: expected 'gamma' or 'lognormal'")
 
 
 def sample_elec_price(params: MarketParams, batch_size: int, rng: np.random.Generator) -> np.ndarray:
@@ -78,6 +87,10 @@ def sample_period_draws(
         draw = choice.gumbel if cfg.noise == "gumbel" else choice.normal
         noise[real] = draw(0.0, cfg.noise_scale, size=(total, k))
         sessions = rngs["sessions"]
-        dwell_s[real] = gamma_draws(sessions, params.dwell_mean_s, cfg.dwell_time_cv, (total,))
-        energy_kwh[real] = gamma_draws(sessions, params.energy_mean_kwh, cfg.energy_demand_cv, (total,))
+        dwell_s[real] = positive_draws(
+            sessions, cfg.dwell_time_distribution, params.dwell_mean_s, cfg.dwell_time_cv, (total,)
+        )
+        energy_kwh[real] = positive_draws(
+            sessions, cfg.energy_demand_distribution, params.energy_mean_kwh, cfg.energy_demand_cv, (total,)
+        )
     return PeriodDraws(arrival_offset_s=offset, choice_noise=noise, dwell_s=dwell_s, energy_kwh=energy_kwh)

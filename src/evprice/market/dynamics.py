@@ -64,11 +64,25 @@ def initial_state(params: MarketParams, elec_price_per_kwh: np.ndarray) -> Marke
     )
 
 
+def held_chargers(
+    params: MarketParams, slot_depart_s: np.ndarray, t_s: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which slots hold an EV at ``t_s`` (scalar or (B,)), and how many chargers per station.
+
+    Returns ``(held (B, N, C) bool, count (B, N) int)``; padding slots are ``held`` (never
+    free) but not counted.
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    held = slot_depart_s > (t.reshape(t.shape + (1, 1)) if t.ndim else t)
+    return held, held.sum(axis=2) - params.slot_padding.sum(axis=1)
+
+
 def occupancy_fraction(params: MarketParams, state: MarketState) -> np.ndarray:
     """(B, N) fraction of chargers holding an EV as the next period starts."""
-    t = float(state.period * params.config.action_period_s)
-    held = (state.slot_depart_s > t).sum(axis=2) - params.slot_padding.sum(axis=1)  # padding is never free
-    return held / params.capacity
+    return (
+        held_chargers(params, state.slot_depart_s, float(state.period * params.config.action_period_s))[1]
+        / params.capacity
+    )
 
 
 def _per_station(flat_station: np.ndarray, n_cells: int, weights: np.ndarray | None = None) -> np.ndarray:
@@ -103,20 +117,18 @@ def _allocate(
     cfg = params.config
     b, m_max = event_s.shape
     n = params.n_stations
-    depart = slot_depart_s.copy()
+    depart = slot_depart_s.copy()  # (B, N, C) s
     station = np.zeros((b, m_max), dtype=np.intp)
     status = np.full((b, m_max), NO_EVENT, dtype=np.int8)
     slot = np.zeros((b, m_max), dtype=np.intp)
 
     base = systematic_utility(price, cfg.price_sensitivity, params.travel_disutility)  # (B, N)
-    padding = params.slot_padding.sum(axis=1)
     outside = cfg.outside_option_utility
     congestion = cfg.congestion_sensitivity / params.capacity
     reroute = cfg.when_full == "reroute"
 
     for m in range(m_max):
-        occupied = depart > event_s[:, m, None, None]  # (B, N, C); padding counts as occupied
-        n_occupied = occupied.sum(axis=2) - padding  # (B, N)
+        occupied, n_occupied = held_chargers(params, depart, event_s[:, m])  # (B, N, C), (B, N)
         utility = base + noise[:, m, :n]
         if cfg.congestion_sensitivity:
             utility = utility - congestion * n_occupied
@@ -149,12 +161,12 @@ def advance_period(
         The state at the end of the period and what happened during it.
     """
     cfg = params.config
-    s, dt, n = params.substeps_per_period, float(params.dt_s), params.n_stations
+    s, dt_s, n = params.substeps_per_period, float(params.dt_s), params.n_stations
     b = price_per_kwh.shape[0]
     cells = b * n  # flat (batch member, station) index b * N + k
     j0 = state.period * s
-    edges = j0 * dt + params.substep_edges_s  # (S + 1,)
-    t0, t1 = edges[0], edges[-1]
+    edges_s = j0 * dt_s + params.substep_edges_s  # (S + 1,)
+    t0_s, t1_s = edges_s[0], edges_s[-1]
     price = np.array(price_per_kwh, dtype=np.float64)  # a copy: the caller's array stays the caller's
     kwh_per_s = params.power_kw / SECONDS_PER_HOUR  # (N,)
 
@@ -162,42 +174,46 @@ def advance_period(
     elec = state.elec_price_per_kwh[:, params.substep_hour[j0 : j0 + s]]  # (B, S)
 
     # 2. arrivals, as events in time order
-    event_s = t0 + draws.arrival_offset_s  # (B, M), inf = padding
-    event_depart = event_s + draws.dwell_s
+    event_s = t0_s + draws.arrival_offset_s  # (B, M), inf = padding
+    event_depart_s = event_s + draws.dwell_s
 
     # 3. allocation of each arrival to a station and a charger
-    depart, station, status, slot = _allocate(params, state.slot_depart_s, price, draws.choice_noise, event_s, event_depart)
+    depart, station, status, slot = _allocate(
+        params, state.slot_depart_s, price, draws.choice_noise, event_s, event_depart_s
+    )
     ab, am = np.nonzero(status == ADMITTED)  # the admitted events, (A,) each
     ak = station[ab, am]
-    new_start = event_s[ab, am]
-    new_end = new_start + charging_duration_s(draws.energy_kwh[ab, am], draws.dwell_s[ab, am], params.power_kw[ak])
+    new_start_s = event_s[ab, am]
+    new_end_s = new_start_s + charging_duration_s(draws.energy_kwh[ab, am], draws.dwell_s[ab, am], params.power_kw[ak])
     new_price = price[ab, ak]
     charge_end = state.slot_charge_end_s.copy()
     slot_price = state.slot_price_per_kwh.copy()
-    charge_end[ab, ak, slot[ab, am]] = new_end
+    charge_end[ab, ak, slot[ab, am]] = new_end_s
     slot_price[ab, ak, slot[ab, am]] = new_price
 
     # 4. sessions: every session that charges during the period (plugged in before it and
     #    still charging, or admitted during it) delivers P x its charging seconds in each
     #    sub-step; chargers are held from arrival to departure.
-    ob, ok, oc = np.nonzero(state.slot_charge_end_s > t0)
+    ob, ok, oc = np.nonzero(state.slot_charge_end_s > t0_s)
     cell = np.concatenate([ob * n + ok, ab * n + ak])  # (A_old + A,)
-    start = np.concatenate([np.full(len(ob), t0), new_start])
-    end = np.concatenate([state.slot_charge_end_s[ob, ok, oc], new_end])
+    start_s = np.concatenate([np.full(len(ob), t0_s), new_start_s])
+    end_s = np.concatenate([state.slot_charge_end_s[ob, ok, oc], new_end_s])
     session_price = np.concatenate([state.slot_price_per_kwh[ob, ok, oc], new_price])
-    kwh = window_overlap_s(start, end, edges) * kwh_per_s[cell % n, None]  # (A_old + A, S)
+    kwh = window_overlap_s(start_s, end_s, edges_s) * kwh_per_s[cell % n, None]  # (A_old + A, S)
     sub_cell = (cell[:, None] * s + np.arange(s)).ravel()  # flat (b, k, sub-step) index
     energy_sub = np.bincount(sub_cell, weights=kwh.ravel(), minlength=cells * s).reshape(b, n, s)
-    held_old = np.where(params.slot_padding, 0.0, interval_overlap_s(t0, state.slot_depart_s, t0, t1)).sum(axis=2)
-    held_new = interval_overlap_s(new_start, event_depart[ab, am], t0, t1)
-    charger_seconds = held_old + _per_station(ab * n + ak, cells, held_new).reshape(b, n)
+    held_old_s = np.where(params.slot_padding, 0.0, interval_overlap_s(t0_s, state.slot_depart_s, t0_s, t1_s)).sum(
+        axis=2
+    )
+    held_new_s = interval_overlap_s(new_start_s, event_depart_s[ab, am], t0_s, t1_s)
+    charger_seconds = held_old_s + _per_station(ab * n + ak, cells, held_new_s).reshape(b, n)
 
     # 5. revenue (locked price x energy), energy cost, fixed cost
-    revenue_sub = np.bincount(
-        sub_cell, weights=(kwh * session_price[:, None]).ravel(), minlength=cells * s
-    ).reshape(b, n, s)
+    revenue_sub = np.bincount(sub_cell, weights=(kwh * session_price[:, None]).ravel(), minlength=cells * s).reshape(
+        b, n, s
+    )
     energy_cost_sub = energy_cost(energy_sub, elec[:, None, :], cfg.charging_efficiency)
-    fixed = np.broadcast_to(params.fixed_cost_per_h * ((t1 - t0) / SECONDS_PER_HOUR), price.shape)
+    fixed = np.broadcast_to(params.fixed_cost_per_h * ((t1_s - t0_s) / SECONDS_PER_HOUR), price.shape)
 
     # 6. profit windows: the S sub-step EMA updates in closed form
     decay, weights = params.ema_period_decay, params.ema_rate_weights_per_h
@@ -218,7 +234,7 @@ def advance_period(
         elec_price_per_kwh=state.elec_price_per_kwh,
     )
     bb, bm = np.nonzero(status == BLOCKED)
-    booked = _booked_profit(params, state.elec_price_per_kwh, ab, ak, new_start, new_end, new_price)
+    booked = _booked_profit(params, state.elec_price_per_kwh, ab, ak, new_start_s, new_end_s, new_price)
     outcome = PeriodOutcome(
         price_per_kwh=price.copy(),  # not the state's array: outcomes go to users, who may edit them
         energy_kwh=energy_sub.sum(axis=2),
@@ -228,7 +244,7 @@ def advance_period(
         fixed_cost=fixed,
         admitted=_per_station(ab * n + ak, cells).reshape(b, n),
         blocked=_per_station(bb * n + station[bb, bm], cells).reshape(b, n),
-        utilization=charger_seconds / (params.capacity * (t1 - t0)),
+        utilization=charger_seconds / (params.capacity * (t1_s - t0_s)),
         arrivals=np.isfinite(draws.arrival_offset_s).sum(axis=1),
         gave_up=(status == GAVE_UP).sum(axis=1),
         booked_profit=_per_station(ab * n + ak, cells, booked).reshape(b, n) - fixed,
@@ -256,7 +272,7 @@ def _booked_profit(
     end_s = np.minimum(end_s, float(params.horizon_s))
     kw = params.power_kw[station]
     rows = elec_price_per_kwh[batch]
-    g = price_integral(rows, np.stack([start_s, end_s], axis=1), params.start_s, params.first_hour)
+    g = price_integral(params, rows, np.stack([start_s, end_s], axis=1))
     revenue = kw * (end_s - start_s) / SECONDS_PER_HOUR * price
     cost = kw * (g[:, 1] - g[:, 0]) / SECONDS_PER_HOUR / params.config.charging_efficiency
     return revenue - cost

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from evprice.market.params import MarketParams
 from evprice.market.profiles import SECONDS_PER_HOUR
 
 
@@ -39,26 +40,22 @@ def ema_after_period(
     return decay * ema + amount_per_substep @ rate_weights_per_h
 
 
-def price_integral(
-    elec_price_per_kwh: np.ndarray, t_s: np.ndarray, start_s: int, first_hour: int
-) -> np.ndarray:
-    """``G(t) = integral of the hourly wholesale price from the episode's first hour to t``.
+def price_integral(params: MarketParams, elec_price_per_kwh: np.ndarray, t_s: np.ndarray) -> np.ndarray:
+    """``G(t) = integral of the hourly wholesale price from the start of the episode's first hour to t``.
 
     ``G(t2) - G(t1)`` is the price-time integral over ``[t1, t2]``, (currency/kWh) x s; a
     charger drawing ``P`` kW over that interval costs ``P (G(t2) - G(t1)) / 3600 / efficiency``.
 
     Args:
         elec_price_per_kwh: (B, H) hourly prices of the episode.
-        t_s: (B, M) seconds since episode start, in ``[0, horizon]``.
-        start_s, first_hour: episode start (s after midnight) and its absolute hour index.
+        t_s: (B, ...) seconds since episode start, in ``[0, horizon]``.
 
     Returns:
-        (B, M) values of ``G``.
+        (B, ...) values of ``G``.
     """
-    tau = start_s + np.asarray(t_s, dtype=np.float64)
-    hour = np.minimum((tau // SECONDS_PER_HOUR).astype(np.intp) - first_hour, elec_price_per_kwh.shape[1] - 1)
+    hour = params.hour_index(t_s)
     cum = np.zeros((elec_price_per_kwh.shape[0], elec_price_per_kwh.shape[1] + 1))
     np.cumsum(elec_price_per_kwh * SECONDS_PER_HOUR, axis=1, out=cum[:, 1:])
     rows = np.arange(len(cum)).reshape((-1,) + (1,) * (hour.ndim - 1))
-    into_hour = tau - (first_hour + hour) * SECONDS_PER_HOUR
-    return cum[rows, hour] + elec_price_per_kwh[rows, hour] * into_hour
+    into_hour_s = params.start_s + np.asarray(t_s) - (params.first_hour + hour) * SECONDS_PER_HOUR
+    return cum[rows, hour] + elec_price_per_kwh[rows, hour] * into_hour_s

@@ -18,19 +18,17 @@ from __future__ import annotations
 import numpy as np
 
 from evprice.core.features import Feature, Field, Visibility
-from evprice.market.config import MarketConfig
 from evprice.market.dynamics import occupancy_fraction
 from evprice.market.params import MarketParams
-from evprice.market.profiles import SECONDS_PER_HOUR
+from evprice.market.profiles import SECONDS_PER_DAY
 from evprice.market.state import MarketState
 
 PUBLIC_MARKET_SIGNAL = "PublicMarketSignal"
 STATION_STATUS = "ChargingStationStatus"
 PROFIT_WINDOW = "StationProfitWindow"
-SECONDS_PER_DAY = 24 * SECONDS_PER_HOUR
 
 
-def profit_window_bounds(config: MarketConfig, station: int) -> dict[str, tuple[float, float]]:
+def profit_window_bounds(params: MarketParams, station: int) -> dict[str, tuple[float, float]]:
     """Bounds of the three EMAs of ``station`` (0-based), currency/h.
 
     An EMA that starts at 0 is a convex combination of 0 and past rates, so it lies
@@ -38,13 +36,14 @@ def profit_window_bounds(config: MarketConfig, station: int) -> dict[str, tuple[
     ``[0, chargers x P x price_max]``, cost within the fixed cost plus
     ``chargers x P x wholesale / efficiency`` over the wholesale range.
     """
-    full_power_kw = config.chargers_per_station[station] * config.charger_power_kw[station]
-    elec_lo, elec_hi = config.elec_price_bounds_per_kwh()
-    fixed = config.fixed_cost_per_h[station]
-    revenue = (0.0, full_power_kw * config.price_max[station])
-    cost_lo = fixed + full_power_kw * min(elec_lo, 0.0) / config.charging_efficiency
-    cost_hi = fixed + full_power_kw * max(elec_hi, 0.0) / config.charging_efficiency
-    cost = (min(0.0, cost_lo), max(0.0, cost_hi))
+    cfg = params.config
+    full_power_kw = params.capacity[station] * params.power_kw[station]
+    elec_lo, elec_hi = cfg.elec_price_bounds_per_kwh()
+    fixed = params.fixed_cost_per_h[station]
+    revenue = (0.0, float(params.max_revenue_per_h[station]))
+    cost_lo = fixed + full_power_kw * min(elec_lo, 0.0) / cfg.charging_efficiency
+    cost_hi = fixed + full_power_kw * max(elec_hi, 0.0) / cfg.charging_efficiency
+    cost = (float(min(0.0, cost_lo)), float(max(0.0, cost_hi)))
     return {
         "profit_ema": (revenue[0] - cost[1], revenue[1] - cost[0]),
         "revenue_ema": revenue,
@@ -52,8 +51,9 @@ def profit_window_bounds(config: MarketConfig, station: int) -> dict[str, tuple[
     }
 
 
-def declare_features(config: MarketConfig) -> tuple[Feature, ...]:
+def declare_features(params: MarketParams) -> tuple[Feature, ...]:
     """Every feature instance of the market, in declared order."""
+    config = params.config
     cur = config.currency
     elec_lo, elec_hi = config.elec_price_bounds_per_kwh()
     features = [
@@ -71,7 +71,7 @@ def declare_features(config: MarketConfig) -> tuple[Feature, ...]:
     if config.observability == "full":
         status_vis.add(Visibility.PUBLIC)
     for i, agent_id in enumerate(config.agent_ids):
-        ema = profit_window_bounds(config, i)
+        ema = profit_window_bounds(params, i)
         features.append(
             Feature(
                 STATION_STATUS,
@@ -100,9 +100,9 @@ def declare_features(config: MarketConfig) -> tuple[Feature, ...]:
 def state_vector(params: MarketParams, state: MarketState) -> np.ndarray:
     """Values of every feature field in declared order, shape (B, 3 + 5 N), float64."""
     b, n = state.price_per_kwh.shape
-    t_s = params.start_s + state.period * params.config.action_period_s
-    hour = min(t_s // SECONDS_PER_HOUR - params.first_hour, params.n_hours - 1)
-    angle = 2.0 * np.pi * (t_s % SECONDS_PER_DAY) / SECONDS_PER_DAY
+    t_s = state.period * params.config.action_period_s  # since the episode start
+    hour = params.hour_index(t_s)
+    angle = 2.0 * np.pi * ((params.start_s + t_s) % SECONDS_PER_DAY) / SECONDS_PER_DAY
     public = np.empty((b, 3))
     public[:, 0] = state.elec_price_per_kwh[:, hour]
     public[:, 1] = np.sin(angle)

@@ -59,8 +59,8 @@ class MarketParams:
     fixed_cost_per_h: np.ndarray  # (N,) currency/h
     ema_period_decay: float  # (1 - alpha) ** S, alpha = 1 - exp(-dt / tau): weight of the old EMA after a period
     ema_rate_weights_per_h: np.ndarray  # (S,) alpha (1-alpha)^(S-1-j) / dt_h: period amounts -> EMA increment
-    # reward normalisation
-    revenue_scale_per_period: np.ndarray  # (N,) the most revenue a station can earn in a period
+    # bounds and normalisation
+    max_revenue_per_h: np.ndarray  # (N,) chargers x power x price_max: the most a station can earn an hour
 
     @classmethod
     def from_config(cls, config: MarketConfig) -> MarketParams:
@@ -71,8 +71,7 @@ class MarketParams:
         dt = config.dt_s
         s = config.substeps_per_period
         j_total = config.n_periods * s
-        t_sub = config.start_s + dt * np.arange(j_total)
-        abs_hour = t_sub // SECONDS_PER_HOUR
+        abs_hour = (config.start_s + dt * np.arange(j_total)) // SECONDS_PER_HOUR  # hour of each sub-step since day 0
         first_hour = config.start_s // SECONDS_PER_HOUR
         n_hours = (config.start_s + config.horizon_s) // SECONDS_PER_HOUR - first_hour + 1
         rates = config.arrival_rates_per_h()
@@ -83,7 +82,6 @@ class MarketParams:
         decay = (1.0 - alpha) ** (s - 1 - np.arange(s))
         power = np.asarray(config.charger_power_kw, dtype=np.float64)
         price_max = np.asarray(config.price_max, dtype=np.float64)
-        period_h = config.action_period_s / SECONDS_PER_HOUR
         return cls(
             config=config,
             n_stations=n,
@@ -108,10 +106,22 @@ class MarketParams:
             fixed_cost_per_h=np.asarray(config.fixed_cost_per_h, dtype=np.float64),
             ema_period_decay=float((1.0 - alpha) ** s),
             ema_rate_weights_per_h=alpha * decay / (dt / SECONDS_PER_HOUR),
-            revenue_scale_per_period=capacity * power * period_h * price_max,
+            max_revenue_per_h=capacity * power * price_max,
         )
 
     @property
+    def revenue_scale_per_period(self) -> np.ndarray:
+        """(N,) the most revenue a station can earn in one pricing period (the reward scale)."""
+        return self.max_revenue_per_h * (self.config.action_period_s / SECONDS_PER_HOUR)
+
+    def hour_index(self, t_s: np.ndarray | float) -> np.ndarray:
+        """Index into the episode's hourly series of time ``t_s`` (s since episode start, <= horizon)."""
+        hour = (self.start_s + np.asarray(t_s, dtype=np.float64)) // SECONDS_PER_HOUR - self.first_hour
+        return np.minimum(hour, self.n_hours - 1).astype(np.intp)
+
+    @property
     def substep_edges_s(self) -> np.ndarray:
-        """Start times of the sub-steps of period 0 plus its end, shape ``(S + 1,)``; add ``k * action_period_s`` for period ``k``."""
+        """Start times of the sub-steps of period 0 plus its end, shape ``(S + 1,)``.
+
+        Add ``k * action_period_s`` for period ``k``."""
         return self.dt_s * np.arange(self.substeps_per_period + 1, dtype=np.float64)

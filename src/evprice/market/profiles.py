@@ -11,13 +11,38 @@ import numpy as np
 
 HOURS_PER_DAY = 24
 SECONDS_PER_HOUR = 3600
+SECONDS_PER_DAY = HOURS_PER_DAY * SECONDS_PER_HOUR
 
 # Shape of the arrivals at one station over a day, with a morning peak (08-09 h) and a
 # higher evening peak (18 h). Relative weights, scaled below so that one station sees
 # DAILY_ARRIVALS_PER_STATION EVs a day.
 _ARRIVAL_SHAPE = np.array(
-    [0.40, 0.25, 0.20, 0.20, 0.25, 0.50, 1.20, 2.60, 3.60, 3.20, 2.40, 2.20,
-     2.40, 2.20, 2.10, 2.30, 2.90, 3.80, 4.20, 3.60, 2.60, 1.80, 1.20, 0.70]
+    [
+        0.40,
+        0.25,
+        0.20,
+        0.20,
+        0.25,
+        0.50,
+        1.20,
+        2.60,
+        3.60,
+        3.20,
+        2.40,
+        2.20,
+        2.40,
+        2.20,
+        2.10,
+        2.30,
+        2.90,
+        3.80,
+        4.20,
+        3.60,
+        2.60,
+        1.80,
+        1.20,
+        0.70,
+    ]
 )
 
 DAILY_ARRIVALS_PER_STATION = 45.0

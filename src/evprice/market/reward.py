@@ -1,12 +1,13 @@
 """Rewards, one per station per pricing period, selected by ``MarketConfig.reward``.
 
-Every reward is a profit divided by a revenue scale, so that it is dimensionless and of
-order one whatever the currency and market size. The scale of station ``i`` is the most
+Every reward is a profit divided by a revenue scale, so that it is dimensionless and
+comparable across currencies and market sizes. The scale of station ``i`` is the most
 revenue it could earn in one period,
 
     R_i = chargers_i x charger_power_kw_i x period_h x price_max_i,
 
-so a station earning its maximum revenue at no cost would get reward 1.
+so ``team``, ``individual`` and ``ema`` rewards are at most 1 (a station earning its
+maximum revenue at no cost).
 
 ``team`` (default)
     ``sum_i profit_i / sum_i R_i``: the market's profit over the period, the same for
@@ -19,7 +20,9 @@ so a station earning its maximum revenue at no cost would get reward 1.
     horizon), minus the energy they will cost and the period's fixed cost. It credits a
     price with the business it attracted, without the lag of sessions that started
     earlier at other prices. Summed over an episode it equals the ``individual`` sum
-    whenever no session started in the episode is still charging at its end.
+    whenever no session started in the episode is still charging at its end, so its mean
+    is that of ``individual``; single values are lumpier, and exceed 1 when sessions last
+    much longer than a period (a period books whole sessions).
 ``ema``
     ``profit_ema_i / (R_i / period_h)``: the station's profit-rate EMA after the period, a
     low-variance signal.

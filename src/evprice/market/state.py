@@ -76,7 +76,9 @@ class PeriodOutcome:
     utilization: np.ndarray  # (B, N) fraction of charger-time occupied during the period
     arrivals: np.ndarray  # (B,) int, EVs that arrived in the market
     gave_up: np.ndarray  # (B,) int, EVs that took the outside option
-    booked_profit: np.ndarray  # (B, N) whole-session profit of the EVs admitted this period, minus the period's fixed cost
+    booked_profit: (
+        np.ndarray
+    )  # (B, N) whole-session profit of the EVs admitted this period, minus the period's fixed cost
 
     @property
     def profit(self) -> np.ndarray:

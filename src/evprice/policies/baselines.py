@@ -61,7 +61,8 @@ def _fixed(env: MarketEnv, seed: int | None = None, price: float | Sequence[floa
         ) from None
     if not np.isfinite(p).all() or (p < lo).any() or (p > hi).any():
         raise ConfigError(
-            f"price={price!r} is invalid: expected a price inside every station's bounds ({ranges} {env.config.currency}/kWh)"
+            f"price={price!r} is invalid: expected a price inside every station's bounds "
+            f"({ranges} {env.config.currency}/kWh)"
         )
     return FixedPricePolicy(env.prices_to_actions(p), p)
 
@@ -74,5 +75,7 @@ def make_policy(name: str, env: MarketEnv, *, seed: int | None = None, price: An
     try:
         factory = POLICIES[name]
     except KeyError:
-        raise ConfigError(f"policy={name!r} is invalid: expected one of {', '.join(repr(p) for p in POLICIES)}") from None
+        raise ConfigError(
+            f"policy={name!r} is invalid: expected one of {', '.join(repr(p) for p in POLICIES)}"
+        ) from None
     return factory(env, seed=seed, price=price)
