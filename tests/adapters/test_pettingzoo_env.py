@@ -138,3 +138,31 @@ def test_step_after_the_end_is_an_error():
     assert all(truncs.values()) and env.agents == []
     with pytest.raises(RuntimeError, match="reset"):
         env.step({})
+
+
+def test_space_dicts_hold_the_cached_spaces():
+    env = evprice.make(n_stations=3)
+    assert set(env.observation_spaces) == set(env.possible_agents)
+    for a in env.possible_agents:
+        assert env.observation_spaces[a] is env.observation_space(a)
+        assert env.action_spaces[a] is env.action_space(a)
+
+
+def test_pickled_and_copied_envs_continue_identically():
+    """Multiprocessing vector wrappers pickle environments; a copy must carry the RNG state."""
+    import copy
+    import pickle
+
+    env = evprice.make(when_full="reroute")
+    env.reset(seed=3)
+    for _ in range(10):
+        env.step({a: np.array([0.2]) for a in env.agents})
+    twins = [pickle.loads(pickle.dumps(env)), copy.deepcopy(env)]
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        actions = {a: rng.uniform(-1, 1, (1,)) for a in env.agents}
+        expected = env.step(actions)
+        for twin in twins:
+            got = twin.step(actions)
+            assert got[1] == expected[1] and got[4] == expected[4]
+            assert all(np.array_equal(got[0][a], expected[0][a]) for a in env.possible_agents)

@@ -48,6 +48,15 @@ class ParallelMarketEnv(ParallelEnv):
         self._actions = np.zeros((1, len(self.possible_agents), 1))
 
     # -- spaces ------------------------------------------------------------------------
+    @property
+    def observation_spaces(self) -> dict[str, spaces.Box]:
+        """The cached observation space of every possible agent (PettingZoo's optional dict)."""
+        return dict(self._observation_spaces)
+
+    @property
+    def action_spaces(self) -> dict[str, spaces.Box]:
+        return dict(self._action_spaces)
+
     def observation_space(self, agent: str) -> spaces.Box:
         return self._observation_spaces[agent]
 
