@@ -46,7 +46,7 @@ def test_errors_name_the_problem_and_exit_2():
     r = run("rollout", "--env", "Nope-v0")
     assert r.exit_code == 2 and "unknown environment id 'Nope-v0'" in r.output
     r = run("rollout", "--price", "1.0")
-    assert r.exit_code == 2 and "--price only applies to --policy fixed" in r.output
+    assert r.exit_code == 2 and "price does not apply to the 'random' policy" in r.output
     r = run("rollout", "--policy", "fixed", "--price", "9")
     assert r.exit_code == 2 and "price=9.0 is invalid" in r.output
     r = run("rollout", "--set", "noise")
@@ -60,3 +60,32 @@ def test_config_and_envs_commands():
     assert "[currency/kWh]" in r.output
     r = run("envs")
     assert r.exit_code == 0 and "PublicCharging-v0" in r.output
+
+
+def test_theory_json_and_markdown():
+    r = run("theory", "--env", "LogitBertrand-v0", "--json")
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.output)
+    assert set(report) >= {"nash", "joint", "stackelberg"}
+    for key in ("nash", "joint", "stackelberg"):
+        assert set(report[key]) >= {"prices", "shares", "profits"}
+    assert abs(report["nash"]["prices"][0] - 1.4729267) < 1e-6
+    assert report["stackelberg"]["leader"] == "station_1"
+    r = run("theory", "--markdown", "--leader", "station_2")
+    assert r.exit_code == 0 and "| Stackelberg, leader station_2 |" in r.output and "capacity-aware Nash" in r.output
+    r = run("theory", "--leader", "station_9")
+    assert r.exit_code == 2 and "--leader 'station_9' is invalid" in r.output
+    r = run("theory", "--set", "noise=normal")
+    assert r.exit_code == 2 and "needs Gumbel noise" in r.output
+
+
+def test_evaluate_json():
+    r = run("evaluate", "--env", "LogitBertrand-v0", "--policy", "joint", "--episodes", "2", "--json")
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.output)
+    assert s["policy"] == "joint" and abs(s["delta"]["total"] - 1.0) < 1e-9
+    assert "ci95" in s["stations"][0] and "ci95" in s["market"] and "ci95" in s["delta"]
+    r = run("evaluate", "--policy", "time_of_use", "--markup", "0.4", "--episodes", "2")
+    assert r.exit_code == 0 and "half-width" in r.output and "± " in r.output
+    r = run("evaluate", "--env", "LogitBertrand-v0")
+    assert r.exit_code == 2 and "Missing option '--policy'" in r.output

@@ -19,3 +19,11 @@ def test_readme_quick_start_matches_ci():
     test_command = 'pip install -e ".[test]" && python -m pytest'
     assert test_command in readme and test_command in ci
     assert "pip install -e . && evprice rollout" in readme
+
+
+def test_economics_tables_are_generated_by_the_code():
+    from evprice.analysis.reports import economics_tables
+
+    text = (ROOT / "docs" / "economics.md").read_text(encoding="utf-8")
+    start, end = text.index("<!-- tables:start -->\n"), text.index("<!-- tables:end -->")
+    assert text[start + len("<!-- tables:start -->\n") : end] == economics_tables().rstrip() + "\n"

@@ -1,9 +1,12 @@
 """``evprice``: the command line.
 
-    evprice rollout [--env ID] [--policy random|fixed] [--price P] [--episodes N]
-                    [--seed S] [--config FILE.yaml] [--set key=value ...] [--json]
+    evprice rollout  [--env ID] [--policy NAME] [--price P] [--markup M] [--episodes N]
+                     [--seed S] [--config FILE.yaml] [--set key=value ...] [--json]
+    evprice evaluate --env ID --policy NAME [the same options]     (adds 95% CIs and Delta)
+    evprice theory   [--env ID] [--config FILE.yaml] [--set key=value ...] [--leader ID]
+                     [--json | --markdown]
     evprice envs
-    evprice config [--env ID] [--config FILE.yaml] [--set key=value ...]
+    evprice config   [--env ID] [--config FILE.yaml] [--set key=value ...]
 
 Overrides come from ``--config`` (a YAML mapping of config keys; it may also name the
 ``env``), then from each ``--set key=value`` (the value is read as YAML: ``4``,
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -22,12 +26,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from evprice.analysis.rollouts import rollout
+from evprice.analysis.reports import benchmark_table
+from evprice.analysis.rollouts import evaluate, rollout
 from evprice.core.actions import ActionError
-from evprice.core.config import ConfigError, load_overrides_file, parse_assignment
-from evprice.envs.registry import registered_ids, spec
-from evprice.market.config import describe_fields
+from evprice.core.config import ConfigError, describe_fields, load_overrides_file, parse_assignment
+from evprice.envs.registry import make_env, registered_ids, spec
 from evprice.policies.baselines import POLICIES
+from evprice.policies.theory import benchmarks
 
 DEFAULT_ENV = "PublicCharging-v0"
 
@@ -65,28 +70,37 @@ _set_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="evprice")
-def main() -> None:
-    """Price public EV charging stations with reinforcement learning."""
+def _run_options(default_episodes: int, policy_required: bool) -> Callable[[Callable], Callable]:
+    """The options shared by ``rollout`` and ``evaluate``."""
+    options = [
+        _env_option,
+        click.option("--policy", type=click.Choice(list(POLICIES)), required=True)
+        if policy_required
+        else click.option("--policy", type=click.Choice(list(POLICIES)), default="random", show_default=True),
+        click.option(
+            "--price", type=float, default=None, help="fixed policy: the price (default: middle of the bounds)"
+        ),
+        click.option("--markup", type=float, default=None, help="time_of_use policy: price minus wholesale price"),
+        click.option("--episodes", type=click.IntRange(min=1), default=default_episodes, show_default=True),
+        click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True),
+        _config_option,
+        _set_option,
+        click.option("--json", "as_json", is_flag=True, help="print one JSON object instead of a table"),
+    ]
+
+    def decorate(fn: Callable) -> Callable:
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return decorate
 
 
-@main.command(cls=_Command)
-@_env_option
-@click.option("--policy", type=click.Choice(sorted(POLICIES)), default="random", show_default=True)
-@click.option(
-    "--price", type=float, default=None, help="price of the fixed policy (default: middle of each station's bounds)"
-)
-@click.option("--episodes", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-@_config_option
-@_set_option
-@click.option("--json", "as_json", is_flag=True, help="print one JSON object instead of a table")
-def rollout_cmd(env_id, policy, price, episodes, seed, config_file, assignments, as_json) -> None:
-    """Roll a baseline policy out and print per-station totals."""
+def _run(
+    fn: Callable[..., dict[str, Any]], env_id, policy, price, markup, episodes, seed, config_file, assignments, quiet
+):
     env, overrides = _resolve(env_id, config_file, assignments)
-    if price is not None and policy != "fixed":
-        raise ConfigError("--price only applies to --policy fixed")
+    options = {k: v for k, v in (("price", price), ("markup", markup)) if v is not None}
     err = Console(stderr=True)
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -95,54 +109,65 @@ def rollout_cmd(env_id, policy, price, episodes, seed, config_file, assignments,
         TimeElapsedColumn(),
         console=err,
         transient=True,
-        disable=as_json or not err.is_terminal,
+        disable=quiet or not err.is_terminal,
     ) as progress:
         task = progress.add_task(f"{env} / {policy}", total=None)
-        summary = rollout(
+        return fn(
             env,
             policy,
             episodes=episodes,
             seed=seed,
             overrides=overrides,
-            price=price,
             on_period=lambda done, total: progress.update(task, completed=done, total=total),
+            **options,
         )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="evprice")
+def main() -> None:
+    """Price public EV charging stations with reinforcement learning."""
+
+
+@main.command("rollout", cls=_Command)
+@_run_options(default_episodes=1, policy_required=False)
+def rollout_cmd(env_id, policy, price, markup, episodes, seed, config_file, assignments, as_json) -> None:
+    """Roll a policy out and print per-station totals."""
+    summary = _run(rollout, env_id, policy, price, markup, episodes, seed, config_file, assignments, as_json)
+    click.echo(json.dumps(summary)) if as_json else _print_summary(summary)
+
+
+@main.command("evaluate", cls=_Command)
+@_run_options(default_episodes=10, policy_required=True)
+def evaluate_cmd(env_id, policy, price, markup, episodes, seed, config_file, assignments, as_json) -> None:
+    """Evaluate a policy: totals with 95% confidence intervals over episodes, and Delta for logit markets."""
+    summary = _run(evaluate, env_id, policy, price, markup, episodes, seed, config_file, assignments, as_json)
+    click.echo(json.dumps(summary)) if as_json else _print_summary(summary)
+
+
+@main.command(cls=_Command)
+@_env_option
+@_config_option
+@_set_option
+@click.option("--leader", default="station_1", show_default=True, help="the Stackelberg leader")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+@click.option("--markdown", is_flag=True, help="print a Markdown table")
+def theory(env_id, config_file, assignments, leader, as_json, markdown) -> None:
+    """Bertrand-Nash, joint-profit and Stackelberg benchmarks of an environment's market."""
+    env_name, overrides = _resolve(env_id, config_file, assignments)
+    env = make_env(env_name, 1, **overrides)
+    if leader not in env.agent_ids:
+        raise ConfigError(f"--leader {leader!r} is invalid: expected one of {', '.join(env.agent_ids)}")
+    try:
+        report = benchmarks(env, leader=env.agent_ids.index(leader))
+    except ValueError as err:  # e.g. probit noise: no logit theory
+        raise ConfigError(f"{env_name}: {err}") from None
     if as_json:
-        click.echo(json.dumps(summary))
-        return
-    _print_summary(summary)
-
-
-rollout_cmd.name = "rollout"
-
-
-def _print_summary(summary: dict[str, Any]) -> None:
-    cur = summary["currency"]
-    table = Table(
-        title=f"{summary['env']}: policy {summary['policy']}, {summary['episodes']} episode(s), seed {summary['seed']}",
-        caption=f"prices in {cur}/kWh, money in {cur}, energy in kWh; totals over all episodes",
-    )
-    table.add_column("station", no_wrap=True)
-    for col in ("price", "profit", "revenue", "energy", "admitted", "blocked", "util."):
-        table.add_column(col, justify="right", no_wrap=True)
-    for s in summary["stations"]:
-        table.add_row(
-            s["id"],
-            f"{s['mean_price']:.3f}",
-            f"{s['profit']:,.1f}",
-            f"{s['revenue']:,.1f}",
-            f"{s['energy_kwh']:,.1f}",
-            str(s["admitted"]),
-            str(s["blocked"]),
-            f"{s['utilization']:.1%}",
-        )
-    m = summary["market"]
-    out = Console()
-    out.print(table)
-    out.print(
-        f"market: {m['arrivals']} arrivals = {m['admitted']} admitted + {m['blocked']} blocked + "
-        f"{m['gave_up']} gave up; profit {m['profit']:,.1f} {cur}"
-    )
+        click.echo(json.dumps(report))
+    elif markdown:
+        click.echo(benchmark_table(report))
+    else:
+        _print_theory(report)
 
 
 @main.command()
@@ -159,12 +184,80 @@ def envs() -> None:
 def config(env_id, config_file, assignments) -> None:
     """Print the resolved configuration as YAML, each key with its unit and meaning."""
     env, overrides = _resolve(env_id, config_file, assignments)
-    cfg = spec(env).make_config(overrides)
-    values = cfg.to_dict()
+    s = spec(env)
+    values = s.make_config(overrides).to_dict()
     click.echo(f"# {env}")
-    for row in describe_fields():
+    for row in describe_fields(s.config_cls):
         click.echo(f"# {row['doc']} [{row['unit']}]")
         click.echo(yaml.safe_dump({row["name"]: values[row["name"]]}, default_flow_style=True, width=10_000).strip())
+
+
+# -- printing ---------------------------------------------------------------------------
+def _console() -> Console:
+    """Stdout; 120 columns wide when it is not a terminal (a pipe or a file), not rich's 80."""
+    out = Console()
+    return out if out.is_terminal else Console(width=120)
+
+
+def _interval(ci: list[float] | None, fmt: str) -> str:
+    return "" if ci is None else " ± " + format((ci[1] - ci[0]) / 2, fmt)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    cur = summary["currency"]
+    table = Table(
+        title=f"{summary['env']}: policy {summary['policy']}, {summary['episodes']} episode(s), seed {summary['seed']}",
+        caption=f"prices in {cur}/kWh, money in {cur}, energy in kWh; totals over all episodes"
+        + ("; ± half-width of the 95% CI" if "delta" in summary or "ci95" in summary["market"] else ""),
+    )
+    table.add_column("station", no_wrap=True)
+    for col in ("price", "profit", "revenue", "energy", "admitted", "blocked", "util."):
+        table.add_column(col, justify="right", no_wrap=True)
+    for s in summary["stations"]:
+        ci = s.get("ci95", {})
+        table.add_row(
+            s["id"],
+            f"{s['mean_price']:.3f}",
+            f"{s['profit']:,.1f}" + _interval(ci.get("profit"), ",.1f"),
+            f"{s['revenue']:,.1f}",
+            f"{s['energy_kwh']:,.1f}",
+            f"{s['admitted']:,.6g}",
+            f"{s['blocked']:,.6g}",
+            f"{s['utilization']:.1%}",
+        )
+    m = summary["market"]
+    out = _console()
+    out.print(table)
+    out.print(
+        f"market: {m['arrivals']:,.6g} arrivals = {m['admitted']:,.6g} admitted + {m['blocked']:,.6g} blocked + "
+        f"{m['gave_up']:,.6g} gave up; profit {m['profit']:,.1f} {cur}"
+        + _interval(m.get("ci95", {}).get("profit"), ",.1f")
+    )
+    if "delta" in summary:
+        d = summary["delta"]
+        parts = [f"{k} {d[k]:.3f}{_interval(d['ci95'][k], '.3f')}" for k in d if k != "ci95"]
+        out.print("Delta (0 = Nash, 1 = joint optimum): " + ", ".join(parts))
+
+
+def _print_theory(report: dict[str, Any]) -> None:
+    cur = report["currency"]
+    table = Table(
+        title=f"{report['env']}: price benchmarks ({report['kind']})",
+        caption=f"price in {cur}/kWh / profit in {cur} per pricing period, before fixed costs",
+    )
+    table.add_column("benchmark", no_wrap=True)
+    for i in range(len(report["nash"]["prices"])):
+        table.add_column(f"station_{i + 1}", justify="right", no_wrap=True)
+    table.add_column("outside share", justify="right")
+    rows = [("Nash", report["nash"]), ("joint", report["joint"])]
+    rows.append((f"Stackelberg ({report['stackelberg']['leader']} leads)", report["stackelberg"]))
+    if "capacity" in report:
+        rows += [("capacity Nash", report["capacity"]["nash"]), ("capacity joint", report["capacity"]["joint"])]
+    for name, sol in rows:
+        if sol is not None:
+            cells = [f"{p:.4f} / {v:.4f}" for p, v in zip(sol["prices"], sol["profits"])]
+            table.add_row(name, *cells, f"{sol['outside_share']:.4f}")
+    _console().print(table)
 
 
 if __name__ == "__main__":  # pragma: no cover

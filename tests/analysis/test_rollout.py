@@ -14,10 +14,12 @@ def test_summary_shape_and_conservation():
         assert set(st) == {"id", "mean_price", "profit", "revenue", "energy_kwh", "admitted", "blocked", "utilization"}
         assert 0.6 <= st["mean_price"] <= 2.0 and 0.0 <= st["utilization"] <= 1.0
     m = s["market"]
-    assert set(m) == {"arrivals", "admitted", "blocked", "gave_up", "profit"}
+    assert set(m) == {"arrivals", "admitted", "blocked", "gave_up", "profit", "revenue", "energy_kwh"}
     assert m["arrivals"] == m["admitted"] + m["blocked"] + m["gave_up"] > 0
     assert m["admitted"] == sum(st["admitted"] for st in s["stations"])
-    assert m["profit"] == pytest.approx(sum(st["profit"] for st in s["stations"]))
+    for key in ("profit", "revenue", "energy_kwh"):
+        assert m[key] == pytest.approx(sum(st[key] for st in s["stations"]))
+    assert all(isinstance(m[k], int) for k in ("arrivals", "admitted", "blocked", "gave_up"))
 
 
 def test_fixed_price_summary():

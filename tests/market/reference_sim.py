@@ -97,7 +97,8 @@ class ReferenceMarket:
                 occ = [sum(1 for s in self.sessions if s.station == k and s.depart_s > t_a) for k in range(n)]
                 util = []
                 for k in range(n):
-                    u = -cfg.price_sensitivity * prices[k] - cfg.congestion_sensitivity * occ[k] / cap[k]
+                    u = cfg.station_utility[k] - cfg.price_sensitivity * prices[k]
+                    u -= cfg.congestion_sensitivity * occ[k] / cap[k]
                     if cfg.travel_time_min is not None:
                         u -= cfg.travel_time_sensitivity * cfg.travel_time_min[k]
                     util.append(u + noise[m][k])
@@ -138,7 +139,7 @@ class ReferenceMarket:
             self.sessions = [s for s in self.sessions if s.depart_s > w1]
             # 5. revenue, cost, profit
             for k in range(n):
-                cost = elec * energy[k] / cfg.charging_efficiency
+                cost = (elec / cfg.charging_efficiency + cfg.marginal_cost_per_kwh[k]) * energy[k]
                 fixed = cfg.fixed_cost_per_h[k] * dt / 3600.0
                 res.energy_kwh[k] += energy[k]
                 res.energy_kwh_per_substep[k].append(energy[k])
@@ -171,5 +172,6 @@ class ReferenceMarket:
             next_hour = (math.floor((cfg.start_s + t) / 3600.0) + 1) * 3600.0 - cfg.start_s
             t2 = min(end, next_hour)
             cost += self.elec_at(t) * p_kw * (t2 - t) / 3600.0 / cfg.charging_efficiency
+            cost += cfg.marginal_cost_per_kwh[k] * p_kw * (t2 - t) / 3600.0
             t = t2
         return revenue - cost

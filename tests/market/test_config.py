@@ -1,8 +1,8 @@
 import pytest
 import yaml
 
-from evprice.core.config import ConfigError
-from evprice.market.config import MarketConfig, describe_fields
+from evprice.core.config import ConfigError, describe_fields
+from evprice.market.config import MarketConfig
 
 
 def test_defaults_are_valid_and_normalised():
@@ -87,7 +87,7 @@ def test_replace_validates():
 
 
 def test_every_field_is_documented_with_a_unit():
-    rows = describe_fields()
+    rows = describe_fields(MarketConfig)
     assert {r["name"] for r in rows} == set(MarketConfig.field_names())
     assert all(r["unit"] and r["doc"] for r in rows)
 

@@ -91,6 +91,8 @@ def test_default_market_matches_reference_over_a_day():
             travel_time_min=[5.0, 12.0, 0.0],
             fixed_cost_per_h=[1.0, 6.0, 2.0],
             arrival_rate_per_h=20.0,
+            station_utility=[0.5, -0.3, 0.0],
+            marginal_cost_per_kwh=[0.05, 0.2, -0.1],
         ),
         # fixed dwell and energy, coarse internal step, episode starting mid-morning
         dict(dwell_time_cv=0.0, energy_demand_cv=0.0, dt_s=300, action_period_s=1800, start_hour=7.5, horizon_h=12.0),

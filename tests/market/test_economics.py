@@ -4,12 +4,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from evprice.market.config import MarketConfig
-from evprice.market.economics import ema_after_period, energy_cost, price_integral
+from evprice.market.economics import ema_after_period, energy_cost, price_integral, unit_energy_cost
 from evprice.market.params import MarketParams
 
 
-def test_energy_cost():
-    assert energy_cost(np.array(9.5), np.array(0.8), 0.95) == pytest.approx(8.0)
+def test_unit_energy_cost_and_energy_cost():
+    params = MarketParams.from_config(MarketConfig(charging_efficiency=0.8, marginal_cost_per_kwh=[0.1, 0.3]))
+    unit = unit_energy_cost(params, np.array([[0.4, 0.8]]))  # (B=1, S=2) wholesale
+    np.testing.assert_allclose(unit, [[[0.6, 1.1], [0.8, 1.3]]])
+    assert energy_cost(np.array(10.0), unit[0, 1, 1]) == pytest.approx(13.0)
 
 
 @given(

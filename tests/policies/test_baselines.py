@@ -34,9 +34,11 @@ def test_policy_errors():
     env = make_env("PublicCharging-v0", 1, price_min=[0.5, 1.0], price_max=[1.5, 3.0])
     with pytest.raises(ConfigError, match=r"price=0.9 is invalid: .*\[0.5, 1.5\], \[1, 3\]"):
         make_policy("fixed", env, price=0.9)
-    with pytest.raises(ConfigError, match="one price or 2 prices"):
+    with pytest.raises(ConfigError, match="one number or 2 numbers"):
         make_policy("fixed", env, price=[1.0, 1.2, 1.3])
-    with pytest.raises(ConfigError, match="only applies to the 'fixed' policy"):
+    with pytest.raises(ConfigError, match="price does not apply to the 'random' policy"):
         make_policy("random", env, price=1.0)
+    with pytest.raises(ConfigError, match="markup does not apply to the 'nash' policy"):
+        make_policy("nash", env, markup=0.1)
     with pytest.raises(ConfigError, match="policy='greedy' is invalid"):
         make_policy("greedy", env)

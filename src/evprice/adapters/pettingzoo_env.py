@@ -111,10 +111,14 @@ class ParallelMarketEnv(ParallelEnv):
 
 
 def _agent_infos(agents: list[str], info: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per-agent info dicts of plain Python numbers from the batched (1, N) arrays."""
+    """Per-agent info dicts of plain Python numbers from the batched (1, N) arrays.
+
+    Counts stay ints when the market counts EVs, and floats when it counts expected EVs
+    (``demand="expected"``).
+    """
     rows = np.stack([np.asarray(info[k][0], dtype=np.float64) for k in STATION_INFO_KEYS], axis=1).tolist()
-    market = {k: int(info["market"][k][0]) for k in MARKET_INFO_KEYS}
-    counts = {"admitted", "blocked"}
+    market = {k: info["market"][k][0].item() for k in MARKET_INFO_KEYS}
+    counts = {k for k in ("admitted", "blocked") if np.issubdtype(info[k].dtype, np.integer)}
     out = {}
     for a, row in zip(agents, rows):
         d = {k: (int(v) if k in counts else v) for k, v in zip(STATION_INFO_KEYS, row)}

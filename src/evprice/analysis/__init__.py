@@ -1,5 +1,5 @@
 """Metrics, experiment runners and reports."""
 
-from evprice.analysis.rollouts import rollout
+from evprice.analysis.rollouts import evaluate, rollout, run_episodes
 
-__all__ = ["rollout"]
+__all__ = ["evaluate", "rollout", "run_episodes"]

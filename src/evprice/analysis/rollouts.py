@@ -1,29 +1,161 @@
-"""Roll a policy out over whole episodes and total what happened.
+"""Run a policy over whole episodes; total what happened, with confidence intervals.
 
-The summary is the JSON object of ``evprice rollout --json``::
+:func:`rollout` returns the JSON object of ``evprice rollout --json``::
 
-    {"env", "policy", "episodes", "seed",
+    {"env", "policy", "episodes", "seed", "currency",
      "stations": [{"id", "mean_price", "profit", "revenue", "energy_kwh",
                    "admitted", "blocked", "utilization"}],
-     "market": {"arrivals", "admitted", "blocked", "gave_up", "profit"}}
+     "market": {"arrivals", "admitted", "blocked", "gave_up", "profit", "revenue", "energy_kwh"}}
 
 Money, energy and counts are totals over all episodes; ``mean_price`` is the posted price
 averaged over every pricing period of every episode, and ``utilization`` the fraction of
-charger-time occupied over the same span.
+charger-time occupied over the same span. (In an expected-demand market counts are
+expected numbers, so they are floats.)
+
+:func:`evaluate` returns the same object where every station and the market also carry
+``ci95``: for each of those quantities, the 95% confidence interval (Student t over
+episodes) of the value reported. Where the environment's static logit market is exact
+(:func:`evprice.policies.theory.defines_delta`) it adds ``delta``, the profit-gain index
+``(profit - Nash profit) / (joint profit - Nash profit)`` of each station and of the
+market, computed on operating profit (revenue minus energy cost) per pricing period,
+with its ``ci95``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
+from evprice.envs.market_env import MarketEnv
 from evprice.envs.registry import make_env
+from evprice.market.theory import bertrand_nash, joint_optimum, logit_market, profit_gain
 from evprice.policies.baselines import make_policy
+from evprice.policies.theory import defines_delta
 
 MAX_BATCH = 256
 """Episodes simulated side by side; more episodes run as successive batches."""
+
+STATION_KEYS = ("mean_price", "profit", "revenue", "energy_kwh", "admitted", "blocked", "utilization")
+MARKET_KEYS = ("arrivals", "admitted", "blocked", "gave_up", "profit", "revenue", "energy_kwh")
+MEANS = {"mean_price", "utilization"}
+"""Quantities averaged over an episode's periods (the others are totals)."""
+
+
+@dataclass(frozen=True)
+class Episodes:
+    """Per-episode results of a run: ``station[key]`` (E, N), ``market[key]`` (E,)."""
+
+    env: MarketEnv
+    station: dict[str, np.ndarray]
+    market: dict[str, np.ndarray]
+    operating_profit: np.ndarray  # (E, N) revenue minus energy cost
+
+
+def run_episodes(
+    env_id: str,
+    policy: str,
+    *,
+    episodes: int,
+    seed: int,
+    overrides: Mapping[str, Any] | None = None,
+    policy_options: Mapping[str, Any] | None = None,
+    on_period: Callable[[int, int], None] | None = None,
+) -> tuple[Episodes, str]:
+    """Simulate ``episodes`` episodes of ``env_id`` under ``policy``; reproducible from ``seed``.
+
+    Returns the per-episode results and the policy's name.
+    """
+    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
+        raise ValueError(f"episodes={episodes!r} is invalid: expected a positive integer")
+    batch = min(episodes, MAX_BATCH)
+    env = make_env(env_id, batch, **(overrides or {}))
+    pol = make_policy(policy, env, seed=seed, **(policy_options or {}))
+    periods = env.n_periods
+    station = {k: [] for k in STATION_KEYS}
+    market = {k: [] for k in MARKET_KEYS}
+    operating = []
+    n_batches = -(-episodes // batch)
+    done = 0
+    for i in range(n_batches):
+        used = min(batch, episodes - i * batch)  # the last batch may use fewer members
+        # start from int 0 so that integer counts stay integers
+        keys = ("price", "profit", "revenue", "energy_cost", "energy_kwh", "admitted", "blocked", "utilization")
+        sums: dict[str, Any] = dict.fromkeys(keys, 0)
+        msums: dict[str, Any] = dict.fromkeys(("arrivals", "admitted", "blocked", "gave_up"), 0)
+        obs = env.reset(seed if i == 0 else None)
+        for _ in range(periods):
+            obs, _, _, _, info = env.step(pol(obs))
+            for k in sums:
+                sums[k] = sums[k] + info[k][:used]
+            for k in msums:
+                msums[k] = msums[k] + info["market"][k][:used]
+            done += 1
+            if on_period is not None:
+                on_period(done, n_batches * periods)
+        station["mean_price"].append(sums["price"] / periods)
+        station["utilization"].append(sums["utilization"] / periods)
+        for k in ("profit", "revenue", "energy_kwh", "admitted", "blocked"):
+            station[k].append(sums[k])
+        for k in msums:
+            market[k].append(msums[k])
+        for k in ("profit", "revenue", "energy_kwh"):
+            market[k].append(sums[k].sum(axis=1))
+        operating.append(sums["revenue"] - sums["energy_cost"])
+    result = Episodes(
+        env=env,
+        station={k: np.concatenate(v) for k, v in station.items()},
+        market={k: np.concatenate(v) for k, v in market.items()},
+        operating_profit=np.concatenate(operating),
+    )
+    return result, getattr(pol, "name", policy)
+
+
+def _number(x: Any) -> int | float:
+    x = np.asarray(x).item()
+    return int(x) if isinstance(x, (int, np.integer)) else float(x)
+
+
+def _aggregate(values: np.ndarray, key: str) -> int | float:
+    """Total over episodes, or the mean for quantities that are averages."""
+    return _number(values.mean(axis=0) if key in MEANS else values.sum(axis=0))
+
+
+def ci95(values: np.ndarray, total: bool) -> list[float] | None:
+    """95% confidence interval of the mean of ``values`` (E,) over episodes, or of their total."""
+    e = len(values)
+    if e < 2:
+        return None
+    half = stats.t.ppf(0.975, e - 1) * values.std(ddof=1) / np.sqrt(e)
+    scale = e if total else 1
+    mean = values.mean()
+    return [float(scale * (mean - half)), float(scale * (mean + half))]
+
+
+def _summary(runs: Episodes, env_id: str, policy: str, episodes: int, seed: int, with_ci: bool) -> dict[str, Any]:
+    env = runs.env
+    stations = []
+    for j, agent_id in enumerate(env.agent_ids):
+        row: dict[str, Any] = {"id": agent_id}
+        row.update({k: _aggregate(runs.station[k][:, j], k) for k in STATION_KEYS})
+        if with_ci:
+            row["ci95"] = {k: ci95(runs.station[k][:, j], k not in MEANS) for k in STATION_KEYS}
+        stations.append(row)
+    market: dict[str, Any] = {k: _aggregate(runs.market[k], k) for k in MARKET_KEYS}
+    if with_ci:
+        market["ci95"] = {k: ci95(runs.market[k], True) for k in MARKET_KEYS}
+    return {
+        "env": env_id,
+        "policy": policy,
+        "episodes": episodes,
+        "seed": seed,
+        "currency": env.config.currency,
+        "stations": stations,
+        "market": market,
+    }
 
 
 def rollout(
@@ -33,57 +165,62 @@ def rollout(
     episodes: int = 1,
     seed: int = 0,
     overrides: Mapping[str, Any] | None = None,
-    price: Any = None,
     on_period: Callable[[int, int], None] | None = None,
+    **policy_options: Any,
 ) -> dict[str, Any]:
-    """Run ``episodes`` episodes of ``env_id`` under ``policy`` and summarise them.
+    """Run ``episodes`` episodes of ``env_id`` under ``policy`` and total them.
 
-    ``on_period(done, total)`` is called after every batched pricing period (for progress
-    bars). The run is reproducible from ``seed``.
+    ``policy_options`` go to the policy (``price=`` for ``fixed``, ``markup=`` for
+    ``time_of_use``); ``on_period(done, total)`` is called after every batched period.
     """
-    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
-        raise ValueError(f"episodes={episodes!r} is invalid: expected a positive integer")
-    batch = min(episodes, MAX_BATCH)
-    env = make_env(env_id, batch, **(overrides or {}))
-    pol = make_policy(policy, env, seed=seed, price=price)
-    n, periods = env.n_agents, env.n_periods
-    keys = ("price", "profit", "revenue", "energy_kwh", "admitted", "blocked", "utilization")
-    station_sum = {k: np.zeros(n) for k in keys}
-    market_sum = dict.fromkeys(("arrivals", "admitted", "blocked", "gave_up"), 0)
-    n_batches = -(-episodes // batch)
-    done = 0
-    for i in range(n_batches):
-        used = min(batch, episodes - i * batch)  # the last batch may use fewer members
-        obs = env.reset(seed if i == 0 else None)
-        for _ in range(periods):
-            obs, _, _, _, info = env.step(pol(obs))
-            for k in keys:
-                station_sum[k] += info[k][:used].sum(axis=0)
-            for k in market_sum:
-                market_sum[k] += int(info["market"][k][:used].sum())
-            done += 1
-            if on_period is not None:
-                on_period(done, n_batches * periods)
-    spans = episodes * periods
-    stations = [
-        {
-            "id": agent_id,
-            "mean_price": float(station_sum["price"][j] / spans),
-            "profit": float(station_sum["profit"][j]),
-            "revenue": float(station_sum["revenue"][j]),
-            "energy_kwh": float(station_sum["energy_kwh"][j]),
-            "admitted": int(station_sum["admitted"][j]),
-            "blocked": int(station_sum["blocked"][j]),
-            "utilization": float(station_sum["utilization"][j] / spans),
-        }
-        for j, agent_id in enumerate(env.agent_ids)
-    ]
-    return {
-        "env": env_id,
-        "policy": policy,
-        "episodes": episodes,
-        "seed": seed,
-        "currency": env.config.currency,
-        "stations": stations,
-        "market": {**market_sum, "profit": float(station_sum["profit"].sum())},
-    }
+    runs, name = run_episodes(
+        env_id,
+        policy,
+        episodes=episodes,
+        seed=seed,
+        overrides=overrides,
+        policy_options=policy_options,
+        on_period=on_period,
+    )
+    return _summary(runs, env_id, name, episodes, seed, with_ci=False)
+
+
+def evaluate(
+    env_id: str = "PublicCharging-v0",
+    policy: str = "random",
+    *,
+    episodes: int = 10,
+    seed: int = 0,
+    overrides: Mapping[str, Any] | None = None,
+    on_period: Callable[[int, int], None] | None = None,
+    **policy_options: Any,
+) -> dict[str, Any]:
+    """:func:`rollout` with 95% confidence intervals, and ``delta`` where it is defined."""
+    runs, name = run_episodes(
+        env_id,
+        policy,
+        episodes=episodes,
+        seed=seed,
+        overrides=overrides,
+        policy_options=policy_options,
+        on_period=on_period,
+    )
+    out = _summary(runs, env_id, name, episodes, seed, with_ci=True)
+    if defines_delta(runs.env):
+        out["delta"] = delta(runs)
+    return out
+
+
+def delta(runs: Episodes) -> dict[str, Any]:
+    """Profit-gain index of each station and of the market, mean over episodes, with ci95."""
+    env = runs.env
+    market = logit_market(env.params)
+    nash, joint = bertrand_nash(market).profits, joint_optimum(market).profits
+    per_period = runs.operating_profit / env.n_periods  # (E, N)
+    by_station = profit_gain(per_period, nash, joint)  # (E, N)
+    total = profit_gain(per_period.sum(axis=1), nash.sum(), joint.sum())  # (E,)
+    out: dict[str, Any] = {a: float(by_station[:, j].mean()) for j, a in enumerate(env.agent_ids)}
+    out["total"] = float(total.mean())
+    out["ci95"] = {a: ci95(by_station[:, j], False) for j, a in enumerate(env.agent_ids)}
+    out["ci95"]["total"] = ci95(total, False)
+    return out

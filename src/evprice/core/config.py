@@ -12,6 +12,7 @@ scalars, lists, YAML numbers).
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import numbers
@@ -147,3 +148,23 @@ def load_overrides_file(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
         raise ConfigError(f"config file {str(p)!r} must hold a mapping of key: value pairs")
     return data
+
+
+def describe_fields(config_cls: type) -> list[dict[str, str]]:
+    """``name``, ``default``, ``unit`` and ``doc`` of every field of a config dataclass, in declared order.
+
+    Fields document themselves through ``metadata={"unit": ..., "doc": ...}``.
+    """
+    rows = []
+    for f in dataclasses.fields(config_cls):
+        default = f.default
+        if default is None:
+            text = "None"
+        elif isinstance(default, float) and math.isfinite(default):
+            text = f"{default:g}"
+        else:
+            text = str(default)
+        rows.append(
+            {"name": f.name, "default": text, "unit": f.metadata.get("unit", ""), "doc": f.metadata.get("doc", "")}
+        )
+    return rows

@@ -65,14 +65,27 @@ class MarketEnv:
         config: the market.
         num_envs: batch size ``B``; all members advance in lockstep and end together.
         env_id: registered id, for messages and metadata.
+        scenario: the scenario's own config when it differs from ``config`` (e.g.
+            ``LogitBertrandConfig``); defaults to ``config``.
+        scenarios: if set, only this many distinct random scenarios are drawn and member
+            ``b`` replays scenario ``b % scenarios`` (common random numbers: compare
+            ``num_envs / scenarios`` policies on identical demand).
     """
 
-    def __init__(self, config: MarketConfig, num_envs: int = 1, env_id: str = "PublicCharging-v0") -> None:
+    def __init__(
+        self,
+        config: MarketConfig,
+        num_envs: int = 1,
+        env_id: str = "PublicCharging-v0",
+        scenario: Any = None,
+        scenarios: int | None = None,
+    ) -> None:
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs={num_envs!r} is invalid: expected a positive integer")
         self.env_id = env_id
         self.config = config
-        self.world = MarketWorld(config, int(num_envs))
+        self.scenario = config if scenario is None else scenario
+        self.world = MarketWorld(config, int(num_envs), scenarios=scenarios)
         self.params = self.world.params
         self.num_envs = self.world.batch_size
         self.agent_specs = station_agents(config)

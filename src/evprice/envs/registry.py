@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evprice.core.config import ConfigError
-from evprice.market.config import MarketConfig
 
 
 @dataclass(frozen=True)
@@ -21,18 +20,19 @@ class EnvSpec:
     Attributes:
         env_id: versioned id (``Name-vN``).
         description: one line for ``evprice envs``.
-        config_cls: the typed config; must provide ``from_overrides``.
+        config_cls: the typed config; must provide ``from_overrides``, ``field_names``,
+            ``to_dict`` and dataclass fields with ``unit`` and ``doc`` metadata.
         factory: ``factory(config, num_envs, env_id)`` returns the batched environment.
         defaults: overrides this scenario applies before the user's.
     """
 
     env_id: str
     description: str
-    config_cls: type[MarketConfig]
+    config_cls: type
     factory: Callable[..., Any]
     defaults: Mapping[str, Any] = field(default_factory=dict)
 
-    def make_config(self, overrides: Mapping[str, Any] | None = None) -> MarketConfig:
+    def make_config(self, overrides: Mapping[str, Any] | None = None) -> Any:
         return self.config_cls.from_overrides({**self.defaults, **(overrides or {})})
 
 

@@ -2,7 +2,8 @@
 
 An arriving driver values station ``k`` at
 
-    u_k = - price_sensitivity * price_k
+    u_k =   station_utility_k
+          - price_sensitivity * price_k
           - congestion_sensitivity * occupancy_k
           - travel_time_sensitivity * travel_time_k
           + eps_k
@@ -32,11 +33,12 @@ NO_EVENT = 3
 """Status codes of an arrival event (``NO_EVENT`` marks padding in a batch)."""
 
 
-def systematic_utility(
-    price_per_kwh: np.ndarray, price_sensitivity: float, travel_disutility: np.ndarray
-) -> np.ndarray:
-    """Utility without congestion and noise, shape of ``price_per_kwh`` (..., N)."""
-    return -price_sensitivity * price_per_kwh - travel_disutility
+def systematic_utility(price_per_kwh: np.ndarray, price_sensitivity: float, base_utility: np.ndarray) -> np.ndarray:
+    """Utility without congestion and noise, shape of ``price_per_kwh`` (..., N).
+
+    ``base_utility`` (N,) is the station utility minus the utility lost to travel time.
+    """
+    return base_utility - price_sensitivity * price_per_kwh
 
 
 def choose(

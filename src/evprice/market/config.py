@@ -12,7 +12,6 @@ Construct with keyword arguments, or from a mapping of overrides with
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +35,7 @@ from evprice.market.profiles import (
 )
 
 NOISE_KINDS = ("gumbel", "normal")
+DEMAND_MODES = ("sampled", "expected")
 DISTRIBUTIONS = ("gamma", "lognormal")
 WHEN_FULL = ("block", "reroute")
 REWARDS = ("team", "individual", "period", "ema")
@@ -106,6 +106,15 @@ class MarketConfig:
     energy_demand_distribution: str = _f("gamma", "-", "family of the energy demand: 'gamma' or 'lognormal'")
 
     # -- driver choice -----------------------------------------------------------------
+    demand: str = _f(
+        "sampled",
+        "-",
+        "'sampled': Poisson arrivals, sampled choices, finite chargers; 'expected': each period's "
+        "demand is its expected logit share of the expected arrivals (no sampling, no capacity)",
+    )
+    station_utility: float | tuple[float, ...] = _f(
+        0.0, "1", "systematic utility of each station besides price, congestion and travel (quality, location)"
+    )
     price_sensitivity: float = _f(4.0, "1/(currency/kWh)", "utility lost per currency/kWh of price")
     congestion_sensitivity: float = _f(2.0, "1", "utility lost per unit of occupancy (0 = blind to occupancy)")
     travel_time_min: tuple[float, ...] | None = _f(
@@ -136,6 +145,9 @@ class MarketConfig:
         0.03, "currency/kWh", "std of the independent hourly noise on the wholesale price (clipped at 3 std)"
     )
     charging_efficiency: float = _f(0.95, "1", "energy delivered to EVs per unit bought from the grid")
+    marginal_cost_per_kwh: float | tuple[float, ...] = _f(
+        0.0, "currency/kWh", "cost per kWh delivered on top of the wholesale energy (fees, wear), per station"
+    )
     fixed_cost_per_h: float | tuple[float, ...] = _f(
         4.0, "currency/h", "fixed cost of each station (one number, or one per station)"
     )
@@ -143,6 +155,11 @@ class MarketConfig:
 
     # -- learning interface ------------------------------------------------------------
     reward: str = _f("team", "-", "'team', 'individual', 'period' or 'ema' (see evprice.market.reward)")
+    reward_scale_per_period: float | None = _f(
+        None,
+        "currency",
+        "profit per period that counts as reward 1 for a station; None = its maximum revenue in a period",
+    )
     observability: str = _f("partial", "-", "'partial' (public + own features) or 'full' (+ other stations' status)")
 
     def __post_init__(self) -> None:
@@ -193,6 +210,8 @@ class MarketConfig:
         check_choice("dwell_time_distribution", self.dwell_time_distribution, DISTRIBUTIONS)
         check_choice("energy_demand_distribution", self.energy_demand_distribution, DISTRIBUTIONS)
 
+        check_choice("demand", self.demand, DEMAND_MODES)
+        s("station_utility", self._per_station_float("station_utility"))
         s("price_sensitivity", check_float("price_sensitivity", self.price_sensitivity, low=0.0))
         s("congestion_sensitivity", check_float("congestion_sensitivity", self.congestion_sensitivity, low=0.0))
         if self.travel_time_min is not None:
@@ -232,11 +251,29 @@ class MarketConfig:
             "charging_efficiency",
             check_float("charging_efficiency", self.charging_efficiency, low=0.0, high=1.0, low_open=True),
         )
+        s("marginal_cost_per_kwh", self._per_station_float("marginal_cost_per_kwh"))
         s("fixed_cost_per_h", self._per_station_float("fixed_cost_per_h", low=0.0))
         s("ema_time_constant_h", check_float("ema_time_constant_h", self.ema_time_constant_h, low=0.0, low_open=True))
 
         check_choice("reward", self.reward, REWARDS)
+        if self.reward_scale_per_period is not None:
+            s(
+                "reward_scale_per_period",
+                check_float("reward_scale_per_period", self.reward_scale_per_period, low=0.0, low_open=True),
+            )
         check_choice("observability", self.observability, OBSERVABILITY)
+        if self.demand == "expected":
+            # the expected-demand mode has closed-form logit shares and no queue
+            if self.noise != "gumbel":
+                raise ConfigError(
+                    f"noise={self.noise!r} is invalid with demand='expected': expected shares are the "
+                    "multinomial-logit ones, so noise must be 'gumbel'"
+                )
+            if self.congestion_sensitivity != 0.0:
+                raise ConfigError(
+                    f"congestion_sensitivity={self.congestion_sensitivity!r} is invalid with demand='expected': "
+                    "expected demand has no chargers to congest, so it must be 0"
+                )
 
     # -- validation helpers ------------------------------------------------------------
     def _set(self, name: str, value: Any) -> None:
@@ -329,21 +366,3 @@ class MarketConfig:
         profile = self.elec_price_profile_per_kwh()
         margin = ELEC_PRICE_NOISE_CLIP_STD * self.elec_price_noise_std_per_kwh
         return float(profile.min() - margin), float(profile.max() + margin)
-
-
-def describe_fields() -> list[dict[str, str]]:
-    """``name``, ``default``, ``unit`` and ``doc`` of every field, in declared order (for docs and the CLI)."""
-    rows = []
-    for f in dataclasses.fields(MarketConfig):
-        default = f.default
-        rows.append(
-            {
-                "name": f.name,
-                "default": "None"
-                if default is None
-                else (f"{default:g}" if isinstance(default, float) and math.isfinite(default) else str(default)),
-                "unit": f.metadata.get("unit", ""),
-                "doc": f.metadata.get("doc", ""),
-            }
-        )
-    return rows

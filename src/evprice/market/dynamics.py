@@ -36,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 
 from evprice.market.choice import ADMITTED, BLOCKED, GAVE_UP, NO_EVENT, choose, systematic_utility
-from evprice.market.economics import ema_after_period, energy_cost, price_integral
+from evprice.market.economics import ema_after_period, energy_cost, price_integral, unit_energy_cost
 from evprice.market.params import NO_SLOT, MarketParams
 from evprice.market.profiles import SECONDS_PER_HOUR
 from evprice.market.sessions import charging_duration_s, interval_overlap_s, window_overlap_s
@@ -122,7 +122,7 @@ def _allocate(
     status = np.full((b, m_max), NO_EVENT, dtype=np.int8)
     slot = np.zeros((b, m_max), dtype=np.intp)
 
-    base = systematic_utility(price, cfg.price_sensitivity, params.travel_disutility)  # (B, N)
+    base = systematic_utility(price, cfg.price_sensitivity, params.base_utility)  # (B, N)
     outside = cfg.outside_option_utility
     congestion = cfg.congestion_sensitivity / params.capacity
     reroute = cfg.when_full == "reroute"
@@ -160,7 +160,6 @@ def advance_period(
     Returns:
         The state at the end of the period and what happened during it.
     """
-    cfg = params.config
     s, dt_s, n = params.substeps_per_period, float(params.dt_s), params.n_stations
     b = price_per_kwh.shape[0]
     cells = b * n  # flat (batch member, station) index b * N + k
@@ -202,9 +201,8 @@ def advance_period(
     kwh = window_overlap_s(start_s, end_s, edges_s) * kwh_per_s[cell % n, None]  # (A_old + A, S)
     sub_cell = (cell[:, None] * s + np.arange(s)).ravel()  # flat (b, k, sub-step) index
     energy_sub = np.bincount(sub_cell, weights=kwh.ravel(), minlength=cells * s).reshape(b, n, s)
-    held_old_s = np.where(params.slot_padding, 0.0, interval_overlap_s(t0_s, state.slot_depart_s, t0_s, t1_s)).sum(
-        axis=2
-    )
+    held_old_s = interval_overlap_s(t0_s, state.slot_depart_s, t0_s, t1_s)  # (B, N, C)
+    held_old_s = np.where(params.slot_padding, 0.0, held_old_s).sum(axis=2)
     held_new_s = interval_overlap_s(new_start_s, event_depart_s[ab, am], t0_s, t1_s)
     charger_seconds = held_old_s + _per_station(ab * n + ak, cells, held_new_s).reshape(b, n)
 
@@ -212,17 +210,9 @@ def advance_period(
     revenue_sub = np.bincount(sub_cell, weights=(kwh * session_price[:, None]).ravel(), minlength=cells * s).reshape(
         b, n, s
     )
-    energy_cost_sub = energy_cost(energy_sub, elec[:, None, :], cfg.charging_efficiency)
-    fixed = np.broadcast_to(params.fixed_cost_per_h * ((t1_s - t0_s) / SECONDS_PER_HOUR), price.shape)
+    energy_cost_sub, fixed, revenue_ema, cost_ema = account_period(params, state, elec, energy_sub, revenue_sub)
 
-    # 6. profit windows: the S sub-step EMA updates in closed form
-    decay, weights = params.ema_period_decay, params.ema_rate_weights_per_h
-    revenue_ema = ema_after_period(state.revenue_ema_per_h, revenue_sub, decay, weights)
-    cost_ema = ema_after_period(state.cost_ema_per_h, energy_cost_sub, decay, weights) + params.fixed_cost_per_h * (
-        1.0 - decay
-    )
-
-    # 7. advance time
+    # 6. profit windows (in account_period) and 7. advance time
     new_state = MarketState(
         period=state.period + 1,
         price_per_kwh=price,
@@ -252,6 +242,36 @@ def advance_period(
     return new_state, outcome
 
 
+def account_period(
+    params: MarketParams,
+    state: MarketState,
+    elec_price_per_kwh: np.ndarray,
+    energy_sub: np.ndarray,
+    revenue_sub: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Costs (stage 5) and profit windows (stage 6) from each sub-step's energy and revenue.
+
+    Shared by both demand modes.
+
+    Args:
+        elec_price_per_kwh: (B, S) wholesale price of each sub-step.
+        energy_sub, revenue_sub: (B, N, S) energy delivered and revenue of each sub-step.
+
+    Returns:
+        ``energy_cost_sub (B, N, S)``, ``fixed_cost (B, N)`` of the period, and the revenue
+        and cost EMAs (B, N) after it.
+    """
+    energy_cost_sub = energy_cost(energy_sub, unit_energy_cost(params, elec_price_per_kwh))
+    period_h = params.config.action_period_s / SECONDS_PER_HOUR
+    fixed = np.broadcast_to(params.fixed_cost_per_h * period_h, energy_sub.shape[:2]).copy()
+    # the S sub-step EMA updates in closed form (the fixed cost is the same every sub-step)
+    decay, weights = params.ema_period_decay, params.ema_rate_weights_per_h
+    revenue_ema = ema_after_period(state.revenue_ema_per_h, revenue_sub, decay, weights)
+    cost_ema = ema_after_period(state.cost_ema_per_h, energy_cost_sub, decay, weights)
+    cost_ema += params.fixed_cost_per_h * (1.0 - decay)
+    return energy_cost_sub, fixed, revenue_ema, cost_ema
+
+
 def _booked_profit(
     params: MarketParams,
     elec_price_per_kwh: np.ndarray,
@@ -265,14 +285,14 @@ def _booked_profit(
 
     The EV pays its locked price for ``P (end - start)`` kWh and costs the wholesale price
     integrated over its charging interval (the hourly price may change during a long
-    session), divided by the charging efficiency.
+    session), divided by the charging efficiency, plus the marginal cost per kWh.
     """
     if not len(batch):
         return np.zeros(0)
     end_s = np.minimum(end_s, float(params.horizon_s))
     kw = params.power_kw[station]
+    kwh = kw * (end_s - start_s) / SECONDS_PER_HOUR
     rows = elec_price_per_kwh[batch]
     g = price_integral(params, rows, np.stack([start_s, end_s], axis=1))
-    revenue = kw * (end_s - start_s) / SECONDS_PER_HOUR * price
-    cost = kw * (g[:, 1] - g[:, 0]) / SECONDS_PER_HOUR / params.config.charging_efficiency
-    return revenue - cost
+    wholesale = kw * (g[:, 1] - g[:, 0]) / SECONDS_PER_HOUR / params.config.charging_efficiency
+    return kwh * (price - params.marginal_cost_per_kwh[station]) - wholesale

@@ -1,8 +1,8 @@
 """Money: energy cost, the profit EMAs, and the wholesale price integrated over time.
 
 Per sub-step a station earns ``revenue = sum over its EVs of locked price x energy``, pays
-``energy cost = wholesale price x energy / charging_efficiency`` and a fixed cost
-``fixed_cost_per_h x dt``; profit is revenue minus both costs.
+``energy cost = (wholesale price / charging_efficiency + marginal_cost_per_kwh) x energy``
+and a fixed cost ``fixed_cost_per_h x dt``; profit is revenue minus both costs.
 
 The profit windows are exponential moving averages of the *rates* (currency/h), updated
 every sub-step with weight ``alpha = 1 - exp(-dt / tau)``:
@@ -18,9 +18,21 @@ from evprice.market.params import MarketParams
 from evprice.market.profiles import SECONDS_PER_HOUR
 
 
-def energy_cost(energy_kwh: np.ndarray, elec_price_per_kwh: np.ndarray, efficiency: float) -> np.ndarray:
-    """Cost of buying the energy delivered, at the wholesale price, through the charger losses."""
-    return energy_kwh * elec_price_per_kwh / efficiency
+def unit_energy_cost(params: MarketParams, elec_price_per_kwh: np.ndarray) -> np.ndarray:
+    """Cost of one kWh delivered, currency/kWh: wholesale / efficiency + marginal cost.
+
+    Args:
+        elec_price_per_kwh: (B, S) wholesale price of each sub-step.
+
+    Returns:
+        (B, N, S).
+    """
+    return elec_price_per_kwh[:, None, :] / params.config.charging_efficiency + params.marginal_cost_per_kwh[:, None]
+
+
+def energy_cost(energy_kwh: np.ndarray, cost_per_kwh: np.ndarray) -> np.ndarray:
+    """Cost of the energy delivered (broadcasting)."""
+    return energy_kwh * cost_per_kwh
 
 
 def ema_after_period(

@@ -34,15 +34,16 @@ def profit_window_bounds(params: MarketParams, station: int) -> dict[str, tuple[
     An EMA that starts at 0 is a convex combination of 0 and past rates, so it lies
     within the hull of 0 and the range of the per-sub-step rate: revenue in
     ``[0, chargers x P x price_max]``, cost within the fixed cost plus
-    ``chargers x P x wholesale / efficiency`` over the wholesale range.
+    ``chargers x P x (wholesale / efficiency + marginal cost)`` over the wholesale range.
     """
     cfg = params.config
     full_power_kw = params.capacity[station] * params.power_kw[station]
     elec_lo, elec_hi = cfg.elec_price_bounds_per_kwh()
+    mc = params.marginal_cost_per_kwh[station]
     fixed = params.fixed_cost_per_h[station]
     revenue = (0.0, float(params.max_revenue_per_h[station]))
-    cost_lo = fixed + full_power_kw * min(elec_lo, 0.0) / cfg.charging_efficiency
-    cost_hi = fixed + full_power_kw * max(elec_hi, 0.0) / cfg.charging_efficiency
+    cost_lo = fixed + full_power_kw * min(elec_lo / cfg.charging_efficiency + mc, 0.0)
+    cost_hi = fixed + full_power_kw * max(elec_hi / cfg.charging_efficiency + mc, 0.0)
     cost = (float(min(0.0, cost_lo)), float(max(0.0, cost_hi)))
     return {
         "profit_ema": (revenue[0] - cost[1], revenue[1] - cost[0]),

@@ -51,11 +51,12 @@ class MarketParams:
     substep_hour: np.ndarray  # (J,) int, index into the episode's hourly series
     expected_arrivals: np.ndarray  # (J,) expected market-wide arrivals in each sub-step
     # choice
-    travel_disutility: np.ndarray  # (N,) utility lost to travel time at each station
+    base_utility: np.ndarray  # (N,) station_utility minus the utility lost to travel time
     # sessions
     dwell_mean_s: float
     energy_mean_kwh: float
     # economics
+    marginal_cost_per_kwh: np.ndarray  # (N,) currency/kWh on top of the wholesale energy
     fixed_cost_per_h: np.ndarray  # (N,) currency/h
     ema_period_decay: float  # (1 - alpha) ** S, alpha = 1 - exp(-dt / tau): weight of the old EMA after a period
     ema_rate_weights_per_h: np.ndarray  # (S,) alpha (1-alpha)^(S-1-j) / dt_h: period amounts -> EMA increment
@@ -100,9 +101,10 @@ class MarketParams:
             n_hours=int(n_hours),
             substep_hour=(abs_hour - first_hour).astype(np.intp),
             expected_arrivals=expected_arrivals,
-            travel_disutility=config.travel_time_sensitivity * travel,
+            base_utility=np.asarray(config.station_utility, dtype=np.float64) - config.travel_time_sensitivity * travel,
             dwell_mean_s=config.dwell_time_mean_h * SECONDS_PER_HOUR,
             energy_mean_kwh=config.energy_demand_mean_kwh,
+            marginal_cost_per_kwh=np.asarray(config.marginal_cost_per_kwh, dtype=np.float64),
             fixed_cost_per_h=np.asarray(config.fixed_cost_per_h, dtype=np.float64),
             ema_period_decay=float((1.0 - alpha) ** s),
             ema_rate_weights_per_h=alpha * decay / (dt / SECONDS_PER_HOUR),
@@ -111,7 +113,10 @@ class MarketParams:
 
     @property
     def revenue_scale_per_period(self) -> np.ndarray:
-        """(N,) the most revenue a station can earn in one pricing period (the reward scale)."""
+        """(N,) profit per period that counts as reward 1: ``reward_scale_per_period`` if set, else
+        the most revenue the station can earn in one period."""
+        if self.config.reward_scale_per_period is not None:
+            return np.full(self.n_stations, self.config.reward_scale_per_period)
         return self.max_revenue_per_h * (self.config.action_period_s / SECONDS_PER_HOUR)
 
     def hour_index(self, t_s: np.ndarray | float) -> np.ndarray:

@@ -7,14 +7,22 @@ agents, observation layouts and rewards around it.
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 
 from evprice.core.rng import spawn_streams
 from evprice.market.config import MarketConfig
 from evprice.market.draws import STREAMS, sample_elec_price, sample_period_draws
 from evprice.market.dynamics import advance_period, initial_state
+from evprice.market.expected import advance_period_expected, delivered_kwh_per_ev
 from evprice.market.params import MarketParams
-from evprice.market.state import MarketState, PeriodOutcome
+from evprice.market.state import MarketState, PeriodDraws, PeriodOutcome
+
+
+def _tile(a: np.ndarray, copies: int) -> np.ndarray:
+    """Repeat ``a`` (E, ...) ``copies`` times along the batch axis: (copies * E, ...)."""
+    return a if copies == 1 else np.tile(a, (copies,) + (1,) * (a.ndim - 1))
 
 
 class MarketWorld:
@@ -23,16 +31,32 @@ class MarketWorld:
     ``reset(seed)`` seeds the named random streams (``arrivals``, ``choice``, ``sessions``,
     ``exogenous``) from ``seed``; ``reset()`` without a seed continues the streams, so
     successive episodes differ but the whole run stays reproducible from the first seed.
+
+    With ``scenarios=E`` the random inputs are drawn for ``E`` members and member ``b``
+    replays those of member ``b % E`` (``batch_size`` must be a multiple of ``E``): common
+    random numbers, for comparing prices on identical demand.
     """
 
-    def __init__(self, config: MarketConfig, batch_size: int = 1) -> None:
+    def __init__(self, config: MarketConfig, batch_size: int = 1, scenarios: int | None = None) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size={batch_size!r} is invalid: expected a positive integer")
+        if scenarios is not None and (
+            isinstance(scenarios, bool)
+            or not isinstance(scenarios, (int, np.integer))
+            or scenarios < 1
+            or batch_size % scenarios
+        ):
+            raise ValueError(
+                f"scenarios={scenarios!r} is invalid: expected a positive divisor of batch_size={batch_size}"
+            )
         self.config = config
         self.params = MarketParams.from_config(config)
         self.batch_size = int(batch_size)
+        self._scenarios = self.batch_size if scenarios is None else int(scenarios)
+        self._copies = self.batch_size // self._scenarios
         self._rngs: dict[str, np.random.Generator] | None = None
         self._state: MarketState | None = None
+        self._kwh_per_ev = delivered_kwh_per_ev(self.params) if config.demand == "expected" else None
 
     @property
     def state(self) -> MarketState:
@@ -48,8 +72,8 @@ class MarketWorld:
     def reset(self, seed: int | None = None) -> MarketState:
         if seed is not None or self._rngs is None:
             self._rngs = spawn_streams(seed, STREAMS)
-        elec = sample_elec_price(self.params, self.batch_size, self._rngs["exogenous"])
-        self._state = initial_state(self.params, elec)
+        elec = sample_elec_price(self.params, self._scenarios, self._rngs["exogenous"])
+        self._state = initial_state(self.params, _tile(elec, self._copies))
         return self._state
 
     def step(self, price_per_kwh: np.ndarray) -> PeriodOutcome:
@@ -57,6 +81,11 @@ class MarketWorld:
         state = self.state
         if state.period >= self.params.n_periods:
             raise RuntimeError("the episode is over (horizon reached): call reset() first")
-        draws = sample_period_draws(self.params, state.period, self.batch_size, self._rngs)
-        self._state, outcome = advance_period(self.params, state, price_per_kwh, draws)
+        if self._kwh_per_ev is not None:
+            self._state, outcome = advance_period_expected(self.params, state, price_per_kwh, self._kwh_per_ev)
+        else:
+            draws = sample_period_draws(self.params, state.period, self._scenarios, self._rngs)
+            if self._copies > 1:
+                draws = PeriodDraws(*(_tile(getattr(draws, f.name), self._copies) for f in fields(PeriodDraws)))
+            self._state, outcome = advance_period(self.params, state, price_per_kwh, draws)
         return outcome

@@ -1,0 +1,180 @@
+"""``LogitBertrand-v0``: logit price competition, the benchmark of algorithmic collusion.
+
+Each period a unit of demand (1 kWh) is split among the stations and an outside option by
+multinomial logit,
+
+    q_i = exp((a_i - p_i) / mu) / (sum_j exp((a_j - p_j) / mu) + exp(a0 / mu)),
+
+and station ``i`` earns ``(p_i - c_i) q_i``. With ``demand="expected"`` (default) that is
+exactly what happens every period; with ``demand="sampled"`` the same market is simulated
+(Poisson arrivals of ``arrivals_per_period`` EVs, each buying ``1 / arrivals_per_period``
+kWh, sampled logit choices, ``chargers_per_station`` chargers each EV holds briefly) and
+agrees in expectation.
+
+Defaults: the baseline of the algorithmic-collusion literature (Calvano et al. 2020): two
+stations, ``a_i = 2``, ``a0 = 0``, ``mu = 0.25``, ``c_i = 1``; prices span the Nash and
+joint-profit prices with a margin of ``price_margin`` (10%) of their distance on each
+side; rewards are profits (``reward_scale_per_period = 1``); prices are public
+(``observability="full"``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from evprice.core.config import (
+    ConfigError,
+    check_choice,
+    check_float,
+    check_int,
+    check_keys,
+    check_scalar_or_list,
+)
+from evprice.envs.market_env import MarketEnv
+from evprice.envs.registry import EnvSpec, register
+from evprice.market.config import DEMAND_MODES, OBSERVABILITY, REWARDS, MarketConfig
+from evprice.market.theory import LogitMarket, bertrand_nash, joint_optimum
+
+CHARGER_POWER_KW = 60.0
+DWELL_PERIODS_PER_EV = 0.2
+"""Sampled mode: an EV holds its charger ``0.2 / arrivals_per_period`` periods (3 min for one
+arrival per 15-min period), three times its charging time, so the offered load stays at
+0.2 Erlang whatever the market size and blocking is negligible (B(4, 0.2) = 5.5e-5)."""
+
+
+def _f(default: Any, unit: str, doc: str) -> Any:
+    return field(default=default, metadata={"unit": unit, "doc": doc})
+
+
+@dataclass(frozen=True)
+class LogitBertrandConfig:
+    """Configuration of ``LogitBertrand-v0`` (prices and costs in currency per kWh)."""
+
+    n_stations: int = _f(2, "1", "number of stations")
+    a: float | tuple[float, ...] = _f(2.0, "currency/kWh", "quality of each station (one number, or one per station)")
+    a0: float = _f(0.0, "currency/kWh", "quality of the outside option")
+    mu: float = _f(0.25, "currency/kWh", "logit price scale (horizontal differentiation), > 0")
+    c: float | tuple[float, ...] = _f(
+        1.0, "currency/kWh", "marginal cost of each station (one number, or one per station)"
+    )
+    price_min: float | tuple[float, ...] | None = _f(
+        None, "currency/kWh", "lowest price; None = Nash price minus price_margin x (joint - Nash)"
+    )
+    price_max: float | tuple[float, ...] | None = _f(
+        None, "currency/kWh", "highest price; None = joint price plus price_margin x (joint - Nash)"
+    )
+    price_margin: float = _f(0.1, "1", "margin of the default price range, as a fraction of joint - Nash")
+    demand: str = _f("expected", "-", "'expected' (deterministic logit shares) or 'sampled' (simulated market)")
+    arrivals_per_period: float = _f(1.0, "EV", "sampled mode: mean Poisson arrivals per period (each buys 1/this kWh)")
+    chargers_per_station: int = _f(4, "1", "sampled mode: chargers per station")
+    action_period_s: int = _f(900, "s", "time between pricing decisions")
+    dt_s: int = _f(60, "s", "internal step of the sampled market")
+    horizon_h: float = _f(24.0, "h", "episode length")
+    reward: str = _f("team", "-", "'team', 'individual', 'period' or 'ema'; rewards are profits (scale 1)")
+    observability: str = _f("full", "-", "'full' (every station's price is public) or 'partial'")
+    currency: str = _f("CU", "-", "currency unit label")
+
+    def __post_init__(self) -> None:
+        s = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
+        s("n_stations", check_int("n_stations", self.n_stations, low=1, high=1000))
+        n = self.n_stations
+        per_station = lambda name, **b: check_scalar_or_list(  # noqa: E731
+            name, getattr(self, name), n, lambda k, v: check_float(k, v, **b), "a finite number"
+        )
+        s("a", per_station("a"))
+        s("c", per_station("c"))
+        s("a0", check_float("a0", self.a0))
+        s("mu", check_float("mu", self.mu, low=0.0, low_open=True))
+        for name in ("price_min", "price_max"):
+            if getattr(self, name) is not None:
+                s(name, per_station(name, low=0.0))
+        s("price_margin", check_float("price_margin", self.price_margin, low=0.0, high=10.0))
+        check_choice("demand", self.demand, DEMAND_MODES)
+        s("arrivals_per_period", check_float("arrivals_per_period", self.arrivals_per_period, low=0.0, low_open=True))
+        s("chargers_per_station", check_int("chargers_per_station", self.chargers_per_station, low=1, high=10_000))
+        check_choice("reward", self.reward, REWARDS)
+        check_choice("observability", self.observability, OBSERVABILITY)
+        self.market_config()  # validates the rest (time steps, price bounds) with the market's messages
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
+    def from_overrides(cls, overrides: Mapping[str, Any] | None = None, **kwargs: Any) -> LogitBertrandConfig:
+        merged = {**(overrides or {}), **kwargs}
+        check_keys(merged, cls.field_names(), "LogitBertrand-v0")
+        return cls(**merged)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
+
+    def logit_market(self) -> LogitMarket:
+        """The static market: one kWh of demand per period."""
+        return LogitMarket(a=np.array(self.a), c=np.array(self.c), mu=self.mu, a0=self.a0)
+
+    def default_price_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Nash and joint prices, widened by ``price_margin`` of their distance on each side."""
+        market = self.logit_market()
+        nash, joint = bertrand_nash(market).prices, joint_optimum(market).prices
+        lo, hi = np.minimum(nash, joint), np.maximum(nash, joint)
+        width = np.where(hi - lo > 0, hi - lo, self.mu)
+        return np.maximum(lo - self.price_margin * width, 0.0), hi + self.price_margin * width
+
+    def market_config(self) -> MarketConfig:
+        """The simulated market this scenario runs on."""
+        lo, hi = self.default_price_bounds()
+        period_h = self.action_period_s / 3600.0
+        try:
+            return MarketConfig(
+                n_stations=self.n_stations,
+                chargers_per_station=self.chargers_per_station,
+                charger_power_kw=CHARGER_POWER_KW,
+                currency=self.currency,
+                price_min=lo.tolist() if self.price_min is None else self.price_min,
+                price_max=hi.tolist() if self.price_max is None else self.price_max,
+                dt_s=self.dt_s,
+                action_period_s=self.action_period_s,
+                horizon_h=self.horizon_h,
+                arrival_rate_per_h=self.arrivals_per_period / period_h,
+                dwell_time_mean_h=DWELL_PERIODS_PER_EV * period_h / self.arrivals_per_period,
+                dwell_time_cv=0.0,
+                energy_demand_mean_kwh=1.0 / self.arrivals_per_period,
+                energy_demand_cv=0.0,
+                demand=self.demand,
+                station_utility=self.a,
+                price_sensitivity=1.0,
+                congestion_sensitivity=0.0,
+                noise="gumbel",
+                noise_scale=self.mu,
+                outside_option_utility=self.a0,
+                elec_price_per_kwh=[0.0] * 24,
+                elec_price_noise_std_per_kwh=0.0,
+                charging_efficiency=1.0,
+                marginal_cost_per_kwh=self.c,
+                fixed_cost_per_h=0.0,
+                reward=self.reward,
+                reward_scale_per_period=1.0,
+                observability=self.observability,
+            )
+        except ConfigError as err:
+            raise ConfigError(f"LogitBertrand-v0: {err}") from None
+
+
+def make_logit_bertrand(config: LogitBertrandConfig, num_envs: int, env_id: str) -> MarketEnv:
+    return MarketEnv(config.market_config(), num_envs, env_id, scenario=config)
+
+
+register(
+    EnvSpec(
+        env_id="LogitBertrand-v0",
+        description="logit price competition (Calvano et al. baseline): expected or sampled demand",
+        config_cls=LogitBertrandConfig,
+        factory=make_logit_bertrand,
+    )
+)

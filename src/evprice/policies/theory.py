@@ -1,0 +1,96 @@
+"""Game-theory benchmarks: how far a pricing policy is from competition and from the joint optimum.
+
+The solvers are pure functions of a static logit market (:class:`LogitMarket`); they live
+in :mod:`evprice.market.theory` because scenarios need them below this layer (the default
+price range of ``LogitBertrand-v0`` spans its Nash and joint prices), and are re-exported
+here. :func:`benchmarks` applies them to an environment's market.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evprice.envs.logit_bertrand import LogitBertrandConfig
+from evprice.envs.market_env import MarketEnv
+from evprice.market.theory import (
+    CapacityMarket,
+    LogitMarket,
+    Solution,
+    bertrand_nash,
+    best_response,
+    capacity_joint_optimum,
+    capacity_market,
+    capacity_nash,
+    erlang_b,
+    joint_optimum,
+    lambertw_exp,
+    logit_market,
+    profit_gain,
+    profits,
+    shares,
+    stackelberg,
+)
+
+__all__ = [
+    "CapacityMarket",
+    "LogitMarket",
+    "Solution",
+    "benchmarks",
+    "best_response",
+    "bertrand_nash",
+    "capacity_joint_optimum",
+    "capacity_market",
+    "capacity_nash",
+    "erlang_b",
+    "joint_optimum",
+    "lambertw_exp",
+    "logit_market",
+    "profit_gain",
+    "profits",
+    "shares",
+    "stackelberg",
+]
+
+
+def defines_delta(env: MarketEnv) -> bool:
+    """Whether the static market is the environment's expected market, so that ``Delta``
+    compares like with like: expected demand, or a scenario built as a logit market."""
+    return env.config.demand == "expected" or isinstance(env.scenario, LogitBertrandConfig)
+
+
+def benchmarks(env: MarketEnv, leader: int = 0) -> dict[str, Any]:
+    """Nash, joint-profit and Stackelberg prices, shares and profits of ``env``'s market.
+
+    Profits are per pricing period, before fixed costs. For a sampled market the static
+    market ignores congestion and blocking; ``capacity`` then adds the Nash and joint
+    optimum when each station is an Erlang loss system with the environment's chargers.
+
+    Returns:
+        ``{"env", "currency", "kind", "market": {...}, "nash": {...}, "joint": {...} | None,
+        "stackelberg": {"leader", ...}, "capacity": {"nash", "joint"} (sampled only)}``.
+    """
+    market = logit_market(env.params)
+    if not 0 <= leader < market.n:
+        raise ValueError(f"leader={leader!r} is invalid: expected a station index in [0, {market.n - 1}]")
+    out: dict[str, Any] = {
+        "env": env.env_id,
+        "currency": env.config.currency,
+        "kind": "exact" if defines_delta(env) else "uncapacitated approximation",
+        "market": {
+            "a": market.a.tolist(),
+            "a0": market.a0,
+            "mu": market.mu,
+            "c": market.c.tolist(),
+            "quantity_kwh": market.quantity.tolist(),
+        },
+        "nash": bertrand_nash(market).to_dict(),
+        "joint": None if market.a0 is None else joint_optimum(market).to_dict(),
+        "stackelberg": {"leader": env.agent_ids[leader], **stackelberg(market, leader).to_dict()},
+    }
+    if env.config.demand == "sampled":
+        cm = capacity_market(env.params)
+        out["capacity"] = {
+            "nash": capacity_nash(cm).to_dict(),
+            "joint": None if market.a0 is None else capacity_joint_optimum(cm).to_dict(),
+        }
+    return out

@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+from scipy import stats
+
+from evprice.analysis import evaluate, run_episodes
+from evprice.analysis.rollouts import ci95
+
+
+def test_ci95_by_hand():
+    values = np.array([1.0, 2.0, 3.0, 4.0])
+    half = stats.t.ppf(0.975, 3) * values.std(ddof=1) / 2
+    assert ci95(values, total=False) == pytest.approx([2.5 - half, 2.5 + half])
+    assert ci95(values, total=True) == pytest.approx([4 * (2.5 - half), 4 * (2.5 + half)])
+    assert ci95(np.array([1.0]), total=False) is None
+
+
+def test_evaluate_shape_and_intervals():
+    s = evaluate("PublicCharging-v0", "fixed", episodes=6, seed=2, price=1.3)
+    runs, _ = run_episodes("PublicCharging-v0", "fixed", episodes=6, seed=2, policy_options={"price": 1.3})
+    for j, st in enumerate(s["stations"]):
+        assert set(st["ci95"]) == {
+            "mean_price",
+            "profit",
+            "revenue",
+            "energy_kwh",
+            "admitted",
+            "blocked",
+            "utilization",
+        }
+        lo, hi = st["ci95"]["profit"]
+        assert lo < st["profit"] < hi
+        assert st["profit"] == pytest.approx(runs.station["profit"][:, j].sum())
+    m = s["market"]
+    assert m["ci95"]["arrivals"][0] < m["arrivals"] < m["ci95"]["arrivals"][1]
+    assert "delta" not in s  # a sampled market with congestion: the static theory is only an approximation
+
+
+def test_expected_markets_report_delta_and_float_counts():
+    """At Nash prices an expected-demand market earns the Nash profit: Delta is 0 exactly when the
+    wholesale price has no noise (the theory's cost is the arrival-weighted mean of the profile),
+    and 0 in expectation with noise."""
+    base = {"demand": "expected", "congestion_sensitivity": 0}
+    exact = evaluate("PublicCharging-v0", "nash", episodes=2, overrides={**base, "elec_price_noise_std_per_kwh": 0})
+    assert exact["delta"]["total"] == pytest.approx(0.0, abs=1e-9)
+    assert isinstance(exact["market"]["admitted"], float)
+    noisy = evaluate("PublicCharging-v0", "nash", episodes=40, overrides=base)
+    lo, hi = noisy["delta"]["ci95"]["total"]
+    assert lo < 0.0 < hi
