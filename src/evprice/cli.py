@@ -160,7 +160,7 @@ def theory(env_id, config_file, assignments, leader, as_json, markdown) -> None:
         raise ConfigError(f"--leader {leader!r} is invalid: expected one of {', '.join(env.agent_ids)}")
     try:
         report = benchmarks(env, leader=env.agent_ids.index(leader))
-    except ValueError as err:  # e.g. probit noise: no logit theory
+    except (ValueError, RuntimeError) as err:  # probit noise (no logit theory), a solver that fails
         raise ConfigError(f"{env_name}: {err}") from None
     if as_json:
         click.echo(json.dumps(report))
@@ -235,7 +235,11 @@ def _print_summary(summary: dict[str, Any]) -> None:
     )
     if "delta" in summary:
         d = summary["delta"]
-        parts = [f"{k} {d[k]:.3f}{_interval(d['ci95'][k], '.3f')}" for k in d if k != "ci95"]
+        parts = [
+            f"{k} " + ("undefined" if d[k] is None else f"{d[k]:.3f}{_interval(d['ci95'][k], '.3f')}")
+            for k in d
+            if k != "ci95"
+        ]
         out.print("Delta (0 = Nash, 1 = joint optimum): " + ", ".join(parts))
 
 
@@ -257,7 +261,10 @@ def _print_theory(report: dict[str, Any]) -> None:
         if sol is not None:
             cells = [f"{p:.4f} / {v:.4f}" for p, v in zip(sol["prices"], sol["profits"])]
             table.add_row(name, *cells, f"{sol['outside_share']:.4f}")
-    _console().print(table)
+    out = _console()
+    out.print(table)
+    for caveat in report["caveats"]:
+        out.print(f"- {caveat}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -46,3 +46,15 @@ def test_expected_markets_report_delta_and_float_counts():
     noisy = evaluate("PublicCharging-v0", "nash", episodes=40, overrides=base)
     lo, hi = noisy["delta"]["ci95"]["total"]
     assert lo < 0.0 < hi
+
+
+def test_station_delta_is_undefined_when_the_joint_optimum_sacrifices_the_station():
+    # a = (2, 2.5): jointly, station 1 earns 0.1131 per period, less than its Nash 0.1223
+    s = evaluate("LogitBertrand-v0", "fixed", episodes=2, overrides={"a": [2.0, 2.5]})
+    assert s["delta"]["station_1"] is None and s["delta"]["ci95"]["station_1"] is None
+    assert s["delta"]["station_2"] is not None and s["delta"]["total"] is not None
+
+
+def test_no_delta_for_a_sampled_market_with_heavy_blocking():
+    overrides = {"demand": "sampled", "arrivals_per_period": 20, "chargers_per_station": 1}
+    assert "delta" not in evaluate("LogitBertrand-v0", "nash", episodes=2, overrides=overrides)

@@ -79,5 +79,33 @@ def test_overrides_and_errors():
         make_env("LogitBertrand-v0", c=[1, 2, 3])
     with pytest.raises(ConfigError, match=r"unknown key 'price_sensitivity' for LogitBertrand-v0"):
         make_env("LogitBertrand-v0", price_sensitivity=2.0)
-    with pytest.raises(ConfigError, match=r"LogitBertrand-v0: price_max=.* expected price_max > price_min"):
+    with pytest.raises(ConfigError, match=r"price_min=\(2.0, 2.0\) and price_max=\(1.5, 1.5\) are invalid"):
         make_env("LogitBertrand-v0", price_min=2.0, price_max=1.5)
+    with pytest.raises(ConfigError, match=r"price_min=\(2.5, 2.5\) and price_max=None are invalid.*resolve to"):
+        make_env("LogitBertrand-v0", price_min=2.5)  # above the default price_max
+    with pytest.raises(
+        ConfigError, match=r"arrivals_per_period=3000 is invalid: expected a finite number in \(0, 2500\]"
+    ):
+        make_env("LogitBertrand-v0", arrivals_per_period=3000)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"action_period_s": 60, "dt_s": 60},  # short periods: charger power grows so every EV gets its kWh
+        {"action_period_s": 3600, "demand": "sampled", "arrivals_per_period": 50},
+        {"n_stations": 3, "a": [2.0, 2.4, 1.7], "c": [1.0, 0.8, 1.2], "mu": 0.5, "a0": 0.7},
+    ],
+)
+def test_the_scenario_and_the_simulated_market_agree(overrides):
+    """The static market the config defines (used for its price range) is the one the theory
+    reads back from the simulated market: one kWh of demand per period, the same a, c, mu, a0."""
+    from evprice.market.theory import logit_market
+
+    cfg = LogitBertrandConfig(**overrides)
+    own, read_back = cfg.logit_market(), logit_market(make_env("LogitBertrand-v0", 1, **overrides).params)
+    for name in ("a", "c", "quantity"):
+        np.testing.assert_allclose(getattr(read_back, name), getattr(own, name), rtol=1e-12)
+    assert (read_back.mu, read_back.a0) == pytest.approx((own.mu, own.a0))
+    np.testing.assert_allclose(own.quantity, 1.0)

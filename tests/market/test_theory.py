@@ -15,6 +15,7 @@ from evprice.market.theory import (
     LogitMarket,
     bertrand_nash,
     best_response,
+    best_responses,
     capacity_joint_optimum,
     capacity_nash,
     erlang_b,
@@ -227,6 +228,21 @@ def test_bad_markets():
         stackelberg(BASELINE, leader=5)
 
 
+def test_which_static_markets_are_exact():
+    from evprice.envs import make_env
+    from evprice.market.theory import static_market_is_exact
+
+    exact = lambda env_id, **o: static_market_is_exact(make_env(env_id, 1, **o).params)  # noqa: E731
+    assert exact("LogitBertrand-v0")
+    assert exact("LogitBertrand-v0", demand="sampled", arrivals_per_period=20)
+    # one charger each: 8% of drivers blocked, the static market overstates demand
+    assert not exact("LogitBertrand-v0", demand="sampled", arrivals_per_period=20, chargers_per_station=1)
+    assert exact("PublicCharging-v0", demand="expected", congestion_sensitivity=0.0)
+    assert not exact("PublicCharging-v0")  # congestion term
+    # no congestion and plenty of chargers, but sessions of half an hour against a day
+    assert not exact("PublicCharging-v0", congestion_sensitivity=0.0, chargers_per_station=50)
+
+
 def test_static_market_of_the_default_public_charging_market():
     cfg = MarketConfig()
     market = logit_market(MarketParams.from_config(cfg))
@@ -240,3 +256,53 @@ def test_static_market_of_the_default_public_charging_market():
     np.testing.assert_allclose(market.c, (rates @ elec) / rates.sum() / 0.95, rtol=1e-12)
     # quantity: mean arrivals per 15-min period (90 a day / 96) times the mean delivered energy
     assert market.quantity[0] == pytest.approx(90.0 / 96 * 14.0897, rel=1e-4)
+
+
+def test_extreme_markets_give_finite_prices():
+    """Very strong or very weak competitors push exp() to its limits; the solvers stay finite."""
+    cases = [
+        (LogitMarket(a=[2.0, 10.0], c=[1.0, 1.0], mu=0.01, a0=0.0), None),
+        (LogitMarket(a=[2.0, 2.0], c=[1e5, 1.0], mu=0.25, a0=0.0), None),
+        (LogitMarket(a=[2.0, 2.0], c=[1.0, 1.0], mu=0.25, a0=1000.0), [1.25, 1.25]),  # the outside option wins
+    ]
+    for market, expected in cases:
+        nash = bertrand_nash(market)
+        assert np.isfinite(nash.prices).all() and np.isfinite(nash.profits).all()
+        # a station nobody buys from prices at c + mu: the limit of the best response as q -> 0
+        if expected is not None:
+            np.testing.assert_allclose(nash.prices, expected)
+    np.testing.assert_allclose(bertrand_nash(cases[1][0]).prices[0], 1e5 + 0.25)
+    for z in (-50.0, -800.0, -1e6):
+        y = float(lambertw_exp(z))
+        assert np.isfinite(y) and y == pytest.approx(np.exp(z), rel=1e-12, abs=1e-300)
+
+
+def test_stackelberg_without_an_outside_option_against_brute_force():
+    """The leader's optimum lies far above c + 20 mu here; the search must widen to find it."""
+    m = LogitMarket(a=[10.0, 2.0], c=[1.0, 1.0], mu=0.25, a0=None)
+    got = stackelberg(m, leader=0)
+    grid = np.linspace(1.0, 15.0, 14_001)
+    trial = np.stack([grid, np.zeros_like(grid)], axis=1)
+    trial[:, 1] = best_responses(m, trial)[:, 1]  # the one follower's response to each leader price
+    leader = (grid - 1.0) * direct_shares_no_outside(m, trial)[:, 0]
+    assert got.prices[0] == pytest.approx(grid[np.argmax(leader)], abs=2e-3)
+    assert got.profits[0] == pytest.approx(leader.max(), rel=1e-6)
+
+
+def direct_shares_no_outside(m: LogitMarket, p: np.ndarray) -> np.ndarray:
+    w = np.exp((m.a - p) / m.mu)
+    return w / w.sum(axis=-1, keepdims=True)
+
+
+def test_vectorised_best_responses_are_optimal_in_every_row():
+    m = LogitMarket(a=[2.0, 2.3, 1.7, 2.1], c=[1.0, 1.1, 0.9, 1.0], mu=0.3, a0=0.2)
+    p = np.random.default_rng(3).uniform(1.0, 2.5, (5, 4))
+    got = best_responses(m, p)  # (5, 4): each row a price vector, each station's response
+    grid = np.linspace(0.5, 4.0, 100_001)
+    for b in range(5):
+        for i in range(4):
+            trial = np.repeat(p[b][None], len(grid), axis=0)
+            trial[:, i] = grid
+            own = (grid - m.c[i]) * shares(m, trial)[:, i]
+            assert got[b, i] == pytest.approx(grid[np.argmax(own)], abs=7e-5)
+            assert got[b, i] == pytest.approx(best_response(m, p[b], i), rel=1e-14)

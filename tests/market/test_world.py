@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from evprice.market.config import MarketConfig
 from evprice.market.dynamics import occupancy_fraction
 from evprice.market.features import declare_features, state_vector
+from evprice.market.theory import capacity_market, erlang_b
 from evprice.market.world import MarketWorld
 
 
@@ -145,14 +146,6 @@ def test_step_errors():
         MarketWorld(MarketConfig(), 0)
 
 
-def erlang_b(servers: int, load: float) -> float:
-    """Erlang's loss formula by its recursion B(0) = 1, B(c) = A B(c-1) / (c + A B(c-1))."""
-    b = 1.0
-    for c in range(1, servers + 1):
-        b = load * b / (c + load * b)
-    return b
-
-
 @pytest.mark.parametrize("dwell_cv, dt", [(1.0, 60), (0.0, 60), (2.0, 60), (1.0, 900)])
 def test_blocking_matches_erlang_b(dwell_cv, dt):
     """A loss system M/G/c/c: choice blind to occupancy, no outside option, constant arrivals.
@@ -191,6 +184,32 @@ def test_blocking_matches_erlang_b(dwell_cv, dt):
         # ratio estimator's standard error over independent batch members
         resid = blocked[:, k] - ratio * offered[:, k]
         se = resid.std(ddof=1) / math.sqrt(batch) / offered[:, k].mean()
-        expected = erlang_b(servers, rate / 2 * mean_h)
+        expected = float(erlang_b(servers, rate / 2 * mean_h))
         assert abs(ratio - expected) < 4 * se, (servers, ratio, expected, se)
         assert se < 0.0025
+
+
+def test_capacity_model_predicts_the_simulated_admissions():
+    """The static capacity-aware market (logit choice, Erlang-B loss) against the simulated one:
+    constant arrivals, choice blind to occupancy, fixed asymmetric prices."""
+    cfg = MarketConfig(
+        chargers_per_station=[2, 3],
+        arrival_rate_per_h=5.0,
+        congestion_sensitivity=0.0,
+        horizon_h=30.0,
+        action_period_s=3600,
+    )
+    prices = np.array([1.3, 1.6])
+    world = MarketWorld(cfg, 2000)
+    world.reset(9)
+    admitted = np.zeros((2000, 2))
+    warmup = 6
+    for k in range(world.params.n_periods):
+        out = world.step(np.broadcast_to(prices, (2000, 2)))
+        if k >= warmup:
+            admitted += out.admitted
+    per_period = admitted / (world.params.n_periods - warmup)
+    predicted = capacity_market(world.params).admitted(prices)
+    se = per_period.std(axis=0, ddof=1) / math.sqrt(len(per_period))
+    assert (np.abs(per_period.mean(axis=0) - predicted) < 4 * se).all(), (per_period.mean(axis=0), predicted, se)
+    assert (se < 0.01 * predicted).all()

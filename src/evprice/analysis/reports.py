@@ -43,6 +43,8 @@ def benchmark_table(report: Mapping[str, Any]) -> str:
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {_fmt(sol['outside_share'])} |")
     lines.append("")
     lines.append(f"Prices in {cur}/kWh, profits in {cur} per pricing period (before fixed costs); {report['kind']}.")
+    for caveat in report["caveats"]:
+        lines.append(f"- {caveat}")
     return "\n".join(lines)
 
 

@@ -212,15 +212,26 @@ def evaluate(
 
 
 def delta(runs: Episodes) -> dict[str, Any]:
-    """Profit-gain index of each station and of the market, mean over episodes, with ci95."""
+    """Profit-gain index of each station and of the market, mean over episodes, with ci95.
+
+    A station's Delta is None when its joint-optimum profit is not above its Nash profit
+    (it can happen in asymmetric markets: the joint optimum may sacrifice a weak station),
+    because the index then has no meaning; the market's Delta is always defined.
+    """
     env = runs.env
     market = logit_market(env.params)
     nash, joint = bertrand_nash(market).profits, joint_optimum(market).profits
     per_period = runs.operating_profit / env.n_periods  # (E, N)
-    by_station = profit_gain(per_period, nash, joint)  # (E, N)
     total = profit_gain(per_period.sum(axis=1), nash.sum(), joint.sum())  # (E,)
-    out: dict[str, Any] = {a: float(by_station[:, j].mean()) for j, a in enumerate(env.agent_ids)}
+    out: dict[str, Any] = {}
+    intervals: dict[str, Any] = {}
+    for j, agent_id in enumerate(env.agent_ids):
+        if joint[j] - nash[j] > 1e-12 * max(1.0, abs(nash[j])):
+            gain = profit_gain(per_period[:, j], nash[j], joint[j])
+            out[agent_id], intervals[agent_id] = float(gain.mean()), ci95(gain, False)
+        else:
+            out[agent_id], intervals[agent_id] = None, None
     out["total"] = float(total.mean())
-    out["ci95"] = {a: ci95(by_station[:, j], False) for j, a in enumerate(env.agent_ids)}
-    out["ci95"]["total"] = ci95(total, False)
+    intervals["total"] = ci95(total, False)
+    out["ci95"] = intervals
     return out

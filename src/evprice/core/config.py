@@ -150,6 +150,40 @@ def load_overrides_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def config_field(default: Any, unit: str, doc: str) -> Any:
+    """A dataclass field that documents its unit and meaning (read by :func:`describe_fields`)."""
+    return dataclasses.field(default=default, metadata={"unit": unit, "doc": doc})
+
+
+class ConfigMixin:
+    """Construction and export shared by the frozen config dataclasses.
+
+    ``CONFIG_NAME`` names the config in error messages (default: the class name).
+    """
+
+    CONFIG_NAME: str | None = None
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+
+    @classmethod
+    def from_overrides(cls, overrides: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Defaults updated by ``overrides`` and ``kwargs``; unknown keys are named in the error."""
+        merged = {**(overrides or {}), **kwargs}
+        check_keys(merged, cls.field_names(), cls.CONFIG_NAME or cls.__name__)
+        return cls(**merged)
+
+    def replace(self, **changes: Any) -> Any:
+        """A copy with ``changes`` applied and validated."""
+        check_keys(changes, self.field_names(), self.CONFIG_NAME or type(self).__name__)
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values (tuples as lists) that :meth:`from_overrides` and YAML read back."""
+        return {n: (list(v) if isinstance(v, tuple) else v) for n in self.field_names() for v in [getattr(self, n)]}
+
+
 def describe_fields(config_cls: type) -> list[dict[str, str]]:
     """``name``, ``default``, ``unit`` and ``doc`` of every field of a config dataclass, in declared order.
 

@@ -20,40 +20,40 @@ side; rewards are profits (``reward_scale_per_period = 1``); prices are public
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
 from evprice.core.config import (
     ConfigError,
+    ConfigMixin,
     check_choice,
     check_float,
     check_int,
-    check_keys,
     check_scalar_or_list,
+    config_field,
 )
 from evprice.envs.market_env import MarketEnv
 from evprice.envs.registry import EnvSpec, register
-from evprice.market.config import DEMAND_MODES, OBSERVABILITY, REWARDS, MarketConfig
+from evprice.market.config import DEMAND_MODES, MAX_ARRIVAL_RATE_PER_H, OBSERVABILITY, REWARDS, MarketConfig
 from evprice.market.theory import LogitMarket, bertrand_nash, joint_optimum
 
-CHARGER_POWER_KW = 60.0
 DWELL_PERIODS_PER_EV = 0.2
 """Sampled mode: an EV holds its charger ``0.2 / arrivals_per_period`` periods (3 min for one
-arrival per 15-min period), three times its charging time, so the offered load stays at
-0.2 Erlang whatever the market size and blocking is negligible (B(4, 0.2) = 5.5e-5)."""
+arrival per 15-min period), so the offered load stays at 0.2 Erlang whatever the market
+size and blocking is negligible (B(4, 0.2) = 5.5e-5)."""
+CHARGE_TIME_SHARE = 1.0 / 3.0
+"""The charger power is set so that an EV's energy takes a third of its dwell: every EV
+receives its whole ``1 / arrivals_per_period`` kWh, whatever the period length."""
 
-
-def _f(default: Any, unit: str, doc: str) -> Any:
-    return field(default=default, metadata={"unit": unit, "doc": doc})
+_f = config_field
 
 
 @dataclass(frozen=True)
-class LogitBertrandConfig:
+class LogitBertrandConfig(ConfigMixin):
     """Configuration of ``LogitBertrand-v0`` (prices and costs in currency per kWh)."""
+
+    CONFIG_NAME = "LogitBertrand-v0"
 
     n_stations: int = _f(2, "1", "number of stations")
     a: float | tuple[float, ...] = _f(2.0, "currency/kWh", "quality of each station (one number, or one per station)")
@@ -95,56 +95,62 @@ class LogitBertrandConfig:
                 s(name, per_station(name, low=0.0))
         s("price_margin", check_float("price_margin", self.price_margin, low=0.0, high=10.0))
         check_choice("demand", self.demand, DEMAND_MODES)
-        s("arrivals_per_period", check_float("arrivals_per_period", self.arrivals_per_period, low=0.0, low_open=True))
+        s("action_period_s", check_int("action_period_s", self.action_period_s, low=1))
+        most = MAX_ARRIVAL_RATE_PER_H * self.action_period_s / 3600.0
+        s(
+            "arrivals_per_period",
+            check_float("arrivals_per_period", self.arrivals_per_period, low=0.0, high=most, low_open=True),
+        )
         s("chargers_per_station", check_int("chargers_per_station", self.chargers_per_station, low=1, high=10_000))
         check_choice("reward", self.reward, REWARDS)
         check_choice("observability", self.observability, OBSERVABILITY)
-        self.market_config()  # validates the rest (time steps, price bounds) with the market's messages
-
-    @classmethod
-    def field_names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in dataclasses.fields(cls))
-
-    @classmethod
-    def from_overrides(cls, overrides: Mapping[str, Any] | None = None, **kwargs: Any) -> LogitBertrandConfig:
-        merged = {**(overrides or {}), **kwargs}
-        check_keys(merged, cls.field_names(), "LogitBertrand-v0")
-        return cls(**merged)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
+        lo, hi = self.price_bounds()
+        if (lo >= hi).any():
+            raise ConfigError(
+                f"price_min={self.price_min!r} and price_max={self.price_max!r} are invalid: expected price_min < "
+                f"price_max for every station; they resolve to {lo.round(4).tolist()} and {hi.round(4).tolist()} "
+                "(an unset bound defaults to the Nash / joint price widened by price_margin)"
+            )
+        self.market_config()  # validates the rest (time steps) with the market's messages
 
     def logit_market(self) -> LogitMarket:
         """The static market: one kWh of demand per period."""
         return LogitMarket(a=np.array(self.a), c=np.array(self.c), mu=self.mu, a0=self.a0)
 
-    def default_price_bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        """Nash and joint prices, widened by ``price_margin`` of their distance on each side."""
+    def price_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(price_min, price_max)`` per station: as set, or by default the Nash and joint prices
+        widened by ``price_margin`` of their distance on each side."""
         market = self.logit_market()
         nash, joint = bertrand_nash(market).prices, joint_optimum(market).prices
         lo, hi = np.minimum(nash, joint), np.maximum(nash, joint)
         width = np.where(hi - lo > 0, hi - lo, self.mu)
-        return np.maximum(lo - self.price_margin * width, 0.0), hi + self.price_margin * width
+        default_lo, default_hi = np.maximum(lo - self.price_margin * width, 0.0), hi + self.price_margin * width
+        return (
+            default_lo if self.price_min is None else np.array(self.price_min),
+            default_hi if self.price_max is None else np.array(self.price_max),
+        )
 
     def market_config(self) -> MarketConfig:
         """The simulated market this scenario runs on."""
-        lo, hi = self.default_price_bounds()
+        lo, hi = self.price_bounds()
         period_h = self.action_period_s / 3600.0
+        energy_kwh = 1.0 / self.arrivals_per_period
+        dwell_h = DWELL_PERIODS_PER_EV * period_h / self.arrivals_per_period
         try:
             return MarketConfig(
                 n_stations=self.n_stations,
                 chargers_per_station=self.chargers_per_station,
-                charger_power_kw=CHARGER_POWER_KW,
+                charger_power_kw=energy_kwh / (CHARGE_TIME_SHARE * dwell_h),
                 currency=self.currency,
-                price_min=lo.tolist() if self.price_min is None else self.price_min,
-                price_max=hi.tolist() if self.price_max is None else self.price_max,
+                price_min=lo.tolist(),
+                price_max=hi.tolist(),
                 dt_s=self.dt_s,
                 action_period_s=self.action_period_s,
                 horizon_h=self.horizon_h,
                 arrival_rate_per_h=self.arrivals_per_period / period_h,
-                dwell_time_mean_h=DWELL_PERIODS_PER_EV * period_h / self.arrivals_per_period,
+                dwell_time_mean_h=dwell_h,
                 dwell_time_cv=0.0,
-                energy_demand_mean_kwh=1.0 / self.arrivals_per_period,
+                energy_demand_mean_kwh=energy_kwh,
                 energy_demand_cv=0.0,
                 demand=self.demand,
                 station_utility=self.a,

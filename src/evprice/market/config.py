@@ -11,20 +11,19 @@ Construct with keyword arguments, or from a mapping of overrides with
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from evprice.core.config import (
     ConfigError,
+    ConfigMixin,
     check_choice,
     check_float,
     check_int,
-    check_keys,
     check_scalar_or_list,
+    config_field,
     invalid,
 )
 from evprice.market.profiles import (
@@ -59,12 +58,11 @@ def _check_cv(name: str, value: Any) -> float:
     return cv
 
 
-def _f(default: Any, unit: str, doc: str) -> Any:
-    return field(default=default, metadata={"unit": unit, "doc": doc})
+_f = config_field
 
 
 @dataclass(frozen=True)
-class MarketConfig:
+class MarketConfig(ConfigMixin):
     """Configuration of the public charging market (``PublicCharging-v0``)."""
 
     # -- market size -------------------------------------------------------------------
@@ -300,31 +298,6 @@ class MarketConfig:
             else (f"a number >= {low:g}" if high is None else f"a number in [{low:g}, {high:g}]")
         )
         return check_scalar_or_list(name, value, HOURS_PER_DAY, check, what)
-
-    # -- construction ------------------------------------------------------------------
-    @classmethod
-    def field_names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in dataclasses.fields(cls))
-
-    @classmethod
-    def from_overrides(cls, overrides: Mapping[str, Any] | None = None, **kwargs: Any) -> MarketConfig:
-        """Defaults updated by ``overrides`` and ``kwargs``; unknown keys are named in the error."""
-        merged = {**(overrides or {}), **kwargs}
-        check_keys(merged, cls.field_names(), cls.__name__)
-        return cls(**merged)
-
-    def replace(self, **changes: Any) -> MarketConfig:
-        """A copy with ``changes`` applied and validated."""
-        check_keys(changes, self.field_names(), type(self).__name__)
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain values (tuples as lists) that :meth:`from_overrides` and YAML read back."""
-        out = {}
-        for name in self.field_names():
-            v = getattr(self, name)
-            out[name] = list(v) if isinstance(v, tuple) else v
-        return out
 
     # -- derived quantities ------------------------------------------------------------
     @property

@@ -7,7 +7,7 @@ expected arrivals, with no sampling and no capacity limit:
 
 with ``v_i = station_utility_i - price_sensitivity price_i - travel_i`` and ``v_0`` the outside
 option. Each EV buys, on arrival, the energy it would receive on average in the sampled
-market, ``E[min(E, P D)]`` (:func:`evprice.market.sessions.expected_delivered_kwh`), so the two
+market, ``E[min(E, P D)]`` (``MarketParams.delivered_kwh_per_ev``), so the two
 modes agree in expectation whenever blocking is negligible. There are no sessions:
 occupancy and utilization stay 0, and the counts are expectations (floats).
 """
@@ -19,16 +19,7 @@ import numpy as np
 from evprice.market.choice import logit_probabilities, systematic_utility
 from evprice.market.dynamics import account_period
 from evprice.market.params import MarketParams
-from evprice.market.sessions import expected_delivered_kwh
 from evprice.market.state import MarketState, PeriodOutcome
-
-
-def delivered_kwh_per_ev(params: MarketParams) -> np.ndarray:
-    """(N,) mean energy an admitted EV receives at each station, kWh."""
-    cfg = params.config
-    energy = (cfg.energy_demand_distribution, cfg.energy_demand_mean_kwh, cfg.energy_demand_cv)
-    dwell = (cfg.dwell_time_distribution, cfg.dwell_time_mean_h, cfg.dwell_time_cv)
-    return np.array([expected_delivered_kwh(energy, dwell, float(p)) for p in params.power_kw])
 
 
 def expected_shares(params: MarketParams, price_per_kwh: np.ndarray) -> np.ndarray:
@@ -39,14 +30,9 @@ def expected_shares(params: MarketParams, price_per_kwh: np.ndarray) -> np.ndarr
 
 
 def advance_period_expected(
-    params: MarketParams, state: MarketState, price_per_kwh: np.ndarray, kwh_per_ev: np.ndarray
+    params: MarketParams, state: MarketState, price_per_kwh: np.ndarray
 ) -> tuple[MarketState, PeriodOutcome]:
-    """One pricing period of expected demand.
-
-    Args:
-        price_per_kwh: (B, N) posted prices.
-        kwh_per_ev: (N,) from :func:`delivered_kwh_per_ev` (computed once per market).
-    """
+    """One pricing period of expected demand; ``price_per_kwh`` (B, N) posted prices."""
     s, n = params.substeps_per_period, params.n_stations
     j0 = state.period * s
     price = np.array(price_per_kwh, dtype=np.float64)
@@ -54,7 +40,7 @@ def advance_period_expected(
     arrivals_sub = params.expected_arrivals[j0 : j0 + s]  # (S,) expected EVs per sub-step
     shares = expected_shares(params, price)  # (B, N + 1)
     evs_sub = shares[:, :n, None] * arrivals_sub  # (B, N, S)
-    energy_sub = evs_sub * kwh_per_ev[:, None]
+    energy_sub = evs_sub * params.delivered_kwh_per_ev[:, None]
     revenue_sub = energy_sub * price[..., None]
     energy_cost_sub, fixed, revenue_ema, cost_ema = account_period(params, state, elec, energy_sub, revenue_sub)
     new_state = MarketState(

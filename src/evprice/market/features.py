@@ -33,11 +33,12 @@ def profit_window_bounds(params: MarketParams, station: int) -> dict[str, tuple[
 
     An EMA that starts at 0 is a convex combination of 0 and past rates, so it lies
     within the hull of 0 and the range of the per-sub-step rate: revenue in
-    ``[0, chargers x P x price_max]``, cost within the fixed cost plus
-    ``chargers x P x (wholesale / efficiency + marginal cost)`` over the wholesale range.
+    ``[0, R x price_max]``, cost within the fixed cost plus
+    ``R x (wholesale / efficiency + marginal cost)`` over the wholesale range, where ``R``
+    is the fastest the station can sell energy (``MarketParams.max_energy_rate_kw``).
     """
     cfg = params.config
-    full_power_kw = params.capacity[station] * params.power_kw[station]
+    full_power_kw = params.max_energy_rate_kw[station]
     elec_lo, elec_hi = cfg.elec_price_bounds_per_kwh()
     mc = params.marginal_cost_per_kwh[station]
     fixed = params.fixed_cost_per_h[station]

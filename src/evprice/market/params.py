@@ -23,6 +23,7 @@ import numpy as np
 
 from evprice.market.config import MarketConfig
 from evprice.market.profiles import HOURS_PER_DAY, SECONDS_PER_HOUR
+from evprice.market.sessions import expected_delivered_kwh
 
 NO_SLOT = np.inf
 """``slot_depart_s`` of a padding slot beyond a station's charger count: never free."""
@@ -60,8 +61,9 @@ class MarketParams:
     fixed_cost_per_h: np.ndarray  # (N,) currency/h
     ema_period_decay: float  # (1 - alpha) ** S, alpha = 1 - exp(-dt / tau): weight of the old EMA after a period
     ema_rate_weights_per_h: np.ndarray  # (S,) alpha (1-alpha)^(S-1-j) / dt_h: period amounts -> EMA increment
+    delivered_kwh_per_ev: np.ndarray  # (N,) E[min(E, P D)]: mean energy an admitted EV receives
     # bounds and normalisation
-    max_revenue_per_h: np.ndarray  # (N,) chargers x power x price_max: the most a station can earn an hour
+    max_energy_rate_kw: np.ndarray  # (N,) the fastest a station can sell energy (chargers x power; sampled)
 
     @classmethod
     def from_config(cls, config: MarketConfig) -> MarketParams:
@@ -83,6 +85,13 @@ class MarketParams:
         decay = (1.0 - alpha) ** (s - 1 - np.arange(s))
         power = np.asarray(config.charger_power_kw, dtype=np.float64)
         price_max = np.asarray(config.price_max, dtype=np.float64)
+        energy = (config.energy_demand_distribution, config.energy_demand_mean_kwh, config.energy_demand_cv)
+        dwell = (config.dwell_time_distribution, config.dwell_time_mean_h, config.dwell_time_cv)
+        kwh_per_ev = np.array([expected_delivered_kwh(energy, dwell, float(p)) for p in power])
+        if config.demand == "expected":  # no chargers: every EV of the busiest hour at one station
+            max_rate_kw = rates.max() * kwh_per_ev
+        else:
+            max_rate_kw = capacity * power
         return cls(
             config=config,
             n_stations=n,
@@ -108,16 +117,29 @@ class MarketParams:
             fixed_cost_per_h=np.asarray(config.fixed_cost_per_h, dtype=np.float64),
             ema_period_decay=float((1.0 - alpha) ** s),
             ema_rate_weights_per_h=alpha * decay / (dt / SECONDS_PER_HOUR),
-            max_revenue_per_h=capacity * power * price_max,
+            delivered_kwh_per_ev=kwh_per_ev,
+            max_energy_rate_kw=max_rate_kw,
         )
 
     @property
-    def revenue_scale_per_period(self) -> np.ndarray:
-        """(N,) profit per period that counts as reward 1: ``reward_scale_per_period`` if set, else
-        the most revenue the station can earn in one period."""
+    def max_revenue_per_h(self) -> np.ndarray:
+        """(N,) the most revenue a station can earn in an hour, at price_max."""
+        return self.max_energy_rate_kw * self.price_max
+
+    @property
+    def reward_scale_per_period(self) -> np.ndarray:
+        """(N,) profit per period that counts as reward 1: ``config.reward_scale_per_period`` if
+        set, else the most revenue the station can earn in one period."""
         if self.config.reward_scale_per_period is not None:
             return np.full(self.n_stations, self.config.reward_scale_per_period)
         return self.max_revenue_per_h * (self.config.action_period_s / SECONDS_PER_HOUR)
+
+    def arrival_weighted_elec_price_per_kwh(self) -> float:
+        """The wholesale price a constant charging price meets on average: the episode's hourly
+        profile (before noise, which has mean 0) weighted by the arrival rate."""
+        elec = self.config.elec_price_profile_per_kwh()[(self.first_hour + self.substep_hour) % HOURS_PER_DAY]
+        lam = self.expected_arrivals
+        return float(lam @ elec / lam.sum()) if lam.sum() > 0 else float(elec.mean())
 
     def hour_index(self, t_s: np.ndarray | float) -> np.ndarray:
         """Index into the episode's hourly series of time ``t_s`` (s since episode start, <= horizon)."""

@@ -43,7 +43,7 @@ from evprice.market.state import MarketState, PeriodOutcome
 def compute_reward(params: MarketParams, outcome: PeriodOutcome, state: MarketState) -> np.ndarray:
     """(B, N) reward of each station for the period just run; ``state`` is the state after it."""
     mode = params.config.reward
-    scale = params.revenue_scale_per_period  # (N,)
+    scale = params.reward_scale_per_period  # (N,)
     if mode == "team":
         team = outcome.profit.sum(axis=1) / scale.sum()
         return np.repeat(team[:, None], params.n_stations, axis=1)

@@ -12,7 +12,7 @@ of a period's demand ``Q_i`` (kWh if every driver bought there), and earns
 
 Solvers, all pure functions of the market:
 
-* :func:`best_response`: closed form through the Lambert W function. The first-order
+* :func:`best_responses` / :func:`best_response`: closed form through the Lambert W function. The first-order
   condition ``p - c = mu / (1 - q)`` gives ``p = c + mu (1 + W(exp((a - c)/mu - 1) / K))``,
   with ``K`` the others' logit weights plus the outside option's.
 * :func:`bertrand_nash`: best-response iteration (Gauss-Seidel) to the unique equilibrium.
@@ -34,9 +34,8 @@ from typing import Any
 import numpy as np
 from scipy import optimize, special
 
-from evprice.market.expected import delivered_kwh_per_ev
 from evprice.market.params import MarketParams
-from evprice.market.profiles import HOURS_PER_DAY, SECONDS_PER_HOUR
+from evprice.market.profiles import SECONDS_PER_HOUR
 
 
 @dataclass(frozen=True)
@@ -126,40 +125,66 @@ def solution(market: LogitMarket, prices: np.ndarray) -> Solution:
 
 
 def lambertw_exp(z: np.ndarray | float) -> np.ndarray:
-    """``W(exp(z))``, the principal Lambert W of ``e^z``, without overflow for large ``z``.
+    """``W(exp(z))``, the principal Lambert W of ``e^z``, for any real ``z`` without overflow.
 
-    Solves ``y + ln y = z`` by Newton's method from a starting point that is exact enough
-    everywhere (scipy's W for moderate ``z``, ``z - ln z`` for large ``z``).
+    For ``z < -30``, ``W(e^z) = e^z (1 - e^z + ...)``, so ``e^z`` is exact to double
+    precision (and underflows gracefully to 0). Otherwise it solves ``y + ln y = z`` by
+    Newton's method from scipy's W (moderate ``z``) or ``z - ln z`` (large ``z``).
     """
     z = np.asarray(z, dtype=np.float64)
-    y = np.where(z < 500.0, special.lambertw(np.exp(np.minimum(z, 500.0))).real, z - np.log(np.maximum(z, 1.0)))
+    small = z < -30.0
+    zz = np.clip(z, -30.0, None)
+    y = np.where(zz < 500.0, special.lambertw(np.exp(np.minimum(zz, 500.0))).real, zz - np.log(np.maximum(zz, 1.0)))
     for _ in range(4):
-        y = y - (y + np.log(y) - z) / (1.0 + 1.0 / y)
-    return y
+        y = y - (y + np.log(y) - zz) / (1.0 + 1.0 / y)
+    return np.where(small, np.exp(np.minimum(z, -30.0)), y)
+
+
+def best_responses(market: LogitMarket, prices: np.ndarray, costs: np.ndarray | None = None) -> np.ndarray:
+    """Every station's profit-maximising price given the others' ``prices`` (..., N).
+
+    Station ``i``'s own entry of ``prices`` is ignored. ``costs`` (..., N) replaces the
+    market's marginal costs (a cost that changes with time, as the wholesale price does).
+
+    The first-order condition ``p - c = mu / (1 - q)`` has the closed form
+    ``p = c + mu (1 + W(exp((a - c)/mu - 1) / K))`` with ``K`` the other stations' logit
+    weights plus the outside option's; everything is computed in logs.
+    """
+    p = np.asarray(prices, dtype=np.float64)
+    c = market.c if costs is None else np.asarray(costs, dtype=np.float64)
+    v = (market.a - p) / market.mu  # (..., N) log weights
+    n = market.n
+    others = np.where(np.eye(n, dtype=bool), -np.inf, v[..., None, :])  # (..., N, N): row i masks station i
+    outside = np.broadcast_to(market._outside_log_weight(), v.shape + (1,))
+    log_k = special.logsumexp(np.concatenate([others, outside], axis=-1), axis=-1)  # (..., N)
+    z = (market.a - c) / market.mu - 1.0 - log_k
+    return c + market.mu * (1.0 + lambertw_exp(z))
 
 
 def best_response(market: LogitMarket, prices: np.ndarray, i: int) -> float:
     """Station ``i``'s profit-maximising price given the others' ``prices`` (its own is ignored)."""
-    others = np.delete((market.a - np.asarray(prices, dtype=np.float64)) / market.mu, i)
-    log_k = special.logsumexp(np.append(others, market._outside_log_weight()))
-    z = (market.a[i] - market.c[i]) / market.mu - 1.0 - log_k
-    return float(market.c[i] + market.mu * (1.0 + lambertw_exp(z)))
+    return float(best_responses(market, prices)[i])
 
 
 # -- equilibria -----------------------------------------------------------------------
 def _best_response_iteration(prices: np.ndarray, players: list[int], br, tol: float, max_iter: int) -> np.ndarray:
-    """Gauss-Seidel: each player in turn moves to ``br(prices, i)`` until no price moves by ``tol``."""
+    """Gauss-Seidel: each player in turn moves to ``br(prices, i)`` until no price moves by
+    more than ``tol`` relative to its size (``tol * max(1, |p|)``)."""
     p = np.array(prices, dtype=np.float64)
     change = np.inf
     for _ in range(max_iter):
         change = 0.0
         for i in players:
             new = br(p, i)
-            change = max(change, abs(new - p[i]))
+            if not np.isfinite(new):
+                raise RuntimeError(f"best response of station {i} is not finite ({new}) at prices {p.tolist()}")
+            change = max(change, abs(new - p[i]) / max(1.0, abs(new)))
             p[i] = new
         if change < tol:
             return p
-    raise RuntimeError(f"best-response iteration did not converge in {max_iter} rounds (last change {change:.2e})")
+    raise RuntimeError(
+        f"best-response iteration did not converge in {max_iter} rounds (last relative change {change:.2e})"
+    )
 
 
 def bertrand_nash(
@@ -182,9 +207,17 @@ def joint_optimum(market: LogitMarket) -> Solution:
     z = special.logsumexp((market.a - market.c) / market.mu) - market.a0 / market.mu - 1.0
     markup = market.mu * (1.0 + float(lambertw_exp(z)))
     p = market.c + markup
-    if np.ptp(market.quantity) > 0:  # unequal quantities: equal markups are only a start
+    if np.ptp(market.quantity) > 0:
+        # unequal quantities: equal markups are only a start. A station whose customers buy
+        # little may be worth shutting (its price going to infinity, to send its customers
+        # to the others): the search stops at c + 100 mu + markup, which then means "shut".
+        upper = market.c + 100.0 * market.mu + markup
         res = optimize.minimize(
-            lambda x: -profits(market, x).sum() / market.quantity.mean(), p, method="BFGS", options={"gtol": 1e-12}
+            lambda x: -profits(market, x).sum() / market.quantity.mean(),
+            p,
+            method="L-BFGS-B",
+            bounds=list(zip(market.c, upper)),
+            options={"ftol": 1e-15, "gtol": 1e-12},
         )
         p = res.x
     return solution(market, p)
@@ -208,9 +241,15 @@ def stackelberg(market: LogitMarket, leader: int = 0) -> Solution:
     hi = market.c[leader] + 20.0 * market.mu
     if market.a0 is not None:
         hi = max(hi, float(joint_optimum(market).prices[leader]) + 5.0 * market.mu)
-    grid = np.linspace(market.c[leader], hi, 201)
-    values = [leader_loss(x) for x in grid]
-    k = int(np.argmin(values))
+    for _ in range(30):  # widen while the best grid point is the upper edge
+        grid = np.linspace(market.c[leader], hi, 201)
+        values = [leader_loss(x) for x in grid]
+        k = int(np.argmin(values))
+        if k < len(grid) - 1:
+            break
+        hi = market.c[leader] + 2.0 * (hi - market.c[leader])
+    else:
+        raise RuntimeError("the Stackelberg leader's profit keeps growing with its price: no finite optimum")
     lo_b, hi_b = grid[max(k - 1, 0)], grid[min(k + 1, len(grid) - 1)]
     res = optimize.minimize_scalar(leader_loss, bounds=(lo_b, hi_b), method="bounded", options={"xatol": 1e-12})
     return outcome(float(res.x))
@@ -290,7 +329,7 @@ def _capacity_best_response(cm: CapacityMarket, prices: np.ndarray, i: int) -> f
     return float(res.x)
 
 
-def capacity_nash(cm: CapacityMarket, *, tol: float = 1e-10, max_iter: int = 10_000) -> Solution:
+def capacity_nash(cm: CapacityMarket, *, tol: float = 1e-10, max_iter: int = 2_000) -> Solution:
     """Nash equilibrium when profit counts only admitted EVs (numerical best responses)."""
     start = bertrand_nash(cm.logit).prices
     br = lambda prices, i: _capacity_best_response(cm, prices, i)  # noqa: E731
@@ -335,18 +374,14 @@ def logit_market(params: MarketParams) -> LogitMarket:
     if cfg.price_sensitivity <= 0:
         raise ValueError("price_sensitivity=0: with no price response there is no price competition")
     beta = cfg.price_sensitivity
-    lam = params.expected_arrivals  # (J,)
-    hour_of_day = (params.first_hour + params.substep_hour) % HOURS_PER_DAY
-    elec = cfg.elec_price_profile_per_kwh()[hour_of_day]
-    mean_elec = float(lam @ elec / lam.sum()) if lam.sum() > 0 else float(elec.mean())
-    cost = mean_elec / cfg.charging_efficiency + params.marginal_cost_per_kwh
-    arrivals_per_period = float(lam.sum()) / params.n_periods
+    cost = params.arrival_weighted_elec_price_per_kwh() / cfg.charging_efficiency + params.marginal_cost_per_kwh
+    arrivals_per_period = float(params.expected_arrivals.sum()) / params.n_periods
     return LogitMarket(
         a=params.base_utility / beta,
         c=cost,
         mu=cfg.noise_scale / beta,
         a0=None if cfg.outside_option_utility is None else cfg.outside_option_utility / beta,
-        quantity=np.maximum(arrivals_per_period * delivered_kwh_per_ev(params), 1e-300),
+        quantity=np.maximum(arrivals_per_period * params.delivered_kwh_per_ev, 1e-300),
     )
 
 
@@ -365,5 +400,52 @@ def capacity_market(params: MarketParams) -> CapacityMarket:
         arrivals_per_period=float(params.expected_arrivals.sum()) / params.n_periods,
         dwell_periods=cfg.dwell_time_mean_h / period_h,
         chargers=params.capacity.copy(),
-        kwh_per_ev=delivered_kwh_per_ev(params),
+        kwh_per_ev=params.delivered_kwh_per_ev.copy(),
     )
+
+
+EXACTNESS_TOLERANCE = 1e-3
+"""Largest blocking probability, and largest share of an episode an EV spends charging, for
+which a sampled market's static model counts as exact (its bias is below about 0.1%)."""
+
+
+def static_market_caveats(params: MarketParams) -> list[str]:
+    """Why :func:`logit_market` is not exactly the market's expected behaviour under constant
+    prices (empty when it is).
+
+    Expected demand is exact. A sampled market is exact when choice ignores occupancy
+    (``congestion_sensitivity = 0``), when blocking is negligible at the Nash and joint
+    prices even in the busiest hour (Erlang-B below ``EXACTNESS_TOLERANCE``), and when
+    charging is short against the episode (else the horizon cuts sessions off).
+    """
+    cfg = params.config
+    if cfg.demand == "expected":
+        return []
+    notes = []
+    if cfg.congestion_sensitivity != 0.0:
+        notes.append(f"congestion_sensitivity={cfg.congestion_sensitivity:g}: the congestion term is left out")
+    charging_h = params.delivered_kwh_per_ev / params.power_kw
+    if (charging_h > EXACTNESS_TOLERANCE * cfg.horizon_h).any():
+        notes.append(
+            f"charging lasts {charging_h.max():.2f} h on average against a {cfg.horizon_h:g} h episode: sessions "
+            "cut off by the horizon are counted whole"
+        )
+    market = logit_market(params)
+    busiest_per_h = cfg.arrival_rates_per_h().max()
+    prices = [bertrand_nash(market).prices] + ([] if market.a0 is None else [joint_optimum(market).prices])
+    worst = max(
+        float(erlang_b(params.capacity, busiest_per_h * shares(market, p)[: market.n] * cfg.dwell_time_mean_h).max())
+        for p in prices
+    )
+    if worst > EXACTNESS_TOLERANCE:
+        notes.append(
+            f"by Erlang-B up to {worst:.1%} of drivers would be blocked in the busiest hour at the Nash or joint "
+            "prices: the uncapacitated benchmarks ignore blocking; the capacity-aware ones use Erlang-B at the mean "
+            "arrival rate with choice blind to occupancy"
+        )
+    return notes
+
+
+def static_market_is_exact(params: MarketParams) -> bool:
+    """Whether :func:`logit_market` is exactly the market's expected behaviour (no caveats)."""
+    return not static_market_caveats(params)

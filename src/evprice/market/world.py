@@ -15,7 +15,7 @@ from evprice.core.rng import spawn_streams
 from evprice.market.config import MarketConfig
 from evprice.market.draws import STREAMS, sample_elec_price, sample_period_draws
 from evprice.market.dynamics import advance_period, initial_state
-from evprice.market.expected import advance_period_expected, delivered_kwh_per_ev
+from evprice.market.expected import advance_period_expected
 from evprice.market.params import MarketParams
 from evprice.market.state import MarketState, PeriodDraws, PeriodOutcome
 
@@ -56,7 +56,6 @@ class MarketWorld:
         self._copies = self.batch_size // self._scenarios
         self._rngs: dict[str, np.random.Generator] | None = None
         self._state: MarketState | None = None
-        self._kwh_per_ev = delivered_kwh_per_ev(self.params) if config.demand == "expected" else None
 
     @property
     def state(self) -> MarketState:
@@ -81,8 +80,8 @@ class MarketWorld:
         state = self.state
         if state.period >= self.params.n_periods:
             raise RuntimeError("the episode is over (horizon reached): call reset() first")
-        if self._kwh_per_ev is not None:
-            self._state, outcome = advance_period_expected(self.params, state, price_per_kwh, self._kwh_per_ev)
+        if self.config.demand == "expected":
+            self._state, outcome = advance_period_expected(self.params, state, price_per_kwh)
         else:
             draws = sample_period_draws(self.params, state.period, self._scenarios, self._rngs)
             if self._copies > 1:

@@ -28,14 +28,13 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from evprice.core.actions import unscale_action
 from evprice.core.config import ConfigError, check_float
 from evprice.core.rng import spawn_streams
 from evprice.envs.market_env import MarketEnv
 from evprice.market.features import PUBLIC_MARKET_SIGNAL, STATION_STATUS
-from evprice.market.theory import LogitMarket, bertrand_nash, joint_optimum, lambertw_exp, logit_market
+from evprice.market.theory import LogitMarket, bertrand_nash, best_responses, joint_optimum, logit_market
 from evprice.policies.search import best_fixed_prices
 
 
@@ -108,8 +107,10 @@ class TimeOfUsePolicy(PricePolicy):
 class MyopicPolicy(PricePolicy):
     """Each station best-responds to the others' last prices under the known logit demand.
 
-    Marginal cost now = observed wholesale price / efficiency + marginal cost per kWh; the
-    best response is the Lambert-W closed form of :func:`evprice.market.theory.best_response`.
+    The cost of a kWh now is the observed wholesale price / efficiency + the marginal cost;
+    the best response is :func:`evprice.market.theory.best_responses`. Under full
+    observability every station sees the same posted prices, read here from the first
+    station's observation.
     """
 
     name = "myopic"
@@ -117,34 +118,21 @@ class MyopicPolicy(PricePolicy):
     def __init__(self, env: MarketEnv, market: LogitMarket) -> None:
         super().__init__(env)
         self.market = market
-        ids = env.agent_ids
-        n = len(ids)
-        self._elec = _column(env, ids[0], PUBLIC_MARKET_SIGNAL, "elec_price")
+        first = env.agent_ids[0]
+        self._elec = _column(env, first, PUBLIC_MARKET_SIGNAL, "elec_price")
         try:
-            self._others = np.array(
-                [
-                    [_column(env, ids[i], f"{ids[j]}.{STATION_STATUS}", "price") for j in range(n) if j != i]
-                    for i in range(n)
-                ]
-            ).reshape(n, n - 1)
+            self._prices = np.array([_column(env, first, f"{a}.{STATION_STATUS}", "price") for a in env.agent_ids])
         except ConfigError as err:
             raise ConfigError(
                 f"the myopic policy needs the other stations' prices: {err}; use observability='full'"
             ) from None
-        self._other_a = np.array([[market.a[j] for j in range(n) if j != i] for i in range(n)]).reshape(n, n - 1)
         self._efficiency = env.config.charging_efficiency
         self._mc = env.params.marginal_cost_per_kwh
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
-        m = self.market
-        b, n = obs.shape[0], m.n
+        posted = obs[:, 0, self._prices].astype(np.float64)  # (B, N)
         cost = obs[:, 0, self._elec, None] / self._efficiency + self._mc  # (B, N)
-        others = np.take_along_axis(obs, np.broadcast_to(self._others[None], (b, n, n - 1)), axis=2)  # (B, N, N-1)
-        terms = (self._other_a - others) / m.mu
-        outside = np.full((b, n, 1), -np.inf if m.a0 is None else m.a0 / m.mu)
-        log_k = special.logsumexp(np.concatenate([terms, outside], axis=2), axis=2)  # (B, N)
-        z = (m.a - cost) / m.mu - 1.0 - log_k
-        return self.actions(cost + m.mu * (1.0 + lambertw_exp(z)))
+        return self.actions(best_responses(self.market, posted, cost))
 
 
 def _station_prices(env: MarketEnv, value: Any, name: str) -> np.ndarray:
@@ -186,12 +174,9 @@ def _fixed(env: MarketEnv, seed: int | None, price: Any = None, **options: Any) 
 
 def _time_of_use(env: MarketEnv, seed: int | None, markup: Any = None, **options: Any) -> TimeOfUsePolicy:
     _no_options("time_of_use", options)
-    if markup is None:
+    if markup is None:  # the arrival-weighted average price sits at the middle of the bounds
         params = env.params
-        lam = params.expected_arrivals
-        elec = env.config.elec_price_profile_per_kwh()[(params.first_hour + params.substep_hour) % 24]
-        mean_elec = float(lam @ elec / lam.sum()) if lam.sum() > 0 else float(elec.mean())
-        markup = 0.5 * (params.price_min + params.price_max) - mean_elec
+        markup = 0.5 * (params.price_min + params.price_max) - params.arrival_weighted_elec_price_per_kwh()
     return TimeOfUsePolicy(env, _station_prices(env, markup, "markup"))
 
 
@@ -215,8 +200,13 @@ def _joint(env: MarketEnv, seed: int | None, **options: Any) -> FixedPricePolicy
 
 def _best_fixed(env: MarketEnv, seed: int | None, **options: Any) -> FixedPricePolicy:
     _no_options("best_fixed", options)
-    prices, _ = best_fixed_prices(env, seed=0 if seed is None else seed)
+    # search on scenarios of its own, so that evaluating with the same seed is out of sample
+    search_seed = int(np.random.SeedSequence([0 if seed is None else seed, SEARCH_SEED_KEY]).generate_state(1)[0])
+    prices, _ = best_fixed_prices(env, seed=search_seed)
     return FixedPricePolicy(env, prices, name="best_fixed")
+
+
+SEARCH_SEED_KEY = 0x5EA4C4
 
 
 POLICIES: dict[str, Callable[..., Any]] = {
@@ -240,7 +230,7 @@ def make_policy(name: str, env: MarketEnv, *, seed: int | None = None, **options
         ) from None
     try:
         return factory(env, seed, **options)
-    except ValueError as err:  # a market the theory cannot handle (probit noise, no price response)
-        if isinstance(err, ConfigError):
-            raise
+    except ConfigError:
+        raise
+    except (ValueError, RuntimeError) as err:  # a market the theory cannot handle, a solver that fails
         raise ConfigError(f"the {name!r} policy cannot run on {env.env_id}: {err}") from None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from evprice.envs.logit_bertrand import LogitBertrandConfig
 from evprice.envs.market_env import MarketEnv
 from evprice.market.theory import (
     CapacityMarket,
@@ -29,6 +28,8 @@ from evprice.market.theory import (
     profits,
     shares,
     stackelberg,
+    static_market_caveats,
+    static_market_is_exact,
 )
 
 __all__ = [
@@ -49,13 +50,15 @@ __all__ = [
     "profits",
     "shares",
     "stackelberg",
+    "static_market_caveats",
+    "static_market_is_exact",
 ]
 
 
 def defines_delta(env: MarketEnv) -> bool:
-    """Whether the static market is the environment's expected market, so that ``Delta``
-    compares like with like: expected demand, or a scenario built as a logit market."""
-    return env.config.demand == "expected" or isinstance(env.scenario, LogitBertrandConfig)
+    """Whether ``Delta`` compares like with like: the static market is exactly the environment's
+    expected market (:func:`evprice.market.theory.static_market_is_exact`)."""
+    return static_market_is_exact(env.params)
 
 
 def benchmarks(env: MarketEnv, leader: int = 0) -> dict[str, Any]:
@@ -66,16 +69,19 @@ def benchmarks(env: MarketEnv, leader: int = 0) -> dict[str, Any]:
     optimum when each station is an Erlang loss system with the environment's chargers.
 
     Returns:
-        ``{"env", "currency", "kind", "market": {...}, "nash": {...}, "joint": {...} | None,
-        "stackelberg": {"leader", ...}, "capacity": {"nash", "joint"} (sampled only)}``.
+        ``{"env", "currency", "kind", "caveats": [...], "market": {...}, "nash": {...},
+        "joint": {...} | None, "stackelberg": {"leader", ...}, "capacity": {"nash", "joint"}
+        (sampled only)}``; ``caveats`` says why the static market is only an approximation.
     """
     market = logit_market(env.params)
+    caveats = static_market_caveats(env.params)
     if not 0 <= leader < market.n:
         raise ValueError(f"leader={leader!r} is invalid: expected a station index in [0, {market.n - 1}]")
     out: dict[str, Any] = {
         "env": env.env_id,
         "currency": env.config.currency,
-        "kind": "exact" if defines_delta(env) else "uncapacitated approximation",
+        "kind": "approximation" if caveats else "exact",
+        "caveats": caveats,
         "market": {
             "a": market.a.tolist(),
             "a0": market.a0,
