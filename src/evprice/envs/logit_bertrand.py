@@ -36,6 +36,7 @@ from evprice.core.config import (
 from evprice.envs.market_env import MarketEnv
 from evprice.envs.registry import EnvSpec, register
 from evprice.market.config import DEMAND_MODES, MAX_ARRIVAL_RATE_PER_H, OBSERVABILITY, REWARDS, MarketConfig
+from evprice.market.profiles import SECONDS_PER_HOUR
 from evprice.market.theory import LogitMarket, bertrand_nash, joint_optimum
 
 DWELL_PERIODS_PER_EV = 0.2
@@ -96,7 +97,7 @@ class LogitBertrandConfig(ConfigMixin):
         s("price_margin", check_float("price_margin", self.price_margin, low=0.0, high=10.0))
         check_choice("demand", self.demand, DEMAND_MODES)
         s("action_period_s", check_int("action_period_s", self.action_period_s, low=1))
-        most = MAX_ARRIVAL_RATE_PER_H * self.action_period_s / 3600.0
+        most = MAX_ARRIVAL_RATE_PER_H * self.action_period_s / SECONDS_PER_HOUR
         s(
             "arrivals_per_period",
             check_float("arrivals_per_period", self.arrivals_per_period, low=0.0, high=most, low_open=True),
@@ -133,7 +134,7 @@ class LogitBertrandConfig(ConfigMixin):
     def market_config(self) -> MarketConfig:
         """The simulated market this scenario runs on."""
         lo, hi = self.price_bounds()
-        period_h = self.action_period_s / 3600.0
+        period_h = self.action_period_s / SECONDS_PER_HOUR
         energy_kwh = 1.0 / self.arrivals_per_period
         dwell_h = DWELL_PERIODS_PER_EV * period_h / self.arrivals_per_period
         try:

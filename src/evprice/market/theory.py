@@ -12,9 +12,10 @@ of a period's demand ``Q_i`` (kWh if every driver bought there), and earns
 
 Solvers, all pure functions of the market:
 
-* :func:`best_responses` / :func:`best_response`: closed form through the Lambert W function. The first-order
-  condition ``p - c = mu / (1 - q)`` gives ``p = c + mu (1 + W(exp((a - c)/mu - 1) / K))``,
-  with ``K`` the others' logit weights plus the outside option's.
+* :func:`best_responses` / :func:`best_response`: closed form through the Lambert W
+  function. The first-order condition ``p - c = mu / (1 - q)`` gives
+  ``p = c + mu (1 + W(exp((a - c)/mu - 1) / K))``, with ``K`` the others' logit weights
+  plus the outside option's.
 * :func:`bertrand_nash`: best-response iteration (Gauss-Seidel) to the unique equilibrium.
 * :func:`joint_optimum`: the prices maximising total profit. With equal ``Q_i`` every
   markup is the same, ``m = mu (1 + W(sum_j exp((a_j - c_j)/mu) / (e exp(a0/mu))))``;
@@ -34,6 +35,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, special
 
+from evprice.market.choice import logit_probabilities
 from evprice.market.params import MarketParams
 from evprice.market.profiles import SECONDS_PER_HOUR
 
@@ -106,10 +108,12 @@ class Solution:
 
 # -- demand ---------------------------------------------------------------------------
 def shares(market: LogitMarket, prices: np.ndarray) -> np.ndarray:
-    """(..., N + 1) logit shares of each station, then of the outside option."""
-    v = (market.a - np.asarray(prices, dtype=np.float64)) / market.mu
-    v = np.concatenate([v, np.broadcast_to(market._outside_log_weight(), v.shape[:-1] + (1,))], axis=-1)
-    return np.exp(v - special.logsumexp(v, axis=-1, keepdims=True))
+    """(..., N + 1) logit shares of each station, then of the outside option.
+
+    The driver-choice model of :mod:`evprice.market.choice` in price units: systematic
+    utility ``a - p``, outside option ``a0``, Gumbel scale ``mu``.
+    """
+    return logit_probabilities(market.a - np.asarray(prices, dtype=np.float64), market.a0, market.mu)
 
 
 def profits(market: LogitMarket, prices: np.ndarray) -> np.ndarray:
