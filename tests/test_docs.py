@@ -27,3 +27,10 @@ def test_economics_tables_are_generated_by_the_code():
     text = (ROOT / "docs" / "economics.md").read_text(encoding="utf-8")
     start, end = text.index("<!-- tables:start -->\n"), text.index("<!-- tables:end -->")
     assert text[start + len("<!-- tables:start -->\n") : end] == economics_tables().rstrip() + "\n"
+
+
+def test_readme_python_example_runs(capsys):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(code, "README.md", "exec"), {})
+    assert "station_1.ChargingStationStatus" in capsys.readouterr().out
