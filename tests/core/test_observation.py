@@ -18,6 +18,7 @@ def world():
     features = [
         Feature("Clock", fld("sin", "cos"), frozenset({PUB})),
         Feature("GridTruth", fld("v"), frozenset({SYS})),  # nobody's observation
+        Feature("Lines", fld("l9"), frozenset({UP, SYS})),  # world-owned, for agents above the stations
         Feature("Status", fld("occ", "price"), frozenset({OWN, UP}), owner="s1"),
         Feature("Secret", fld("z"), frozenset({OWN}), owner="s1"),
         Feature("Status", fld("occ", "price"), frozenset({OWN, UP}), owner="s2"),
@@ -55,6 +56,7 @@ def test_visibility_matrix():
     assert layout.observation_names("boss") == (
         ("Clock", "sin"),
         ("Clock", "cos"),
+        ("Lines", "l9"),  # world upper_level: any agent above level 1
         ("boss.Plan", "target"),
         ("s1.Status", "occ"),
         ("s1.Status", "price"),  # upper_level of subordinates
@@ -66,6 +68,7 @@ def test_visibility_matrix():
     assert layout.observation_names("lone") == (
         ("Clock", "sin"),
         ("Clock", "cos"),
+        ("Lines", "l9"),
         ("s2.Status", "occ"),
         ("s2.Status", "price"),
         ("s2.Board", "posted"),
@@ -74,7 +77,7 @@ def test_visibility_matrix():
 
 def test_state_holds_every_field_once_in_declared_order():
     layout = world()
-    assert layout.state_size == 2 + 1 + 2 + 1 + 2 + 1 + 1 + 1
+    assert layout.state_size == 2 + 1 + 1 + 2 + 1 + 2 + 1 + 1 + 1
     assert layout.state_names[2] == ("GridTruth", "v")
     assert [k for k, _ in layout.state_names].count("Clock") == 2  # two fields, one instance
 

@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from evprice.core.timing import HOURS_PER_DAY
+
 
 class ConfigError(ValueError):
     """A configuration value or key is not allowed. The message says what is."""
@@ -109,6 +111,18 @@ def check_scalar_or_list(
         return tuple(check(f"{name}[{i}]", item) for i, item in enumerate(items))
     one = check(name, value)
     return (one,) * n
+
+
+def check_hourly(
+    name: str, value: Any, *, low: float | None = None, high: float | None = None, broadcast: bool = True
+) -> tuple[float, ...]:
+    """Return 24 hourly numbers within ``[low, high]``: a list of 24, or (if ``broadcast``)
+    one number repeated; raise naming the field otherwise."""
+    what = "a number " + _range_text(low, high, False, False) if (low, high) != (None, None) else "a number"
+    if not broadcast and not isinstance(value, (list, tuple)) and not hasattr(value, "__array__"):
+        raise invalid(name, value, f"a list of {HOURS_PER_DAY} hourly numbers, each {what.removeprefix('a ')}")
+    check = lambda k, v: check_float(k, v, low=low, high=high)  # noqa: E731
+    return check_scalar_or_list(name, value, HOURS_PER_DAY, check, what)
 
 
 def check_keys(given: Iterable[str], allowed: Iterable[str], where: str) -> None:

@@ -11,7 +11,8 @@ Who may read a feature is declared by its visibility set:
     the agent that owns it.
 ``upper_level``
     an agent of a higher level whose subordinates include the owner (a coordinator or a
-    Stackelberg leader).
+    Stackelberg leader); for a world-owned feature (the feeder's line loadings), any
+    agent above the station level.
 ``system``
     nobody but the simulator, its logs and the global state (centralised critics).
 

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from evprice.core.agents import AgentSpec
+from evprice.core.agents import STATION_LEVEL, AgentSpec
 from evprice.core.features import Feature, Visibility
 
 ObsName = tuple[str, str]
@@ -34,8 +34,8 @@ def can_observe(agent: AgentSpec, feature: Feature, owner: AgentSpec | None) -> 
     vis = feature.visibility
     if Visibility.PUBLIC in vis:
         return True
-    if owner is None:
-        return False
+    if owner is None:  # a world feature: upper_level ones are for agents above the stations
+        return Visibility.UPPER_LEVEL in vis and agent.level > STATION_LEVEL
     if owner.agent_id == agent.agent_id:
         return Visibility.OWNER in vis
     return Visibility.UPPER_LEVEL in vis and owner.agent_id in agent.subordinates and agent.level > owner.level

@@ -21,13 +21,13 @@ from evprice.core.config import (
     ConfigMixin,
     check_choice,
     check_float,
+    check_hourly,
     check_int,
     check_scalar_or_list,
     config_field,
     invalid,
 )
 from evprice.market.profiles import (
-    HOURS_PER_DAY,
     SECONDS_PER_HOUR,
     default_arrival_rates_per_h,
     sinusoid_price_profile_per_kwh,
@@ -90,7 +90,10 @@ class MarketConfig(ConfigMixin):
         None,
         "EV/h",
         "market-wide Poisson arrival rate: one number, or 24 hourly numbers; "
-        "None = the built-in daily profile (45 EVs per station a day) times n_stations",
+        "None = the built-in daily profile with arrivals_per_station_per_day EVs per station",
+    )
+    arrivals_per_station_per_day: float = _f(
+        45.0, "EV/day", "daily EVs per station of the built-in profile (used when arrival_rate_per_h is None)"
     )
     dwell_time_mean_h: float = _f(1.15, "h", "mean time an admitted EV stays plugged in")
     dwell_time_cv: float = _f(
@@ -196,8 +199,20 @@ class MarketConfig(ConfigMixin):
         if abs(start_s - round(start_s)) > 1e-6 or round(start_s) % self.dt_s:
             raise invalid("start_hour", self.start_hour, f"an hour in [0, 24) that is a multiple of dt_s={self.dt_s} s")
 
+        s(
+            "arrivals_per_station_per_day",
+            check_float(
+                "arrivals_per_station_per_day",
+                self.arrivals_per_station_per_day,
+                low=0.0,
+                high=MAX_ARRIVAL_RATE_PER_H / self.n_stations,
+            ),
+        )
         if self.arrival_rate_per_h is not None:
-            s("arrival_rate_per_h", self._hourly("arrival_rate_per_h", low=0.0, high=MAX_ARRIVAL_RATE_PER_H))
+            s(
+                "arrival_rate_per_h",
+                check_hourly("arrival_rate_per_h", self.arrival_rate_per_h, low=0.0, high=MAX_ARRIVAL_RATE_PER_H),
+            )
         s("dwell_time_mean_h", check_float("dwell_time_mean_h", self.dwell_time_mean_h, low=0.0, low_open=True))
         s("dwell_time_cv", _check_cv("dwell_time_cv", self.dwell_time_cv))
         s(
@@ -231,7 +246,7 @@ class MarketConfig(ConfigMixin):
         check_choice("when_full", self.when_full, WHEN_FULL)
 
         if self.elec_price_per_kwh is not None:
-            s("elec_price_per_kwh", self._hourly("elec_price_per_kwh", low=None, broadcast=False))
+            s("elec_price_per_kwh", check_hourly("elec_price_per_kwh", self.elec_price_per_kwh, broadcast=False))
         s("elec_price_mean_per_kwh", check_float("elec_price_mean_per_kwh", self.elec_price_mean_per_kwh))
         s(
             "elec_price_amplitude_per_kwh",
@@ -285,20 +300,6 @@ class MarketConfig(ConfigMixin):
         check = lambda k, v: check_int(k, v, **bounds)  # noqa: E731
         return check_scalar_or_list(name, getattr(self, name), self.n_stations, check, "an integer")
 
-    def _hourly(
-        self, name: str, *, low: float | None, high: float | None = None, broadcast: bool = True
-    ) -> tuple[float, ...]:
-        value = getattr(self, name)
-        check = lambda k, v: check_float(k, v, low=low, high=high)  # noqa: E731
-        if not broadcast and not isinstance(value, (list, tuple, np.ndarray)):
-            raise invalid(name, value, f"a list of {HOURS_PER_DAY} hourly numbers")
-        what = (
-            "a number"
-            if low is None
-            else (f"a number >= {low:g}" if high is None else f"a number in [{low:g}, {high:g}]")
-        )
-        return check_scalar_or_list(name, value, HOURS_PER_DAY, check, what)
-
     # -- derived quantities ------------------------------------------------------------
     @property
     def substeps_per_period(self) -> int:
@@ -323,7 +324,7 @@ class MarketConfig(ConfigMixin):
     def arrival_rates_per_h(self) -> np.ndarray:
         """Resolved market-wide hourly arrival rates, EV/h, shape ``(24,)``."""
         if self.arrival_rate_per_h is None:
-            return default_arrival_rates_per_h(self.n_stations)
+            return default_arrival_rates_per_h(self.n_stations, self.arrivals_per_station_per_day)
         return np.asarray(self.arrival_rate_per_h, dtype=np.float64)
 
     def elec_price_profile_per_kwh(self) -> np.ndarray:

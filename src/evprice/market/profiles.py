@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import numpy as np
 
-HOURS_PER_DAY = 24
-SECONDS_PER_HOUR = 3600
-SECONDS_PER_DAY = HOURS_PER_DAY * SECONDS_PER_HOUR
+from evprice.core.timing import HOURS_PER_DAY, SECONDS_PER_DAY, SECONDS_PER_HOUR
+
+__all__ = [
+    "DAILY_ARRIVALS_PER_STATION",
+    "HOURS_PER_DAY",
+    "SECONDS_PER_DAY",
+    "SECONDS_PER_HOUR",
+    "default_arrival_rates_per_h",
+    "sinusoid_price_profile_per_kwh",
+]
 
 # Shape of the arrivals at one station over a day, with a morning peak (08-09 h) and a
 # higher evening peak (18 h). Relative weights, scaled below so that one station sees
-# DAILY_ARRIVALS_PER_STATION EVs a day.
+# DAILY_ARRIVALS_PER_STATION EVs a day by default.
 _ARRIVAL_SHAPE = np.array(
     [
         0.40,
@@ -52,9 +59,10 @@ taken from that station, whose busiest hour is midnight (a night tariff); it is 
 commuter pattern of public chargers, with morning and evening peaks."""
 
 
-def default_arrival_rates_per_h(n_stations: int) -> np.ndarray:
-    """Market-wide arrival rate, EV/h, shape ``(24,)``: the per-station profile times ``n_stations``."""
-    per_station = _ARRIVAL_SHAPE * (DAILY_ARRIVALS_PER_STATION / _ARRIVAL_SHAPE.sum())
+def default_arrival_rates_per_h(n_stations: int, per_station_per_day: float = DAILY_ARRIVALS_PER_STATION) -> np.ndarray:
+    """Market-wide arrival rate, EV/h, shape ``(24,)``: the profile with ``per_station_per_day``
+    EVs a day at each station, times ``n_stations``."""
+    per_station = _ARRIVAL_SHAPE * (per_station_per_day / _ARRIVAL_SHAPE.sum())
     return per_station * n_stations
 
 
