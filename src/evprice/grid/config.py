@@ -1,0 +1,171 @@
+"""``GridConfig``: the feeder, its base load, its limits and how violations are costed.
+
+Typed, frozen and validated like every config (a bad value raises
+:class:`~evprice.core.config.ConfigError` naming the field, the value and what is
+allowed). Bus and line indices are 0-based pandapower indices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from evprice.core.config import (
+    ConfigError,
+    ConfigMixin,
+    check_choice,
+    check_float,
+    check_hourly,
+    check_int,
+    config_field,
+    invalid,
+)
+from evprice.core.timing import HOURS_PER_DAY
+from evprice.grid.costs import CostWeights
+from evprice.grid.feeders import FEEDERS, Feeder, make_feeder
+from evprice.grid.powerflow import SOLVERS
+from evprice.grid.profiles import IEEE_RTS_WINTER_WEEKDAY
+
+MAX_EMISSION_G_PER_KWH = 5000.0
+"""Upper bound of an emission factor (lignite is about 1,100 g/kWh)."""
+
+_f = config_field
+
+
+@dataclass(frozen=True)
+class GridConfig(ConfigMixin):
+    """Configuration of the distribution feeder a market is coupled to."""
+
+    CONFIG_NAME = "grid"
+
+    feeder: str = _f(
+        "doc2",
+        "-",
+        "'case33bw' (IEEE 33-bus, Baran & Wu) or 'doc2' (document 2's variant: 3 MW generator at bus 5, "
+        "loads x 0.9, 0.225 MW more at buses 31, 13, 19)",
+    )
+    solver: str = _f("fast", "-", "power-flow solver: 'fast' (batched, numpy) or 'pandapower' (Newton-Raphson)")
+    base_load_profile: tuple[float, ...] | None = _f(
+        None,
+        "1",
+        "24 hourly factors multiplying every bus's published (peak) load; None = the IEEE RTS winter weekday",
+    )
+    base_load_scale: float = _f(1.0, "1", "multiplier of every bus's base load")
+    base_load_noise_std: float = _f(
+        0.02, "1", "std of the relative noise on each hour's base load, drawn per episode (clipped at 3 std)"
+    )
+    vm_min_pu: float = _f(0.95, "p.u.", "lowest allowed bus voltage")
+    vm_max_pu: float = _f(1.05, "p.u.", "highest allowed bus voltage")
+    monitored_lines: tuple[int, ...] | None = _f(
+        None, "-", "lines (0-based) whose loading is costed and observed; None = the feeder's own list"
+    )
+    line_loading_limit: float = _f(0.9, "1", "allowed current of a monitored line, as a fraction of its rating")
+    ext_grid_emission_g_per_kwh: float | tuple[float, ...] = _f(
+        700.0, "g/kWh", "carbon intensity of power imported from the external grid: one number or 24 hourly values"
+    )
+    sgen_emission_g_per_kwh: float = _f(900.0, "g/kWh", "carbon intensity of the feeder's static generation")
+    carbon_cap_g_per_kwh: float | None = _f(
+        785.0,
+        "g/kWh",
+        "carbon intensity of the power at a station's bus above which its energy incurs the carbon cost; "
+        "None = no carbon cost",
+    )
+    cost_weight_voltage: float = _f(1.0, "1/p.u.", "weight of the voltage term in the total cost")
+    cost_weight_line: float = _f(1.0, "1", "weight of the line-loading term in the total cost")
+    cost_weight_carbon: float = _f(0.002, "1/kg", "weight of the carbon term (kg CO2 above the cap) in the total cost")
+    nonconvergence_cost: float = _f(10.0, "1", "total cost of a period whose power flow did not converge")
+
+    def __post_init__(self) -> None:
+        s = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
+        check_choice("feeder", self.feeder, tuple(FEEDERS))
+        check_choice("solver", self.solver, SOLVERS)
+        if self.base_load_profile is not None:
+            s(
+                "base_load_profile",
+                check_hourly("base_load_profile", self.base_load_profile, low=0.0, high=10.0, broadcast=False),
+            )
+        s("base_load_scale", check_float("base_load_scale", self.base_load_scale, low=0.0, high=10.0))
+        s("base_load_noise_std", check_float("base_load_noise_std", self.base_load_noise_std, low=0.0, high=0.3))
+        s("vm_min_pu", check_float("vm_min_pu", self.vm_min_pu, low=0.5, high=1.0, high_open=True))
+        s("vm_max_pu", check_float("vm_max_pu", self.vm_max_pu, low=1.0, high=1.5, low_open=True))
+        feeder = self.make_feeder()
+        if self.monitored_lines is not None:
+            lines = self.monitored_lines
+            if isinstance(lines, (str, bytes)) or not hasattr(lines, "__iter__") or not list(lines):
+                raise invalid("monitored_lines", lines, f"a non-empty list of line indices in [0, {feeder.n_line - 1}]")
+            checked = tuple(
+                check_int(f"monitored_lines[{i}]", x, low=0, high=feeder.n_line - 1) for i, x in enumerate(lines)
+            )
+            if len(set(checked)) != len(checked):
+                raise invalid("monitored_lines", lines, "line indices without repeats")
+            s("monitored_lines", checked)
+        s(
+            "line_loading_limit",
+            check_float("line_loading_limit", self.line_loading_limit, low=0.0, high=10.0, low_open=True),
+        )
+        grid = self.ext_grid_emission_g_per_kwh
+        if isinstance(grid, (list, tuple, np.ndarray)):
+            s(
+                "ext_grid_emission_g_per_kwh",
+                check_hourly(
+                    "ext_grid_emission_g_per_kwh", grid, low=0.0, high=MAX_EMISSION_G_PER_KWH, broadcast=False
+                ),
+            )
+        else:
+            s(
+                "ext_grid_emission_g_per_kwh",
+                check_float("ext_grid_emission_g_per_kwh", grid, low=0.0, high=MAX_EMISSION_G_PER_KWH),
+            )
+        s(
+            "sgen_emission_g_per_kwh",
+            check_float("sgen_emission_g_per_kwh", self.sgen_emission_g_per_kwh, low=0.0, high=MAX_EMISSION_G_PER_KWH),
+        )
+        if self.carbon_cap_g_per_kwh is not None:
+            s(
+                "carbon_cap_g_per_kwh",
+                check_float(
+                    "carbon_cap_g_per_kwh",
+                    self.carbon_cap_g_per_kwh,
+                    low=0.0,
+                    high=MAX_EMISSION_G_PER_KWH,
+                    low_open=True,
+                ),
+            )
+        for name in ("cost_weight_voltage", "cost_weight_line", "cost_weight_carbon", "nonconvergence_cost"):
+            s(name, check_float(name, getattr(self, name), low=0.0))
+        if not self.vm_min_pu < feeder.slack_vm_pu < self.vm_max_pu:
+            raise ConfigError(
+                f"vm_min_pu={self.vm_min_pu!r} and vm_max_pu={self.vm_max_pu!r} are invalid: the band must "
+                f"contain the substation voltage {feeder.slack_vm_pu:g} p.u."
+            )
+
+    # -- derived -----------------------------------------------------------------------
+    def make_feeder(self) -> Feeder:
+        return make_feeder(self.feeder)
+
+    def lines_monitored(self, feeder: Feeder) -> tuple[int, ...]:
+        """The monitored lines: as configured, or the feeder's own list."""
+        return feeder.monitored_lines if self.monitored_lines is None else self.monitored_lines
+
+    def base_load_profile_factors(self) -> np.ndarray:
+        """(24,) hourly factors of the base load (before scale and noise)."""
+        profile = IEEE_RTS_WINTER_WEEKDAY if self.base_load_profile is None else self.base_load_profile
+        return np.asarray(profile, dtype=np.float64)
+
+    def ext_grid_emission_profile_g_per_kwh(self) -> np.ndarray:
+        """(24,) hourly carbon intensity of the external grid."""
+        return np.broadcast_to(np.asarray(self.ext_grid_emission_g_per_kwh, dtype=np.float64), (HOURS_PER_DAY,)).copy()
+
+    def emission_bounds_g_per_kwh(self) -> tuple[float, float]:
+        """The range of the supply's carbon intensity: between the smallest and largest factor."""
+        factors = np.append(self.ext_grid_emission_profile_g_per_kwh(), self.sgen_emission_g_per_kwh)
+        return float(factors.min()), float(factors.max())
+
+    def cost_weights(self) -> CostWeights:
+        return CostWeights(
+            voltage=self.cost_weight_voltage,
+            line=self.cost_weight_line,
+            carbon=self.cost_weight_carbon,
+            nonconvergence=self.nonconvergence_cost,
+        )

@@ -1,0 +1,105 @@
+"""Constraint costs of a power-flow result, kept apart from any reward.
+
+Every term is 0 inside the limits and grows linearly with the violation:
+
+``voltage``
+    ``sum over buses of max(0, vm_min - vm) + max(0, vm - vm_max)``, p.u. (every bus of the
+    feeder, not only the stations' buses).
+``line``
+    ``sum over the monitored lines of max(0, loading - limit)``, loading and limit as
+    fractions of each line's rating: every overloaded line counts (document 2's code
+    counted only the first).
+``carbon``
+    ``sum over metered buses of E_k max(0, w_k - cap) / 1000``, kg CO2: the emissions of
+    the energy ``E_k`` (kWh) the stations draw at bus ``k`` in excess of what it would emit
+    at the cap's intensity, where ``w_k`` is the carbon intensity of the power at that bus
+    (:mod:`evprice.grid.carbon`). It is 0 when the stations draw only power cleaner than
+    the cap, and grows with every kWh drawn above it.
+
+The total is ``w_v voltage + w_l line + w_c carbon``. A scenario whose power flow did not
+converge has unknown terms: they are reported as 0, its total is a fixed penalty, and the
+``converged`` flag says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def voltage_violation_pu(vm_pu: np.ndarray, vm_min_pu: float, vm_max_pu: float) -> np.ndarray:
+    """(B,) summed violation of the band ``[vm_min_pu, vm_max_pu]`` over all buses of ``vm_pu`` (B, n_bus)."""
+    return (np.maximum(vm_min_pu - vm_pu, 0.0) + np.maximum(vm_pu - vm_max_pu, 0.0)).sum(axis=-1)
+
+
+def line_overload(line_loading: np.ndarray, limit: float, lines: Sequence[int]) -> np.ndarray:
+    """(B,) summed loading above ``limit`` of every line in ``lines``; ``line_loading`` (B, n_line)
+    is each line's current as a fraction of its rating."""
+    return np.maximum(line_loading[..., list(lines)] - limit, 0.0).sum(axis=-1)
+
+
+def supply_carbon_intensity_g_per_kwh(
+    p_slack_mw: np.ndarray, sgen_p_mw: float, ext_grid_g_per_kwh: np.ndarray | float, sgen_g_per_kwh: float
+) -> np.ndarray:
+    """(B,) average carbon intensity of the power supplied to the feeder, g/kWh.
+
+    The supply is the import from the external grid (``max(p_slack, 0)``; an export
+    carries no emissions into the feeder) and the static generation ``sgen_p_mw``:
+    ``I = (import e_grid + sgen e_sgen) / (import + sgen)``, so ``I`` lies between the two
+    factors. With no supply at all (an empty feeder) it is the grid's factor.
+    """
+    imported = np.maximum(np.asarray(p_slack_mw, dtype=np.float64), 0.0)
+    supply = imported + sgen_p_mw
+    grid = np.broadcast_to(ext_grid_g_per_kwh, imported.shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mixed = (imported * grid + sgen_p_mw * sgen_g_per_kwh) / supply
+    return np.where(supply > 0.0, mixed, grid)
+
+
+def carbon_excess_kg(nodal_g_per_kwh: np.ndarray, metered_kwh: np.ndarray, cap_g_per_kwh: float | None) -> np.ndarray:
+    """(B,) emissions above the cap of the metered energy, kg CO2; 0 when there is no cap.
+
+    Args:
+        nodal_g_per_kwh: (B, n_bus) carbon intensity of the power at each bus.
+        metered_kwh: (B, n_bus) energy the metered consumers (the stations) drew at each bus.
+    """
+    if cap_g_per_kwh is None:
+        return np.zeros(np.shape(metered_kwh)[0])
+    excess = np.where(metered_kwh > 0.0, np.maximum(nodal_g_per_kwh - cap_g_per_kwh, 0.0), 0.0)
+    return (metered_kwh * excess).sum(axis=-1) / 1000.0
+
+
+@dataclass(frozen=True)
+class CostWeights:
+    """Weights of the terms in the total cost, and the penalty of a non-converged power flow."""
+
+    voltage: float  # per p.u.
+    line: float  # per unit of loading (fraction of rating)
+    carbon: float  # per kg CO2
+    nonconvergence: float  # the total of a scenario whose power flow did not converge
+
+
+@dataclass(frozen=True)
+class GridCosts:
+    """The cost terms of ``B`` scenarios, each (B,)."""
+
+    voltage: np.ndarray
+    line: np.ndarray
+    carbon: np.ndarray
+    total: np.ndarray
+
+
+def combine_costs(
+    voltage: np.ndarray, line: np.ndarray, carbon: np.ndarray, converged: np.ndarray, weights: CostWeights
+) -> GridCosts:
+    """Weighted total; a non-converged scenario's unknown terms become 0 and its total is
+    ``weights.nonconvergence``."""
+    ok = np.asarray(converged, dtype=bool)
+    voltage = np.where(ok, voltage, 0.0)
+    line = np.where(ok, line, 0.0)
+    carbon = np.where(ok, carbon, 0.0)
+    total = weights.voltage * voltage + weights.line * line + weights.carbon * carbon
+    total = total + np.where(ok, 0.0, weights.nonconvergence)
+    return GridCosts(voltage=voltage, line=line, carbon=carbon, total=total)

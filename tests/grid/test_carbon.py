@@ -1,0 +1,109 @@
+"""Carbon emission flow against a dense solve of its defining equations, and its balance."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evprice.grid.carbon import CarbonFlow
+from evprice.grid.feeders import case33bw, doc2
+from evprice.grid.powerflow import FastRadialSolver
+
+
+def dense_intensity(feeder, result, ext_g, sgen_g):
+    """Solve w_k (G_k + inflow_k) = G_k e_k + sum inflow_l w_other(l) as one linear system."""
+    n = feeder.n_bus
+    out = np.empty((result.batch_size, n))
+    for b in range(result.batch_size):
+        a = np.zeros((n, n))
+        rhs = feeder.sgen_p_mw * sgen_g
+        diag = feeder.sgen_p_mw.copy()
+        imported = max(result.p_slack_mw[b], 0.0)
+        diag[feeder.slack_bus] += imported
+        rhs = rhs.copy()
+        rhs[feeder.slack_bus] += imported * ext_g
+        for line, (i, j) in enumerate(zip(feeder.from_bus, feeder.to_bus)):
+            into_j = -result.p_to_mw[b, line]  # delivered to the to-bus
+            into_i = -result.p_from_mw[b, line]  # delivered to the from-bus
+            if into_j > 0:
+                diag[j] += into_j
+                a[j, i] += into_j
+            if into_i > 0:
+                diag[i] += into_i
+                a[i, j] += into_i
+        out[b] = np.linalg.solve(np.diag(diag) - a, rhs)
+    return out
+
+
+def scenarios(f, seed, b, heavy):
+    rng = np.random.default_rng(seed)
+    return f.load_p_mw * rng.uniform(0.0, heavy, (b, f.n_bus)), f.load_q_mvar * rng.uniform(0.0, heavy, (b, f.n_bus))
+
+
+@settings(max_examples=30)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    heavy=st.floats(0.05, 2.5),
+    sgen_mw=st.floats(0.0, 6.0),
+    sgen_bus=st.integers(1, 32),
+)
+def test_tree_elimination_equals_the_dense_solve(seed, heavy, sgen_mw, sgen_bus):
+    """Any generator size and place: flows run downstream, upstream (back-feed) or both."""
+    base = case33bw()
+    sgen = np.zeros(33)
+    sgen[sgen_bus] = sgen_mw
+    f = dataclasses.replace(base, sgen_p_mw=sgen)
+    p, q = scenarios(f, seed, 4, heavy)
+    res = FastRadialSolver(f).solve(p, q)
+    assert res.converged.all()
+    got = CarbonFlow(f).nodal_intensity_g_per_kwh(res, 700.0, 900.0)
+    np.testing.assert_allclose(got, dense_intensity(f, res, 700.0, 900.0), rtol=1e-9, atol=1e-9)
+    assert (got >= 700.0 - 1e-9).all() and (got <= 900.0 + 1e-9).all()
+
+
+@settings(max_examples=30)
+@given(seed=st.integers(0, 2**32 - 1), heavy=st.floats(0.05, 2.5))
+def test_emissions_balance(seed, heavy):
+    """What the sources emit is what the loads and the line losses carry away."""
+    f = doc2()
+    p, q = scenarios(f, seed, 4, heavy)
+    res = FastRadialSolver(f).solve(p, q)
+    w = CarbonFlow(f).nodal_intensity_g_per_kwh(res, 650.0, 900.0)
+    sources = np.maximum(res.p_slack_mw, 0.0) * 650.0 + 3.0 * 900.0
+    # a line's losses carry the intensity of the end(s) feeding it: one end when the power
+    # crosses the line; both when the two ends each push power in (heavy reactive flows)
+    w_from, w_to = w[:, f.from_bus], w[:, f.to_bus]
+    p_from, p_to = res.p_from_mw, res.p_to_mw
+    crossing = np.where(p_from >= 0, (p_from + p_to) * w_from, (p_from + p_to) * w_to)
+    both_feed = (p_from > 0) & (p_to > 0)
+    losses = np.where(both_feed, p_from * w_from + p_to * w_to, crossing).sum(axis=1)
+    sinks = (p * w).sum(axis=1) + np.maximum(-res.p_slack_mw, 0.0) * w[:, 0] + losses
+    np.testing.assert_allclose(sources, sinks, rtol=1e-9)
+
+
+def test_no_generation_means_the_grid_intensity_everywhere():
+    f = case33bw()
+    res = FastRadialSolver(f).solve(f.load_p_mw, f.load_q_mvar)
+    np.testing.assert_allclose(CarbonFlow(f).nodal_intensity_g_per_kwh(res, 612.0, 900.0), 612.0)
+
+
+def test_document_2_feeder_at_its_published_load():
+    """The 3 MW generator at bus 5 covers everything downstream of it and back-feeds: the
+    stations' buses 13 and 31 draw only its power; bus 19, on the lateral from bus 1, draws
+    only the grid's."""
+    f = doc2()
+    res = FastRadialSolver(f).solve(f.load_p_mw, f.load_q_mvar)
+    w = CarbonFlow(f).nodal_intensity_g_per_kwh(res, 700.0, 900.0)[0]
+    assert w[13] == pytest.approx(900.0) and w[31] == pytest.approx(900.0)
+    assert res.p_from_mw[0, 4] < 0  # line 4-5 carries power upstream ...
+    assert res.p_from_mw[0, 1] > 0  # ... which buses 2-4 and their lateral consume before bus 1
+    assert w[1] == w[18] == w[19] == 700.0
+    assert 700.0 < w[2] < 900.0  # bus 2 mixes the grid's power with the back-fed generation
+
+
+def test_not_converged_gives_nan():
+    f = case33bw()
+    res = FastRadialSolver(f).solve(5 * f.load_p_mw, 5 * f.load_q_mvar)
+    assert np.isnan(CarbonFlow(f).nodal_intensity_g_per_kwh(res, 700.0, 900.0)).all()
