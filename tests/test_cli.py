@@ -89,3 +89,49 @@ def test_evaluate_json():
     assert r.exit_code == 0 and "half-width" in r.output and "± " in r.output
     r = run("evaluate", "--env", "LogitBertrand-v0")
     assert r.exit_code == 2 and "Missing option '--policy'" in r.output
+
+
+def test_grid_powerflow_reproduces_the_published_base_case():
+    """Baran & Wu: losses 202.7 kW, lowest voltage 0.9131 p.u. at bus 17 (0-based), with both solvers."""
+    import pytest
+
+    solvers = ["fast"]
+    try:
+        import pandapower  # noqa: F401
+
+        solvers.append("pandapower")
+    except ImportError:
+        pass
+    for solver in solvers:
+        r = run("grid", "powerflow", "--solver", solver, "--json")
+        assert r.exit_code == 0, r.output
+        s = json.loads(r.output)
+        assert s["converged"] is True and s["vmin_bus"] == 17
+        assert abs(s["losses_kw"] - 202.7) < 0.05 and abs(s["vmin_pu"] - 0.9131) < 5e-5
+        assert s["vmax_pu"] == 1.0 and s["p_slack_mw"] == pytest.approx(3.715 + s["losses_kw"] / 1e3, abs=1e-9)
+    r = run("grid", "powerflow", "--feeder", "doc2", "--add-load", "17:400", "--add-load", "32:100:50")
+    assert r.exit_code == 0 and "doc2 (fast): losses" in r.output and "(bus 17)" in r.output
+    more = json.loads(run("grid", "powerflow", "--add-load", "17:400", "--json").output)
+    assert more["vmin_pu"] < 0.9131 and more["losses_kw"] > 202.7
+
+
+def test_grid_powerflow_errors():
+    r = run("grid", "powerflow", "--add-load", "33:100")
+    assert r.exit_code == 2 and "bus 33 is invalid: expected a bus of case33bw in [0, 32]" in r.output
+    r = run("grid", "powerflow", "--add-load", "5")
+    assert r.exit_code == 2 and "expected BUS:KW or BUS:KW:KVAR" in r.output
+    r = run("grid", "powerflow", "--feeder", "ieee13")
+    assert r.exit_code == 2 and "'ieee13' is not one of" in r.output
+    r = run("grid", "powerflow", "--add-load", "17:1e6", "--json")  # 1 GW: beyond voltage collapse
+    assert r.exit_code == 0 and json.loads(r.output)["converged"] is False
+
+
+def test_rollout_of_the_grid_market_reports_costs():
+    r = run("rollout", "--env", "GridCharging-v0", "--episodes", "2", "--set", "horizon_h=6", "--json")
+    assert r.exit_code == 0, r.output
+    costs = json.loads(r.output)["costs"]
+    assert set(costs) == {"voltage", "line", "carbon", "total", "violating_periods"}
+    assert costs["total"] >= 0 and 0 <= costs["violating_periods"] <= 2 * 24
+    r = run("evaluate", "--env", "GridCharging-v0", "--policy", "fixed", "--episodes", "2", "--set", "horizon_h=2")
+    assert r.exit_code == 0 and "grid costs" in r.output
+    assert "costs" not in json.loads(run("rollout", "--json").output)

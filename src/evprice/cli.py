@@ -7,6 +7,8 @@
                      [--json | --markdown]
     evprice envs
     evprice config   [--env ID] [--config FILE.yaml] [--set key=value ...]
+    evprice grid powerflow [--feeder case33bw|doc2] [--solver fast|pandapower]
+                     [--add-load BUS:KW[:KVAR] ...] [--json]
 
 Overrides come from ``--config`` (a YAML mapping of config keys; it may also name the
 ``env``), then from each ``--set key=value`` (the value is read as YAML: ``4``,
@@ -31,6 +33,8 @@ from evprice.analysis.rollouts import evaluate, rollout
 from evprice.core.actions import ActionError
 from evprice.core.config import ConfigError, describe_fields, load_overrides_file, parse_assignment
 from evprice.envs.registry import make_env, registered_ids, spec
+from evprice.grid.feeders import FEEDERS, make_feeder
+from evprice.grid.powerflow import SOLVERS, make_solver, parse_added_load, powerflow_summary
 from evprice.policies.baselines import POLICIES
 from evprice.policies.theory import benchmarks
 
@@ -170,6 +174,49 @@ def theory(env_id, config_file, assignments, leader, as_json, markdown) -> None:
         _print_theory(report)
 
 
+@main.group()
+def grid() -> None:
+    """Distribution feeders and power flow (buses and lines are 0-based pandapower indices)."""
+
+
+@grid.command("powerflow", cls=_Command)
+@click.option("--feeder", type=click.Choice(list(FEEDERS)), default="case33bw", show_default=True)
+@click.option("--solver", type=click.Choice(list(SOLVERS)), default="fast", show_default=True)
+@click.option(
+    "--add-load",
+    "add_loads",
+    multiple=True,
+    metavar="BUS:KW[:KVAR]",
+    help="extra load at a bus (0-based), in kW and optionally kvar; negative = injection (repeatable)",
+)
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+def powerflow(feeder, solver, add_loads, as_json) -> None:
+    """Solve one power flow of a feeder at its published loads (plus any --add-load)."""
+    net = make_feeder(feeder)
+    p_mw, q_mvar = net.load_p_mw.copy(), net.load_q_mvar.copy()
+    for text in add_loads:
+        bus, kw, kvar = parse_added_load(text, net)
+        p_mw[bus] += kw / 1e3
+        q_mvar[bus] += kvar / 1e3
+    try:
+        report = powerflow_summary(make_solver(solver, net).solve(p_mw, q_mvar))
+    except ImportError as err:  # the pandapower solver without pandapower installed
+        raise ConfigError(str(err)) from None
+    if as_json:
+        click.echo(json.dumps(report))
+        return
+    out = _console()
+    if not report["converged"]:
+        out.print(f"{feeder} ({solver}): the power flow did not converge")
+        return
+    out.print(
+        f"{feeder} ({solver}): losses {report['losses_kw']:.2f} kW, external grid {report['p_slack_mw']:.4f} MW; "
+        f"voltage {report['vmin_pu']:.4f} p.u. (bus {report['vmin_bus']}) to {report['vmax_pu']:.4f} p.u. "
+        f"(bus {report['vmax_bus']}); most loaded line {report['max_line_loading_line']} "
+        f"at {report['max_line_loading']:.1%} of its rating"
+    )
+
+
 @main.command()
 def envs() -> None:
     """List the registered environments."""
@@ -233,6 +280,14 @@ def _print_summary(summary: dict[str, Any]) -> None:
         f"{m['gave_up']:,.6g} gave up; profit {m['profit']:,.1f} {cur}"
         + _interval(m.get("ci95", {}).get("profit"), ",.1f")
     )
+    if "costs" in summary:
+        c = summary["costs"]
+        out.print(
+            f"grid costs: voltage {c['voltage']:.4g} p.u., line {c['line']:.4g}, carbon {c['carbon']:,.1f} kg CO2 "
+            f"above the cap; total {c['total']:.4g}"
+            + _interval(c.get("ci95", {}).get("total"), ".4g")
+            + f"; {c['violating_periods']} period(s) with a positive cost"
+        )
     if "delta" in summary:
         d = summary["delta"]
         parts = [

@@ -22,7 +22,7 @@ from pettingzoo import ParallelEnv
 
 from evprice.core.actions import ActionError, check_actions
 from evprice.core.observation import ObsName
-from evprice.envs.market_env import MARKET_INFO_KEYS, STATION_INFO_KEYS, MarketEnv
+from evprice.envs.market_env import STATION_INFO_KEYS, MarketEnv
 
 
 class ParallelMarketEnv(ParallelEnv):
@@ -114,14 +114,22 @@ def _agent_infos(agents: list[str], info: dict[str, Any]) -> dict[str, dict[str,
     """Per-agent info dicts of plain Python numbers from the batched (1, N) arrays.
 
     Counts stay ints when the market counts EVs, and floats when it counts expected EVs
-    (``demand="expected"``).
+    (``demand="expected"``). Groups of system-wide values (``info["market"]``, and
+    ``info["grid"]`` in a grid-coupled market) are passed to every agent, each (1,) entry
+    as a number and each (1, N) entry as the agent's own.
     """
     rows = np.stack([np.asarray(info[k][0], dtype=np.float64) for k in STATION_INFO_KEYS], axis=1).tolist()
-    market = {k: info["market"][k][0].item() for k in MARKET_INFO_KEYS}
     counts = {k for k in ("admitted", "blocked") if np.issubdtype(info[k].dtype, np.integer)}
+    groups = {k: v for k, v in info.items() if isinstance(v, dict)}
     out = {}
-    for a, row in zip(agents, rows):
-        d = {k: (int(v) if k in counts else v) for k, v in zip(STATION_INFO_KEYS, row)}
-        d["market"] = dict(market)
+    for i, (a, row) in enumerate(zip(agents, rows)):
+        d: dict[str, Any] = {k: (int(v) if k in counts else v) for k, v in zip(STATION_INFO_KEYS, row)}
+        for name, group in groups.items():
+            d[name] = {k: _number(v[0] if np.ndim(v) == 1 else v[0, i]) for k, v in group.items()}
         out[a] = d
     return out
+
+
+def _number(x: Any) -> bool | int | float:
+    """A numpy scalar as the Python number of its kind."""
+    return np.asarray(x).item()

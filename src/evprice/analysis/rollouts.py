@@ -12,6 +12,11 @@ averaged over every pricing period of every episode, and ``utilization`` the fra
 charger-time occupied over the same span. (In an expected-demand market counts are
 expected numbers, so they are floats.)
 
+In a grid-coupled market the object also holds ``"costs": {"voltage", "line", "carbon",
+"total", "violating_periods"}``: each constraint-cost term summed over all periods of all
+episodes (:mod:`evprice.grid.costs`; voltage in p.u., line in loading, carbon in kg CO2),
+and the number of periods whose total cost was positive.
+
 :func:`evaluate` returns the same object where every station and the market also carry
 ``ci95``: for each of those quantities, the 95% confidence interval (Student t over
 episodes) of the value reported. Where the environment's static logit market is exact
@@ -43,6 +48,8 @@ STATION_KEYS = ("mean_price", "profit", "revenue", "energy_kwh", "admitted", "bl
 MARKET_KEYS = ("arrivals", "admitted", "blocked", "gave_up", "profit", "revenue", "energy_kwh")
 MEANS = {"mean_price", "utilization"}
 """Quantities averaged over an episode's periods (the others are totals)."""
+COST_KEYS = ("voltage", "line", "carbon", "total", "violating_periods")
+"""Constraint-cost totals of a grid-coupled market (``info["grid"]``)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,7 @@ class Episodes:
     station: dict[str, np.ndarray]
     market: dict[str, np.ndarray]
     operating_profit: np.ndarray  # (E, N) revenue minus energy cost
+    costs: dict[str, np.ndarray] | None = None  # COST_KEYS -> (E,), where the market has a grid
 
 
 def run_episodes(
@@ -78,6 +86,8 @@ def run_episodes(
     station = {k: [] for k in STATION_KEYS}
     market = {k: [] for k in MARKET_KEYS}
     operating = []
+    costs: dict[str, list] = {k: [] for k in COST_KEYS}
+    has_grid = False
     n_batches = -(-episodes // batch)
     done = 0
     for i in range(n_batches):
@@ -86,6 +96,7 @@ def run_episodes(
         keys = ("price", "profit", "revenue", "energy_cost", "energy_kwh", "admitted", "blocked", "utilization")
         sums: dict[str, Any] = dict.fromkeys(keys, 0)
         msums: dict[str, Any] = dict.fromkeys(("arrivals", "admitted", "blocked", "gave_up"), 0)
+        csums: dict[str, Any] = dict.fromkeys(COST_KEYS, 0)
         obs = env.reset(seed if i == 0 else None)
         for _ in range(periods):
             obs, _, _, _, info = env.step(pol(obs))
@@ -93,6 +104,13 @@ def run_episodes(
                 sums[k] = sums[k] + info[k][:used]
             for k in msums:
                 msums[k] = msums[k] + info["market"][k][:used]
+            if "grid" in info:
+                has_grid = True
+                grid = info["grid"]
+                for k in ("voltage", "line", "carbon"):
+                    csums[k] = csums[k] + grid[f"cost_{k}"][:used]
+                csums["total"] = csums["total"] + grid["cost"][:used]
+                csums["violating_periods"] = csums["violating_periods"] + (grid["cost"][:used] > 0)
             done += 1
             if on_period is not None:
                 on_period(done, n_batches * periods)
@@ -105,11 +123,14 @@ def run_episodes(
         for k in ("profit", "revenue", "energy_kwh"):
             market[k].append(sums[k].sum(axis=1))
         operating.append(sums["revenue"] - sums["energy_cost"])
+        for k in COST_KEYS:
+            costs[k].append(np.broadcast_to(csums[k], (used,)))
     result = Episodes(
         env=env,
         station={k: np.concatenate(v) for k, v in station.items()},
         market={k: np.concatenate(v) for k, v in market.items()},
         operating_profit=np.concatenate(operating),
+        costs={k: np.concatenate(v) for k, v in costs.items()} if has_grid else None,
     )
     return result, getattr(pol, "name", policy)
 
@@ -147,7 +168,7 @@ def _summary(runs: Episodes, env_id: str, policy: str, episodes: int, seed: int,
     market: dict[str, Any] = {k: _aggregate(runs.market[k], k) for k in MARKET_KEYS}
     if with_ci:
         market["ci95"] = {k: ci95(runs.market[k], True) for k in MARKET_KEYS}
-    return {
+    out = {
         "env": env_id,
         "policy": policy,
         "episodes": episodes,
@@ -156,6 +177,12 @@ def _summary(runs: Episodes, env_id: str, policy: str, episodes: int, seed: int,
         "stations": stations,
         "market": market,
     }
+    if runs.costs is not None:
+        costs: dict[str, Any] = {k: _aggregate(runs.costs[k], k) for k in COST_KEYS}
+        if with_ci:
+            costs["ci95"] = {k: ci95(runs.costs[k].astype(np.float64), True) for k in COST_KEYS}
+        out["costs"] = costs
+    return out
 
 
 def rollout(

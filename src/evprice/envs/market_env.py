@@ -8,6 +8,10 @@ values by each agent's visibility; rewards come from ``evprice.market.reward``.
 Arrays only, no framework: the PettingZoo adapter is a ``num_envs = 1`` view of it and the
 vector adapter adds auto-reset. Shapes: ``B = num_envs``, ``N`` agents, ``D`` observation
 size, ``F`` state size.
+
+A coupled scenario (the grid-coupled market) extends it through four hooks:
+``_agent_specs``, ``_declare_features``, ``_on_reset`` and ``_couple`` (the constraint cost
+and extra info of a period), and ``_state_values`` for its feature values.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 
 from evprice.core.actions import check_actions, scale_action, unscale_action
 from evprice.core.agents import STATION_LEVEL, AgentSpec
+from evprice.core.features import Feature
 from evprice.core.observation import ObservationLayout
 from evprice.market.config import MarketConfig
 from evprice.market.features import PROFIT_WINDOW, STATION_STATUS, declare_features, state_vector
@@ -44,13 +49,14 @@ MARKET_INFO_KEYS = ("arrivals", "admitted", "blocked", "gave_up")
 """Entries of ``info["market"]``, each (B,), for the period."""
 
 
-def station_agents(config: MarketConfig) -> tuple[AgentSpec, ...]:
-    """``station_1 ... station_N``: level 1, owning their status and profit window, pricing."""
+def station_agents(config: MarketConfig, extra_features: tuple[str, ...] = ()) -> tuple[AgentSpec, ...]:
+    """``station_1 ... station_N``: level 1, owning their status and profit window (and any
+    ``extra_features`` a coupled scenario gives them), pricing."""
     return tuple(
         AgentSpec(
             agent_id=agent_id,
             level=STATION_LEVEL,
-            features=(STATION_STATUS, PROFIT_WINDOW),
+            features=(STATION_STATUS, PROFIT_WINDOW, *extra_features),
             action_field=(STATION_STATUS, "price"),
             action_period_s=config.action_period_s,
         )
@@ -88,9 +94,9 @@ class MarketEnv:
         self.world = MarketWorld(config, int(num_envs), scenarios=scenarios)
         self.params = self.world.params
         self.num_envs = self.world.batch_size
-        self.agent_specs = station_agents(config)
+        self.agent_specs = self._agent_specs()
         self.agent_ids = tuple(a.agent_id for a in self.agent_specs)
-        self.features = declare_features(self.params)
+        self.features = self._declare_features()
         self.layout = ObservationLayout(self.features, self.agent_specs)
         self._obs_index = self.layout.stacked_index(self.agent_ids)  # (N, D)
         lows, highs = zip(*(self.layout.observation_bounds(a) for a in self.agent_ids))
@@ -119,10 +125,27 @@ class MarketEnv:
         """Pricing decisions per episode."""
         return self.params.n_periods
 
+    # -- hooks of coupled scenarios -----------------------------------------------------
+    def _agent_specs(self) -> tuple[AgentSpec, ...]:
+        return station_agents(self.config)
+
+    def _declare_features(self) -> tuple[Feature, ...]:
+        return declare_features(self.params)
+
+    def _on_reset(self, seed: int | None) -> None:
+        """Called after the world's reset, before the first observation."""
+
+    def _couple(self, outcome: PeriodOutcome) -> tuple[np.ndarray, dict[str, Any]]:
+        """The constraint cost (B, N) of the period just run and extra ``info`` entries.
+
+        Called after the world's step, before the observation is assembled."""
+        return np.zeros(outcome.price_per_kwh.shape), {}
+
     # -- api ---------------------------------------------------------------------------
     def reset(self, seed: int | None = None) -> np.ndarray:
         """Start new episodes; returns observations (B, N, D) float32."""
         self.world.reset(seed)
+        self._on_reset(seed)
         return self.observe()
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
@@ -142,9 +165,11 @@ class MarketEnv:
         price = scale_action(a[..., 0], self._price_low, self._price_high)
         outcome = self.world.step(price)
         reward = compute_reward(self.params, outcome, self.world.state)
+        cost, extra_info = self._couple(outcome)
         done = np.full(self.num_envs, self.world.done)
         values = self._state_values()
-        info = self._info(outcome, values[:, self._occupancy_index])
+        info = self._info(outcome, values[:, self._occupancy_index], cost)
+        info.update(extra_info)
         return values[:, self._obs_index].astype(np.float32), reward, np.zeros(self.num_envs, dtype=bool), done, info
 
     def observe(self) -> np.ndarray:
@@ -156,6 +181,7 @@ class MarketEnv:
         return self._state_values().astype(np.float32)
 
     def _state_values(self) -> np.ndarray:
+        """Every feature field in declared order (B, F) float64."""
         return state_vector(self.params, self.world.state)
 
     def prices_to_actions(self, price_per_kwh: Any) -> np.ndarray:
@@ -170,8 +196,7 @@ class MarketEnv:
             )
         return unscale_action(p, self._price_low, self._price_high)[..., None]
 
-    def _info(self, out: PeriodOutcome, occupancy: np.ndarray) -> dict[str, Any]:
-        b, n = out.price_per_kwh.shape
+    def _info(self, out: PeriodOutcome, occupancy: np.ndarray, cost: np.ndarray) -> dict[str, Any]:
         return {
             "price": out.price_per_kwh,
             "profit": out.profit,
@@ -183,7 +208,7 @@ class MarketEnv:
             "blocked": out.blocked,
             "occupancy": occupancy,
             "utilization": out.utilization,
-            "cost": np.zeros((b, n)),
+            "cost": cost,
             "market": {
                 "arrivals": out.arrivals,
                 "admitted": out.admitted.sum(axis=1),

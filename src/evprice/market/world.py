@@ -64,6 +64,15 @@ class MarketWorld:
         return self._state
 
     @property
+    def n_scenarios(self) -> int:
+        """Distinct random scenarios in the batch (``batch_size`` unless common random numbers)."""
+        return self._scenarios
+
+    def tile(self, per_scenario: np.ndarray) -> np.ndarray:
+        """Spread (n_scenarios, ...) random inputs over the batch: member ``b`` gets row ``b % n_scenarios``."""
+        return _tile(per_scenario, self._copies)
+
+    @property
     def done(self) -> bool:
         """Whether the episode has reached its horizon."""
         return self.state.period >= self.params.n_periods
@@ -72,7 +81,7 @@ class MarketWorld:
         if seed is not None or self._rngs is None:
             self._rngs = spawn_streams(seed, STREAMS)
         elec = sample_elec_price(self.params, self._scenarios, self._rngs["exogenous"])
-        self._state = initial_state(self.params, _tile(elec, self._copies))
+        self._state = initial_state(self.params, self.tile(elec))
         return self._state
 
     def step(self, price_per_kwh: np.ndarray) -> PeriodOutcome:
@@ -85,6 +94,6 @@ class MarketWorld:
         else:
             draws = sample_period_draws(self.params, state.period, self._scenarios, self._rngs)
             if self._copies > 1:
-                draws = PeriodDraws(*(_tile(getattr(draws, f.name), self._copies) for f in fields(PeriodDraws)))
+                draws = PeriodDraws(*(self.tile(getattr(draws, f.name)) for f in fields(PeriodDraws)))
             self._state, outcome = advance_period(self.params, state, price_per_kwh, draws)
         return outcome

@@ -1,0 +1,295 @@
+"""``GridCharging-v0``: the public charging market coupled to a distribution feeder.
+
+Each station draws its power from a bus of the feeder (``station_buses``, 0-based
+pandapower indices; by default document 2's buses 31, 13, 19 of its ``case33bw`` variant).
+Every pricing period the stations' grid draw (energy delivered / charging efficiency) is
+added to the buses' base load (the feeder's published loads times a daily profile, with
+noise drawn per episode), a power flow is run, and the grid's constraint costs are
+reported apart from the reward:
+
+* ``info["cost"]`` (B, N): the total constraint cost of the period, the same for every
+  station (the feeder is shared);
+* ``info["grid"]``: each term (``cost_voltage``, ``cost_line``, ``cost_carbon``) and the
+  total (``cost``), whether the power flow ``converged``, ``vm_min_pu``,
+  ``max_line_loading`` (monitored lines), ``feeder_stress``,
+  ``carbon_intensity_g_per_kwh``, ``p_loss_mw``, ``p_slack_mw``, each (B,), and
+  ``station_p_mw`` and ``bus_vm_pu``, each (B, N);
+
+on every step, the last of an episode included. With ``powerflow_every="period"`` one
+power flow runs at the period's average loads; with ``"substep"`` one runs at each internal
+step's average loads (all of them in one batched solve), each cost term is the mean over
+the period's power flows, ``vm_min_pu`` / ``bus_vm_pu`` the lowest, ``max_line_loading`` and
+``feeder_stress`` the highest, the others the mean. The grid features
+(:mod:`evprice.grid.features`) hold the latest power flow: at reset, the base load of the
+first hour with idle stations.
+
+The reward is the market's (:mod:`evprice.market.reward`): prices are judged on profit,
+and the grid's safety is a separate signal for constrained learners.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from evprice.core.config import ConfigError, check_choice, check_float, check_int, config_field, invalid
+from evprice.core.features import Feature
+from evprice.core.rng import spawn_streams
+from evprice.core.timing import SECONDS_PER_HOUR
+from evprice.envs.market_env import MarketEnv, station_agents
+from evprice.envs.registry import EnvSpec, register
+from evprice.grid.config import GridConfig
+from evprice.grid.features import (
+    GRID_VISIBILITY,
+    STATION_GRID,
+    declare_grid_features,
+    grid_feature_values,
+)
+from evprice.grid.feeders import Feeder
+from evprice.grid.model import Grid, GridAssessment
+from evprice.grid.profiles import base_load_factors
+from evprice.market.config import MarketConfig
+from evprice.market.features import declare_features
+from evprice.market.state import PeriodOutcome
+
+POWERFLOW_EVERY = ("period", "substep")
+GRID_STREAM = "grid"
+"""Named random stream of the base-load noise (independent of the market's streams)."""
+NOISE_CLIP_STD = 3.0
+"""The relative base-load noise is normal, clipped at this many standard deviations."""
+
+_f = config_field
+
+GRID_CHARGING_DEFAULTS = {
+    "n_stations": 3,
+    "chargers_per_station": 10,
+    "charger_power_kw": 60.0,
+    "arrivals_per_station_per_day": 120.0,
+}
+"""``GridCharging-v0``'s defaults over the market's: document 2's three stations, each a hub of
+ten 60 kW chargers with 120 EVs a day, so that the stations' peak draw (about 0.7 MW at the
+middle price) is large enough to matter to the feeder."""
+
+
+@dataclass(frozen=True)
+class GridChargingConfig(GridConfig, MarketConfig):
+    """Configuration of ``GridCharging-v0``: the market's fields, the grid's, and the coupling."""
+
+    CONFIG_NAME = "GridCharging-v0"
+
+    station_buses: tuple[int, ...] | None = _f(
+        None, "-", "feeder bus (0-based) of each station; None = the feeder's station buses (doc2: 31, 13, 19)"
+    )
+    charger_power_factor: float = _f(1.0, "1", "power factor of the stations' draw (lagging); 1 = no reactive power")
+    powerflow_every: str = _f(
+        "period",
+        "-",
+        "'period': a power flow every pricing period at its average loads; 'substep': one every internal step",
+    )
+    grid_observability: str = _f(
+        "published",
+        "-",
+        "'published': stations see the public GridSignal only; 'full': also bus voltages and line loadings",
+    )
+
+    def __post_init__(self) -> None:
+        MarketConfig.__post_init__(self)
+        GridConfig.__post_init__(self)
+        s = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
+        if self.station_buses is not None:
+            feeder = self.make_feeder()
+            allowed = f"a list of {self.n_stations} non-slack bus indices in [1, {feeder.n_bus - 1}], one per station"
+            buses = self.station_buses
+            if isinstance(buses, (str, bytes)) or not hasattr(buses, "__iter__") or len(list(buses)) != self.n_stations:
+                raise invalid("station_buses", buses, allowed)
+            checked = tuple(
+                check_int(f"station_buses[{i}]", b, low=0, high=feeder.n_bus - 1) for i, b in enumerate(buses)
+            )
+            if feeder.slack_bus in checked:
+                raise invalid("station_buses", buses, allowed + f" (bus {feeder.slack_bus} is the substation)")
+            s("station_buses", checked)
+        s(
+            "charger_power_factor",
+            check_float("charger_power_factor", self.charger_power_factor, low=0.1, high=1.0),
+        )
+        check_choice("powerflow_every", self.powerflow_every, POWERFLOW_EVERY)
+        check_choice("grid_observability", self.grid_observability, GRID_VISIBILITY)
+        self.buses(self.make_feeder())  # a feeder with too few default buses fails now
+
+    def buses(self, feeder: Feeder) -> tuple[int, ...]:
+        """The bus of each station: as configured, or the feeder's defaults."""
+        if self.station_buses is not None:
+            return self.station_buses
+        if self.n_stations > len(feeder.station_buses):
+            raise ConfigError(
+                f"station_buses=None is invalid with n_stations={self.n_stations}: feeder {feeder.name!r} "
+                f"has default buses for {len(feeder.station_buses)} stations {list(feeder.station_buses)}; "
+                "give one bus per station"
+            )
+        return feeder.station_buses[: self.n_stations]
+
+
+class GridChargingEnv(MarketEnv):
+    """The batched market with a power flow every period (see the module docstring)."""
+
+    def __init__(
+        self,
+        config: GridChargingConfig,
+        num_envs: int = 1,
+        env_id: str = "GridCharging-v0",
+        scenarios: int | None = None,
+    ) -> None:
+        self.grid = Grid(config)  # before the base class, whose hooks read it
+        super().__init__(config, num_envs, env_id, scenarios=scenarios)
+        feeder = self.grid.feeder
+        self.station_buses = config.buses(feeder)
+        self._incidence = np.zeros((self.n_agents, feeder.n_bus))  # (N, n_bus): station -> bus
+        self._incidence[np.arange(self.n_agents), list(self.station_buses)] = 1.0
+        self._q_per_p = math.tan(math.acos(config.charger_power_factor))
+        hours = (self.params.first_hour + np.arange(self.params.n_hours)) % 24  # hour of day of each episode hour
+        self._profile = config.base_load_profile_factors()[hours]  # (H,)
+        self._ext_grid_g_per_kwh = config.ext_grid_emission_profile_g_per_kwh()[hours]  # (H,)
+        self._grid_rng: np.random.Generator | None = None
+        self._load_factor: np.ndarray | None = None  # (B, H) base-load factor of each episode hour
+        self._grid_values: np.ndarray | None = None  # (B, G) grid feature values
+        self._v_last_pu: np.ndarray | None = None  # (B, n_bus) complex voltages of the latest power flow
+
+    # -- hooks -------------------------------------------------------------------------
+    def _agent_specs(self):
+        return station_agents(self.config, (STATION_GRID,))
+
+    def _declare_features(self) -> tuple[Feature, ...]:
+        return declare_features(self.params) + declare_grid_features(
+            self.config.agent_ids,
+            self.grid.monitored_lines,
+            self.grid.emission_bounds_g_per_kwh,
+            self.config.grid_observability,
+        )
+
+    def _on_reset(self, seed: int | None) -> None:
+        cfg = self.config
+        if seed is not None or self._grid_rng is None:
+            self._grid_rng = spawn_streams(seed, (GRID_STREAM,))[GRID_STREAM]
+        z = self._grid_rng.standard_normal((self.world.n_scenarios, self.params.n_hours))
+        noise = self.world.tile(cfg.base_load_noise_std * np.clip(z, -NOISE_CLIP_STD, NOISE_CLIP_STD))
+        self._load_factor = base_load_factors(self._profile, cfg.base_load_scale, noise)
+        hour = int(self.params.hour_index(0.0))
+        idle = np.zeros((self.num_envs, self.n_agents))
+        self._v_last_pu = None  # a new episode starts flat: its trajectory must not depend on the last one
+        self._grid_values = self._feature_values(
+            self._assess(self._load_factor[:, hour], idle, idle, self._ext_grid_g_per_kwh[hour])
+        )
+
+    def _couple(self, outcome: PeriodOutcome) -> tuple[np.ndarray, dict[str, Any]]:
+        p = self.params
+        b, n, s = outcome.energy_kwh_per_substep.shape
+        k = self.world.state.period - 1  # the period just run
+        hours = p.substep_hour[k * s : (k + 1) * s]  # (S,) episode hour of each sub-step
+        grid_kwh = outcome.energy_kwh_per_substep / self.config.charging_efficiency  # (B, N, S) drawn from the grid
+        draw_mw = grid_kwh / (p.dt_s / SECONDS_PER_HOUR) / 1e3  # average draw in each sub-step
+        factor = self._load_factor[:, hours]  # (B, S)
+        ext_g = self._ext_grid_g_per_kwh[hours]  # (S,)
+        if self.config.powerflow_every == "period":  # one power flow at the period's average loads
+            a = self._assess(
+                factor.mean(axis=1), draw_mw.mean(axis=2), grid_kwh.sum(axis=2), float(ext_g.mean()), self._v_last_pu
+            )
+            flows, last = 1, a
+        else:  # one per sub-step, rows ordered (member, sub-step)
+            rows = lambda x: x.transpose(0, 2, 1).reshape(b * s, n)  # noqa: E731  (B, N, S) -> (B S, N)
+            v_start = None if self._v_last_pu is None else np.repeat(self._v_last_pu, s, axis=0)
+            a = self._assess(factor.reshape(b * s), rows(draw_mw), rows(grid_kwh), np.tile(ext_g, b), v_start)
+            flows, last = s, a.take(np.arange(b) * s + (s - 1))
+        self._grid_values = self._feature_values(last)
+        per = lambda x: x.reshape((b, flows) + x.shape[1:])  # noqa: E731  (B F, ...) -> (B, F, ...)
+        r, c, w = a.result, a.costs, self.grid.weights
+        buses, lines = list(self.station_buses), list(self.grid.monitored_lines)
+        voltage, line = per(c.voltage).mean(axis=1), per(c.line).mean(axis=1)  # time averages of the violations
+        carbon = per(c.carbon).sum(axis=1)  # kg: each power flow's excess emissions on its own energy
+        failed = 1.0 - per(r.converged).mean(axis=1)  # share of the period's power flows that failed
+        total = w.voltage * voltage + w.line * line + w.carbon * carbon + w.nonconvergence * failed
+        info = {
+            "cost_voltage": voltage,
+            "cost_line": line,
+            "cost_carbon": carbon,
+            "cost": total,
+            "converged": failed == 0.0,
+            "vm_min_pu": per(r.vm_pu.min(axis=1)).min(axis=1),
+            "max_line_loading": per(r.line_loading[:, lines].max(axis=1)).max(axis=1),
+            "feeder_stress": per(a.feeder_stress).max(axis=1),
+            "carbon_intensity_g_per_kwh": per(a.carbon_intensity_g_per_kwh).mean(axis=1),
+            "p_loss_mw": per(r.p_loss_mw).mean(axis=1),
+            "p_slack_mw": per(r.p_slack_mw).mean(axis=1),
+            "station_p_mw": draw_mw.mean(axis=2),
+            "station_carbon_g_per_kwh": per(a.nodal_carbon_g_per_kwh[:, buses]).mean(axis=1),
+            "station_emissions_kg": _emissions_kg(grid_kwh, per(a.nodal_carbon_g_per_kwh[:, buses]), flows),
+            "bus_vm_pu": per(r.vm_pu[:, buses]).min(axis=1),
+        }
+        return np.repeat(total[:, None], n, axis=1), {"grid": info}
+
+    def _state_values(self) -> np.ndarray:
+        return np.concatenate([super()._state_values(), self._grid_values], axis=1)
+
+    # -- grid --------------------------------------------------------------------------
+    def _assess(
+        self,
+        factor: np.ndarray,
+        station_mw: np.ndarray,
+        station_kwh: np.ndarray,
+        ext_g_per_kwh: np.ndarray | float,
+        v_start_pu: np.ndarray | None = None,
+    ) -> GridAssessment:
+        """Power flow with base-load ``factor`` (M,) and the stations drawing ``station_mw`` (M, N)
+        on average, ``station_kwh`` (M, N) over the interval (metered for the carbon cost);
+        remembers the voltages of its last rows' members as the next start."""
+        p_mw, q_mvar = self.grid.base_load(factor)
+        p_mw = p_mw + station_mw @ self._incidence
+        if self._q_per_p:
+            q_mvar = q_mvar + (self._q_per_p * station_mw) @ self._incidence
+        a = self.grid.assess(
+            p_mw, q_mvar, ext_g_per_kwh, metered_kwh=station_kwh @ self._incidence, v_start_pu=v_start_pu
+        )
+        per_member = len(factor) // self.num_envs
+        self._v_last_pu = a.result.v_pu[per_member - 1 :: per_member]
+        return a
+
+    def _feature_values(self, a: GridAssessment) -> np.ndarray:
+        return grid_feature_values(
+            a.result,
+            a.carbon_intensity_g_per_kwh,
+            a.nodal_carbon_g_per_kwh,
+            a.feeder_stress,
+            self.station_buses,
+            self.grid.monitored_lines,
+            self.grid.emission_bounds_g_per_kwh,
+        )
+
+
+def _emissions_kg(grid_kwh: np.ndarray, station_g_per_kwh: np.ndarray, flows: int) -> np.ndarray:
+    """(B, N) emissions of each station's grid energy over the period, kg.
+
+    Args:
+        grid_kwh: (B, N, S) energy drawn in each sub-step.
+        station_g_per_kwh: (B, F, N) intensity at each station's bus in each of the F power flows
+            (F = 1: one for the whole period; F = S: one per sub-step).
+    """
+    if flows == 1:
+        return grid_kwh.sum(axis=2) * station_g_per_kwh[:, 0] / 1e3
+    return (grid_kwh * station_g_per_kwh.transpose(0, 2, 1)).sum(axis=2) / 1e3
+
+
+def make_grid_charging(config: GridChargingConfig, num_envs: int, env_id: str) -> GridChargingEnv:
+    return GridChargingEnv(config, num_envs, env_id)
+
+
+register(
+    EnvSpec(
+        env_id="GridCharging-v0",
+        description="public charging market on a distribution feeder: a power flow every period, grid costs in info",
+        config_cls=GridChargingConfig,
+        factory=make_grid_charging,
+        defaults=GRID_CHARGING_DEFAULTS,
+    )
+)
