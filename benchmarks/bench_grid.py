@@ -14,8 +14,10 @@ Measures, in one run:
   its speed-up over each pandapower figure;
 * env-steps per second of ``GridCharging-v0`` through ``make_vec`` with B = 1,024 (one
   env-step = one pricing decision of one environment with a power flow), for a power flow
-  every period and every sub-step, against ``PublicCharging-v0`` (the same market without
-  a grid) measured in the same run.
+  every period and every sub-step, against the same market without the grid
+  (``PublicCharging-v0`` with ``GridCharging-v0``'s market defaults) measured in the same
+  run; and pricing steps per second of one ``GridCharging-v0`` through the PettingZoo
+  view (B = 1, a power flow every step), against the same market without the grid.
 
 Each figure is the median of ``--repeats`` timed runs of about ``--seconds`` each, after a
 warm-up. Threads are pinned to one (small-matrix work) unless the caller sets otherwise.
@@ -40,6 +42,7 @@ import warnings  # noqa: E402
 import numpy as np  # noqa: E402
 
 import evprice  # noqa: E402
+from evprice.envs.grid_charging import GRID_CHARGING_DEFAULTS  # noqa: E402
 from evprice.grid.feeders import case33bw  # noqa: E402
 from evprice.grid.powerflow import FastRadialSolver  # noqa: E402
 
@@ -125,6 +128,24 @@ def bench_env(seconds: float, env_id: str, num_envs: int = 1024, **overrides) ->
     return num_envs / timed(step, seconds)
 
 
+def bench_pettingzoo(seconds: float, env_id: str, **overrides) -> float:
+    """Pricing steps per second of ``evprice.make(env_id)`` (B = 1) with random actions."""
+    env = evprice.make(env_id, **overrides)
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    actions = [{a: rng.uniform(-1, 1, (1,)).astype(np.float32) for a in env.possible_agents} for _ in range(256)]
+    i = 0
+
+    def step() -> None:
+        nonlocal i
+        if not env.agents:
+            env.reset()
+        env.step(actions[i & 255])
+        i += 1
+
+    return 1.0 / timed(step, seconds)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0)
@@ -140,11 +161,15 @@ def main() -> None:
         for warm in (False, True)
     }
     env = {
-        "PublicCharging-v0": median(lambda t: bench_env(t, "PublicCharging-v0"), s, r),
+        "same market, no grid": median(lambda t: bench_env(t, "PublicCharging-v0", **GRID_CHARGING_DEFAULTS), s, r),
         "GridCharging-v0 (period)": median(lambda t: bench_env(t, "GridCharging-v0"), s, r),
-        "GridCharging-v0 (substep)": median(
-            lambda t: bench_env(t, "GridCharging-v0", powerflow_every="substep"), s, r
+        "GridCharging-v0 (substep)": median(lambda t: bench_env(t, "GridCharging-v0", powerflow_every="substep"), s, r),
+    }
+    pettingzoo = {
+        "same market, no grid": median(
+            lambda t: bench_pettingzoo(t, "PublicCharging-v0", **GRID_CHARGING_DEFAULTS), s, r
         ),
+        "GridCharging-v0 (period)": median(lambda t: bench_pettingzoo(t, "GridCharging-v0"), s, r),
     }
     best_fast = fast[(BATCHES[-1], False)]
     report = {
@@ -159,7 +184,8 @@ def main() -> None:
         "speedup_vs_runpp": {f"B={b}{' warm' if w else ''}": runpp["auto"] / v for (b, w), v in fast.items()},
         "speedup_vs_runpp_warm": {f"B={b} warm": runpp["results"] / fast[(b, True)] for b in BATCHES},
         "env_steps_per_s": env,
-        "grid_env_vs_market_env": env["GridCharging-v0 (period)"] / env["PublicCharging-v0"],
+        "pettingzoo_steps_per_s": pettingzoo,
+        "grid_env_vs_market_env": env["GridCharging-v0 (period)"] / env["same market, no grid"],
         "speedup_target_met": runpp["auto"] / best_fast >= TARGET_SPEEDUP,
         "env_target_met": env["GridCharging-v0 (period)"] >= TARGET_ENV_STEPS,
     }
@@ -178,9 +204,12 @@ def main() -> None:
     print(f"target: B = 1,024 at least {TARGET_SPEEDUP:,.0f}x faster per scenario than runpp: {met}\n")
     print(f"{'make_vec, B = 1,024':<30}{'env-steps/s':>14}{'x market':>10}")
     for name, v in env.items():
-        print(f"{name:<30}{v:14,.0f}{v / env['PublicCharging-v0']:10.3f}")
+        print(f"{name:<30}{v:14,.0f}{v / env['same market, no grid']:10.3f}")
     met = "yes" if report["env_target_met"] else "NO"
-    print(f"target: GridCharging-v0 with a power flow every period at least {TARGET_ENV_STEPS:,.0f}: {met}")
+    print(f"target: GridCharging-v0 with a power flow every period at least {TARGET_ENV_STEPS:,.0f}: {met}\n")
+    print(f"{'PettingZoo, B = 1':<30}{'steps/s':>14}{'x market':>10}")
+    for name, v in pettingzoo.items():
+        print(f"{name:<30}{v:14,.0f}{v / pettingzoo['same market, no grid']:10.3f}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,15 @@ def test_every_config_key_is_documented():
     assert not missing, f"docs/market.md does not describe {missing}"
 
 
+def test_every_grid_config_key_is_documented():
+    from evprice.envs.grid_charging import GridChargingConfig
+
+    text = (ROOT / "docs" / "grid.md").read_text(encoding="utf-8")
+    keys = set(GridChargingConfig.field_names()) - set(MarketConfig.field_names())
+    missing = sorted(k for k in keys if f"`{k}`" not in text)
+    assert not missing, f"docs/grid.md does not describe {missing}"
+
+
 def test_readme_quick_start_matches_ci():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")

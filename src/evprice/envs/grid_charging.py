@@ -38,7 +38,7 @@ import numpy as np
 from evprice.core.config import ConfigError, check_choice, check_float, check_int, config_field, invalid
 from evprice.core.features import Feature
 from evprice.core.rng import spawn_streams
-from evprice.core.timing import SECONDS_PER_HOUR
+from evprice.core.timing import HOURS_PER_DAY, SECONDS_PER_HOUR
 from evprice.envs.market_env import MarketEnv, station_agents
 from evprice.envs.registry import EnvSpec, register
 from evprice.grid.config import GridConfig
@@ -149,7 +149,9 @@ class GridChargingEnv(MarketEnv):
         self._incidence = np.zeros((self.n_agents, feeder.n_bus))  # (N, n_bus): station -> bus
         self._incidence[np.arange(self.n_agents), list(self.station_buses)] = 1.0
         self._q_per_p = math.tan(math.acos(config.charger_power_factor))
-        hours = (self.params.first_hour + np.arange(self.params.n_hours)) % 24  # hour of day of each episode hour
+        hours = (
+            self.params.first_hour + np.arange(self.params.n_hours)
+        ) % HOURS_PER_DAY  # hour of day, per episode hour
         self._profile = config.base_load_profile_factors()[hours]  # (H,)
         self._ext_grid_g_per_kwh = config.ext_grid_emission_profile_g_per_kwh()[hours]  # (H,)
         self._grid_rng: np.random.Generator | None = None

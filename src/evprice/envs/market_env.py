@@ -9,9 +9,10 @@ Arrays only, no framework: the PettingZoo adapter is a ``num_envs = 1`` view of 
 vector adapter adds auto-reset. Shapes: ``B = num_envs``, ``N`` agents, ``D`` observation
 size, ``F`` state size.
 
-A coupled scenario (the grid-coupled market) extends it through four hooks:
-``_agent_specs``, ``_declare_features``, ``_on_reset`` and ``_couple`` (the constraint cost
-and extra info of a period), and ``_state_values`` for its feature values.
+A coupled scenario (the grid-coupled market) extends it through its hooks:
+``_agent_specs`` and ``_declare_features`` (its agents' extra features), ``_on_reset``,
+``_couple`` (the constraint cost and extra info of a period) and ``_state_values`` (its
+features' values).
 """
 
 from __future__ import annotations
