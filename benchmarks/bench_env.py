@@ -28,57 +28,20 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import argparse  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
-
-import evprice  # noqa: E402
+from throughput import calls_per_second, median_of, pettingzoo_steps_per_s, vector_env_steps_per_s  # noqa: E402
 
 TARGET_PETTINGZOO = 2_000.0
 TARGET_VECTOR = 200_000.0
 
 
-def timed(step, seconds: float) -> float:
-    """Calls per second of ``step`` over about ``seconds``."""
-    n = 0
-    start = time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < seconds:
-        for _ in range(10):
-            step()
-        n += 10
-    return n / elapsed
-
-
 def bench_pettingzoo(seconds: float) -> float:
-    env = evprice.make("PublicCharging-v0")
-    env.reset(seed=0)
-    rng = np.random.default_rng(0)
-    actions = [{a: rng.uniform(-1, 1, (1,)).astype(np.float32) for a in env.possible_agents} for _ in range(4096)]
-    i = 0
-
-    def step() -> None:
-        nonlocal i
-        if not env.agents:
-            env.reset()
-        env.step(actions[i & 4095])
-        i += 1
-
-    return timed(step, seconds)
+    return pettingzoo_steps_per_s(seconds)
 
 
 def bench_vector(seconds: float, num_envs: int = 1024) -> float:
-    vec = evprice.make_vec("PublicCharging-v0", num_envs)
-    vec.reset(seed=0)
-    actions = np.random.default_rng(0).uniform(-1, 1, (16, num_envs, vec.n_agents, 1))
-    i = 0
-
-    def step() -> None:
-        nonlocal i
-        vec.step(actions[i & 15])
-        i += 1
-
-    return timed(step, seconds) * num_envs
+    return vector_env_steps_per_s(seconds, num_envs=num_envs)
 
 
 def bench_reference(seconds: float, num_envs: int = 1024, n: int = 2) -> float:
@@ -96,7 +59,7 @@ def bench_reference(seconds: float, num_envs: int = 1024, n: int = 2) -> float:
         profit = (prices - cost) * demand
         prices[:] = np.clip(prices + 0.01 * np.sign(profit - profit.mean()), 0.6, 2.0)
 
-    return timed(step, seconds) * num_envs
+    return calls_per_second(step, seconds) * num_envs
 
 
 def main() -> None:
@@ -107,9 +70,7 @@ def main() -> None:
     args = parser.parse_args()
 
     runs = {"pettingzoo": bench_pettingzoo, "vector_1024": bench_vector, "reference_1024": bench_reference}
-    for fn in runs.values():  # warm-up
-        fn(0.3)
-    result = {name: statistics.median(fn(args.seconds) for _ in range(args.repeats)) for name, fn in runs.items()}
+    result = {name: median_of(fn, args.seconds, args.repeats) for name, fn in runs.items()}
     ref = result["reference_1024"]
     report = {
         "machine": (

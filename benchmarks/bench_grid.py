@@ -35,13 +35,11 @@ import argparse  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
 import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
+from throughput import calls_per_second, median_of, pettingzoo_steps_per_s, vector_env_steps_per_s  # noqa: E402
 
-import evprice  # noqa: E402
 from evprice.envs.grid_charging import GRID_CHARGING_DEFAULTS  # noqa: E402
 from evprice.grid.feeders import case33bw  # noqa: E402
 from evprice.grid.powerflow import FastRadialSolver  # noqa: E402
@@ -49,21 +47,6 @@ from evprice.grid.powerflow import FastRadialSolver  # noqa: E402
 TARGET_SPEEDUP = 1_000.0
 TARGET_ENV_STEPS = 50_000.0
 BATCHES = (1, 32, 1024)
-
-
-def timed(step, seconds: float) -> float:
-    """Seconds per call of ``step`` over about ``seconds``."""
-    n = 0
-    start = time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < seconds:
-        step()
-        n += 1
-    return elapsed / n
-
-
-def median(fn, seconds: float, repeats: int) -> float:
-    fn(min(seconds, 0.3))  # warm-up
-    return statistics.median(fn(seconds) for _ in range(repeats))
 
 
 def loads(b: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -92,7 +75,7 @@ def bench_runpp(seconds: float, init: str) -> float:
             pp.runpp(net, init=init)
         i += 1
 
-    return timed(step, seconds)
+    return 1.0 / calls_per_second(step, seconds)
 
 
 def bench_fast(seconds: float, b: int, warm: bool) -> float:
@@ -110,40 +93,7 @@ def bench_fast(seconds: float, b: int, warm: bool) -> float:
         solver.solve(p[rows], q[rows], v_start_pu=v0)
         i += 1
 
-    return timed(step, seconds) / b
-
-
-def bench_env(seconds: float, env_id: str, num_envs: int = 1024, **overrides) -> float:
-    """Env-steps per second of ``make_vec(env_id, num_envs)`` with random actions."""
-    vec = evprice.make_vec(env_id, num_envs, **overrides)
-    vec.reset(seed=0)
-    actions = np.random.default_rng(0).uniform(-1, 1, (16, num_envs, vec.n_agents, 1))
-    i = 0
-
-    def step() -> None:
-        nonlocal i
-        vec.step(actions[i & 15])
-        i += 1
-
-    return num_envs / timed(step, seconds)
-
-
-def bench_pettingzoo(seconds: float, env_id: str, **overrides) -> float:
-    """Pricing steps per second of ``evprice.make(env_id)`` (B = 1) with random actions."""
-    env = evprice.make(env_id, **overrides)
-    env.reset(seed=0)
-    rng = np.random.default_rng(0)
-    actions = [{a: rng.uniform(-1, 1, (1,)).astype(np.float32) for a in env.possible_agents} for _ in range(256)]
-    i = 0
-
-    def step() -> None:
-        nonlocal i
-        if not env.agents:
-            env.reset()
-        env.step(actions[i & 255])
-        i += 1
-
-    return 1.0 / timed(step, seconds)
+    return 1.0 / calls_per_second(step, seconds) / b
 
 
 def main() -> None:
@@ -154,22 +104,23 @@ def main() -> None:
     args = parser.parse_args()
     s, r = args.seconds, args.repeats
 
-    runpp = {init: median(lambda t, init=init: bench_runpp(t, init), s, r) for init in ("auto", "results")}
+    runpp = {init: median_of(lambda t, init=init: bench_runpp(t, init), s, r) for init in ("auto", "results")}
     fast = {
-        (b, warm): median(lambda t, b=b, warm=warm: bench_fast(t, b, warm), s, r)
+        (b, warm): median_of(lambda t, b=b, warm=warm: bench_fast(t, b, warm), s, r)
         for b in BATCHES
         for warm in (False, True)
     }
+    same_market = {"env_id": "PublicCharging-v0", **GRID_CHARGING_DEFAULTS}
     env = {
-        "same market, no grid": median(lambda t: bench_env(t, "PublicCharging-v0", **GRID_CHARGING_DEFAULTS), s, r),
-        "GridCharging-v0 (period)": median(lambda t: bench_env(t, "GridCharging-v0"), s, r),
-        "GridCharging-v0 (substep)": median(lambda t: bench_env(t, "GridCharging-v0", powerflow_every="substep"), s, r),
+        "same market, no grid": median_of(lambda t: vector_env_steps_per_s(t, **same_market), s, r),
+        "GridCharging-v0 (period)": median_of(lambda t: vector_env_steps_per_s(t, "GridCharging-v0"), s, r),
+        "GridCharging-v0 (substep)": median_of(
+            lambda t: vector_env_steps_per_s(t, "GridCharging-v0", powerflow_every="substep"), s, r
+        ),
     }
     pettingzoo = {
-        "same market, no grid": median(
-            lambda t: bench_pettingzoo(t, "PublicCharging-v0", **GRID_CHARGING_DEFAULTS), s, r
-        ),
-        "GridCharging-v0 (period)": median(lambda t: bench_pettingzoo(t, "GridCharging-v0"), s, r),
+        "same market, no grid": median_of(lambda t: pettingzoo_steps_per_s(t, **same_market), s, r),
+        "GridCharging-v0 (period)": median_of(lambda t: pettingzoo_steps_per_s(t, "GridCharging-v0"), s, r),
     }
     best_fast = fast[(BATCHES[-1], False)]
     report = {

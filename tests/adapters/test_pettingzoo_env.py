@@ -156,12 +156,16 @@ def test_space_dicts_hold_the_cached_spaces():
         assert env.action_spaces[a] is env.action_space(a)
 
 
-def test_pickled_and_copied_envs_continue_identically():
-    """Multiprocessing vector wrappers pickle environments; a copy must carry the RNG state."""
+@pytest.mark.parametrize(
+    "env_id, overrides", [("PublicCharging-v0", {"when_full": "reroute"}), ("GridCharging-v0", {})]
+)
+def test_pickled_and_copied_envs_continue_identically(env_id, overrides):
+    """Multiprocessing vector wrappers pickle environments; a copy must carry the RNG state
+    (and, on a grid, the power flow's warm start)."""
     import copy
     import pickle
 
-    env = evprice.make(when_full="reroute")
+    env = evprice.make(env_id, **overrides)
     env.reset(seed=3)
     for _ in range(10):
         env.step({a: np.array([0.2]) for a in env.agents})

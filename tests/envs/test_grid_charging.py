@@ -239,22 +239,3 @@ def test_more_stations_on_explicit_buses_and_reactive_draw():
     for _ in range(72):
         _, _, _, _, info = env.step(np.full((2, 5, 1), -1.0))
     assert info["grid"]["station_p_mw"].shape == (2, 5) and info["grid"]["converged"].all()
-
-
-def test_pickled_and_copied_envs_continue_identically():
-    import copy
-    import pickle
-
-    env = evprice.make("GridCharging-v0")
-    env.reset(seed=3)
-    for _ in range(10):
-        env.step({a: np.array([0.2]) for a in env.agents})
-    twins = [pickle.loads(pickle.dumps(env)), copy.deepcopy(env)]
-    rng = np.random.default_rng(0)
-    for _ in range(40):
-        actions = {a: rng.uniform(-1, 1, (1,)) for a in env.agents}
-        expected = env.step(actions)
-        for twin in twins:
-            got = twin.step(actions)
-            assert got[1] == expected[1] and got[4] == expected[4]
-            assert all(np.array_equal(got[0][a], expected[0][a]) for a in env.possible_agents)
