@@ -1,4 +1,7 @@
-"""Carbon emission flow against a dense solve of its defining equations, and its balance."""
+"""Carbon emission flow against a dense solve of its defining equations, and its balance.
+
+Both solution paths are exercised: ``CarbonFlow(f, dense_max_batch=0)`` always takes the
+tree elimination, ``dense_max_batch=10**6`` always the dense solve."""
 
 import dataclasses
 
@@ -7,26 +10,29 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evprice.grid.carbon import DENSE_MAX_BATCH, CarbonFlow
+from evprice.grid.carbon import CarbonFlow
 from evprice.grid.feeders import case33bw, doc2
 from evprice.grid.powerflow import FastRadialSolver
 
+TREE, DENSE = 0, 10**6
 
-def dense_intensity(feeder, result, ext_g, sgen_g):
-    """Solve w_k (G_k + inflow_k) = G_k e_k + sum inflow_l w_other(l) as one linear system."""
+
+def reference_intensity(feeder, result, load_p_mw, ext_g, sgen_g):
+    """Solve w_k (G_k + inflow_k) = G_k e_k + sum inflow_l w_other(l) bus by bus, as one dense
+    system per scenario written from the line flows (sources: the import, the generation,
+    negative loads at the generation's intensity)."""
     n = feeder.n_bus
     out = np.empty((result.batch_size, n))
     for b in range(result.batch_size):
         a = np.zeros((n, n))
-        rhs = feeder.sgen_p_mw * sgen_g
-        diag = feeder.sgen_p_mw.copy()
+        local = feeder.sgen_p_mw + np.maximum(-load_p_mw[b], 0.0)
+        diag = local.copy()
+        rhs = local * sgen_g
         imported = max(result.p_slack_mw[b], 0.0)
         diag[feeder.slack_bus] += imported
-        rhs = rhs.copy()
         rhs[feeder.slack_bus] += imported * ext_g
         for line, (i, j) in enumerate(zip(feeder.from_bus, feeder.to_bus)):
-            into_j = -result.p_to_mw[b, line]  # delivered to the to-bus
-            into_i = -result.p_from_mw[b, line]  # delivered to the from-bus
+            into_j, into_i = -result.p_to_mw[b, line], -result.p_from_mw[b, line]
             if into_j > 0:
                 diag[j] += into_j
                 a[j, i] += into_j
@@ -37,9 +43,15 @@ def dense_intensity(feeder, result, ext_g, sgen_g):
     return out
 
 
-def scenarios(f, seed, b, heavy):
+def scenarios(f, seed, b, heavy, negative=0.0):
+    """Loads up to ``heavy`` times the published ones; with ``negative`` > 0, some buses inject."""
     rng = np.random.default_rng(seed)
-    return f.load_p_mw * rng.uniform(0.0, heavy, (b, f.n_bus)), f.load_q_mvar * rng.uniform(0.0, heavy, (b, f.n_bus))
+    p = f.load_p_mw * rng.uniform(0.0, heavy, (b, f.n_bus))
+    q = f.load_q_mvar * rng.uniform(0.0, heavy, (b, f.n_bus))
+    if negative:
+        inject = rng.random((b, f.n_bus)) < 0.2
+        p = np.where(inject, -negative * rng.random((b, f.n_bus)), p)
+    return p, q
 
 
 @settings(max_examples=30)
@@ -48,30 +60,37 @@ def scenarios(f, seed, b, heavy):
     heavy=st.floats(0.05, 2.5),
     sgen_mw=st.floats(0.0, 6.0),
     sgen_bus=st.integers(1, 32),
+    negative=st.sampled_from([0.0, 0.3]),
+    path=st.sampled_from([TREE, DENSE]),
 )
-def test_tree_elimination_equals_the_dense_solve(seed, heavy, sgen_mw, sgen_bus):
-    """Any generator size and place: flows run downstream, upstream (back-feed) or both."""
-    base = case33bw()
+def test_both_paths_equal_the_reference(seed, heavy, sgen_mw, sgen_bus, negative, path):
+    """Any generator size and place, and injections: flows downstream, upstream or both."""
     sgen = np.zeros(33)
     sgen[sgen_bus] = sgen_mw
-    f = dataclasses.replace(base, sgen_p_mw=sgen)
-    p, q = scenarios(f, seed, 4, heavy)
+    f = dataclasses.replace(case33bw(), sgen_p_mw=sgen)
+    p, q = scenarios(f, seed, 4, heavy, negative)
     res = FastRadialSolver(f).solve(p, q)
     assert res.converged.all()
-    got = CarbonFlow(f).nodal_intensity_g_per_kwh(res, 700.0, 900.0)
-    np.testing.assert_allclose(got, dense_intensity(f, res, 700.0, 900.0), rtol=1e-9, atol=1e-9)
+    got = CarbonFlow(f, dense_max_batch=path).nodal_intensity_g_per_kwh(res, 700.0, 900.0, p)
+    np.testing.assert_allclose(got, reference_intensity(f, res, p, 700.0, 900.0), rtol=1e-9, atol=1e-9)
     assert (got >= 700.0 - 1e-9).all() and (got <= 900.0 + 1e-9).all()
 
 
 @settings(max_examples=30)
-@given(seed=st.integers(0, 2**32 - 1), heavy=st.floats(0.05, 2.5))
-def test_emissions_balance(seed, heavy):
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    heavy=st.floats(0.05, 2.5),
+    negative=st.sampled_from([0.0, 0.3]),
+    path=st.sampled_from([TREE, DENSE]),
+)
+def test_emissions_balance(seed, heavy, negative, path):
     """What the sources emit is what the loads and the line losses carry away."""
     f = doc2()
-    p, q = scenarios(f, seed, 4, heavy)
+    p, q = scenarios(f, seed, 4, heavy, negative)
     res = FastRadialSolver(f).solve(p, q)
-    w = CarbonFlow(f).nodal_intensity_g_per_kwh(res, 650.0, 900.0)
-    sources = np.maximum(res.p_slack_mw, 0.0) * 650.0 + 3.0 * 900.0
+    w = CarbonFlow(f, dense_max_batch=path).nodal_intensity_g_per_kwh(res, 650.0, 900.0, p)
+    local = f.sgen_p_mw + np.maximum(-p, 0.0)
+    sources = np.maximum(res.p_slack_mw, 0.0) * 650.0 + (local * 900.0).sum(axis=1)
     # a line's losses carry the intensity of the end(s) feeding it: one end when the power
     # crosses the line; both when the two ends each push power in (heavy reactive flows)
     w_from, w_to = w[:, f.from_bus], w[:, f.to_bus]
@@ -79,33 +98,41 @@ def test_emissions_balance(seed, heavy):
     crossing = np.where(p_from >= 0, (p_from + p_to) * w_from, (p_from + p_to) * w_to)
     both_feed = (p_from > 0) & (p_to > 0)
     losses = np.where(both_feed, p_from * w_from + p_to * w_to, crossing).sum(axis=1)
-    sinks = (p * w).sum(axis=1) + np.maximum(-res.p_slack_mw, 0.0) * w[:, 0] + losses
+    sinks = (np.maximum(p, 0.0) * w).sum(axis=1) + np.maximum(-res.p_slack_mw, 0.0) * w[:, 0] + losses
     np.testing.assert_allclose(sources, sinks, rtol=1e-9)
 
 
 @pytest.mark.parametrize("sgen_bus", [5, 17, 24])
-def test_large_batches_take_the_tree_elimination_and_agree(sgen_bus):
-    """Above DENSE_MAX_BATCH scenarios the elimination runs; it solves the same equations."""
+def test_the_default_dispatch_agrees_across_batch_sizes(sgen_bus):
+    """Small batches take the dense solve, large ones the elimination: a scenario's
+    intensities do not depend on the batch it is solved in."""
     sgen = np.zeros(33)
     sgen[sgen_bus] = 2.5
     f = dataclasses.replace(case33bw(), sgen_p_mw=sgen)
-    p, q = scenarios(f, sgen_bus, DENSE_MAX_BATCH + 36, 1.5)
+    p, q = scenarios(f, sgen_bus, 100, 1.5)
     p[:5] = 0.0  # empty feeders: only the generator's power, flowing to the substation
     q[:5] = 0.0
     res = FastRadialSolver(f).solve(p, q)
     flow = CarbonFlow(f)
-    big = flow.nodal_intensity_g_per_kwh(res, 650.0, 900.0)
+    big = flow.nodal_intensity_g_per_kwh(res, 650.0, 900.0, p)
     small = np.concatenate(
-        [flow.nodal_intensity_g_per_kwh(res.take(slice(k, k + 10)), 650.0, 900.0) for k in range(0, len(p), 10)]
+        [
+            flow.nodal_intensity_g_per_kwh(res.take(slice(k, k + 10)), 650.0, 900.0, p[k : k + 10])
+            for k in range(0, 100, 10)
+        ]
     )
     np.testing.assert_allclose(big, small, rtol=1e-10, atol=1e-9)
     np.testing.assert_allclose(big[:5], 900.0)  # every bus draws (or passes on) the generator's power
 
 
-def test_no_generation_means_the_grid_intensity_everywhere():
+@pytest.mark.parametrize("path", [TREE, DENSE])
+def test_no_generation_means_the_grid_intensity_everywhere(path):
     f = case33bw()
-    res = FastRadialSolver(f).solve(f.load_p_mw, f.load_q_mvar)
-    np.testing.assert_allclose(CarbonFlow(f).nodal_intensity_g_per_kwh(res, 612.0, 900.0), 612.0)
+    p = np.tile(f.load_p_mw, (2, 1))
+    p[1, 5] = 0.0  # a bus without load still passes the grid's power on
+    res = FastRadialSolver(f).solve(p, np.tile(f.load_q_mvar, (2, 1)))
+    got = CarbonFlow(f, dense_max_batch=path).nodal_intensity_g_per_kwh(res, 612.0, 900.0, p)
+    np.testing.assert_allclose(got, 612.0)
 
 
 def test_document_2_feeder_at_its_published_load():
@@ -114,15 +141,20 @@ def test_document_2_feeder_at_its_published_load():
     only the grid's."""
     f = doc2()
     res = FastRadialSolver(f).solve(f.load_p_mw, f.load_q_mvar)
-    w = CarbonFlow(f).nodal_intensity_g_per_kwh(res, 700.0, 900.0)[0]
+    w = CarbonFlow(f).nodal_intensity_g_per_kwh(res, 700.0, 900.0, f.load_p_mw[None])[0]
     assert w[13] == pytest.approx(900.0) and w[31] == pytest.approx(900.0)
     assert res.p_from_mw[0, 4] < 0  # line 4-5 carries power upstream ...
     assert res.p_from_mw[0, 1] > 0  # ... which buses 2-4 and their lateral consume before bus 1
     np.testing.assert_allclose(w[[1, 18, 19]], 700.0, rtol=1e-12)
     assert 700.0 < w[2] < 900.0  # bus 2 mixes the grid's power with the back-fed generation
+    night = 0.6 * f.load_p_mw  # the generator exceeds the load: everything is its power
+    res = FastRadialSolver(f).solve(night, 0.6 * f.load_q_mvar)
+    assert res.p_slack_mw[0] < 0
+    np.testing.assert_allclose(CarbonFlow(f).nodal_intensity_g_per_kwh(res, 700.0, 900.0, night[None]), 900.0)
 
 
 def test_not_converged_gives_nan():
     f = case33bw()
-    res = FastRadialSolver(f).solve(5 * f.load_p_mw, 5 * f.load_q_mvar)
-    assert np.isnan(CarbonFlow(f).nodal_intensity_g_per_kwh(res, 700.0, 900.0)).all()
+    p = 5 * f.load_p_mw
+    res = FastRadialSolver(f).solve(p, 5 * f.load_q_mvar)
+    assert np.isnan(CarbonFlow(f).nodal_intensity_g_per_kwh(res, 700.0, 900.0, p[None])).all()

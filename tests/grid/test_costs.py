@@ -10,6 +10,7 @@ from evprice.grid.costs import (
     carbon_excess_kg,
     combine_costs,
     line_overload,
+    period_costs,
     supply_carbon_intensity_g_per_kwh,
     voltage_violation_pu,
 )
@@ -60,8 +61,25 @@ def test_carbon_excess_by_hand():
 
 def test_total_weights_and_nonconvergence():
     w = CostWeights(voltage=2.0, line=3.0, carbon=0.5, nonconvergence=10.0)
-    c = combine_costs(
-        np.array([0.1, np.nan]), np.array([0.2, np.nan]), np.array([4.0, np.nan]), np.array([True, False]), w
+    c = combine_costs(np.array([0.1, 14.4]), np.array([0.2, 27.3]), np.array([4.0, 5.0]), np.array([True, False]), w)
+    np.testing.assert_allclose(c.failed, [0.0, 1.0])
+    np.testing.assert_allclose(c.total, [2 * 0.1 + 3 * 0.2 + 0.5 * 4.0, 2 * 14.4 + 3 * 27.3 + 0.5 * 5.0 + 10.0])
+
+
+def test_period_costs_average_violations_and_sum_emissions():
+    """Two periods of three power flows each."""
+    w = CostWeights(voltage=1.0, line=1.0, carbon=0.1, nonconvergence=6.0)
+    flows = combine_costs(
+        np.array([0.0, 0.3, 0.6, 0.0, 0.0, 0.0]),
+        np.array([0.0, 0.0, 0.3, 0.0, 0.0, 0.0]),
+        np.array([1.0, 2.0, 3.0, 0.0, 0.0, 0.5]),
+        np.array([True, True, True, True, False, True]),
+        w,
     )
-    np.testing.assert_allclose(c.total, [2 * 0.1 + 3 * 0.2 + 0.5 * 4.0, 10.0])
-    np.testing.assert_array_equal([c.voltage[1], c.line[1], c.carbon[1]], [0.0, 0.0, 0.0])
+    c = period_costs(flows, 3, w)
+    np.testing.assert_allclose(c.voltage, [0.3, 0.0])
+    np.testing.assert_allclose(c.line, [0.1, 0.0])
+    np.testing.assert_allclose(c.carbon, [6.0, 0.5])
+    np.testing.assert_allclose(c.failed, [0.0, 1 / 3])
+    np.testing.assert_allclose(c.total, [0.3 + 0.1 + 0.6, 0.05 + 2.0])
+    assert period_costs(flows, 1, w) is flows

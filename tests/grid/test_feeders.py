@@ -1,5 +1,7 @@
 """The shipped feeders against pandapower's own data and the published figures."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -65,11 +67,15 @@ def test_doc2_is_the_documented_variant():
     assert [(f.from_bus[k], f.to_bus[k]) for k in (9, 17, 27)] == [(9, 10), (1, 18), (27, 28)]
 
 
-def test_feeder_arrays_are_read_only():
+def test_feeder_arrays_are_read_only_copies():
     f = doc2()
     with pytest.raises(ValueError, match="read-only"):
         f.load_p_mw[3] = 1.0
     assert case33bw().load_p_mw[3] == 0.12  # a fresh feeder is untouched
+    mine = np.zeros(33)
+    g = dataclasses.replace(case33bw(), sgen_p_mw=mine)
+    mine[3] = 1.0  # the caller's array stays writable, and the feeder does not see the change
+    assert g.sgen_p_mw[3] == 0.0
 
 
 def test_unknown_feeder_is_named():

@@ -9,17 +9,21 @@ reported apart from the reward:
 
 * ``info["cost"]`` (B, N): the total constraint cost of the period, the same for every
   station (the feeder is shared);
-* ``info["grid"]``: each term (``cost_voltage``, ``cost_line``, ``cost_carbon``) and the
-  total (``cost``), whether the power flow ``converged``, ``vm_min_pu``,
+* ``info["grid"]``: each term (``cost_voltage`` p.u., ``cost_line``, ``cost_carbon`` kg CO2)
+  and the total (``cost``), whether the power flows ``converged``, ``vm_min_pu``,
   ``max_line_loading`` (monitored lines), ``feeder_stress``,
-  ``carbon_intensity_g_per_kwh``, ``p_loss_mw``, ``p_slack_mw``, each (B,), and
-  ``station_p_mw`` and ``bus_vm_pu``, each (B, N);
+  ``carbon_intensity_g_per_kwh`` (of the feeder's supply), ``p_loss_mw``, ``p_slack_mw``,
+  each (B,), and ``station_p_mw``, ``station_carbon_g_per_kwh`` (at each station's bus),
+  ``station_emissions_kg`` and ``bus_vm_pu``, each (B, N);
 
 on every step, the last of an episode included. With ``powerflow_every="period"`` one
 power flow runs at the period's average loads; with ``"substep"`` one runs at each internal
-step's average loads (all of them in one batched solve), each cost term is the mean over
-the period's power flows, ``vm_min_pu`` / ``bus_vm_pu`` the lowest, ``max_line_loading`` and
-``feeder_stress`` the highest, the others the mean. The grid features
+step's average loads (all of them in one batched solve) and the period's costs aggregate
+them (:func:`evprice.grid.costs.period_costs`: voltage and line averaged, carbon summed);
+``vm_min_pu`` / ``bus_vm_pu`` are the lowest, ``max_line_loading`` and ``feeder_stress``
+the highest, the others the mean. Voltages, loadings, losses and slack power come from the
+power flows that converged (NaN if none did); costs, stress and carbon judge a failed one
+at the worst case (:class:`evprice.grid.model.GridAssessment`). The grid features
 (:mod:`evprice.grid.features`) hold the latest power flow: at reset, the base load of the
 first hour with idle stations.
 
@@ -42,6 +46,7 @@ from evprice.core.timing import HOURS_PER_DAY, SECONDS_PER_HOUR
 from evprice.envs.market_env import MarketEnv, station_agents
 from evprice.envs.registry import EnvSpec, register
 from evprice.grid.config import GridConfig
+from evprice.grid.costs import period_costs
 from evprice.grid.features import (
     GRID_VISIBILITY,
     STATION_GRID,
@@ -70,8 +75,9 @@ GRID_CHARGING_DEFAULTS = {
     "arrivals_per_station_per_day": 120.0,
 }
 """``GridCharging-v0``'s defaults over the market's: document 2's three stations, each a hub of
-ten 60 kW chargers with 120 EVs a day, so that the stations' peak draw (about 0.7 MW at the
-middle price) is large enough to matter to the feeder."""
+ten 60 kW chargers with 120 EVs a day, so that the stations' draw matters to the feeder
+(at the middle price, 1.3 CNY/kWh, it peaks at 0.50 MW on an average day, 0.74 MW at most
+over 64 days)."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,10 @@ class GridChargingConfig(GridConfig, MarketConfig):
         s = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
         if self.station_buses is not None:
             feeder = self.make_feeder()
-            allowed = f"a list of {self.n_stations} non-slack bus indices in [1, {feeder.n_bus - 1}], one per station"
+            allowed = (
+                f"a list of {self.n_stations} bus indices in [0, {feeder.n_bus - 1}], one per station, "
+                f"none of them the substation (bus {feeder.slack_bus})"
+            )
             buses = self.station_buses
             if isinstance(buses, (str, bytes)) or not hasattr(buses, "__iter__") or len(list(buses)) != self.n_stations:
                 raise invalid("station_buses", buses, allowed)
@@ -109,7 +118,7 @@ class GridChargingConfig(GridConfig, MarketConfig):
                 check_int(f"station_buses[{i}]", b, low=0, high=feeder.n_bus - 1) for i, b in enumerate(buses)
             )
             if feeder.slack_bus in checked:
-                raise invalid("station_buses", buses, allowed + f" (bus {feeder.slack_bus} is the substation)")
+                raise invalid("station_buses", buses, allowed)
             s("station_buses", checked)
         s(
             "charger_power_factor",
@@ -205,31 +214,32 @@ class GridChargingEnv(MarketEnv):
             a = self._assess(factor.reshape(b * s), rows(draw_mw), rows(grid_kwh), np.tile(ext_g, b), v_start)
             flows, last = s, a.take(np.arange(b) * s + (s - 1))
         self._grid_values = self._feature_values(last)
+        costs = period_costs(a.costs, flows, self.grid.weights)
         per = lambda x: x.reshape((b, flows) + x.shape[1:])  # noqa: E731  (B F, ...) -> (B, F, ...)
-        r, c, w = a.result, a.costs, self.grid.weights
+        r = a.result
+        ok = per(r.converged)  # (B, F)
         buses, lines = list(self.station_buses), list(self.grid.monitored_lines)
-        voltage, line = per(c.voltage).mean(axis=1), per(c.line).mean(axis=1)  # time averages of the violations
-        carbon = per(c.carbon).sum(axis=1)  # kg: each power flow's excess emissions on its own energy
-        failed = 1.0 - per(r.converged).mean(axis=1)  # share of the period's power flows that failed
-        total = w.voltage * voltage + w.line * line + w.carbon * carbon + w.nonconvergence * failed
+        station_g = per(a.nodal_carbon_g_per_kwh[:, buses])  # (B, F, N) judged: the worst case where failed
         info = {
-            "cost_voltage": voltage,
-            "cost_line": line,
-            "cost_carbon": carbon,
-            "cost": total,
-            "converged": failed == 0.0,
-            "vm_min_pu": per(r.vm_pu.min(axis=1)).min(axis=1),
-            "max_line_loading": per(r.line_loading[:, lines].max(axis=1)).max(axis=1),
+            "cost_voltage": costs.voltage,
+            "cost_line": costs.line,
+            "cost_carbon": costs.carbon,
+            "cost": costs.total,
+            "converged": ok.all(axis=1),
+            # measurements: over the period's power flows that converged (NaN if none did)
+            "vm_min_pu": _over_converged(per(r.vm_pu.min(axis=1)), ok, np.min),
+            "max_line_loading": _over_converged(per(r.line_loading[:, lines].max(axis=1)), ok, np.max),
             "feeder_stress": per(a.feeder_stress).max(axis=1),
+            "p_loss_mw": _over_converged(per(r.p_loss_mw), ok, np.mean),
+            "p_slack_mw": _over_converged(per(r.p_slack_mw), ok, np.mean),
+            "bus_vm_pu": _over_converged(per(r.vm_pu[:, buses]), ok, np.min),
+            # carbon: judged like the carbon cost (a failed flow's energy at the highest factor)
             "carbon_intensity_g_per_kwh": per(a.carbon_intensity_g_per_kwh).mean(axis=1),
-            "p_loss_mw": per(r.p_loss_mw).mean(axis=1),
-            "p_slack_mw": per(r.p_slack_mw).mean(axis=1),
             "station_p_mw": draw_mw.mean(axis=2),
-            "station_carbon_g_per_kwh": per(a.nodal_carbon_g_per_kwh[:, buses]).mean(axis=1),
-            "station_emissions_kg": _emissions_kg(grid_kwh, per(a.nodal_carbon_g_per_kwh[:, buses]), flows),
-            "bus_vm_pu": per(r.vm_pu[:, buses]).min(axis=1),
+            "station_carbon_g_per_kwh": station_g.mean(axis=1),
+            "station_emissions_kg": _emissions_kg(grid_kwh, station_g, flows),
         }
-        return np.repeat(total[:, None], n, axis=1), {"grid": info}
+        return np.repeat(costs.total[:, None], n, axis=1), {"grid": info}
 
     def _state_values(self) -> np.ndarray:
         return np.concatenate([super()._state_values(), self._grid_values], axis=1)
@@ -259,14 +269,26 @@ class GridChargingEnv(MarketEnv):
 
     def _feature_values(self, a: GridAssessment) -> np.ndarray:
         return grid_feature_values(
-            a.result,
             a.carbon_intensity_g_per_kwh,
-            a.nodal_carbon_g_per_kwh,
             a.feeder_stress,
+            a.vm_pu,
+            a.nodal_carbon_g_per_kwh,
+            a.line_loading,
             self.station_buses,
             self.grid.monitored_lines,
             self.grid.emission_bounds_g_per_kwh,
         )
+
+
+def _over_converged(x: np.ndarray, ok: np.ndarray, reduce) -> np.ndarray:
+    """``reduce`` (np.min, np.max or np.mean) of ``x`` (B, F, ...) over axis 1, the power flows,
+    keeping only those that converged (``ok`` (B, F)); NaN where none did."""
+    mask = ok.reshape(ok.shape + (1,) * (x.ndim - 2))
+    fill = {np.min: np.inf, np.max: -np.inf, np.mean: 0.0}[reduce]
+    kept = np.where(mask, x, fill)
+    count = mask.sum(axis=1)
+    out = kept.sum(axis=1) / np.maximum(count, 1) if reduce is np.mean else reduce(kept, axis=1)
+    return np.where(count > 0, out, np.nan)
 
 
 def _emissions_kg(grid_kwh: np.ndarray, station_g_per_kwh: np.ndarray, flows: int) -> np.ndarray:

@@ -9,13 +9,17 @@ of bus ``k`` (g/kWh) solves
                                    inflow_l w_(bus at the other end of l),
 
 where ``G_k`` is the power injected at ``k`` by a source of intensity ``e_k`` (the import
-from the external grid at the slack bus, ``max(p_slack, 0)``; the static generation) and
-an inflow is the active power a line delivers into ``k`` (after its losses). The emission
-rate of the sources then equals the emissions of the loads plus those of the losses.
+from the external grid at the slack bus, ``max(p_slack, 0)``; the static generation; and a
+negative load, an injection the feeder does not list as generation, which is counted at
+the static generation's intensity) and an inflow is the active power a line delivers into
+``k`` (after its losses). The emission rate of the sources then equals the emissions of
+the loads plus those of the losses.
 
 A station's energy carries the intensity of its bus. On document 2's feeder, for
-instance, the buses downstream of the 3 MW generator at bus 5 draw mostly (often only)
-its 900 g/kWh power, while bus 19, on the lateral from bus 1, draws the external grid's.
+instance, the buses downstream of the 3 MW generator at bus 5 draw only its 900 g/kWh
+power at the published loads, while bus 19, on the lateral from bus 1, draws the external
+grid's by day; at night the generator exceeds the feeder's load and back-feeds the whole
+feeder, bus 19 included.
 
 **Solution.** On a tree every line carries power one way, so each equation links a bus
 to its parent only when the parent feeds it. Eliminating from the leaves up
@@ -42,8 +46,9 @@ DENSE_MAX_BATCH = 64
 class CarbonFlow:
     """Nodal carbon intensities of a feeder's power-flow results (see the module docstring)."""
 
-    def __init__(self, feeder: Feeder) -> None:
+    def __init__(self, feeder: Feeder, dense_max_batch: int = DENSE_MAX_BATCH) -> None:
         tree = feeder_tree(feeder)
+        self.dense_max_batch = dense_max_batch  # larger batches take the tree elimination
         self.feeder = feeder
         self._parent_is_from = tree.line_parent == feeder.from_bus
         self._line_parent = tree.line_parent  # (L,)
@@ -61,14 +66,19 @@ class CarbonFlow:
         self._sgen_p_mw = np.maximum(feeder.sgen_p_mw, 0.0)
 
     def nodal_intensity_g_per_kwh(
-        self, result: PowerFlowResult, ext_grid_g_per_kwh: np.ndarray | float, sgen_g_per_kwh: float
+        self,
+        result: PowerFlowResult,
+        ext_grid_g_per_kwh: np.ndarray | float,
+        sgen_g_per_kwh: float,
+        load_p_mw: np.ndarray,
     ) -> np.ndarray:
         """(B, n_bus) carbon intensity of the power at each bus, g/kWh (NaN where not converged).
 
         Args:
             result: power flow of ``B`` scenarios on this feeder.
             ext_grid_g_per_kwh: intensity of the external grid, (B,) or one number.
-            sgen_g_per_kwh: intensity of the static generation.
+            sgen_g_per_kwh: intensity of the static generation (and of negative loads).
+            load_p_mw: (B, n_bus) the loads the power flow was solved for.
         """
         b = result.batch_size
         ok = result.converged[:, None]
@@ -78,13 +88,14 @@ class CarbonFlow:
         down = np.maximum(-p_child, 0.0)  # (B, L) delivered to the child (flow downstream)
         up = np.maximum(-p_parent, 0.0)  # (B, L) delivered to the parent (flow upstream)
         ext = np.broadcast_to(np.asarray(ext_grid_g_per_kwh, dtype=np.float64), (b,))
-        gen = np.broadcast_to(self._sgen_p_mw, (b, self.feeder.n_bus)).copy()
+        injected = np.maximum(-np.asarray(load_p_mw, dtype=np.float64).reshape(b, -1), 0.0)  # negative loads
+        gen = self._sgen_p_mw + injected  # (B, n) power entering each bus from local sources
         emission = gen * sgen_g_per_kwh  # (B, n) MW x g/kWh injected at each bus
         imported = np.maximum(np.where(ok[:, 0], result.p_slack_mw, 0.0), 0.0)
         gen[:, self._slack] += imported
         emission[:, self._slack] += imported * ext
         total_in = gen + down @ self._to_child + up @ self._to_parent  # (B, n) everything entering each bus
-        if b <= DENSE_MAX_BATCH:
+        if b <= self.dense_max_batch:
             w = self._solve_dense(total_in, emission, down, up, ext)
         else:
             w = self._solve_tree(total_in, emission, down, up, ext)

@@ -74,7 +74,11 @@ class GridConfig(ConfigMixin):
     cost_weight_voltage: float = _f(1.0, "1/p.u.", "weight of the voltage term in the total cost")
     cost_weight_line: float = _f(1.0, "1", "weight of the line-loading term in the total cost")
     cost_weight_carbon: float = _f(0.002, "1/kg", "weight of the carbon term (kg CO2 above the cap) in the total cost")
-    nonconvergence_cost: float = _f(10.0, "1", "total cost of a period whose power flow did not converge")
+    nonconvergence_cost: float = _f(
+        10.0,
+        "1",
+        "weight of the share of a period's power flows that did not converge, on top of their worst-case terms",
+    )
 
     def __post_init__(self) -> None:
         s = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731

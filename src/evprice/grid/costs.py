@@ -16,9 +16,18 @@ Every term is 0 inside the limits and grows linearly with the violation:
     (:mod:`evprice.grid.carbon`). It is 0 when the stations draw only power cleaner than
     the cap, and grows with every kWh drawn above it.
 
-The total is ``w_v voltage + w_l line + w_c carbon``. A scenario whose power flow did not
-converge has unknown terms: they are reported as 0, its total is a fixed penalty, and the
-``converged`` flag says so.
+The total is ``w_v voltage + w_l line + w_c carbon + w_f failed``, where ``failed`` is the
+share of the power flows that did not converge. A power flow that did not converge is
+judged at the worst state the grid's observations can show (:mod:`evprice.grid.model`):
+every bus but the substation at the lowest observable voltage, every monitored line at the
+highest observable loading, every bus at the highest emission factor. Its terms are
+therefore at least as large as those of any solution within the observable range (on the
+shipped feeders every converged solution up to collapse is: the tests sweep the load to
+it), and a learner cannot lower its cost by driving the feeder past collapse.
+
+Over a pricing period with several power flows (one per internal step), voltage, line
+and failed are averaged (time shares of violation), carbon is summed (each flow's excess
+emissions on the energy of its own step): :func:`period_costs`.
 """
 
 from __future__ import annotations
@@ -73,33 +82,44 @@ def carbon_excess_kg(nodal_g_per_kwh: np.ndarray, metered_kwh: np.ndarray, cap_g
 
 @dataclass(frozen=True)
 class CostWeights:
-    """Weights of the terms in the total cost, and the penalty of a non-converged power flow."""
+    """Weights of the terms in the total cost."""
 
     voltage: float  # per p.u.
     line: float  # per unit of loading (fraction of rating)
     carbon: float  # per kg CO2
-    nonconvergence: float  # the total of a scenario whose power flow did not converge
+    nonconvergence: float  # per power flow that did not converge (a share, over a period)
 
 
 @dataclass(frozen=True)
 class GridCosts:
-    """The cost terms of ``B`` scenarios, each (B,)."""
+    """The cost terms of ``B`` scenarios (or periods), each (B,)."""
 
-    voltage: np.ndarray
-    line: np.ndarray
-    carbon: np.ndarray
+    voltage: np.ndarray  # p.u.
+    line: np.ndarray  # 1
+    carbon: np.ndarray  # kg CO2
+    failed: np.ndarray  # share of the power flows that did not converge
     total: np.ndarray
+
+
+def _total(voltage: np.ndarray, line: np.ndarray, carbon: np.ndarray, failed: np.ndarray, w: CostWeights) -> np.ndarray:
+    return w.voltage * voltage + w.line * line + w.carbon * carbon + w.nonconvergence * failed
 
 
 def combine_costs(
     voltage: np.ndarray, line: np.ndarray, carbon: np.ndarray, converged: np.ndarray, weights: CostWeights
 ) -> GridCosts:
-    """Weighted total; a non-converged scenario's unknown terms become 0 and its total is
-    ``weights.nonconvergence``."""
-    ok = np.asarray(converged, dtype=bool)
-    voltage = np.where(ok, voltage, 0.0)
-    line = np.where(ok, line, 0.0)
-    carbon = np.where(ok, carbon, 0.0)
-    total = weights.voltage * voltage + weights.line * line + weights.carbon * carbon
-    total = total + np.where(ok, 0.0, weights.nonconvergence)
-    return GridCosts(voltage=voltage, line=line, carbon=carbon, total=total)
+    """The costs of single power flows, from terms already judged at the worst case where a
+    flow did not converge."""
+    failed = 1.0 - np.asarray(converged, dtype=np.float64)
+    return GridCosts(voltage, line, carbon, failed, _total(voltage, line, carbon, failed, weights))
+
+
+def period_costs(per_flow: GridCosts, flows: int, weights: CostWeights) -> GridCosts:
+    """The costs of periods of ``flows`` consecutive power flows each (rows ordered period by
+    period): voltage, line and failed averaged, carbon summed."""
+    if flows == 1:
+        return per_flow
+    rows = lambda x: x.reshape(-1, flows)  # noqa: E731
+    voltage, line = rows(per_flow.voltage).mean(axis=1), rows(per_flow.line).mean(axis=1)
+    carbon, failed = rows(per_flow.carbon).sum(axis=1), rows(per_flow.failed).mean(axis=1)
+    return GridCosts(voltage, line, carbon, failed, _total(voltage, line, carbon, failed, weights))

@@ -24,8 +24,9 @@ the ``system`` (global state, logs); ``grid_visibility="full"`` makes them ``pub
 
 Values are clipped into the fields' bounds (only beyond-physical states are affected;
 costs use the unclipped values). Where a power flow did not converge, the values are
-those of a worst case: stress and loadings at their upper bound, voltages at their lower
-bound, carbon intensity at its upper bound.
+those of the worst case it is judged at (:class:`evprice.grid.model.GridAssessment`):
+voltages at their lower bound, loadings at their upper bound, carbon intensities at the
+highest emission factor, and so stress at its upper bound.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from evprice.core.features import Feature, Field, Visibility
-from evprice.grid.powerflow import PowerFlowResult
 
 GRID_SIGNAL = "GridSignal"
 STATION_GRID = "StationGridStatus"
@@ -44,8 +44,9 @@ GRID_VISIBILITY = ("published", "full")
 
 STRESS_MAX = 10.0
 """Upper bound of ``feeder_stress`` (10 times a limit)."""
-VM_BOUNDS_PU = (0.5, 1.5)
-"""Bounds of an observed bus voltage."""
+VM_BOUNDS_PU = (0.0, 1.5)
+"""Bounds of an observed bus voltage (0: a collapsed feeder, the worst case of a failed power
+flow; converged voltages on the shipped feeders stay above 0.47 p.u. up to collapse)."""
 LOADING_MAX = 10.0
 """Upper bound of an observed line loading (10 times the rating)."""
 
@@ -101,25 +102,28 @@ def declare_grid_features(
 
 
 def feeder_stress(
-    result: PowerFlowResult,
+    vm_pu: np.ndarray,
+    line_loading: np.ndarray,
     monitored_lines: Sequence[int],
     line_loading_limit: float,
     vm_band_pu: tuple[float, float],
     slack_vm_pu: float,
 ) -> np.ndarray:
-    """(B,) the ``feeder_stress`` of each scenario (unclipped; NaN where not converged)."""
+    """(B,) the ``feeder_stress`` of bus voltages ``vm_pu`` (B, n_bus) and line loadings
+    ``line_loading`` (B, n_line), unclipped."""
     vm_min, vm_max = vm_band_pu
-    lines = result.line_loading[:, list(monitored_lines)].max(axis=1) / line_loading_limit
-    under = (slack_vm_pu - result.vm_pu.min(axis=1)) / (slack_vm_pu - vm_min)
-    over = (result.vm_pu.max(axis=1) - slack_vm_pu) / (vm_max - slack_vm_pu)
+    lines = line_loading[:, list(monitored_lines)].max(axis=1) / line_loading_limit
+    under = (slack_vm_pu - vm_pu.min(axis=1)) / (slack_vm_pu - vm_min)
+    over = (vm_pu.max(axis=1) - slack_vm_pu) / (vm_max - slack_vm_pu)
     return np.maximum(np.maximum(lines, under), np.maximum(over, 0.0))
 
 
 def grid_feature_values(
-    result: PowerFlowResult,
     carbon_intensity_g_per_kwh: np.ndarray,
-    nodal_carbon_g_per_kwh: np.ndarray,
     stress: np.ndarray,
+    vm_pu: np.ndarray,
+    nodal_carbon_g_per_kwh: np.ndarray,
+    line_loading: np.ndarray,
     station_buses: Sequence[int],
     monitored_lines: Sequence[int],
     emission_bounds_g_per_kwh: tuple[float, float],
@@ -128,19 +132,20 @@ def grid_feature_values(
 
     Args:
         carbon_intensity_g_per_kwh: (B,) of the feeder's supply.
-        nodal_carbon_g_per_kwh: (B, n_bus) of the power at each bus.
         stress: (B,) :func:`feeder_stress`.
+        vm_pu: (B, n_bus) bus voltages.
+        nodal_carbon_g_per_kwh: (B, n_bus) intensity of the power at each bus.
+        line_loading: (B, n_line) line loadings.
+
+    Every input must be finite: a power flow that did not converge is judged at the worst
+    case first (:class:`evprice.grid.model.GridAssessment`).
     """
-    ok = result.converged[:, None]
     lo, hi = emission_bounds_g_per_kwh
     buses = list(station_buses)
     n, n_lines = len(buses), len(monitored_lines)
-    signal = np.where(ok, np.stack([carbon_intensity_g_per_kwh, stress], axis=1), [hi, STRESS_MAX])
-    vm = np.where(ok, result.vm_pu[:, buses], VM_BOUNDS_PU[0])
-    carbon = np.where(ok, nodal_carbon_g_per_kwh[:, buses], hi)
-    station = np.stack([vm, carbon], axis=2).reshape(len(vm), 2 * n)  # per station: bus_vm, carbon_intensity
-    loading = np.where(ok, result.line_loading[:, list(monitored_lines)], LOADING_MAX)
-    values = np.concatenate([signal, station, loading], axis=1)
+    signal = np.stack([carbon_intensity_g_per_kwh, stress], axis=1)
+    station = np.stack([vm_pu[:, buses], nodal_carbon_g_per_kwh[:, buses]], axis=2).reshape(len(vm_pu), 2 * n)
+    values = np.concatenate([signal, station, line_loading[:, list(monitored_lines)]], axis=1)
     low = np.concatenate([[lo, 0.0], np.tile([VM_BOUNDS_PU[0], lo], n), np.zeros(n_lines)])
     high = np.concatenate([[hi, STRESS_MAX], np.tile([VM_BOUNDS_PU[1], hi], n), np.full(n_lines, LOADING_MAX)])
     return np.clip(values, low, high)

@@ -129,10 +129,12 @@ class Feeder:
             raise ValueError(f"feeder {self.name!r}: monitored lines must lie in [0, {n_line - 1}]")
         if not all(0 <= bus < n_bus and bus != self.slack_bus for bus in self.station_buses):
             raise ValueError(f"feeder {self.name!r}: station buses must be non-slack buses in [0, {n_bus - 1}]")
-        for f in fields(self):
+        for f in fields(self):  # frozen copies: the caller's arrays stay the caller's
             value = getattr(self, f.name)
             if isinstance(value, np.ndarray):
-                value.flags.writeable = False
+                frozen = value.copy()
+                frozen.flags.writeable = False
+                object.__setattr__(self, f.name, frozen)
 
     @property
     def n_bus(self) -> int:

@@ -53,7 +53,9 @@ class PandapowerSolver:
         self.tolerance_mva = tolerance_mva
         self.net = build_net(feeder)
 
-    def solve(self, p_mw: np.ndarray, q_mvar: np.ndarray) -> PowerFlowResult:
+    def solve(self, p_mw: np.ndarray, q_mvar: np.ndarray, v_start_pu: np.ndarray | None = None) -> PowerFlowResult:
+        """Solve ``B`` scenarios one after the other (``v_start_pu`` is ignored: every run starts
+        from pandapower's default initialisation, so results do not depend on the batch)."""
         f = self.feeder
         p, q = check_bus_loads(f, p_mw, q_mvar)
         b = len(p)
