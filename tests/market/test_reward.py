@@ -29,6 +29,7 @@ def outcome():
         utilization=z,
         arrivals=np.zeros(1),
         gave_up=np.zeros(1),
+        waiting_h=z,
         booked_profit=np.array([[7.0, -3.0]]),
     )
 
@@ -39,6 +40,7 @@ def state():
         period=1,
         price_per_kwh=z,
         slot_depart_s=np.zeros((1, 2, 4)),
+        slot_start_s=np.zeros((1, 2, 4)),
         slot_charge_end_s=np.zeros((1, 2, 4)),
         slot_price_per_kwh=np.zeros((1, 2, 4)),
         revenue_ema_per_h=np.array([[48.0, 30.0]]),

@@ -36,7 +36,8 @@ from evprice.market.profiles import (
 NOISE_KINDS = ("gumbel", "normal")
 DEMAND_MODES = ("sampled", "expected")
 DISTRIBUTIONS = ("gamma", "lognormal")
-WHEN_FULL = ("block", "reroute")
+WHEN_FULL = ("block", "reroute", "queue")
+DRIVER_COSTS = ("utility", "generalised")
 REWARDS = ("team", "individual", "period", "ema")
 OBSERVABILITY = ("partial", "full")
 ELEC_PRICE_NOISE_CLIP_STD = 3.0
@@ -123,7 +124,12 @@ class MarketConfig(ConfigMixin):
     )
     travel_time_sensitivity: float = _f(0.05, "1/min", "utility lost per minute of travel")
     noise: str = _f("gumbel", "-", "idiosyncratic utility noise: 'gumbel' (multinomial logit) or 'normal' (probit)")
-    noise_scale: float = _f(1.0, "1", "scale of the Gumbel noise, or standard deviation of the normal noise")
+    noise_scale: float = _f(
+        1.0,
+        "1",
+        "scale of the Gumbel noise, or standard deviation of the normal noise (currency with "
+        "driver_cost='generalised'); 0 = no noise: every driver takes the best alternative",
+    )
     outside_option_utility: float | None = _f(
         -5.5,
         "1",
@@ -132,7 +138,43 @@ class MarketConfig(ConfigMixin):
     when_full: str = _f(
         "block",
         "-",
-        "a driver whose chosen station is full is 'block'ed, or 'reroute's to the best station with a free charger",
+        "a driver whose chosen station is full is 'block'ed, 'reroute's to the best station with a free charger, "
+        "or 'queue's for the first charger to free (blocked only when every waiting space is taken)",
+    )
+    waiting_spaces: int | tuple[int, ...] = _f(
+        0, "1", "EVs that may queue at each station with when_full='queue' (one number, or one per station)"
+    )
+    driver_cost: str = _f(
+        "utility",
+        "-",
+        "'utility': the utility model above; 'generalised': drivers minimise price x energy + value_of_time x "
+        "(travel_time_weight x travel time + expected wait), with noise_scale in currency",
+    )
+    value_of_time_per_h: float = _f(
+        30.0, "currency/h", "what an hour of travel or waiting costs a driver (generalised)"
+    )
+    travel_time_weight: float = _f(
+        1.0, "1", "weight of travel time against waiting time in the generalised cost (document 2: 4)"
+    )
+    outside_option_price_per_kwh: float | None = _f(
+        None,
+        "currency/kWh",
+        "generalised: price of charging elsewhere (the outside option); None = no outside option",
+    )
+    outside_option_time_h: float = _f(
+        0.5, "h", "generalised: travel and waiting time of the outside option, valued at value_of_time_per_h"
+    )
+    time_budget_h: float | None = _f(
+        None,
+        "h",
+        "generalised: a driver does not consider a station whose travel time + expected wait exceeds this; "
+        "None = no limit",
+    )
+    origin_weights: tuple[float, ...] | None = _f(
+        None,
+        "1",
+        "relative request rate of each origin zone (e.g. road node); None = one zone. Travel times per zone and "
+        "station are passed to the world each period",
     )
 
     # -- electricity and costs ---------------------------------------------------------
@@ -240,10 +282,30 @@ class MarketConfig(ConfigMixin):
             )
         s("travel_time_sensitivity", check_float("travel_time_sensitivity", self.travel_time_sensitivity, low=0.0))
         check_choice("noise", self.noise, NOISE_KINDS)
-        s("noise_scale", check_float("noise_scale", self.noise_scale, low=0.0, low_open=True))
+        s("noise_scale", check_float("noise_scale", self.noise_scale, low=0.0))
         if self.outside_option_utility is not None:
             s("outside_option_utility", check_float("outside_option_utility", self.outside_option_utility))
         check_choice("when_full", self.when_full, WHEN_FULL)
+        s("waiting_spaces", self._per_station_int("waiting_spaces", low=0, high=10_000))
+        check_choice("driver_cost", self.driver_cost, DRIVER_COSTS)
+        s("value_of_time_per_h", check_float("value_of_time_per_h", self.value_of_time_per_h, low=0.0))
+        s("travel_time_weight", check_float("travel_time_weight", self.travel_time_weight, low=0.0))
+        if self.outside_option_price_per_kwh is not None:
+            s(
+                "outside_option_price_per_kwh",
+                check_float("outside_option_price_per_kwh", self.outside_option_price_per_kwh, low=0.0),
+            )
+        s("outside_option_time_h", check_float("outside_option_time_h", self.outside_option_time_h, low=0.0))
+        if self.time_budget_h is not None:
+            s("time_budget_h", check_float("time_budget_h", self.time_budget_h, low=0.0, low_open=True))
+        if self.origin_weights is not None:
+            w = self.origin_weights
+            if isinstance(w, (str, bytes)) or not hasattr(w, "__iter__") or len(list(w)) == 0:
+                raise invalid("origin_weights", w, "a non-empty list of weights >= 0 with a positive sum, or None")
+            checked = tuple(check_float(f"origin_weights[{i}]", v, low=0.0) for i, v in enumerate(w))
+            if not sum(checked) > 0:
+                raise invalid("origin_weights", w, "a non-empty list of weights >= 0 with a positive sum, or None")
+            s("origin_weights", checked)
 
         if self.elec_price_per_kwh is not None:
             s("elec_price_per_kwh", check_hourly("elec_price_per_kwh", self.elec_price_per_kwh, broadcast=False))
@@ -277,6 +339,12 @@ class MarketConfig(ConfigMixin):
         check_choice("observability", self.observability, OBSERVABILITY)
         if self.demand == "expected":
             # the expected-demand mode has closed-form logit shares and no queue
+            if self.driver_cost != "utility" or self.noise_scale == 0.0:
+                raise ConfigError(
+                    f"driver_cost={self.driver_cost!r}, noise_scale={self.noise_scale!r} is invalid with "
+                    "demand='expected': expected shares are the logit shares of the utility model, so "
+                    "driver_cost must be 'utility' and noise_scale > 0"
+                )
             if self.noise != "gumbel":
                 raise ConfigError(
                     f"noise={self.noise!r} is invalid with demand='expected': expected shares are the "
@@ -312,6 +380,11 @@ class MarketConfig(ConfigMixin):
     @property
     def start_s(self) -> int:
         return round(self.start_hour * SECONDS_PER_HOUR)
+
+    @property
+    def n_origins(self) -> int:
+        """Origin zones of the requests (1 when ``origin_weights`` is None)."""
+        return 1 if self.origin_weights is None else len(self.origin_weights)
 
     @property
     def n_periods(self) -> int:

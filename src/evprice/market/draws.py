@@ -4,6 +4,7 @@
 * ``arrivals``: Poisson counts per sub-step.
 * ``choice``: each arriving driver's utility noise.
 * ``sessions``: each arriving EV's dwell time and energy demand.
+* ``origins``: each request's origin zone (drawn only with more than one zone).
 
 Dwell time and energy demand are gamma or lognormal with the configured mean and
 coefficient of variation ``cv`` (gamma: shape ``1 / cv^2``, so ``cv = 1`` is exponential;
@@ -23,7 +24,7 @@ from evprice.market.params import MarketParams
 from evprice.market.profiles import HOURS_PER_DAY
 from evprice.market.state import PeriodDraws
 
-STREAMS = ("arrivals", "choice", "sessions", "exogenous")
+STREAMS = ("arrivals", "choice", "sessions", "exogenous", "origins")
 
 
 def positive_draws(
@@ -79,6 +80,7 @@ def sample_period_draws(
     noise = np.zeros((batch_size, m, k))
     dwell_s = np.zeros((batch_size, m))
     energy_kwh = np.zeros((batch_size, m))
+    origin = np.zeros((batch_size, m), dtype=np.intp)
     if total:  # (a draw of size 0 consumes nothing, so skipping it changes no stream)
         substep = np.repeat(np.tile(np.arange(s), batch_size), arrivals.ravel())
         offset[real] = (substep + rngs["arrivals"].random(total)) * params.dt_s
@@ -93,4 +95,8 @@ def sample_period_draws(
         energy_kwh[real] = positive_draws(
             sessions, cfg.energy_demand_distribution, params.energy_mean_kwh, cfg.energy_demand_cv, (total,)
         )
-    return PeriodDraws(arrival_offset_s=offset, choice_noise=noise, dwell_s=dwell_s, energy_kwh=energy_kwh)
+        if len(params.origin_cdf) > 1:  # independent zones: Poisson thinning of the market's arrivals
+            origin[real] = np.searchsorted(params.origin_cdf, rngs["origins"].random(total), side="right")
+    return PeriodDraws(
+        arrival_offset_s=offset, choice_noise=noise, dwell_s=dwell_s, energy_kwh=energy_kwh, origin=origin
+    )

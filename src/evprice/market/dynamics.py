@@ -39,6 +39,7 @@ from evprice.market.choice import ADMITTED, BLOCKED, GAVE_UP, NO_EVENT, choose, 
 from evprice.market.economics import ema_after_period, energy_cost, price_integral, unit_energy_cost
 from evprice.market.params import NO_SLOT, MarketParams
 from evprice.market.profiles import SECONDS_PER_HOUR
+from evprice.market.queueing import expected_wait_h
 from evprice.market.sessions import charging_duration_s, interval_overlap_s, window_overlap_s
 from evprice.market.state import MarketState, PeriodDraws, PeriodOutcome
 
@@ -50,12 +51,13 @@ def initial_state(params: MarketParams, elec_price_per_kwh: np.ndarray) -> Marke
         elec_price_per_kwh: (B, H) the episode's hourly wholesale price.
     """
     b = elec_price_per_kwh.shape[0]
-    n, c = params.n_stations, params.max_chargers
+    n, c = params.n_stations, params.n_slots
     depart = np.where(params.slot_padding, NO_SLOT, 0.0)
     return MarketState(
         period=0,
         price_per_kwh=np.broadcast_to(0.5 * (params.price_min + params.price_max), (b, n)).copy(),
         slot_depart_s=np.broadcast_to(depart, (b, n, c)).copy(),
+        slot_start_s=np.zeros((b, n, c)),
         slot_charge_end_s=np.zeros((b, n, c)),
         slot_price_per_kwh=np.zeros((b, n, c)),
         revenue_ema_per_h=np.zeros((b, n)),
@@ -67,10 +69,11 @@ def initial_state(params: MarketParams, elec_price_per_kwh: np.ndarray) -> Marke
 def held_chargers(
     params: MarketParams, slot_depart_s: np.ndarray, t_s: np.ndarray | float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Which slots hold an EV at ``t_s`` (scalar or (B,)), and how many chargers per station.
+    """Which slots hold an EV at ``t_s`` (scalar or (B,)), and how many EVs each station holds.
 
-    Returns ``(held (B, N, C) bool, count (B, N) int)``; padding slots are ``held`` (never
-    free) but not counted.
+    Returns ``(held (B, N, C) bool, present (B, N) int)``: EVs present, charging or (with
+    ``when_full="queue"``) queued; padding slots are ``held`` (never free) but not counted.
+    Under first-come-first-served ``min(present, capacity)`` of them are charging.
     """
     t = np.asarray(t_s, dtype=np.float64)
     held = slot_depart_s > (t.reshape(t.shape + (1, 1)) if t.ndim else t)
@@ -79,10 +82,8 @@ def held_chargers(
 
 def occupancy_fraction(params: MarketParams, state: MarketState) -> np.ndarray:
     """(B, N) fraction of chargers holding an EV as the next period starts."""
-    return (
-        held_chargers(params, state.slot_depart_s, float(state.period * params.config.action_period_s))[1]
-        / params.capacity
-    )
+    present = held_chargers(params, state.slot_depart_s, float(state.period * params.config.action_period_s))[1]
+    return np.minimum(present, params.capacity) / params.capacity
 
 
 def _per_station(flat_station: np.ndarray, n_cells: int, weights: np.ndarray | None = None) -> np.ndarray:
@@ -90,29 +91,87 @@ def _per_station(flat_station: np.ndarray, n_cells: int, weights: np.ndarray | N
     return np.bincount(flat_station, weights=weights, minlength=n_cells)
 
 
+def fcfs_start_s(depart_s: np.ndarray, present: np.ndarray, chargers: np.ndarray, t_s: np.ndarray) -> np.ndarray:
+    """When an EV arriving at ``t_s`` gets a charger, first come first served.
+
+    Every EV present arrived earlier, so the newcomer starts once ``present - c + 1`` of them
+    have left: at the ``(present - c + 1)``-th earliest departure among them (Kiefer and
+    Wolfowitz's workload recursion), or at once when a charger is free.
+
+    Args:
+        depart_s: (A, C) departure times of the station's slots (free ones ``<= t``, padding ``inf``).
+        present: (A,) EVs present at ``t_s``; chargers: (A,) the station's chargers; t_s: (A,).
+
+    Returns:
+        (A,) start times, ``>= t_s``.
+    """
+    rows = np.arange(len(t_s))
+    ordered = np.sort(depart_s, axis=1)  # free slots first, then the present EVs' departures
+    n_free = (depart_s <= t_s[:, None]).sum(axis=1)
+    k = np.clip(n_free + present - chargers, 0, depart_s.shape[1] - 1)
+    return np.where(present < chargers, t_s, np.maximum(t_s, ordered[rows, k]))
+
+
+def _event_utilities(
+    params: MarketParams, price: np.ndarray, draws: PeriodDraws, travel_time_h: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """The part of each event's utility that does not depend on the queue.
+
+    Returns ``(base (B, M, N), outside (B, M) or None, travel_h (B, M, N))``: utility mode:
+    the systematic utility; generalised mode: minus the price paid and the travel time valued
+    in currency; ``travel_h`` the event's travel time to each station (zeros without zones).
+    """
+    cfg = params.config
+    b, m = draws.energy_kwh.shape
+    n = params.n_stations
+    if travel_time_h is None:
+        travel = np.broadcast_to(params.travel_time_h, (b, m, n))
+    else:
+        tt = np.broadcast_to(travel_time_h, (b,) + travel_time_h.shape[-2:])  # (B, Z, N)
+        travel = tt[np.arange(b)[:, None], draws.origin]  # (B, M, N)
+    if cfg.driver_cost == "utility":
+        base = systematic_utility(price, cfg.price_sensitivity, params.base_utility)  # (B, N)
+        if travel_time_h is not None:  # the zones' travel times replace the config's travel_time_min
+            per_min = cfg.travel_time_sensitivity * 60.0
+            base = (base + per_min * params.travel_time_h)[:, None, :] - per_min * travel
+        else:
+            base = np.broadcast_to(base[:, None, :], (b, m, n))
+        outside = None if cfg.outside_option_utility is None else np.full((b, m), cfg.outside_option_utility)
+        return base, outside, travel
+    energy = draws.energy_kwh[..., None]  # (B, M, 1)
+    base = -(price[:, None, :] * energy + cfg.value_of_time_per_h * cfg.travel_time_weight * travel)
+    outside = None
+    if cfg.outside_option_price_per_kwh is not None:
+        outside = -(
+            cfg.outside_option_price_per_kwh * draws.energy_kwh + cfg.value_of_time_per_h * cfg.outside_option_time_h
+        )
+    return base, outside, travel
+
+
 def _allocate(
     params: MarketParams,
     slot_depart_s: np.ndarray,
     price: np.ndarray,
-    noise: np.ndarray,
+    draws: PeriodDraws,
     event_s: np.ndarray,
-    event_depart_s: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    travel_time_h: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Stage 3: give the period's arrivals chargers, one event at a time, in time order.
 
-    Each driver sees the chargers occupied at its arrival instant, including those taken
-    by the drivers before it.
+    Each driver sees the EVs present at its arrival instant, including those admitted
+    before it; with ``when_full="queue"`` it waits for a charger first come first served.
 
     Args:
         slot_depart_s: (B, N, C) slots at the start of the period (not modified).
         price: (B, N) posted prices.
-        noise: (B, M, N + 1) utility noise of each event.
+        draws: the period's random inputs (noise (B, M, N + 1), energy, dwell, origin).
         event_s: (B, M) arrival time of each event (inf = padding).
-        event_depart_s: (B, M) when each EV would leave.
+        travel_time_h: (Z, N) or (B, Z, N) travel time from each origin zone to each station
+            this period, or None (``travel_time_min`` of the config, or no travel).
 
     Returns:
         ``slot_depart_s`` after allocation, and per event (B, M): the station, the status
-        code, and the charger slot taken (meaningful where admitted).
+        code, the slot taken and the start of charging (meaningful where admitted).
     """
     cfg = params.config
     b, m_max = event_s.shape
@@ -121,33 +180,51 @@ def _allocate(
     station = np.zeros((b, m_max), dtype=np.intp)
     status = np.full((b, m_max), NO_EVENT, dtype=np.int8)
     slot = np.zeros((b, m_max), dtype=np.intp)
+    start = np.array(event_s)
 
-    base = systematic_utility(price, cfg.price_sensitivity, params.base_utility)  # (B, N)
-    outside = cfg.outside_option_utility
+    base, outside, travel_h = _event_utilities(params, price, draws, travel_time_h)
+    generalised = cfg.driver_cost == "generalised"
     congestion = cfg.congestion_sensitivity / params.capacity
     reroute = cfg.when_full == "reroute"
+    queue = cfg.when_full == "queue"
+    dwell_h = params.dwell_mean_s / SECONDS_PER_HOUR
+    budget = cfg.time_budget_h
 
     for m in range(m_max):
-        occupied, n_occupied = held_chargers(params, depart, event_s[:, m])  # (B, N, C), (B, N)
-        utility = base + noise[:, m, :n]
-        if cfg.congestion_sensitivity:
-            utility = utility - congestion * n_occupied
-        outside_u = None if outside is None else outside + noise[:, m, n]
-        k, code = choose(utility, outside_u, n_occupied < params.capacity, reroute)
-        code = np.where(np.isfinite(event_s[:, m]), code, NO_EVENT)
+        t = event_s[:, m]
+        occupied, present = held_chargers(params, depart, t)  # (B, N, C), (B, N)
+        utility = base[:, m] + draws.choice_noise[:, m, :n]
+        if generalised:
+            wait_h = expected_wait_h(present, params.capacity, dwell_h, params.dwell_scv)
+            utility = utility - cfg.value_of_time_per_h * wait_h
+            if budget is not None:
+                utility = np.where(travel_h[:, m] + wait_h > budget, -np.inf, utility)
+        elif cfg.congestion_sensitivity:
+            utility = utility - congestion * np.minimum(present, params.capacity)
+        outside_u = None if outside is None else outside[:, m] + draws.choice_noise[:, m, n]
+        k, code = choose(utility, outside_u, present < params.places, reroute)
+        nothing = ~np.isfinite(utility).any(axis=1)  # every station beyond the time budget
+        code = np.where(nothing, GAVE_UP, code)
+        code = np.where(np.isfinite(t), code, NO_EVENT)
         station[:, m] = k
         status[:, m] = code
         admit = np.flatnonzero(code == ADMITTED)
         if admit.size:
             ka = k[admit]
             first_free = occupied[admit, ka].argmin(axis=1)
-            depart[admit, ka, first_free] = event_depart_s[admit, m]
+            if queue:
+                start[admit, m] = fcfs_start_s(depart[admit, ka], present[admit, ka], params.capacity[ka], t[admit])
+            depart[admit, ka, first_free] = start[admit, m] + draws.dwell_s[admit, m]
             slot[admit, m] = first_free
-    return depart, station, status, slot
+    return depart, station, status, slot, start
 
 
 def advance_period(
-    params: MarketParams, state: MarketState, price_per_kwh: np.ndarray, draws: PeriodDraws
+    params: MarketParams,
+    state: MarketState,
+    price_per_kwh: np.ndarray,
+    draws: PeriodDraws,
+    travel_time_h: np.ndarray | None = None,
 ) -> tuple[MarketState, PeriodOutcome]:
     """Run one pricing period.
 
@@ -156,6 +233,8 @@ def advance_period(
         state: state at the start of the period.
         price_per_kwh: (B, N) prices posted for the period, inside the price bounds.
         draws: the period's random inputs (:func:`evprice.market.draws.sample_period_draws`).
+        travel_time_h: (Z, N) or (B, Z, N) travel time from each origin zone to each station
+            during the period (e.g. shortest paths on a congested road network), or None.
 
     Returns:
         The state at the end of the period and what happened during it.
@@ -174,36 +253,36 @@ def advance_period(
 
     # 2. arrivals, as events in time order
     event_s = t0_s + draws.arrival_offset_s  # (B, M), inf = padding
-    event_depart_s = event_s + draws.dwell_s
 
-    # 3. allocation of each arrival to a station and a charger
-    depart, station, status, slot = _allocate(
-        params, state.slot_depart_s, price, draws.choice_noise, event_s, event_depart_s
-    )
+    # 3. allocation of each arrival to a station and a charger (after a wait, if queueing)
+    depart, station, status, slot, start = _allocate(params, state.slot_depart_s, price, draws, event_s, travel_time_h)
     ab, am = np.nonzero(status == ADMITTED)  # the admitted events, (A,) each
     ak = station[ab, am]
-    new_start_s = event_s[ab, am]
+    new_start_s = start[ab, am]
+    new_depart_s = new_start_s + draws.dwell_s[ab, am]
     new_end_s = new_start_s + charging_duration_s(draws.energy_kwh[ab, am], draws.dwell_s[ab, am], params.power_kw[ak])
     new_price = price[ab, ak]
+    slot_start = state.slot_start_s.copy()
     charge_end = state.slot_charge_end_s.copy()
     slot_price = state.slot_price_per_kwh.copy()
+    slot_start[ab, ak, slot[ab, am]] = new_start_s
     charge_end[ab, ak, slot[ab, am]] = new_end_s
     slot_price[ab, ak, slot[ab, am]] = new_price
 
-    # 4. sessions: every session that charges during the period (plugged in before it and
-    #    still charging, or admitted during it) delivers P x its charging seconds in each
-    #    sub-step; chargers are held from arrival to departure.
+    # 4. sessions: every session that charges during the period (admitted before it and
+    #    still to finish charging, or admitted during it) delivers P x its charging seconds
+    #    in each sub-step; chargers are held from the start of charging to departure.
     ob, ok, oc = np.nonzero(state.slot_charge_end_s > t0_s)
     cell = np.concatenate([ob * n + ok, ab * n + ak])  # (A_old + A,)
-    start_s = np.concatenate([np.full(len(ob), t0_s), new_start_s])
+    start_s = np.concatenate([np.maximum(state.slot_start_s[ob, ok, oc], t0_s), new_start_s])
     end_s = np.concatenate([state.slot_charge_end_s[ob, ok, oc], new_end_s])
     session_price = np.concatenate([state.slot_price_per_kwh[ob, ok, oc], new_price])
     kwh = window_overlap_s(start_s, end_s, edges_s) * kwh_per_s[cell % n, None]  # (A_old + A, S)
     sub_cell = (cell[:, None] * s + np.arange(s)).ravel()  # flat (b, k, sub-step) index
     energy_sub = np.bincount(sub_cell, weights=kwh.ravel(), minlength=cells * s).reshape(b, n, s)
-    held_old_s = interval_overlap_s(t0_s, state.slot_depart_s, t0_s, t1_s)  # (B, N, C)
+    held_old_s = interval_overlap_s(state.slot_start_s, state.slot_depart_s, t0_s, t1_s)  # (B, N, C)
     held_old_s = np.where(params.slot_padding, 0.0, held_old_s).sum(axis=2)
-    held_new_s = interval_overlap_s(new_start_s, event_depart_s[ab, am], t0_s, t1_s)
+    held_new_s = interval_overlap_s(new_start_s, new_depart_s, t0_s, t1_s)
     charger_seconds = held_old_s + _per_station(ab * n + ak, cells, held_new_s).reshape(b, n)
 
     # 5. revenue (locked price x energy), energy cost, fixed cost
@@ -217,6 +296,7 @@ def advance_period(
         period=state.period + 1,
         price_per_kwh=price,
         slot_depart_s=depart,
+        slot_start_s=slot_start,
         slot_charge_end_s=charge_end,
         slot_price_per_kwh=slot_price,
         revenue_ema_per_h=revenue_ema,
@@ -237,6 +317,7 @@ def advance_period(
         utilization=charger_seconds / (params.capacity * (t1_s - t0_s)),
         arrivals=np.isfinite(draws.arrival_offset_s).sum(axis=1),
         gave_up=(status == GAVE_UP).sum(axis=1),
+        waiting_h=_per_station(ab * n + ak, cells, new_start_s - event_s[ab, am]).reshape(b, n) / SECONDS_PER_HOUR,
         booked_profit=_per_station(ab * n + ak, cells, booked).reshape(b, n) - fixed,
     )
     return new_state, outcome
@@ -290,6 +371,7 @@ def _booked_profit(
     if not len(batch):
         return np.zeros(0)
     end_s = np.minimum(end_s, float(params.horizon_s))
+    start_s = np.minimum(start_s, end_s)  # a queued EV may start after the horizon
     kw = params.power_kw[station]
     kwh = kw * (end_s - start_s) / SECONDS_PER_HOUR
     rows = elec_price_per_kwh[batch]

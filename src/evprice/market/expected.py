@@ -47,6 +47,7 @@ def advance_period_expected(
         period=state.period + 1,
         price_per_kwh=price,
         slot_depart_s=state.slot_depart_s,
+        slot_start_s=state.slot_start_s,
         slot_charge_end_s=state.slot_charge_end_s,
         slot_price_per_kwh=state.slot_price_per_kwh,
         revenue_ema_per_h=revenue_ema,
@@ -69,6 +70,7 @@ def advance_period_expected(
         utilization=np.zeros((b, n)),
         arrivals=np.full(b, total_arrivals),
         gave_up=shares[:, n] * total_arrivals,
+        waiting_h=np.zeros((b, n)),
         booked_profit=revenue - energy_cost - fixed,  # sessions are instantaneous
     )
     return new_state, outcome

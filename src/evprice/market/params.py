@@ -26,18 +26,23 @@ from evprice.market.profiles import HOURS_PER_DAY, SECONDS_PER_HOUR
 from evprice.market.sessions import expected_delivered_kwh
 
 NO_SLOT = np.inf
-"""``slot_depart_s`` of a padding slot beyond a station's charger count: never free."""
+"""``slot_depart_s`` of a padding slot beyond a station's places: never free."""
 
 
 @dataclass(frozen=True)
 class MarketParams:
-    """Static arrays of one market. Shapes: ``N`` stations, ``C`` = max chargers per station,
-    ``S`` sub-steps per period, ``J`` sub-steps per episode, ``H`` hours an episode touches."""
+    """Static arrays of one market. Shapes: ``N`` stations, ``C`` = most slots (places) of a station,
+    ``S`` sub-steps per period, ``J`` sub-steps per episode, ``H`` hours an episode touches,
+    ``Z`` origin zones.
+
+    A station has one *slot* per place an EV can hold: its chargers, plus its waiting spaces
+    when ``when_full="queue"``."""
 
     config: MarketConfig
     n_stations: int
-    max_chargers: int
+    n_slots: int  # C
     capacity: np.ndarray  # (N,) int64, chargers per station
+    places: np.ndarray  # (N,) int64, EVs a station can hold: chargers (+ waiting spaces when queueing)
     slot_padding: np.ndarray  # (N, C) bool, True where the slot does not exist
     power_kw: np.ndarray  # (N,)
     price_min: np.ndarray  # (N,) currency/kWh
@@ -53,8 +58,11 @@ class MarketParams:
     expected_arrivals: np.ndarray  # (J,) expected market-wide arrivals in each sub-step
     # choice
     base_utility: np.ndarray  # (N,) station_utility minus the utility lost to travel time
+    travel_time_h: np.ndarray  # (N,) travel_time_min of the config in hours (zeros if None)
+    origin_cdf: np.ndarray  # (Z,) cumulative share of the requests from each origin zone (last = 1)
     # sessions
     dwell_mean_s: float
+    dwell_scv: float  # squared coefficient of variation of the dwell time
     energy_mean_kwh: float
     # economics
     marginal_cost_per_kwh: np.ndarray  # (N,) currency/kWh on top of the wholesale energy
@@ -69,8 +77,12 @@ class MarketParams:
     def from_config(cls, config: MarketConfig) -> MarketParams:
         n = config.n_stations
         capacity = np.asarray(config.chargers_per_station, dtype=np.int64)
-        c_max = int(capacity.max())
-        padding = np.arange(c_max)[None, :] >= capacity[:, None]
+        places = capacity + (np.asarray(config.waiting_spaces, dtype=np.int64) if config.when_full == "queue" else 0)
+        c_max = int(places.max())
+        padding = np.arange(c_max)[None, :] >= places[:, None]
+        weights = np.ones(1) if config.origin_weights is None else np.asarray(config.origin_weights, dtype=np.float64)
+        origin_cdf = np.cumsum(weights) / weights.sum()
+        origin_cdf[-1] = 1.0
         dt = config.dt_s
         s = config.substeps_per_period
         j_total = config.n_periods * s
@@ -95,8 +107,9 @@ class MarketParams:
         return cls(
             config=config,
             n_stations=n,
-            max_chargers=c_max,
+            n_slots=c_max,
             capacity=capacity,
+            places=places,
             slot_padding=padding,
             power_kw=power,
             price_min=np.asarray(config.price_min, dtype=np.float64),
@@ -111,7 +124,10 @@ class MarketParams:
             substep_hour=(abs_hour - first_hour).astype(np.intp),
             expected_arrivals=expected_arrivals,
             base_utility=np.asarray(config.station_utility, dtype=np.float64) - config.travel_time_sensitivity * travel,
+            travel_time_h=travel / 60.0,
+            origin_cdf=origin_cdf,
             dwell_mean_s=config.dwell_time_mean_h * SECONDS_PER_HOUR,
+            dwell_scv=config.dwell_time_cv**2,
             energy_mean_kwh=config.energy_demand_mean_kwh,
             marginal_cost_per_kwh=np.asarray(config.marginal_cost_per_kwh, dtype=np.float64),
             fixed_cost_per_h=np.asarray(config.fixed_cost_per_h, dtype=np.float64),

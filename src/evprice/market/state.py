@@ -4,12 +4,14 @@ All arrays have a leading batch axis ``B``. ``N`` stations, ``C`` charger slots 
 (padded to the largest station), ``S`` sub-steps per period, ``M`` the most arrivals any
 batch member sees in the period, ``H`` hours in the episode's exogenous series.
 
-Times are seconds since the start of the episode. A charger slot holds at most one
-session, described by three numbers:
+Times are seconds since the start of the episode. A slot (a charger, or with
+``when_full="queue"`` a place in the station's queue) holds at most one EV's session,
+described by four numbers:
 
-* ``slot_depart_s``: when its EV leaves, ``arrival + D``; the slot is free for an EV
+* ``slot_start_s``: when the EV gets a charger: its arrival, or later if it queued;
+* ``slot_depart_s``: when its EV leaves, ``start + D``; the slot is free for an EV
   arriving at ``t`` iff this is ``<= t`` (0 for a slot never used, ``inf`` for padding);
-* ``slot_charge_end_s``: when the EV stops drawing power, ``arrival + min(E / P, D)``;
+* ``slot_charge_end_s``: when the EV stops drawing power, ``start + min(E / P, D)``;
 * ``slot_price_per_kwh``: the price the EV locked in on arrival; it pays that price for
   every kWh of its session even if the station changes its price meanwhile.
 """
@@ -28,6 +30,7 @@ class MarketState:
     period: int  # pricing periods completed in this episode (shared by the batch)
     price_per_kwh: np.ndarray  # (B, N) price posted by each station
     slot_depart_s: np.ndarray  # (B, N, C) when each slot's EV leaves
+    slot_start_s: np.ndarray  # (B, N, C) when each slot's EV gets a charger (seconds since episode start)
     slot_charge_end_s: np.ndarray  # (B, N, C) seconds since episode start
     slot_price_per_kwh: np.ndarray  # (B, N, C) price locked in by the slot's EV
     revenue_ema_per_h: np.ndarray  # (B, N) EMA of the revenue rate, currency/h
@@ -59,6 +62,7 @@ class PeriodDraws:
     choice_noise: np.ndarray  # (B, M, N + 1) utility noise; column N is the outside option
     dwell_s: np.ndarray  # (B, M) how long each arriving EV would stay
     energy_kwh: np.ndarray  # (B, M) how much energy it wants
+    origin: np.ndarray  # (B, M) int, origin zone of each request (0 with one zone, and for padding)
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class PeriodOutcome:
     utilization: np.ndarray  # (B, N) fraction of charger-time occupied during the period
     arrivals: np.ndarray  # (B,) int, EVs that arrived in the market
     gave_up: np.ndarray  # (B,) int, EVs that took the outside option
+    waiting_h: np.ndarray  # (B, N) total time the EVs admitted this period wait for a charger, hours
     booked_profit: (
         np.ndarray
     )  # (B, N) whole-session profit of the EVs admitted this period, minus the period's fixed cost

@@ -84,9 +84,25 @@ class MarketWorld:
         self._state = initial_state(self.params, self.tile(elec))
         return self._state
 
-    def step(self, price_per_kwh: np.ndarray) -> PeriodOutcome:
-        """Advance one pricing period at ``price_per_kwh`` (B, N), already inside the bounds."""
+    def step(self, price_per_kwh: np.ndarray, travel_time_h: np.ndarray | None = None) -> PeriodOutcome:
+        """Advance one pricing period at ``price_per_kwh`` (B, N), already inside the bounds.
+
+        ``travel_time_h`` (Z, N) or (B, Z, N): travel time from each origin zone to each station
+        during the period (the scenario's road network supplies it), or None.
+        """
         state = self.state
+        z = self.params.origin_cdf.shape[0]
+        if travel_time_h is not None:
+            travel_time_h = np.asarray(travel_time_h, dtype=np.float64)
+            if travel_time_h.shape[-2:] != (z, self.params.n_stations) or travel_time_h.ndim not in (2, 3):
+                raise ValueError(
+                    f"travel_time_h has shape {travel_time_h.shape}: expected ({z}, {self.params.n_stations}) "
+                    f"or (batch, {z}, {self.params.n_stations}) (origin zones x stations), in hours"
+                )
+            if not np.all(travel_time_h >= 0):  # NaN fails too
+                raise ValueError("travel_time_h must be >= 0 hours everywhere (inf = unreachable)")
+        elif z > 1:
+            raise ValueError(f"this market has {z} origin zones (origin_weights): pass travel_time_h each period")
         if state.period >= self.params.n_periods:
             raise RuntimeError("the episode is over (horizon reached): call reset() first")
         if self.config.demand == "expected":
@@ -95,5 +111,5 @@ class MarketWorld:
             draws = sample_period_draws(self.params, state.period, self._scenarios, self._rngs)
             if self._copies > 1:
                 draws = PeriodDraws(*(self.tile(getattr(draws, f.name)) for f in fields(PeriodDraws)))
-            self._state, outcome = advance_period(self.params, state, price_per_kwh, draws)
+            self._state, outcome = advance_period(self.params, state, price_per_kwh, draws, travel_time_h)
         return outcome

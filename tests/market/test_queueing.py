@@ -1,0 +1,133 @@
+"""Waiting-time formulas against textbook closed forms, and the world's queue against M/M/c/K."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from evprice.market.config import MarketConfig
+from evprice.market.dynamics import fcfs_start_s
+from evprice.market.queueing import (
+    erlang_b,
+    erlang_c,
+    expected_wait_h,
+    mgc_mean_wait_h,
+    mmck_blocking,
+    mmck_distribution,
+    mmck_mean_wait_h,
+)
+from evprice.market.world import MarketWorld
+
+
+def test_expected_wait_by_hand():
+    # 3 chargers, mean dwell 0.9 h. Exponential (scv 1): (n - c + 1) * m / c.
+    n = np.array([0, 2, 3, 4, 7])
+    assert expected_wait_h(n, 3, 0.9, 1.0) == pytest.approx([0, 0, 0.3, 0.6, 1.5])
+    # deterministic dwell (scv 0): the first departure is on average half a slot away
+    assert expected_wait_h(n, 3, 0.9, 0.0) == pytest.approx([0, 0, 0.15, 0.45, 1.35])
+
+
+@given(
+    st.integers(0, 500),
+    st.integers(1, 40),
+    st.floats(0.05, 10.0),
+    st.floats(0.0, 20.0),
+)
+def test_expected_wait_is_finite_and_monotone_at_every_load(n, c, mean_h, scv):
+    w0, w1 = expected_wait_h(n, c, mean_h, scv), expected_wait_h(n + 1, c, mean_h, scv)
+    assert np.isfinite(w0) and np.isfinite(w1)
+    assert 0.0 <= w0 <= w1
+
+
+def test_erlang_formulas_match_textbook_sums():
+    # Erlang B and C by their defining sums, independent of the recursion
+    for c, a in [(1, 0.5), (3, 2.1), (10, 7.5), (5, 4.99)]:
+        terms = [a**k / math.factorial(k) for k in range(c + 1)]
+        b = terms[-1] / sum(terms)
+        top = a**c / math.factorial(c) * c / (c - a)
+        cc = top / (sum(terms[:-1]) + top)
+        assert erlang_b(c, a) == pytest.approx(b, rel=1e-12)
+        assert erlang_c(c, a) == pytest.approx(cc, rel=1e-12)
+    assert erlang_c(2, 2.0) == 1.0
+
+
+def test_steady_state_wait_is_infinite_at_or_over_capacity_and_mm1_exact_below():
+    # M/M/1: W = rho / (mu - lambda)
+    lam, m = 0.8, 1.0
+    assert mgc_mean_wait_h(lam, 1, m, 1.0) == pytest.approx(0.8 / (1.0 - 0.8))
+    assert mgc_mean_wait_h(2.0, 2, 1.0, 1.0) == math.inf
+    assert mgc_mean_wait_h(5.0, 2, 1.0, 1.0) == math.inf
+
+
+def test_mm1k_distribution_closed_form():
+    lam, m, k = 1.5, 1.0, 4  # over capacity: rho = 1.5, still well defined
+    rho = lam * m
+    p = (1 - rho) * rho ** np.arange(k + 1) / (1 - rho ** (k + 1))
+    np.testing.assert_allclose(mmck_distribution(lam, 1, k, m), p, rtol=1e-12)
+    assert mmck_blocking(lam, 1, k, m) == pytest.approx(p[-1])
+    lq = float(p @ np.maximum(np.arange(k + 1) - 1, 0))
+    assert mmck_mean_wait_h(lam, 1, k, m) == pytest.approx(lq / (lam * (1 - p[-1])))
+
+
+def test_mmck_with_a_large_room_tends_to_mmc_and_stays_finite_over_capacity():
+    assert mmck_mean_wait_h(2.4, 3, 400, 1.0) == pytest.approx(mgc_mean_wait_h(2.4, 3, 1.0, 1.0), rel=1e-9)
+    waits = [mmck_mean_wait_h(lam, 3, 8, 1.0) for lam in (0.5, 2.0, 3.0, 6.0, 60.0)]
+    assert all(np.isfinite(waits)) and waits == sorted(waits)
+    assert waits[-1] < 5.0 / 3.0 + 1e-9  # at most (K - c) / (c mu) with the room always full
+    assert mmck_distribution(0.0, 2, 4, 1.0) == pytest.approx([1, 0, 0, 0, 0])
+
+
+def test_fcfs_start_by_hand():
+    # 2 chargers, 4 slots; at t = 10 the slots leave at 3 (free), 12, 15, 20 (3 present):
+    # the newcomer waits for 2 departures: starts at 15
+    depart = np.array([[3.0, 12.0, 15.0, 20.0], [3.0, 1.0, 12.0, np.inf]])
+    start = fcfs_start_s(depart, np.array([3, 1]), np.array([2, 2]), np.array([10.0, 10.0]))
+    assert start.tolist() == [15.0, 10.0]
+
+
+def _queue_world(lam_per_h: float, chargers: int, spaces: int, batch: int) -> tuple[MarketWorld, MarketConfig]:
+    cfg = MarketConfig(
+        n_stations=1,
+        chargers_per_station=chargers,
+        when_full="queue",
+        waiting_spaces=spaces,
+        arrival_rate_per_h=lam_per_h,
+        dwell_time_mean_h=1.0,
+        dwell_time_cv=1.0,  # gamma shape 1: exponential
+        outside_option_utility=None,
+        congestion_sensitivity=0.0,
+        action_period_s=3600,
+        dt_s=900,
+        horizon_h=24.0 * 40,
+    )
+    return MarketWorld(cfg, batch_size=batch), cfg
+
+
+@pytest.mark.parametrize("lam", [1.6, 3.5])  # under and over the capacity of 2 chargers
+def test_world_queue_matches_mmck(lam):
+    world, cfg = _queue_world(lam, chargers=2, spaces=3, batch=48)
+    world.reset(seed=11)
+    arrivals = admitted = blocked = 0
+    waiting_h = 0.0
+    busy_h = 0.0
+    for period in range(cfg.n_periods):
+        out = world.step(np.full((48, 1), 1.0))
+        if period < 24:  # warm-up from an empty station
+            continue
+        arrivals += out.arrivals.sum()
+        admitted += out.admitted.sum()
+        blocked += out.blocked.sum()
+        waiting_h += out.waiting_h.sum()
+        busy_h += (out.utilization * 2).sum()
+    assert admitted + blocked == arrivals
+    k = 2 + 3
+    p_block = mmck_blocking(lam, 2, k, 1.0)
+    w = mmck_mean_wait_h(lam, 2, k, 1.0)
+    busy = lam * (1 - p_block) * 1.0  # Little: mean chargers busy = admitted rate x dwell
+    assert blocked / arrivals == pytest.approx(p_block, abs=0.01)
+    assert waiting_h / admitted == pytest.approx(w, rel=0.05)
+    assert busy_h / (48 * (cfg.n_periods - 24)) == pytest.approx(busy, rel=0.03)
