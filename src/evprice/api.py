@@ -1,9 +1,10 @@
-"""The public entry points: ``make`` and ``make_vec``."""
+"""The public entry points: ``make``, ``make_vec`` and ``make_gym``."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from evprice.adapters.gymnasium_env import CentralPricingEnv
 from evprice.adapters.pettingzoo_env import ParallelMarketEnv
 from evprice.adapters.vector import VecMarketEnv
 from evprice.envs.registry import make_env, registered_ids
@@ -24,6 +25,17 @@ def make_vec(env_id: str = "PublicCharging-v0", num_envs: int = 1, **overrides: 
     Actions ``(num_envs, n_agents, 1)``, observations ``(num_envs, n_agents, obs_dim)``.
     """
     return VecMarketEnv(make_env(env_id, num_envs, **overrides))
+
+
+def make_gym(env_id: str = "CoupledNetwork-v0", **overrides: Any) -> CentralPricingEnv:
+    """A Gymnasium ``Env`` of ``env_id`` with one central agent: action = every station's price
+    (currency/kWh), observation = the global state, ``info["cost"]`` the constraint cost.
+
+    >>> env = make_gym("CoupledNetwork-v0")
+    >>> obs, info = env.reset(seed=0)
+    >>> obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+    """
+    return CentralPricingEnv(make_env(env_id, 1, **overrides))
 
 
 def list_envs() -> tuple[str, ...]:

@@ -9,8 +9,9 @@ Arrays only, no framework: the PettingZoo adapter is a ``num_envs = 1`` view of 
 vector adapter adds auto-reset. Shapes: ``B = num_envs``, ``N`` agents, ``D`` observation
 size, ``F`` state size.
 
-A coupled scenario (the grid-coupled market) extends it through its hooks:
+A coupled scenario (the grid- and road-coupled markets) extends it through its hooks:
 ``_agent_specs`` and ``_declare_features`` (its agents' extra features), ``_on_reset``,
+``_travel_time_h`` (the drivers' travel times of the coming period), ``_reward``,
 ``_couple`` (the constraint cost and extra info of a period) and ``_state_values`` (its
 features' values).
 """
@@ -136,6 +137,15 @@ class MarketEnv:
     def _on_reset(self, seed: int | None) -> None:
         """Called after the world's reset, before the first observation."""
 
+    def _travel_time_h(self) -> np.ndarray | None:
+        """Travel times (Z, N) or (B, Z, N) from each origin zone to each station for the period
+        about to run, hours; None: the market's own (``travel_time_min`` or none)."""
+        return None
+
+    def _reward(self, outcome: PeriodOutcome) -> np.ndarray:
+        """(B, N) reward of the period just run (the market's, by ``config.reward``)."""
+        return compute_reward(self.params, outcome, self.world.state)
+
     def _couple(self, outcome: PeriodOutcome) -> tuple[np.ndarray, dict[str, Any]]:
         """The constraint cost (B, N) of the period just run and extra ``info`` entries.
 
@@ -164,8 +174,8 @@ class MarketEnv:
             raise RuntimeError(f"{self.env_id}: the episode is over: call reset() before step()")
         a = check_actions(actions, (self.num_envs, self.n_agents, 1))
         price = scale_action(a[..., 0], self._price_low, self._price_high)
-        outcome = self.world.step(price)
-        reward = compute_reward(self.params, outcome, self.world.state)
+        outcome = self.world.step(price, self._travel_time_h())
+        reward = self._reward(outcome)
         cost, extra_info = self._couple(outcome)
         done = np.full(self.num_envs, self.world.done)
         values = self._state_values()

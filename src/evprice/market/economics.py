@@ -71,3 +71,22 @@ def price_integral(params: MarketParams, elec_price_per_kwh: np.ndarray, t_s: np
     rows = np.arange(len(cum)).reshape((-1,) + (1,) * (hour.ndim - 1))
     into_hour_s = params.start_s + np.asarray(t_s) - (params.first_hour + hour) * SECONDS_PER_HOUR
     return cum[rows, hour] + elec_price_per_kwh[rows, hour] * into_hour_s
+
+
+def tiered_supply_cost(
+    grid_kwh_per_substep: np.ndarray, dt_h: float, threshold_kw: float, low_per_kwh: float, high_per_kwh: float
+) -> np.ndarray:
+    """Cost of supplying the stations' total draw with a two-tier tariff (document 2's supply cost).
+
+    In each sub-step the average total draw ``P = E / dt`` is billed at ``low_per_kwh`` up
+    to ``threshold_kw`` and at ``high_per_kwh`` above it.
+
+    Args:
+        grid_kwh_per_substep: (..., S) energy drawn from the grid by all stations together.
+        dt_h: sub-step length, hours.
+
+    Returns:
+        (...) cost over the ``S`` sub-steps, currency.
+    """
+    low_kwh = np.minimum(grid_kwh_per_substep, threshold_kw * dt_h)
+    return (low_per_kwh * low_kwh + high_per_kwh * (grid_kwh_per_substep - low_kwh)).sum(axis=-1)
