@@ -26,6 +26,7 @@ from evprice.core.actions import check_actions, scale_action, unscale_action
 from evprice.core.agents import STATION_LEVEL, AgentSpec
 from evprice.core.features import Feature
 from evprice.core.observation import ObservationLayout
+from evprice.envs.sessions import resolve_sessions
 from evprice.market.config import MarketConfig
 from evprice.market.features import PROFIT_WINDOW, STATION_STATUS, declare_features, state_vector
 from evprice.market.reward import compute_reward
@@ -91,9 +92,10 @@ class MarketEnv:
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs={num_envs!r} is invalid: expected a positive integer")
         self.env_id = env_id
+        config, sampler = resolve_sessions(config)
         self.config = config
         self.scenario = config if scenario is None else scenario
-        self.world = MarketWorld(config, int(num_envs), scenarios=scenarios)
+        self.world = MarketWorld(config, int(num_envs), scenarios=scenarios, session_sampler=sampler)
         self.params = self.world.params
         self.num_envs = self.world.batch_size
         self.agent_specs = self._agent_specs()

@@ -12,6 +12,7 @@ Construct with keyword arguments, or from a mapping of overrides with
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,7 @@ DEMAND_MODES = ("sampled", "expected")
 DISTRIBUTIONS = ("gamma", "lognormal")
 WHEN_FULL = ("block", "reroute", "queue")
 DRIVER_COSTS = ("utility", "generalised")
+SESSION_SOURCES = ("independent", "calibrated")
 REWARDS = ("team", "individual", "period", "ema")
 OBSERVABILITY = ("partial", "full")
 ELEC_PRICE_NOISE_CLIP_STD = 3.0
@@ -106,6 +108,13 @@ class MarketConfig(ConfigMixin):
     energy_demand_mean_kwh: float = _f(21.8, "kWh", "mean energy an EV wants")
     energy_demand_cv: float = _f(0.66, "1", "coefficient of variation of the energy demand (0 = fixed)")
     energy_demand_distribution: str = _f("gamma", "-", "family of the energy demand: 'gamma' or 'lognormal'")
+    sessions: str = _f(
+        "independent",
+        "-",
+        "'independent': energy and dwell drawn independently as above; 'calibrated': evprice.data's joint model "
+        "fitted to Paper_data; or the path of an EV_data1-format workbook, whose sessions are resampled. "
+        "The last two set the four energy/dwell mean and cv fields from the sessions they draw",
+    )
 
     # -- driver choice -----------------------------------------------------------------
     demand: str = _f(
@@ -263,6 +272,11 @@ class MarketConfig(ConfigMixin):
         )
         s("energy_demand_cv", _check_cv("energy_demand_cv", self.energy_demand_cv))
         check_choice("dwell_time_distribution", self.dwell_time_distribution, DISTRIBUTIONS)
+        if not isinstance(self.sessions, str) or (
+            self.sessions not in SESSION_SOURCES and not Path(self.sessions).is_file()
+        ):
+            allowed = "'independent', 'calibrated' or the path of an existing EV_data1-format .xlsx"
+            raise invalid("sessions", self.sessions, allowed)
         check_choice("energy_demand_distribution", self.energy_demand_distribution, DISTRIBUTIONS)
 
         check_choice("demand", self.demand, DEMAND_MODES)

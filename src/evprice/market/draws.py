@@ -16,12 +16,13 @@ of draws never depends on the prices (common random numbers across policies).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, Protocol
 
 import numpy as np
 
 from evprice.market.config import ELEC_PRICE_NOISE_CLIP_STD
 from evprice.market.params import MarketParams
-from evprice.market.profiles import HOURS_PER_DAY
+from evprice.market.profiles import HOURS_PER_DAY, SECONDS_PER_HOUR
 from evprice.market.state import PeriodDraws
 
 STREAMS = ("arrivals", "choice", "sessions", "exogenous", "origins")
@@ -57,15 +58,28 @@ def sample_elec_price(params: MarketParams, batch_size: int, rng: np.random.Gene
     return base + std * np.clip(noise, -ELEC_PRICE_NOISE_CLIP_STD, ELEC_PRICE_NOISE_CLIP_STD)
 
 
+class SessionSampler(Protocol):
+    """Draws ``n`` sessions with ``rng``: anything with ``energy_kwh`` and ``dwell_h`` arrays (n,)
+    (e.g. :class:`evprice.data.SessionModel`, :class:`evprice.data.BootstrapSampler`)."""
+
+    def sample(self, n: int, rng: np.random.Generator) -> Any: ...
+
+
 def sample_period_draws(
-    params: MarketParams, period: int, batch_size: int, rngs: Mapping[str, np.random.Generator]
+    params: MarketParams,
+    period: int,
+    batch_size: int,
+    rngs: Mapping[str, np.random.Generator],
+    session_sampler: SessionSampler | None = None,
 ) -> PeriodDraws:
     """Draw arrivals, choice noise and session needs for pricing period ``period``.
 
     Arrivals form a Poisson process whose rate is constant within each sub-step: a
     Poisson count per sub-step, each arrival uniform within its sub-step, sorted in time.
     Noise, dwell and energy are drawn only for real arrivals and laid out padded as
-    (B, M, ...) with zeros after each batch member's last event.
+    (B, M, ...) with zeros after each batch member's last event. With a
+    ``session_sampler`` each EV's energy and dwell come from it, jointly (its arrival
+    time is not used: arrivals follow the market's hourly rates).
     """
     s = params.substeps_per_period
     j0 = period * s
@@ -89,12 +103,17 @@ def sample_period_draws(
         draw = choice.gumbel if cfg.noise == "gumbel" else choice.normal
         noise[real] = draw(0.0, cfg.noise_scale, size=(total, k))
         sessions = rngs["sessions"]
-        dwell_s[real] = positive_draws(
-            sessions, cfg.dwell_time_distribution, params.dwell_mean_s, cfg.dwell_time_cv, (total,)
-        )
-        energy_kwh[real] = positive_draws(
-            sessions, cfg.energy_demand_distribution, params.energy_mean_kwh, cfg.energy_demand_cv, (total,)
-        )
+        if session_sampler is not None:
+            drawn = session_sampler.sample(total, sessions)
+            dwell_s[real] = np.asarray(drawn.dwell_h) * SECONDS_PER_HOUR
+            energy_kwh[real] = drawn.energy_kwh
+        else:
+            dwell_s[real] = positive_draws(
+                sessions, cfg.dwell_time_distribution, params.dwell_mean_s, cfg.dwell_time_cv, (total,)
+            )
+            energy_kwh[real] = positive_draws(
+                sessions, cfg.energy_demand_distribution, params.energy_mean_kwh, cfg.energy_demand_cv, (total,)
+            )
         if len(params.origin_cdf) > 1:  # independent zones: Poisson thinning of the market's arrivals
             origin[real] = np.searchsorted(params.origin_cdf, rngs["origins"].random(total), side="right")
     return PeriodDraws(

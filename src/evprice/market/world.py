@@ -13,7 +13,7 @@ import numpy as np
 
 from evprice.core.rng import spawn_streams
 from evprice.market.config import MarketConfig
-from evprice.market.draws import STREAMS, sample_elec_price, sample_period_draws
+from evprice.market.draws import STREAMS, SessionSampler, sample_elec_price, sample_period_draws
 from evprice.market.dynamics import advance_period, initial_state
 from evprice.market.expected import advance_period_expected
 from evprice.market.params import MarketParams
@@ -32,12 +32,21 @@ class MarketWorld:
     ``exogenous``) from ``seed``; ``reset()`` without a seed continues the streams, so
     successive episodes differ but the whole run stays reproducible from the first seed.
 
+    ``session_sampler`` (e.g. from :mod:`evprice.data`) draws each EV's energy and dwell
+    instead of the config's independent distributions.
+
     With ``scenarios=E`` the random inputs are drawn for ``E`` members and member ``b``
     replays those of member ``b % E`` (``batch_size`` must be a multiple of ``E``): common
     random numbers, for comparing prices on identical demand.
     """
 
-    def __init__(self, config: MarketConfig, batch_size: int = 1, scenarios: int | None = None) -> None:
+    def __init__(
+        self,
+        config: MarketConfig,
+        batch_size: int = 1,
+        scenarios: int | None = None,
+        session_sampler: SessionSampler | None = None,
+    ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size={batch_size!r} is invalid: expected a positive integer")
         if scenarios is not None and (
@@ -50,6 +59,7 @@ class MarketWorld:
                 f"scenarios={scenarios!r} is invalid: expected a positive divisor of batch_size={batch_size}"
             )
         self.config = config
+        self.session_sampler = session_sampler
         self.params = MarketParams.from_config(config)
         self.batch_size = int(batch_size)
         self._scenarios = self.batch_size if scenarios is None else int(scenarios)
@@ -108,7 +118,7 @@ class MarketWorld:
         if self.config.demand == "expected":
             self._state, outcome = advance_period_expected(self.params, state, price_per_kwh)
         else:
-            draws = sample_period_draws(self.params, state.period, self._scenarios, self._rngs)
+            draws = sample_period_draws(self.params, state.period, self._scenarios, self._rngs, self.session_sampler)
             if self._copies > 1:
                 draws = PeriodDraws(*(self.tile(getattr(draws, f.name)) for f in fields(PeriodDraws)))
             self._state, outcome = advance_period(self.params, state, price_per_kwh, draws, travel_time_h)
