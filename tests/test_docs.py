@@ -22,6 +22,16 @@ def test_every_grid_config_key_is_documented():
     assert not missing, f"docs/grid.md does not describe {missing}"
 
 
+def test_every_coupled_network_config_key_is_documented():
+    from evprice.envs.coupled_network import CoupledNetworkConfig
+    from evprice.envs.grid_charging import GridChargingConfig
+
+    text = (ROOT / "docs" / "coupled_network.md").read_text(encoding="utf-8")
+    keys = set(CoupledNetworkConfig.field_names()) - set(GridChargingConfig.field_names())
+    missing = sorted(k for k in keys if f"`{k}`" not in text)
+    assert not missing, f"docs/coupled_network.md does not describe {missing}"
+
+
 def test_readme_quick_start_matches_ci():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
