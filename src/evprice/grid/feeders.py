@@ -29,9 +29,11 @@ compare loading as a fraction of rating.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
+
+from evprice.core.frozen import freeze_array_fields
 
 CONDUCTOR_AMPACITY_A: dict[str, float] = {
     "ACSR #4": 140.0,
@@ -129,12 +131,7 @@ class Feeder:
             raise ValueError(f"feeder {self.name!r}: monitored lines must lie in [0, {n_line - 1}]")
         if not all(0 <= bus < n_bus and bus != self.slack_bus for bus in self.station_buses):
             raise ValueError(f"feeder {self.name!r}: station buses must be non-slack buses in [0, {n_bus - 1}]")
-        for f in fields(self):  # frozen copies: the caller's arrays stay the caller's
-            value = getattr(self, f.name)
-            if isinstance(value, np.ndarray):
-                frozen = value.copy()
-                frozen.flags.writeable = False
-                object.__setattr__(self, f.name, frozen)
+        freeze_array_fields(self)  # the caller's arrays stay the caller's
 
     @property
     def n_bus(self) -> int:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from evprice.core.config import ConfigError, check_choice, invalid
+from evprice.core.frozen import freeze_array_fields
 from evprice.transport.congestion import CONGESTION_LAWS, DOC2_FREE_FLOW_SPEED_KMH, ROAD_CLASSES
 
 DOC2_COLUMNS: tuple[str, ...] = ("from_node", "to_node", "length_km", "road_class")
@@ -137,12 +138,7 @@ class RoadNetwork:
                     raise ConfigError(f"{where}: a bpr network needs finite {name} >= 0 on every arc")
         if self.road_class is not None:
             object.__setattr__(self, "road_class", tuple(self.road_class))
-        for f in fields(self):  # frozen copies: the caller's arrays stay the caller's
-            value = getattr(self, f.name)
-            if isinstance(value, np.ndarray):
-                frozen = value.copy()
-                frozen.flags.writeable = False
-                object.__setattr__(self, f.name, frozen)
+        freeze_array_fields(self)  # the caller's arrays stay the caller's
 
     @property
     def n_nodes(self) -> int:
