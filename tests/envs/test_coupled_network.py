@@ -162,3 +162,25 @@ def test_sioux_falls_routes_on_24_nodes_with_bpr_by_hour():
     for _ in range(4):
         env.step(np.zeros((1, 3, 1)))
     np.testing.assert_allclose(env._travel_time_h(), t8 * (1 + 0.15 * x12**4) / (1 + 0.15 * x8**4), rtol=1e-12)
+
+
+def test_static_logit_theory_refuses_generalised_drivers():
+    from evprice.market.theory import logit_market
+
+    with pytest.raises(ValueError, match="no Nash / joint / Stackelberg benchmark here"):
+        logit_market(make_env("CoupledNetwork-v0").params)
+
+
+def test_stations_observe_their_queue():
+    env = make_env("CoupledNetwork-v0", 2, arrivals_per_station_per_day=400)
+    env.reset(seed=0)
+    names = [f"{a}.{f}" for a, f in env.layout.state_names]
+    col = names.index("station_1.ChargingStationStatus.queue")
+    for _ in range(4):
+        env.step(np.zeros((2, 3, 1)))
+    state = env.world.state
+    t = 4 * 3600.0
+    present = (state.slot_depart_s[:, 0] > t).sum(axis=1) - env.params.slot_padding[0].sum()
+    np.testing.assert_array_equal(env.global_state()[:, col], np.maximum(present - 8, 0))
+    assert env.global_state()[:, col].max() > 0  # a busy afternoon: someone waits
+    assert ("station_1.ChargingStationStatus", "queue") in env.layout.observation_names("station_1")

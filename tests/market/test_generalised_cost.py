@@ -108,6 +108,7 @@ def test_expected_wait_moves_drivers_away_from_a_busy_station():
         when_full="queue",
         waiting_spaces=2,
         dwell_time_cv=1.0,
+        dwell_time_mean_h=1.0,
         outside_option_price_per_kwh=None,
     )
     params = MarketParams.from_config(cfg)
@@ -166,7 +167,7 @@ def test_world_checks_travel_times():
         world.step(PRICE)
     with pytest.raises(ValueError, match=r"expected \(3, 2\)"):
         world.step(PRICE, np.zeros((2, 2)))
-    with pytest.raises(ValueError, match=">= 0 hours"):
+    with pytest.raises(ValueError, match=r"travel_time_h\[\(0, 0\)\] = nan is invalid: expected hours >= 0"):
         world.step(PRICE, np.full((3, 2), np.nan))
 
 
@@ -182,3 +183,36 @@ def test_origins_follow_the_zone_weights():
     n = counts.sum()
     assert counts[1] == 0
     assert counts[2] / n == pytest.approx(0.75, abs=4 * np.sqrt(0.75 * 0.25 / n))
+
+
+def test_unreachable_stations_are_never_chosen_even_when_time_is_free():
+    # zone 0 cannot reach station 2, zone 1 cannot reach station 1; time costs nothing
+    cfg = _config(value_of_time_per_h=0.0, origin_weights=(1.0, 1.0), outside_option_price_per_kwh=None)
+    travel = np.array([[0.1, np.inf], [np.inf, 0.2]])
+    _, (_, out) = _run(cfg, _draws([0, 1, 0, 0, 1]), travel=travel)
+    assert out.admitted.tolist() == [[3, 2]]  # price alone would send everyone to station 1 (1.2 < 1.4)
+    _, (_, out) = _run(cfg, _draws([0, 1]), travel=np.full((2, 2), np.inf))
+    assert out.admitted.sum() == 0 and out.gave_up.tolist() == [2]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"waiting_spaces": 2}, "waiting spaces exist only with when_full='queue'"),
+        ({"driver_cost": "utility", "time_budget_h": 1.0}, "time_budget_h=1.0 is invalid with driver_cost='utility'"),
+        (
+            {"driver_cost": "utility", "demand": "expected", "noise_scale": 1.0, "congestion_sensitivity": 0.0},
+            "no queue and one origin zone",
+        ),
+    ],
+)
+def test_settings_that_would_be_ignored_are_refused(overrides, message):
+    from evprice.core.config import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        _config(**overrides)
+
+
+def test_a_world_with_an_unresolved_session_source_refuses_to_run():
+    with pytest.raises(ValueError, match="sessions='calibrated' needs a session_sampler"):
+        MarketWorld(MarketConfig(sessions="calibrated"))

@@ -131,3 +131,68 @@ def test_world_queue_matches_mmck(lam):
     assert blocked / arrivals == pytest.approx(p_block, abs=0.01)
     assert waiting_h / admitted == pytest.approx(w, rel=0.05)
     assert busy_h / (48 * (cfg.n_periods - 24)) == pytest.approx(busy, rel=0.03)
+
+
+def _reference_fcfs_station(events, chargers, places, power_kw, periods, period_s):
+    """Per-EV FCFS simulation written independently of the world: a heap of charger free times.
+
+    ``events``: (arrival_s, dwell_s, energy_kwh) in time order. Returns per period: admitted,
+    blocked, energy delivered (kWh), total wait (h).
+    """
+    import heapq
+
+    free = [0.0] * chargers  # when each charger is next free
+    departs = []  # departure of every admitted EV
+    sessions = []  # (start, charge_end)
+    out = [[0, 0, 0.0, 0.0] for _ in range(periods)]
+    for t, dwell, energy in events:
+        k = int(t // period_s)
+        present = sum(d > t for d in departs)
+        if present >= places:
+            out[k][1] += 1
+            continue
+        start = max(t, heapq.heappop(free))
+        heapq.heappush(free, start + dwell)
+        departs.append(start + dwell)
+        sessions.append((start, start + min(energy / power_kw * 3600.0, dwell)))
+        out[k][0] += 1
+        out[k][3] += (start - t) / 3600.0
+    for k in range(periods):
+        lo, hi = k * period_s, (k + 1) * period_s
+        out[k][2] = sum(max(0.0, min(e, hi) - max(s, lo)) for s, e in sessions) * power_kw / 3600.0
+    return out
+
+
+def test_world_queue_matches_an_independent_per_ev_simulation():
+    from evprice.core.rng import spawn_streams
+    from evprice.market.draws import STREAMS, sample_elec_price, sample_period_draws
+    from evprice.market.dynamics import advance_period, initial_state
+    from evprice.market.params import MarketParams
+
+    cfg = MarketConfig(
+        n_stations=1,
+        chargers_per_station=3,
+        when_full="queue",
+        waiting_spaces=2,
+        arrival_rate_per_h=5.0,
+        outside_option_utility=None,
+        congestion_sensitivity=0.0,
+        action_period_s=1800,
+        horizon_h=12.0,
+    )
+    params = MarketParams.from_config(cfg)
+    rngs = spawn_streams(21, STREAMS)
+    state = initial_state(params, sample_elec_price(params, 1, rngs["exogenous"]))
+    events, got = [], []
+    for k in range(params.n_periods):
+        draws = sample_period_draws(params, k, 1, rngs)
+        real = np.isfinite(draws.arrival_offset_s[0])
+        t = k * 1800.0 + draws.arrival_offset_s[0, real]
+        events += list(zip(t, draws.dwell_s[0, real], draws.energy_kwh[0, real]))
+        state, out = advance_period(params, state, np.ones((1, 1)), draws)
+        got.append([out.admitted[0, 0], out.blocked[0, 0], out.energy_kwh[0, 0], out.waiting_h[0, 0]])
+    ref = _reference_fcfs_station(events, 3, 5, 30.0, params.n_periods, 1800.0)
+    got = np.array(got)
+    np.testing.assert_array_equal(got[:, :2], np.array(ref)[:, :2])
+    np.testing.assert_allclose(got[:, 2:], np.array(ref)[:, 2:], rtol=1e-9, atol=1e-9)
+    assert got[:, 1].sum() > 0 and got[:, 3].sum() > 0  # the case exercised both queueing and blocking

@@ -166,8 +166,11 @@ class CoupledNetworkConfig(GridChargingConfig):
         )
         check_choice("objective", self.objective, OBJECTIVES)
         s("supply_threshold_kw", check_float("supply_threshold_kw", self.supply_threshold_kw, low=0.0))
-        s("supply_cost_low_per_kwh", check_float("supply_cost_low_per_kwh", self.supply_cost_low_per_kwh))
-        s("supply_cost_high_per_kwh", check_float("supply_cost_high_per_kwh", self.supply_cost_high_per_kwh))
+        s("supply_cost_low_per_kwh", check_float("supply_cost_low_per_kwh", self.supply_cost_low_per_kwh, low=0.0))
+        s(
+            "supply_cost_high_per_kwh",
+            check_float("supply_cost_high_per_kwh", self.supply_cost_high_per_kwh, low=0.0),
+        )
 
     def make_network(self) -> RoadNetwork:
         """The road network (a fresh load: networks are read-only and cheap)."""

@@ -44,8 +44,8 @@ def resolve_sessions(config: MarketConfig) -> tuple[MarketConfig, Any]:
         dwell_mean, dwell_cv = float(np.mean(sessions.dwell_h)), _cv(sessions.dwell_h)
     moments = {
         "energy_demand_mean_kwh": energy_mean,
-        "energy_demand_cv": min(energy_cv, 10.0),
+        "energy_demand_cv": energy_cv,
         "dwell_time_mean_h": dwell_mean,
-        "dwell_time_cv": min(dwell_cv, 10.0),
+        "dwell_time_cv": dwell_cv,
     }
     return replace(config, **moments), sampler

@@ -351,8 +351,23 @@ class MarketConfig(ConfigMixin):
                 check_float("reward_scale_per_period", self.reward_scale_per_period, low=0.0, low_open=True),
             )
         check_choice("observability", self.observability, OBSERVABILITY)
+        if self.when_full != "queue" and any(self.waiting_spaces):
+            raise ConfigError(
+                f"waiting_spaces={self.waiting_spaces!r} is invalid with when_full={self.when_full!r}: "
+                "waiting spaces exist only with when_full='queue' (set it, or waiting_spaces=0)"
+            )
+        if self.driver_cost == "utility" and self.time_budget_h is not None:
+            raise ConfigError(
+                f"time_budget_h={self.time_budget_h!r} is invalid with driver_cost='utility': the time budget "
+                "applies to generalised-cost drivers (driver_cost='generalised'); use None"
+            )
         if self.demand == "expected":
             # the expected-demand mode has closed-form logit shares and no queue
+            if self.when_full == "queue" or self.origin_weights is not None:
+                raise ConfigError(
+                    f"when_full={self.when_full!r}, origin_weights={self.origin_weights!r} is invalid with "
+                    "demand='expected': expected demand has no queue and one origin zone"
+                )
             if self.driver_cost != "utility" or self.noise_scale == 0.0:
                 raise ConfigError(
                     f"driver_cost={self.driver_cost!r}, noise_scale={self.noise_scale!r} is invalid with "

@@ -15,14 +15,16 @@ pricing period with the prices held constant. It evaluates each stage for all ``
 sub-steps at once instead of looping over them, which gives exactly the numbers of the
 sub-step loop because of two facts of the model:
 
-* a session's whole future is fixed when its EV is admitted (it charges during
-  ``[t_a, t_a + min(E/P, D))`` and holds its charger until ``t_a + D``), so the
-  occupancy an arrival meets in stage 3 (every departure before its arrival instant
-  included) is read off the charger slots directly;
+* a session's whole future is fixed when its EV is admitted: it gets a charger at ``t_s``
+  (its arrival ``t_a``, or with ``when_full="queue"`` the first-come-first-served start
+  after the EVs ahead of it), charges during ``[t_s, t_s + min(E/P, D))`` and holds the
+  charger until ``t_s + D``; so the EVs an arrival meets in stage 3 (every departure
+  before its arrival instant included) are read off the slots directly;
 * stages 4 to 6 are sums and a linear recursion over sub-steps, which have closed forms.
 
-Arrivals and departures happen at exact instants inside a sub-step, so the queue is an
-exact continuous-time loss system whatever ``dt`` is; ``dt`` sets the resolution of the
+Arrivals and departures happen at exact instants inside a sub-step, so each station is
+an exact continuous-time loss system (or FCFS queue with a finite waiting room) whatever
+``dt`` is; ``dt`` sets the resolution of the
 accounting only. Stage 3 is the one sequential part: arrivals are processed one at a time
 in time order (a loop over the period's arrival events, vectorised over the batch), so
 each driver sees the chargers taken by the drivers before it.
@@ -86,6 +88,12 @@ def occupancy_fraction(params: MarketParams, state: MarketState) -> np.ndarray:
     return np.minimum(present, params.capacity) / params.capacity
 
 
+def queue_length(params: MarketParams, state: MarketState) -> np.ndarray:
+    """(B, N) EVs waiting for a charger as the next period starts (0 unless ``when_full="queue"``)."""
+    present = held_chargers(params, state.slot_depart_s, float(state.period * params.config.action_period_s))[1]
+    return np.maximum(present - params.capacity, 0).astype(np.float64)
+
+
 def _per_station(flat_station: np.ndarray, n_cells: int, weights: np.ndarray | None = None) -> np.ndarray:
     """Sum ``weights`` (or count) by flat station index ``b * N + k`` into ``n_cells`` cells."""
     return np.bincount(flat_station, weights=weights, minlength=n_cells)
@@ -129,17 +137,20 @@ def _event_utilities(
     else:
         tt = np.broadcast_to(travel_time_h, (b,) + travel_time_h.shape[-2:])  # (B, Z, N)
         travel = tt[np.arange(b)[:, None], draws.origin]  # (B, M, N)
+    unreachable = np.isinf(travel)  # never chosen, whatever the weight of travel time (0 x inf is NaN)
+    finite_travel = np.where(unreachable, 0.0, travel)
     if cfg.driver_cost == "utility":
         base = systematic_utility(price, cfg.price_sensitivity, params.base_utility)  # (B, N)
         if travel_time_h is not None:  # the zones' travel times replace the config's travel_time_min
             per_min = cfg.travel_time_sensitivity * 60.0
-            base = (base + per_min * params.travel_time_h)[:, None, :] - per_min * travel
+            base = (base + per_min * params.travel_time_h)[:, None, :] - per_min * finite_travel
         else:
             base = np.broadcast_to(base[:, None, :], (b, m, n))
         outside = None if cfg.outside_option_utility is None else np.full((b, m), cfg.outside_option_utility)
-        return base, outside, travel
+        return np.where(unreachable, -np.inf, base), outside, travel
     energy = draws.energy_kwh[..., None]  # (B, M, 1)
-    base = -(price[:, None, :] * energy + cfg.value_of_time_per_h * cfg.travel_time_weight * travel)
+    base = -(price[:, None, :] * energy + cfg.value_of_time_per_h * cfg.travel_time_weight * finite_travel)
+    base = np.where(unreachable, -np.inf, base)
     outside = None
     if cfg.outside_option_price_per_kwh is not None:
         outside = -(
@@ -203,7 +214,7 @@ def _allocate(
             utility = utility - congestion * np.minimum(present, params.capacity)
         outside_u = None if outside is None else outside[:, m] + draws.choice_noise[:, m, n]
         k, code = choose(utility, outside_u, present < params.places, reroute)
-        nothing = ~np.isfinite(utility).any(axis=1)  # every station beyond the time budget
+        nothing = ~np.isfinite(utility).any(axis=1)  # every station unreachable or beyond the time budget
         code = np.where(nothing, GAVE_UP, code)
         code = np.where(np.isfinite(t), code, NO_EVENT)
         station[:, m] = k

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from evprice.core.features import Feature, Field, Visibility
-from evprice.market.dynamics import occupancy_fraction
+from evprice.market.dynamics import occupancy_fraction, queue_length
 from evprice.market.params import MarketParams
 from evprice.market.profiles import SECONDS_PER_DAY
 from evprice.market.state import MarketState
@@ -72,15 +72,18 @@ def declare_features(params: MarketParams) -> tuple[Feature, ...]:
     status_vis = {Visibility.OWNER, Visibility.UPPER_LEVEL}
     if config.observability == "full":
         status_vis.add(Visibility.PUBLIC)
+    queue = config.when_full == "queue"
     for i, agent_id in enumerate(config.agent_ids):
         ema = profit_window_bounds(params, i)
+        waiting = (Field("queue", "EV", 0.0, float(config.waiting_spaces[i]), "EVs waiting for a charger"),)
         features.append(
             Feature(
                 STATION_STATUS,
                 (
                     Field("occupancy", "1", 0.0, 1.0, "fraction of chargers holding an EV"),
                     Field("price", f"{cur}/kWh", config.price_min[i], config.price_max[i], "posted charging price"),
-                ),
+                )
+                + (waiting if queue else ()),
                 frozenset(status_vis),
                 owner=agent_id,
             )
@@ -100,7 +103,8 @@ def declare_features(params: MarketParams) -> tuple[Feature, ...]:
 
 
 def state_vector(params: MarketParams, state: MarketState) -> np.ndarray:
-    """Values of every feature field in declared order, shape (B, 3 + 5 N), float64."""
+    """Values of every feature field in declared order, shape (B, 3 + 5 N) (3 + 6 N with
+    ``when_full="queue"``: the queue length after the price), float64."""
     b, n = state.price_per_kwh.shape
     t_s = state.period * params.config.action_period_s  # since the episode start
     hour = params.hour_index(t_s)
@@ -109,14 +113,9 @@ def state_vector(params: MarketParams, state: MarketState) -> np.ndarray:
     public[:, 0] = state.elec_price_per_kwh[:, hour]
     public[:, 1] = np.sin(angle)
     public[:, 2] = np.cos(angle)
-    per_station = np.stack(
-        [
-            occupancy_fraction(params, state),
-            state.price_per_kwh,
-            state.profit_ema_per_h,
-            state.revenue_ema_per_h,
-            state.cost_ema_per_h,
-        ],
-        axis=2,
-    )  # (B, N, 5)
-    return np.concatenate([public, per_station.reshape(b, 5 * n)], axis=1)
+    columns = [occupancy_fraction(params, state), state.price_per_kwh]
+    if params.config.when_full == "queue":
+        columns.append(queue_length(params, state))
+    columns += [state.profit_ema_per_h, state.revenue_ema_per_h, state.cost_ema_per_h]
+    per_station = np.stack(columns, axis=2)  # (B, N, 5 or 6)
+    return np.concatenate([public, per_station.reshape(b, -1)], axis=1)

@@ -93,6 +93,8 @@ def mmck_distribution(arrival_rate_per_h: float, chargers: int, places: int, ser
     Well defined at every load, over capacity included (the waiting room is finite).
     """
     c, k = int(chargers), int(places)
+    if c < 1:
+        raise ValueError(f"chargers={chargers!r} is invalid: expected an integer >= 1")
     if k < c:
         raise ValueError(f"places={places!r} is invalid: expected an integer >= chargers={chargers}")
     a = arrival_rate_per_h * service_mean_h

@@ -373,6 +373,12 @@ def logit_market(params: MarketParams) -> LogitMarket:
     sampled market it is the uncapacitated approximation (see :func:`capacity_market`).
     """
     cfg = params.config
+    if cfg.driver_cost != "utility" or cfg.n_origins > 1:
+        raise ValueError(
+            f"driver_cost={cfg.driver_cost!r} with {cfg.n_origins} origin zone(s): the static logit theory "
+            "covers the utility model with one zone (generalised-cost drivers on a road network have "
+            "energy- and origin-specific utilities and queues); no Nash / joint / Stackelberg benchmark here"
+        )
     if cfg.noise != "gumbel":
         raise ValueError(f"noise={cfg.noise!r}: the logit theory needs Gumbel noise")
     if cfg.price_sensitivity <= 0:

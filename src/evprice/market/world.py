@@ -58,6 +58,11 @@ class MarketWorld:
             raise ValueError(
                 f"scenarios={scenarios!r} is invalid: expected a positive divisor of batch_size={batch_size}"
             )
+        if config.sessions != "independent" and session_sampler is None:
+            raise ValueError(
+                f"sessions={config.sessions!r} needs a session_sampler: build scenarios with evprice.make / "
+                "make_env (evprice.envs.sessions.resolve_sessions), or pass the sampler"
+            )
         self.config = config
         self.session_sampler = session_sampler
         self.params = MarketParams.from_config(config)
@@ -109,8 +114,13 @@ class MarketWorld:
                     f"travel_time_h has shape {travel_time_h.shape}: expected ({z}, {self.params.n_stations}) "
                     f"or (batch, {z}, {self.params.n_stations}) (origin zones x stations), in hours"
                 )
-            if not np.all(travel_time_h >= 0):  # NaN fails too
-                raise ValueError("travel_time_h must be >= 0 hours everywhere (inf = unreachable)")
+            bad = ~(travel_time_h >= 0)  # NaN fails too
+            if bad.any():
+                where = tuple(int(i) for i in np.argwhere(bad)[0])
+                raise ValueError(
+                    f"travel_time_h[{where}] = {float(travel_time_h[where])!r} is invalid: expected hours >= 0 "
+                    "everywhere (inf = unreachable)"
+                )
         elif z > 1:
             raise ValueError(f"this market has {z} origin zones (origin_weights): pass travel_time_h each period")
         if state.period >= self.params.n_periods:
