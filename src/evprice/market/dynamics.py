@@ -132,13 +132,15 @@ def _event_utilities(
     cfg = params.config
     b, m = draws.energy_kwh.shape
     n = params.n_stations
-    if travel_time_h is None:
-        travel = np.broadcast_to(params.travel_time_h, (b, m, n))
+    if travel_time_h is None:  # the config's travel times: finite, the same for every driver
+        travel = finite_travel = np.broadcast_to(params.travel_time_h, (b, m, n))
+        unreachable = None
     else:
         tt = np.broadcast_to(travel_time_h, (b,) + travel_time_h.shape[-2:])  # (B, Z, N)
         travel = tt[np.arange(b)[:, None], draws.origin]  # (B, M, N)
-    unreachable = np.isinf(travel)  # never chosen, whatever the weight of travel time (0 x inf is NaN)
-    finite_travel = np.where(unreachable, 0.0, travel)
+        unreachable = np.isinf(travel)  # never chosen, whatever the weight of travel time (0 x inf is NaN)
+        finite_travel = np.where(unreachable, 0.0, travel)
+    mask = (lambda u: u) if unreachable is None else (lambda u: np.where(unreachable, -np.inf, u))  # noqa: E731
     if cfg.driver_cost == "utility":
         base = systematic_utility(price, cfg.price_sensitivity, params.base_utility)  # (B, N)
         if travel_time_h is not None:  # the zones' travel times replace the config's travel_time_min
@@ -147,10 +149,9 @@ def _event_utilities(
         else:
             base = np.broadcast_to(base[:, None, :], (b, m, n))
         outside = None if cfg.outside_option_utility is None else np.full((b, m), cfg.outside_option_utility)
-        return np.where(unreachable, -np.inf, base), outside, travel
+        return mask(base), outside, travel
     energy = draws.energy_kwh[..., None]  # (B, M, 1)
-    base = -(price[:, None, :] * energy + cfg.value_of_time_per_h * cfg.travel_time_weight * finite_travel)
-    base = np.where(unreachable, -np.inf, base)
+    base = mask(-(price[:, None, :] * energy + cfg.value_of_time_per_h * cfg.travel_time_weight * finite_travel))
     outside = None
     if cfg.outside_option_price_per_kwh is not None:
         outside = -(
@@ -200,6 +201,7 @@ def _allocate(
     queue = cfg.when_full == "queue"
     dwell_h = params.dwell_mean_s / SECONDS_PER_HOUR
     budget = cfg.time_budget_h
+    may_exclude = budget is not None or travel_time_h is not None
 
     for m in range(m_max):
         t = event_s[:, m]
@@ -211,11 +213,11 @@ def _allocate(
             if budget is not None:
                 utility = np.where(travel_h[:, m] + wait_h > budget, -np.inf, utility)
         elif cfg.congestion_sensitivity:
-            utility = utility - congestion * np.minimum(present, params.capacity)
+            utility = utility - congestion * (np.minimum(present, params.capacity) if queue else present)
         outside_u = None if outside is None else outside[:, m] + draws.choice_noise[:, m, n]
         k, code = choose(utility, outside_u, present < params.places, reroute)
-        nothing = ~np.isfinite(utility).any(axis=1)  # every station unreachable or beyond the time budget
-        code = np.where(nothing, GAVE_UP, code)
+        if may_exclude:  # every station unreachable or beyond the time budget: the driver gives up
+            code = np.where(np.isfinite(utility).any(axis=1), code, GAVE_UP)
         code = np.where(np.isfinite(t), code, NO_EVENT)
         station[:, m] = k
         status[:, m] = code
@@ -328,7 +330,11 @@ def advance_period(
         utilization=charger_seconds / (params.capacity * (t1_s - t0_s)),
         arrivals=np.isfinite(draws.arrival_offset_s).sum(axis=1),
         gave_up=(status == GAVE_UP).sum(axis=1),
-        waiting_h=_per_station(ab * n + ak, cells, new_start_s - event_s[ab, am]).reshape(b, n) / SECONDS_PER_HOUR,
+        waiting_h=(
+            _per_station(ab * n + ak, cells, new_start_s - event_s[ab, am]).reshape(b, n) / SECONDS_PER_HOUR
+            if params.config.when_full == "queue"
+            else np.zeros((b, n))  # no queue, no wait
+        ),
         booked_profit=_per_station(ab * n + ak, cells, booked).reshape(b, n) - fixed,
     )
     return new_state, outcome
