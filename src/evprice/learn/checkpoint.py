@@ -1,0 +1,76 @@
+"""Checkpoints: written atomically, read with a clear error when damaged.
+
+A checkpoint is one ``torch.save`` file holding plain data and tensors only (loaded with
+``weights_only=True``): the format tag, the environment id and overrides, the trainer's
+config, the update counter, network and optimiser states, normaliser statistics and the
+random generator's state. It is written to a temporary file in the same folder, flushed
+to disk and renamed over the old one, so a crash mid-write leaves the previous checkpoint
+intact.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+FORMAT = "evprice-ppo"
+VERSION = 1
+REQUIRED = ("format", "version", "env_id", "overrides", "config", "update", "env_steps", "actor", "critic")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is missing, unreadable, damaged or of another format."""
+
+
+def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
+    """Write ``payload`` (plus the format tag) to ``path`` atomically; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save({"format": FORMAT, "version": VERSION, **payload}, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A checkpoint file, or a run folder holding ``checkpoints/last.pt``."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "checkpoints" / "last.pt" if (p / "checkpoints").is_dir() else p / "last.pt"
+    if not p.is_file():
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} not found: expected a .pt file or a run folder from evprice train"
+        )
+    return p
+
+
+def load_checkpoint(path: str | Path, map_location: str = "cpu") -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint`; raises :class:`CheckpointError`."""
+    p = resolve_checkpoint(path)
+    try:
+        data = torch.load(p, map_location=map_location, weights_only=True)
+    except Exception as err:  # truncated zip, bad pickle, wrong file: all mean "damaged"
+        raise CheckpointError(
+            f"checkpoint {str(p)!r} is damaged or not a checkpoint ({type(err).__name__}: {err}); "
+            "use an earlier checkpoint or train again"
+        ) from err
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise CheckpointError(f"checkpoint {str(p)!r} is not an evprice PPO checkpoint (format tag missing)")
+    if data.get("version") != VERSION:
+        version = data.get("version")
+        raise CheckpointError(f"checkpoint {str(p)!r} has version {version!r}; this evprice reads {VERSION}")
+    missing = [k for k in REQUIRED if k not in data]
+    if missing:
+        raise CheckpointError(f"checkpoint {str(p)!r} is incomplete: missing {missing}")
+    return data

@@ -1,0 +1,44 @@
+"""The PPO clipped surrogate and value losses (Schulman et al. 2017), as pure functions."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+
+
+class PPOLosses(NamedTuple):
+    policy: torch.Tensor  # scalar, to minimise
+    value: torch.Tensor  # scalar, to minimise (half the mean squared error)
+    approx_kl: torch.Tensor  # scalar, E[(r - 1) - log r], for diagnostics
+    clip_fraction: torch.Tensor  # scalar, share of samples whose ratio was clipped
+
+
+def ppo_losses(
+    new_logp: torch.Tensor,
+    old_logp: torch.Tensor,
+    advantages: torch.Tensor,
+    new_values: torch.Tensor,
+    old_values: torch.Tensor,
+    returns: torch.Tensor,
+    clip_coef: float,
+    clip_value: bool = False,
+) -> PPOLosses:
+    """Losses of one minibatch (all tensors of one shape).
+
+    Policy: ``-E[min(r A, clip(r, 1 - eps, 1 + eps) A)]`` with ``r = exp(new - old)``.
+    Value: ``0.5 E[(V - R)^2]``, or with ``clip_value`` the larger of that and the error of
+    ``V_old + clip(V - V_old, -eps, eps)``. Advantages are used as given (normalise them
+    before calling if wanted).
+    """
+    log_ratio = new_logp - old_logp
+    ratio = log_ratio.exp()
+    surrogate = torch.min(ratio * advantages, ratio.clamp(1.0 - clip_coef, 1.0 + clip_coef) * advantages)
+    error = (new_values - returns) ** 2
+    if clip_value:
+        clipped = old_values + (new_values - old_values).clamp(-clip_coef, clip_coef)
+        error = torch.max(error, (clipped - returns) ** 2)
+    with torch.no_grad():
+        approx_kl = ((ratio - 1.0) - log_ratio).mean()
+        clip_fraction = ((ratio - 1.0).abs() > clip_coef).float().mean()
+    return PPOLosses(-surrogate.mean(), 0.5 * error.mean(), approx_kl, clip_fraction)

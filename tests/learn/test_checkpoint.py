@@ -1,0 +1,69 @@
+"""Checkpoints: atomic writes, clear errors on damaged files."""
+
+import pytest
+import torch
+
+from evprice.learn import checkpoint as ckpt
+from evprice.learn.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+
+PAYLOAD = {
+    "env_id": "LogitBertrand-v0",
+    "overrides": {},
+    "config": {},
+    "update": 3,
+    "env_steps": 96,
+    "actor": {"w": torch.ones(2)},
+    "critic": {"w": torch.zeros(2)},
+}
+
+
+def test_round_trip(tmp_path):
+    path = save_checkpoint(tmp_path / "c" / "last.pt", PAYLOAD)
+    data = load_checkpoint(path)
+    assert data["update"] == 3 and torch.equal(data["actor"]["w"], torch.ones(2))
+    assert load_checkpoint(tmp_path / "c")["env_steps"] == 96  # a folder holding last.pt
+
+
+def test_a_crash_mid_write_leaves_the_previous_checkpoint(tmp_path, monkeypatch):
+    path = save_checkpoint(tmp_path / "last.pt", PAYLOAD)
+
+    def crash(obj, f, *args, **kwargs):
+        f.write(b"PK\x03\x04 half a zip")
+        raise KeyboardInterrupt("power cut")
+
+    monkeypatch.setattr(ckpt.torch, "save", crash)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(path, {**PAYLOAD, "update": 4})
+    assert load_checkpoint(path)["update"] == 3
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]  # no temporary file left behind
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "damaged or not a checkpoint"),
+        (b"PK\x03\x04 truncated", "damaged or not a checkpoint"),
+        (None, "not an evprice PPO checkpoint"),
+    ],
+)
+def test_damaged_or_foreign_files_give_a_clear_error(tmp_path, content, message):
+    path = tmp_path / "last.pt"
+    if content is None:
+        torch.save({"weights": torch.ones(1)}, path)
+    else:
+        path.write_bytes(content)
+    with pytest.raises(CheckpointError, match=message):
+        load_checkpoint(path)
+
+
+def test_truncated_real_checkpoint(tmp_path):
+    path = save_checkpoint(tmp_path / "last.pt", PAYLOAD)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="damaged"):
+        load_checkpoint(path)
+
+
+def test_missing_checkpoint(tmp_path):
+    with pytest.raises(CheckpointError, match="not found"):
+        load_checkpoint(tmp_path / "nothing")
