@@ -32,6 +32,14 @@ def test_every_coupled_network_config_key_is_documented():
     assert not missing, f"docs/coupled_network.md does not describe {missing}"
 
 
+def test_every_ppo_setting_is_documented():
+    from evprice.learn import PPOConfig
+
+    text = (ROOT / "docs" / "learning.md").read_text(encoding="utf-8")
+    missing = [k for k in PPOConfig.field_names() if f"`{k}`" not in text]
+    assert not missing, f"docs/learning.md does not describe {missing}"
+
+
 def test_readme_quick_start_matches_ci():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")

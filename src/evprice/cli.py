@@ -9,6 +9,9 @@
     evprice config   [--env ID] [--config FILE.yaml] [--set key=value ...]
     evprice grid powerflow [--feeder case33bw|doc2] [--solver fast|pandapower]
                      [--add-load BUS:KW[:KVAR] ...] [--json]
+    evprice train mappo|ippo --env ID [--steps N] [--seed S] [--out DIR] [--set key=value ...]
+                     [--ppo key=value ...] [--resume CHECKPOINT]
+    evprice evaluate --checkpoint DIR/checkpoints/last.pt [--episodes N] [--seed S] [--json]
 
 Overrides come from ``--config`` (a YAML mapping of config keys; it may also name the
 ``env``), then from each ``--set key=value`` (the value is read as YAML: ``4``,
@@ -74,13 +77,16 @@ _set_option = click.option(
 )
 
 
-def _run_options(default_episodes: int, policy_required: bool) -> Callable[[Callable], Callable]:
+def _run_options(default_episodes: int, policy_default: str | None) -> Callable[[Callable], Callable]:
     """The options shared by ``rollout`` and ``evaluate``."""
     options = [
         _env_option,
-        click.option("--policy", type=click.Choice(list(POLICIES)), required=True)
-        if policy_required
-        else click.option("--policy", type=click.Choice(list(POLICIES)), default="random", show_default=True),
+        click.option(
+            "--policy",
+            type=click.Choice(list(POLICIES)),
+            default=policy_default,
+            show_default=policy_default is not None,
+        ),
         click.option(
             "--price", type=float, default=None, help="fixed policy: the price (default: middle of the bounds)"
         ),
@@ -115,7 +121,7 @@ def _run(
         transient=True,
         disable=quiet or not err.is_terminal,
     ) as progress:
-        task = progress.add_task(f"{env} / {policy}", total=None)
+        task = progress.add_task(f"{env} / {getattr(policy, '__name__', policy)}", total=None)
         return fn(
             env,
             policy,
@@ -134,7 +140,7 @@ def main() -> None:
 
 
 @main.command("rollout", cls=_Command)
-@_run_options(default_episodes=1, policy_required=False)
+@_run_options(default_episodes=1, policy_default="random")
 def rollout_cmd(env_id, policy, price, markup, episodes, seed, config_file, assignments, as_json) -> None:
     """Roll a policy out and print per-station totals."""
     summary = _run(rollout, env_id, policy, price, markup, episodes, seed, config_file, assignments, as_json)
@@ -142,11 +148,47 @@ def rollout_cmd(env_id, policy, price, markup, episodes, seed, config_file, assi
 
 
 @main.command("evaluate", cls=_Command)
-@_run_options(default_episodes=10, policy_required=True)
-def evaluate_cmd(env_id, policy, price, markup, episodes, seed, config_file, assignments, as_json) -> None:
+@_run_options(default_episodes=10, policy_default=None)
+@click.option(
+    "--checkpoint",
+    type=click.Path(),
+    default=None,
+    help="a trained policy (evprice train): a .pt file or its run folder; its env and config are used",
+)
+def evaluate_cmd(env_id, policy, price, markup, episodes, seed, config_file, assignments, as_json, checkpoint) -> None:
     """Evaluate a policy: totals with 95% confidence intervals over episodes, and Delta for logit markets."""
+    if (policy is None) == (checkpoint is None):
+        raise ConfigError("give exactly one of --policy NAME and --checkpoint PATH")
+    if checkpoint is not None:
+        policy, env_id, assignments = _checkpoint_policy(checkpoint, env_id, assignments)
     summary = _run(evaluate, env_id, policy, price, markup, episodes, seed, config_file, assignments, as_json)
     click.echo(json.dumps(summary)) if as_json else _print_summary(summary)
+
+
+def _checkpoint_policy(path: str, env_id: str | None, assignments: tuple[str, ...]):
+    """``(factory, env_id, assignments)`` for a trained checkpoint: its env with its overrides
+    (then the user's ``--set``), and a factory that checks the observation layout matches."""
+    from evprice.learn import CheckpointError, load_policy
+
+    try:
+        trained_env, trained_overrides, trained = load_policy(path)
+    except CheckpointError as err:
+        raise ConfigError(str(err)) from None
+    if env_id is not None and env_id != trained_env:
+        raise ConfigError(f"--env {env_id!r} does not match the checkpoint's environment {trained_env!r}")
+    size = trained.actor.body[0].weight.shape[1] - (trained.actor.inputs.extra)
+
+    def factory(env):
+        if env.observation_size != size:
+            raise ConfigError(
+                f"the checkpoint's policy reads {size} observation values, this configuration gives "
+                f"{env.observation_size}: --set only what keeps the observation layout"
+            )
+        return trained
+
+    factory.__name__ = "checkpoint"
+    kept = tuple(f"{k}={json.dumps(v)}" for k, v in trained_overrides.items()) + tuple(assignments)
+    return factory, trained_env, kept
 
 
 @main.command(cls=_Command)
@@ -172,6 +214,90 @@ def theory(env_id, config_file, assignments, leader, as_json, markdown) -> None:
         click.echo(benchmark_table(report))
     else:
         _print_theory(report)
+
+
+@main.group()
+def train() -> None:
+    """Train pricing agents (MAPPO / IPPO in-house; RLlib for more than one machine)."""
+
+
+def _ppo_command(algo: str) -> Callable:
+    critic = "the global state" if algo == "mappo" else "each station's own observation"
+
+    @train.command(algo, cls=_Command, help=f"Train the stations with {algo.upper()} (critic on {critic}).")
+    @_env_option
+    @click.option("--steps", type=click.IntRange(min=1), default=None, help="env-steps (default: the PPO config's)")
+    @click.option("--seed", type=click.IntRange(min=0), default=None, help="seed (default: the PPO config's, 0)")
+    @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="run folder")
+    @_config_option
+    @_set_option
+    @click.option("--ppo", "ppo_assignments", multiple=True, metavar="KEY=VALUE", help="a PPO setting (repeatable)")
+    @click.option("--resume", type=click.Path(), default=None, help="continue from a checkpoint or run folder")
+    @click.option("--quiet", is_flag=True, help="no progress bar")
+    def command(env_id, steps, seed, out_dir, config_file, assignments, ppo_assignments, resume, quiet) -> None:
+        from evprice.learn import CheckpointError, PPOConfig
+        from evprice.learn import train as run_training
+
+        env, overrides = _resolve(env_id, config_file, assignments)
+        settings: dict[str, Any] = {"algo": algo}
+        for text in ppo_assignments:
+            key, value = parse_assignment(text)
+            settings[key] = value
+        if steps is not None:
+            settings["total_steps"] = steps
+        if seed is not None:
+            settings["seed"] = seed
+        cfg = PPOConfig.from_overrides(settings)
+        out = out_dir or f"runs/{algo}_{env}_seed{cfg.seed}"
+        _train_with_progress(
+            lambda on_update: run_training(
+                env, cfg, overrides=overrides, out_dir=out, resume=resume, on_update=on_update
+            ),
+            cfg.total_steps,
+            f"{algo} on {env}",
+            quiet,
+            CheckpointError,
+        )
+        click.echo(f"run folder: {out} (checkpoints/last.pt, metrics.csv, config.yaml, tb/)")
+
+    return command
+
+
+def _train_with_progress(run: Callable, total: int, title: str, quiet: bool, errors: type) -> dict[str, Any]:
+    err = Console(stderr=True)
+    fmt = lambda x, spec: "-" if x is None else format(x, spec)  # noqa: E731
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet,
+    ) as progress:
+        task = progress.add_task(title, total=total, status="")
+        seen: dict[str, Any] = {"episodic_return": None, "profit": None}
+
+        def on_update(row: dict[str, Any]) -> None:
+            seen.update({k: row[k] for k in seen if row[k] is not None})  # the latest finished episodes
+            status = (
+                f"return {fmt(seen['episodic_return'], '.3f')}  profit {fmt(seen['profit'], ',.1f')}  "
+                f"{row['steps_per_s']:,.0f} steps/s"
+            )
+            if row["eval_return"] is not None:
+                status += f"  eval {row['eval_return']:.3f}" + (
+                    f" (Delta {row['eval_delta']:.3f})" if row["eval_delta"] is not None else ""
+                )
+            progress.update(task, completed=min(row["env_steps"], total), status=status)
+
+        try:
+            return run(on_update)
+        except errors as e:
+            raise ConfigError(str(e)) from None
+
+
+_ppo_command("mappo")
+_ppo_command("ippo")
 
 
 @main.group()

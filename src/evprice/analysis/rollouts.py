@@ -65,7 +65,7 @@ class Episodes:
 
 def run_episodes(
     env_id: str,
-    policy: str,
+    policy: str | Callable[[MarketEnv], Any],
     *,
     episodes: int,
     seed: int,
@@ -75,13 +75,14 @@ def run_episodes(
 ) -> tuple[Episodes, str]:
     """Simulate ``episodes`` episodes of ``env_id`` under ``policy``; reproducible from ``seed``.
 
-    Returns the per-episode results and the policy's name.
+    ``policy`` is a registered name or ``factory(env) -> policy`` (e.g. a trained
+    checkpoint's). Returns the per-episode results and the policy's name.
     """
     if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
         raise ValueError(f"episodes={episodes!r} is invalid: expected a positive integer")
     batch = min(episodes, MAX_BATCH)
     env = make_env(env_id, batch, **(overrides or {}))
-    pol = make_policy(policy, env, seed=seed, **(policy_options or {}))
+    pol = policy(env) if callable(policy) else make_policy(policy, env, seed=seed, **(policy_options or {}))
     periods = env.n_periods
     station = {k: [] for k in STATION_KEYS}
     market = {k: [] for k in MARKET_KEYS}
@@ -214,7 +215,7 @@ def rollout(
 
 def evaluate(
     env_id: str = "PublicCharging-v0",
-    policy: str = "random",
+    policy: str | Callable[[MarketEnv], Any] = "random",
     *,
     episodes: int = 10,
     seed: int = 0,
