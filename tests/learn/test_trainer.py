@@ -30,9 +30,20 @@ def _price(run_dir, overrides):
     return env.params.price_min + (a + 1.0) / 2.0 * (env.params.price_max - env.params.price_min)
 
 
-@pytest.mark.parametrize("algo", ["mappo", "ippo"])
-def test_one_station_finds_the_monopoly_price(tmp_path, algo):
-    cfg = PPOConfig(algo=algo, total_steps=16_384, num_envs=32, rollout_periods=16, eval_episodes=1, init_log_std=-1.0)
+@pytest.mark.parametrize(
+    ("algo", "distribution", "steps"),
+    [("mappo", "gaussian", 16_384), ("ippo", "gaussian", 16_384), ("mappo", "beta", 32_768)],
+)
+def test_one_station_finds_the_monopoly_price(tmp_path, algo, distribution, steps):
+    cfg = PPOConfig(
+        algo=algo,
+        total_steps=steps,
+        num_envs=32,
+        rollout_periods=16,
+        eval_episodes=1,
+        init_log_std=-1.0,
+        policy_distribution=distribution,
+    )
     train("LogitBertrand-v0", cfg, overrides=MONOPOLY, out_dir=tmp_path)
     # the policy starts at the middle of [1, 3], 2.0, which earns 90.6% of the optimum (p* = 1.80);
     # profit is flat near p* (within 0.5% over +-0.06), so the check is on profit, then on price

@@ -14,6 +14,7 @@ from evprice.core.config import ConfigMixin, check_choice, check_float, check_in
 ALGORITHMS = ("mappo", "ippo")
 DEVICES = ("auto", "cpu", "cuda")
 OBS_NORMALISATION = ("running", "bounds", "none")
+DISTRIBUTIONS = ("gaussian", "beta")
 
 _f = config_field
 
@@ -43,6 +44,9 @@ class PPOConfig(ConfigMixin):
     max_grad_norm: float = _f(0.5, "1", "gradient-norm clipping")
     target_kl: float | None = _f(None, "1", "stop an update's epochs once the approximate KL exceeds it; None = never")
     hidden_sizes: tuple[int, ...] = _f((64, 64), "1", "units of each hidden layer (actor and critic)")
+    policy_distribution: str = _f(
+        "beta", "-", "'beta' (on [-1, 1], no clipping) or 'gaussian' (clipped to [-1, 1] by the environment)"
+    )
     init_log_std: float = _f(-0.5, "1", "initial log standard deviation of the Gaussian policy (actions in [-1, 1])")
     share_parameters: bool = _f(True, "-", "one actor (and critic) for all stations, with the agent's one-hot as input")
     normalise_obs: str = _f(
@@ -83,6 +87,7 @@ class PPOConfig(ConfigMixin):
         if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__") or len(list(sizes)) == 0:
             raise invalid("hidden_sizes", sizes, "a non-empty list of layer widths, e.g. [64, 64]")
         s("hidden_sizes", tuple(check_int(f"hidden_sizes[{i}]", h, low=1, high=4096) for i, h in enumerate(sizes)))
+        check_choice("policy_distribution", self.policy_distribution, DISTRIBUTIONS)
         s("init_log_std", check_float("init_log_std", self.init_log_std, low=-5.0, high=2.0))
         for name in ("anneal_lr", "clip_value", "share_parameters", "normalise_reward"):
             if not isinstance(getattr(self, name), bool):

@@ -60,24 +60,85 @@ class AgentInputs(nn.Module):
         return torch.cat([x, self.eye.expand(x.shape[0], -1, -1)], dim=-1)
 
 
-class Actor(nn.Module):
-    """Gaussian policy: mean from the agent's observation, a learned log-std per agent.
+class GaussianAction:
+    """Unbounded Gaussian actions (the environment clips them to [-1, 1])."""
 
-    Actions are unbounded samples; the environment clips them to [-1, 1].
+    def __init__(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        self.normal = torch.distributions.Normal(mean, std)
+
+    def sample(self, generator: torch.Generator) -> torch.Tensor:
+        noise = torch.randn(self.normal.mean.shape, generator=generator).to(self.normal.mean.device)
+        return self.normal.mean + self.normal.stddev * noise
+
+    def log_prob(self, action: torch.Tensor) -> torch.Tensor:
+        return self.normal.log_prob(action)
+
+    def entropy(self) -> torch.Tensor:
+        return self.normal.entropy()
+
+    def deterministic(self) -> torch.Tensor:
+        return self.normal.mean
+
+
+class BetaAction:
+    """Beta actions on [-1, 1] (Chou et al. 2017): no probability mass beyond the bounds, so
+    no clipping bias when the best price lies at or near a bound."""
+
+    EPS = 1e-6
+
+    def __init__(self, alpha: torch.Tensor, beta: torch.Tensor) -> None:
+        self.beta = torch.distributions.Beta(alpha, beta)
+
+    def sample(self, generator: torch.Generator) -> torch.Tensor:
+        # torch's gamma sampler takes no generator: it draws from the trainer-seeded global one
+        return 2.0 * self.beta.sample() - 1.0
+
+    def log_prob(self, action: torch.Tensor) -> torch.Tensor:
+        x = ((action + 1.0) / 2.0).clamp(self.EPS, 1.0 - self.EPS)
+        return self.beta.log_prob(x) - math.log(2.0)
+
+    def entropy(self) -> torch.Tensor:
+        return self.beta.entropy() + math.log(2.0)
+
+    def deterministic(self) -> torch.Tensor:
+        return 2.0 * self.beta.mean - 1.0
+
+
+class Actor(nn.Module):
+    """The stations' policy on their own observations.
+
+    ``"gaussian"``: mean from the network, a learned log-std per agent, unbounded samples
+    that the environment clips to [-1, 1]. ``"beta"``: the network gives both shape
+    parameters (``1 + softplus``, so the density is unimodal) of a Beta on [-1, 1].
+    The deterministic action is the distribution's mean.
     """
 
-    def __init__(self, n_agents: int, obs_dim: int, hidden: tuple[int, ...], shared: bool, init_log_std: float):
+    def __init__(
+        self,
+        n_agents: int,
+        obs_dim: int,
+        hidden: tuple[int, ...],
+        shared: bool,
+        init_log_std: float,
+        distribution: str = "gaussian",
+    ):
         super().__init__()
+        self.kind = distribution
         self.inputs = AgentInputs(n_agents, shared)
-        self.body = mlp(1 if shared else n_agents, obs_dim + self.inputs.extra, hidden, 1, 0.01)
-        self.log_std = nn.Parameter(torch.full((n_agents, 1), float(init_log_std)))
+        outputs = 1 if distribution == "gaussian" else 2
+        self.body = mlp(1 if shared else n_agents, obs_dim + self.inputs.extra, hidden, outputs, 0.01)
+        self.log_std = nn.Parameter(torch.full((n_agents, 1), float(init_log_std)))  # unused by "beta"
 
-    def distribution(self, obs: torch.Tensor) -> torch.distributions.Normal:
-        mean = self.body(self.inputs(obs))  # (batch, N, 1)
-        return torch.distributions.Normal(mean, self.log_std.exp().expand_as(mean))
+    def distribution(self, obs: torch.Tensor) -> GaussianAction | BetaAction:
+        out = self.body(self.inputs(obs))  # (batch, N, 1 or 2)
+        if self.kind == "gaussian":
+            return GaussianAction(out, self.log_std.exp().expand_as(out))
+        shape = 1.0 + nn.functional.softplus(out)
+        return BetaAction(shape[..., :1], shape[..., 1:])
 
     def mean(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.body(self.inputs(obs))
+        """(batch, N, 1) deterministic actions."""
+        return self.distribution(obs).deterministic()
 
 
 class Critic(nn.Module):

@@ -47,7 +47,14 @@ def load_policy(path: str | Path) -> tuple[str, dict[str, Any], TrainedPolicy]:
     data = load_checkpoint(path)
     cfg = PPOConfig.from_overrides(data["config"])
     env = make_env(data["env_id"], 1, **data["overrides"])
-    actor = Actor(env.n_agents, env.observation_size, cfg.hidden_sizes, cfg.share_parameters, cfg.init_log_std)
+    actor = Actor(
+        env.n_agents,
+        env.observation_size,
+        cfg.hidden_sizes,
+        cfg.share_parameters,
+        cfg.init_log_std,
+        cfg.policy_distribution,
+    )
     actor.load_state_dict(data["actor"])
     obs_norm = ObservationNormaliser(cfg.normalise_obs, env.observation_low, env.observation_high)
     obs_norm.load_state_dict(data["obs_norm"])

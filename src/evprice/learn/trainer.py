@@ -81,7 +81,9 @@ def build_learner(env: MarketEnv, cfg: PPOConfig, device: torch.device) -> dict[
     centralised = cfg.algo == "mappo"
     critic_in = env.state_size if centralised else d
     return {
-        "actor": Actor(n, d, cfg.hidden_sizes, cfg.share_parameters, cfg.init_log_std).to(device),
+        "actor": Actor(n, d, cfg.hidden_sizes, cfg.share_parameters, cfg.init_log_std, cfg.policy_distribution).to(
+            device
+        ),
         "critic": Critic(n, critic_in, cfg.hidden_sizes, cfg.share_parameters, centralised).to(device),
         "obs_norm": ObservationNormaliser(cfg.normalise_obs, env.observation_low, env.observation_high),
         "state_norm": ObservationNormaliser(cfg.normalise_obs, s_low, s_high),
@@ -132,6 +134,7 @@ def train(
         state_norm.load_state_dict(state["state_norm"])
         reward_scaler.load_state_dict(state["reward_scaler"])
         gen.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
         first_update = int(state["update"]) + 1
 
     out = Path(out_dir) if out_dir is not None else None
@@ -170,7 +173,7 @@ def train(
             state_t = torch.as_tensor(state_norm(raw_state), device=device)
             with torch.no_grad():
                 dist = actor.distribution(obs_t)
-                action = dist.mean + dist.stddev * torch.randn(dist.mean.shape, generator=gen).to(device)
+                action = dist.sample(gen)
                 logp = dist.log_prob(action).sum(-1)
                 value = critic(state_t if cfg.algo == "mappo" else obs_t)
             raw_obs, reward, terminated, truncated, info = env.step(action.cpu().numpy())
@@ -238,7 +241,7 @@ def train(
             "profit": float(np.concatenate(finished_profits).mean()) if finished_profits else None,
             **{k: v / count for k, v in stats.items()},
             "learning_rate": lr,
-            "action_std": float(actor.log_std.detach().exp().mean()),
+            "action_std": float(f_act.std()),
             "eval_return": None,
             "eval_profit": None,
             "eval_delta": None,
@@ -263,6 +266,7 @@ def train(
                 "state_norm": state_norm.state_dict(),
                 "reward_scaler": reward_scaler.state_dict(),
                 "generator": gen.get_state(),
+                "torch_rng": torch.get_rng_state(),
                 "metrics": {k: v for k, v in row.items() if v is not None},
             }
             save_checkpoint(out / "checkpoints" / "last.pt", payload)
