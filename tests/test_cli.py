@@ -189,3 +189,14 @@ def test_train_and_evaluate_errors(tmp_path):
     assert result.exit_code == 2 and "exactly one of --policy NAME and --checkpoint PATH" in result.output
     result = CliRunner().invoke(main, ["train", "ippo", "--env", "LogitBertrand-v0", "--ppo", "gamma=2"])
     assert result.exit_code == 2 and "gamma=2 is invalid" in result.output
+
+
+def test_train_rllib_runs_one_iteration(tmp_path):
+    pytest.importorskip("ray")
+    result = run(
+        "train", "rllib", "--env", "LogitBertrand-v0", "--steps", "1000", "--out", str(tmp_path), "--quiet"
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert summary["iterations"] == 1 and summary["env_steps"] >= 1000
+    assert (tmp_path / "checkpoint").is_dir()

@@ -12,6 +12,7 @@
     evprice train mappo|ippo --env ID [--steps N] [--seed S] [--out DIR] [--set key=value ...]
                      [--ppo key=value ...] [--resume CHECKPOINT]
     evprice evaluate --checkpoint DIR/checkpoints/last.pt [--episodes N] [--seed S] [--json]
+    evprice train rllib --env ID [--steps N] [--num-env-runners K] [--address ray://...] [--independent]
 
 Overrides come from ``--config`` (a YAML mapping of config keys; it may also name the
 ``env``), then from each ``--set key=value`` (the value is read as YAML: ``4``,
@@ -298,6 +299,69 @@ def _train_with_progress(run: Callable, total: int, title: str, quiet: bool, err
 
 _ppo_command("mappo")
 _ppo_command("ippo")
+
+
+@train.command("rllib", cls=_Command)
+@_env_option
+@click.option("--steps", type=click.IntRange(min=1), default=100_000, show_default=True, help="env-steps to sample")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--num-env-runners", type=click.IntRange(min=0), default=0, show_default=True, help="remote samplers")
+@click.option("--envs-per-runner", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--address", default=None, help="a Ray cluster (ray://head:10001, auto); default: a local Ray")
+@click.option("--independent", is_flag=True, help="one policy per station (default: one shared policy)")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="where the checkpoint goes")
+@_config_option
+@_set_option
+@click.option("--quiet", is_flag=True, help="no progress bar")
+def train_rllib_cmd(
+    env_id,
+    steps,
+    seed,
+    num_env_runners,
+    envs_per_runner,
+    address,
+    independent,
+    out_dir,
+    config_file,
+    assignments,
+    quiet,
+) -> None:
+    """Multi-agent PPO with Ray RLlib (pip install "evprice[distributed]")."""
+    try:
+        from evprice.learn.rllib_train import train_rllib
+    except ImportError as err:  # pragma: no cover  (the extra is missing)
+        raise ConfigError(f"{err}: install the extra with pip install 'evprice[distributed]'") from None
+    env, overrides = _resolve(env_id, config_file, assignments)
+    err = Console(stderr=True)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet,
+    ) as progress:
+        task = progress.add_task(f"rllib on {env}", total=steps, status="")
+
+        def on_iteration(row: dict[str, Any]) -> None:
+            ret = row["episode_return_mean"]
+            status = f"return {'-' if ret is None else format(ret, '.3f')}  {row['iteration_time_s']:.1f} s/iteration"
+            progress.update(task, completed=min(row["env_steps"], steps), status=status)
+
+        summary = train_rllib(
+            env,
+            steps=steps,
+            seed=seed,
+            num_env_runners=num_env_runners,
+            num_envs_per_env_runner=envs_per_runner,
+            address=address,
+            out_dir=out_dir,
+            overrides=overrides,
+            shared_policy=not independent,
+            on_iteration=on_iteration,
+        )
+    click.echo(json.dumps(summary))
 
 
 @main.group()
