@@ -264,18 +264,22 @@ def _ppo_command(algo: str) -> Callable:
     return command
 
 
-def _train_with_progress(run: Callable, total: int, title: str, quiet: bool, errors: type) -> dict[str, Any]:
-    err = Console(stderr=True)
-    fmt = lambda x, spec: "-" if x is None else format(x, spec)  # noqa: E731
-    with Progress(
+def _training_progress(quiet: bool) -> Progress:
+    """A progress bar on stderr with a status field (steps done of the total)."""
+    return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[status]}"),
         TimeElapsedColumn(),
-        console=err,
+        console=Console(stderr=True),
         disable=quiet,
-    ) as progress:
+    )
+
+
+def _train_with_progress(run: Callable, total: int, title: str, quiet: bool, errors: type) -> dict[str, Any]:
+    fmt = lambda x, spec: "-" if x is None else format(x, spec)  # noqa: E731
+    with _training_progress(quiet) as progress:
         task = progress.add_task(title, total=total, status="")
         seen: dict[str, Any] = {"episodic_return": None, "profit": None}
 
@@ -332,16 +336,7 @@ def train_rllib_cmd(
     except ImportError as err:  # pragma: no cover  (the extra is missing)
         raise ConfigError(f"{err}: install the extra with pip install 'evprice[distributed]'") from None
     env, overrides = _resolve(env_id, config_file, assignments)
-    err = Console(stderr=True)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[status]}"),
-        TimeElapsedColumn(),
-        console=err,
-        disable=quiet,
-    ) as progress:
+    with _training_progress(quiet) as progress:
         task = progress.add_task(f"rllib on {env}", total=steps, status="")
 
         def on_iteration(row: dict[str, Any]) -> None:
