@@ -180,6 +180,25 @@ def test_train_then_evaluate_the_checkpoint(tmp_path):
     assert summary["market"]["profit"] == pytest.approx(profit)
 
 
+def test_train_resume_continues_in_the_run_folder_and_checks_stations(tmp_path):
+    out = tmp_path / "run"
+    common = ["--ppo", "num_envs=4", "--ppo", "rollout_periods=16", "--ppo", "eval_episodes=2", "--quiet"]
+    args = ["train", "mappo", "--env", "PublicCharging-v0", "--steps", "128", "--out", str(out), *common]
+    assert run(*args).exit_code == 0
+    result = run("train", "mappo", "--resume", str(out), "--steps", "192", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert f"run folder: {out}" in result.output
+    rows = (out / "metrics.csv").read_text().splitlines()
+    assert len(rows) == 1 + 3  # header, two updates, then one more
+    result = run("train", "ippo", "--resume", str(out), "--steps", "256", "--quiet")
+    assert result.exit_code == 2 and "algo='ippo' cannot change on resume" in result.output
+    result = run("train", "mappo", "--resume", str(out), "--env", "LogitBertrand-v0")
+    assert result.exit_code == 2 and "drop --env" in result.output
+    # the same observation size with three stations: refused, not crashed
+    result = run("evaluate", "--checkpoint", str(out), "--set", "n_stations=3", "--episodes", "1")
+    assert result.exit_code == 2 and "prices 2 stations" in result.output
+
+
 def test_train_and_evaluate_errors(tmp_path):
     bad = tmp_path / "last.pt"
     bad.write_bytes(b"not a checkpoint")
@@ -193,9 +212,7 @@ def test_train_and_evaluate_errors(tmp_path):
 
 def test_train_rllib_runs_one_iteration(tmp_path):
     pytest.importorskip("ray")
-    result = run(
-        "train", "rllib", "--env", "LogitBertrand-v0", "--steps", "1000", "--out", str(tmp_path), "--quiet"
-    )
+    result = run("train", "rllib", "--env", "LogitBertrand-v0", "--steps", "1000", "--out", str(tmp_path), "--quiet")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["iterations"] == 1 and summary["env_steps"] >= 1000

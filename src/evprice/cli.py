@@ -177,13 +177,13 @@ def _checkpoint_policy(path: str, env_id: str | None, assignments: tuple[str, ..
         raise ConfigError(str(err)) from None
     if env_id is not None and env_id != trained_env:
         raise ConfigError(f"--env {env_id!r} does not match the checkpoint's environment {trained_env!r}")
-    size = trained.actor.body[0].weight.shape[1] - (trained.actor.inputs.extra)
 
     def factory(env):
-        if env.observation_size != size:
+        if (env.n_agents, env.observation_size) != (trained.n_agents, trained.observation_size):
             raise ConfigError(
-                f"the checkpoint's policy reads {size} observation values, this configuration gives "
-                f"{env.observation_size}: --set only what keeps the observation layout"
+                f"the checkpoint's policy prices {trained.n_agents} stations from {trained.observation_size} "
+                f"observation values each; this configuration has {env.n_agents} stations and "
+                f"{env.observation_size} values: --set only what keeps the stations and their observations"
             )
         return trained
 
@@ -236,10 +236,10 @@ def _ppo_command(algo: str) -> Callable:
     @click.option("--resume", type=click.Path(), default=None, help="continue from a checkpoint or run folder")
     @click.option("--quiet", is_flag=True, help="no progress bar")
     def command(env_id, steps, seed, out_dir, config_file, assignments, ppo_assignments, resume, quiet) -> None:
-        from evprice.learn import CheckpointError, PPOConfig
+        from evprice.learn import CheckpointError, PPOConfig, load_checkpoint
         from evprice.learn import train as run_training
+        from evprice.learn.trainer import resume_config, run_folder
 
-        env, overrides = _resolve(env_id, config_file, assignments)
         settings: dict[str, Any] = {"algo": algo}
         for text in ppo_assignments:
             key, value = parse_assignment(text)
@@ -248,8 +248,20 @@ def _ppo_command(algo: str) -> Callable:
             settings["total_steps"] = steps
         if seed is not None:
             settings["seed"] = seed
-        cfg = PPOConfig.from_overrides(settings)
-        out = out_dir or f"runs/{algo}_{env}_seed{cfg.seed}"
+        if resume is None:
+            env, overrides = _resolve(env_id, config_file, assignments)
+            cfg = PPOConfig.from_overrides(settings)
+            out = out_dir or f"runs/{algo}_{env}_seed{cfg.seed}"
+        else:  # the checkpoint's environment and settings, changed only by --steps, --seed and --ppo
+            if env_id or config_file or assignments:
+                raise ConfigError("--resume keeps the checkpoint's environment: drop --env, --config and --set")
+            try:
+                saved = load_checkpoint(resume)
+            except CheckpointError as err:
+                raise ConfigError(str(err)) from None
+            env, overrides = saved["env_id"], saved["overrides"]
+            cfg = resume_config(saved["config"], settings)
+            out = out_dir or str(run_folder(resume))
         _train_with_progress(
             lambda on_update: run_training(
                 env, cfg, overrides=overrides, out_dir=out, resume=resume, on_update=on_update

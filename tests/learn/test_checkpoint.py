@@ -12,8 +12,16 @@ PAYLOAD = {
     "config": {},
     "update": 3,
     "env_steps": 96,
+    "n_agents": 2,
+    "observation_size": 7,
     "actor": {"w": torch.ones(2)},
     "critic": {"w": torch.zeros(2)},
+    "optimizer": {},
+    "obs_norm": {},
+    "state_norm": {},
+    "reward_scaler": {},
+    "generator": torch.zeros(4, dtype=torch.uint8),
+    "torch_rng": torch.zeros(4, dtype=torch.uint8),
 }
 
 
@@ -62,6 +70,17 @@ def test_truncated_real_checkpoint(tmp_path):
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(CheckpointError, match="damaged"):
         load_checkpoint(path)
+
+
+def test_incomplete_checkpoint(tmp_path):
+    path = save_checkpoint(tmp_path / "last.pt", {k: v for k, v in PAYLOAD.items() if k != "optimizer"})
+    with pytest.raises(CheckpointError, match=r"incomplete: missing \['optimizer'\]"):
+        load_checkpoint(path)
+
+
+def test_checkpoint_is_an_ordinary_readable_file(tmp_path):
+    path = save_checkpoint(tmp_path / "last.pt", PAYLOAD)
+    assert path.stat().st_mode & 0o777 == 0o644
 
 
 def test_missing_checkpoint(tmp_path):

@@ -19,7 +19,25 @@ import torch
 
 FORMAT = "evprice-ppo"
 VERSION = 1
-REQUIRED = ("format", "version", "env_id", "overrides", "config", "update", "env_steps", "actor", "critic")
+REQUIRED = (
+    "format",
+    "version",
+    "env_id",
+    "overrides",
+    "n_agents",
+    "observation_size",
+    "config",
+    "update",
+    "env_steps",
+    "actor",
+    "critic",
+    "optimizer",
+    "obs_norm",
+    "state_norm",
+    "reward_scaler",
+    "generator",
+    "torch_rng",
+)
 
 
 class CheckpointError(ValueError):
@@ -36,10 +54,17 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
             torch.save({"format": FORMAT, "version": VERSION, **payload}, f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint is an ordinary file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable
+        dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
     return path
 
 

@@ -19,10 +19,11 @@ from evprice.policies.theory import defines_delta
 
 
 class TrainedPolicy:
-    """The deterministic policy of a trained actor: each station posts its Gaussian's mean.
+    """The deterministic policy of a trained actor: each station posts its action distribution's mean.
 
     ``policy(obs (B, N, D)) -> actions (B, N, 1)`` in [-1, 1] (the environment's layout);
-    observations are normalised with the statistics frozen at training time.
+    observations are normalised with the statistics frozen at training time. It reads
+    ``n_agents`` stations with ``observation_size`` values each.
     """
 
     name = "checkpoint"
@@ -31,6 +32,8 @@ class TrainedPolicy:
         self.actor = actor
         self.obs_norm = obs_norm
         self.device = torch.device(device)
+        self.n_agents = int(actor.log_std.shape[0])
+        self.observation_size = int(obs_norm.rms.mean.shape[-1])
 
     def reset(self, seed: int | None = None) -> None:
         return None

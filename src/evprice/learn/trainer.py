@@ -3,9 +3,9 @@
 ``train(env_id, config)`` runs ``config.n_updates`` updates. Each update:
 
 1. **Rollout.** ``rollout_periods`` pricing periods of ``num_envs`` environments in one
-   batch (:func:`evprice.envs.make_env`). Every station samples its action from its
-   Gaussian policy on its own (normalised) observation; the environment clips it to
-   [-1, 1]. The critic values each station from the global state (MAPPO) or from the
+   batch (:func:`evprice.envs.make_env`). Every station samples its action in [-1, 1]
+   from its policy (Beta, or a Gaussian the environment clips) on its own (normalised)
+   observation. The critic values each station from the global state (MAPPO) or from the
    station's own observation (IPPO). Episodes end together at the horizon, which ends the
    task (no bootstrap past it); the environments are then reset.
 2. **Advantages.** GAE on the scaled rewards (:mod:`evprice.learn.gae`).
@@ -14,18 +14,21 @@
    clipped loss (:mod:`evprice.learn.ppo`), Adam, gradient clipping.
 4. **Log, evaluate, checkpoint.** A metrics row (CSV, TensorBoard when installed, and the
    ``on_update`` callback); every ``eval_every_updates`` the deterministic policy (the
-   Gaussian means) plays ``eval_episodes`` episodes of a separate environment (same seed
+   distributions' means) plays ``eval_episodes`` episodes of a separate environment (same seed
    each time); every ``checkpoint_every_updates`` and at the end ``checkpoints/last.pt``.
 
 Seeded and deterministic on the CPU: the trainer owns its seed (``torch.manual_seed`` for
-the initial weights, a ``torch.Generator`` for sampling and minibatches; the environments
-are seeded from it).
+the initial weights and the Beta sampler, a ``torch.Generator`` for Gaussian noise and
+minibatches; the environments are seeded from it).
+
+The horizon ends the task (no bootstrap past it): right for the scenarios' one-day
+episodes, whose observation carries the time of day. For episodes longer than a day the
+observation repeats while the remaining horizon differs.
 """
 
 from __future__ import annotations
 
 import csv
-import math
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -35,9 +38,10 @@ import numpy as np
 import torch
 import yaml
 
+from evprice.core.config import ConfigError
 from evprice.envs import make_env
 from evprice.envs.market_env import MarketEnv
-from evprice.learn.checkpoint import load_checkpoint, save_checkpoint
+from evprice.learn.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint, save_checkpoint
 from evprice.learn.config import PPOConfig
 from evprice.learn.gae import gae
 from evprice.learn.networks import Actor, Critic
@@ -66,6 +70,29 @@ METRICS = (
 """Columns of ``metrics.csv`` (``episodic_return``: mean over stations of the summed raw
 rewards of the episodes finished during the update; ``profit``: their joint profit per
 episode, currency; ``eval_*``: the deterministic policy, blank between evaluations)."""
+
+
+STRUCTURAL = ("algo", "hidden_sizes", "policy_distribution", "share_parameters", "normalise_obs")
+"""Settings that shape the networks or their inputs: a resumed run cannot change them."""
+
+
+def resume_config(saved: Mapping[str, Any], changes: Mapping[str, Any]) -> PPOConfig:
+    """The checkpoint's config ``saved`` with ``changes`` applied; refuses structural changes."""
+    base = PPOConfig.from_overrides(saved)
+    new = PPOConfig.from_overrides({**saved, **changes})
+    for key in STRUCTURAL:
+        if getattr(new, key) != getattr(base, key):
+            raise ConfigError(
+                f"{key}={getattr(new, key)!r} cannot change on resume: the checkpoint was trained with "
+                f"{key}={getattr(base, key)!r}"
+            )
+    return new
+
+
+def run_folder(checkpoint: str | Path) -> Path:
+    """The run folder of a checkpoint (``RUN/checkpoints/last.pt`` -> ``RUN``)."""
+    path = resolve_checkpoint(checkpoint)
+    return path.parent.parent if path.parent.name == "checkpoints" else path.parent
 
 
 def _device(cfg: PPOConfig) -> torch.device:
@@ -103,15 +130,22 @@ def train(
     """Train stations on ``env_id`` (with config ``overrides``); returns the last metrics row.
 
     ``out_dir`` receives ``config.yaml``, ``metrics.csv``, ``tb/`` (TensorBoard) and
-    ``checkpoints/last.pt``. ``resume`` continues from a checkpoint (its env, overrides
-    and config; the environments restart with fresh episodes).
+    ``checkpoints/last.pt``. ``resume`` continues from a checkpoint: its environment and
+    overrides (``env_id`` must match, ``overrides`` must be None or equal) and its config,
+    or ``config`` when given, which may change anything but the networks' structure
+    (:data:`STRUCTURAL`); the environments restart with fresh episodes.
     """
     cfg = config or PPOConfig()
     state: dict[str, Any] | None = None
     if resume is not None:
         state = load_checkpoint(resume)
-        env_id, overrides = state["env_id"], state["overrides"]
-        cfg = PPOConfig.from_overrides(state["config"]) if config is None else config
+        if env_id != state["env_id"] or (overrides is not None and dict(overrides) != state["overrides"]):
+            raise ConfigError(
+                f"resume: the checkpoint trained {state['env_id']!r} with overrides {state['overrides']!r}; "
+                f"got {env_id!r} with {overrides!r} (a resumed run keeps its environment)"
+            )
+        overrides = state["overrides"]
+        cfg = resume_config(state["config"], {} if config is None else config.to_dict())
     overrides = dict(overrides or {})
     device = _device(cfg)
     torch.set_num_threads(cfg.torch_threads)
@@ -127,9 +161,12 @@ def train(
     optimizer = torch.optim.Adam(params, lr=cfg.learning_rate, eps=1e-5)
     first_update = 1
     if state is not None:
-        actor.load_state_dict(state["actor"])
-        critic.load_state_dict(state["critic"])
-        optimizer.load_state_dict(state["optimizer"])
+        try:
+            actor.load_state_dict(state["actor"])
+            critic.load_state_dict(state["critic"])
+            optimizer.load_state_dict(state["optimizer"])
+        except (RuntimeError, ValueError) as err:
+            raise CheckpointError(f"resume: the checkpoint's networks do not fit this run ({err})") from None
         obs_norm.load_state_dict(state["obs_norm"])
         state_norm.load_state_dict(state["state_norm"])
         reward_scaler.load_state_dict(state["reward_scaler"])
@@ -203,19 +240,18 @@ def train(
         f_obs, f_state, f_act, f_logp = flat(obs_buf), flat(state_buf), flat(act_buf), flat(logp_buf)
         f_adv, f_ret, f_val = flat(advantages), flat(returns), flat(val_buf)
         size = t_len * b
-        mb = math.ceil(size / cfg.minibatches)
         stats = {"policy_loss": 0.0, "value_loss": 0.0, "entropy": 0.0, "approx_kl": 0.0, "clip_fraction": 0.0}
         count = 0
         for _ in range(cfg.update_epochs):
             order = torch.randperm(size, generator=gen).to(device)
-            for i in range(0, size, mb):
-                idx = order[i : i + mb]
+            for idx in torch.tensor_split(order, cfg.minibatches):
                 dist = actor.distribution(f_obs[idx])
                 new_logp = dist.log_prob(f_act[idx]).sum(-1)
                 entropy = dist.entropy().sum(-1).mean()
                 new_value = critic(f_state[idx] if cfg.algo == "mappo" else f_obs[idx])
                 adv = f_adv[idx]
-                adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+                if adv.numel() > 1:  # (a one-sample minibatch has no spread to normalise by)
+                    adv = (adv - adv.mean()) / (adv.std() + 1e-8)
                 losses = ppo_losses(
                     new_logp, f_logp[idx], adv, new_value, f_val[idx], f_ret[idx], cfg.clip_coef, cfg.clip_value
                 )
@@ -256,6 +292,8 @@ def train(
             payload = {
                 "env_id": env_id,
                 "overrides": overrides,
+                "n_agents": env.n_agents,
+                "observation_size": env.observation_size,
                 "config": cfg.to_dict(),
                 "update": update,
                 "env_steps": env_steps,
