@@ -16,7 +16,8 @@
    price).
 
 Reports wall time and training env-steps per second of each run (one env-step = one
-pricing decision of one environment). Threads are pinned to one.
+pricing decision of one environment). numpy runs on one thread; torch on its default
+(one per core), which ``python benchmarks/learn_speed.py`` measured fastest on 2 cores.
 """
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ def _mean_prices(env, policy, seed: int) -> list[float]:
     return [float(x) for x in total / env.n_periods]
 
 
-def bertrand(algo: str, steps: int, seed: int, episodes: int) -> dict:
-    cfg = PPOConfig(algo=algo, total_steps=steps, seed=seed, eval_every_updates=0)
+def bertrand(algo: str, steps: int, seed: int, episodes: int, distribution: str = "beta") -> dict:
+    cfg = PPOConfig(algo=algo, total_steps=steps, seed=seed, eval_every_updates=0, policy_distribution=distribution)
     out, wall, sps = _train("LogitBertrand-v0", cfg)
     _, _, policy = load_policy(out)
     env = make_env("LogitBertrand-v0", episodes)
@@ -70,6 +71,7 @@ def bertrand(algo: str, steps: int, seed: int, episodes: int) -> dict:
     market = logit_market(env.params)
     return {
         "algo": algo,
+        "distribution": distribution,
         "steps": steps,
         "seed": seed,
         "wall_s": wall,
@@ -90,8 +92,8 @@ def _episode_profits(env, policy, seed: int) -> np.ndarray:
     return total
 
 
-def public(steps: int, seed: int, episodes: int) -> dict:
-    cfg = PPOConfig(algo="mappo", total_steps=steps, seed=seed, eval_every_updates=0)
+def public(steps: int, seed: int, episodes: int, distribution: str = "beta") -> dict:
+    cfg = PPOConfig(algo="mappo", total_steps=steps, seed=seed, eval_every_updates=0, policy_distribution=distribution)
     out, wall, sps = _train("PublicCharging-v0", cfg)
     _, _, policy = load_policy(out)
     env = make_env("PublicCharging-v0", episodes)
@@ -121,22 +123,22 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--episodes", type=int, default=64)
     parser.add_argument("--only", choices=("bertrand", "public"), default=None, help="run one part only")
+    parser.add_argument("--distribution", choices=("beta", "gaussian"), default="beta", help="the policy's")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    torch.set_num_threads(1)
     report = {
         "machine": (
             f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, python "
             f"{platform.python_version()}, torch {torch.__version__}"
         ),
         "bertrand": [
-            bertrand(algo, args.bertrand_steps, seed, args.episodes)
+            bertrand(algo, args.bertrand_steps, seed, args.episodes, args.distribution)
             for seed in range(args.seeds)
             for algo in ("mappo", "ippo")
             if args.only in (None, "bertrand")
         ],
         "public": [
-            public(args.public_steps, seed, args.episodes)
+            public(args.public_steps, seed, args.episodes, args.distribution)
             for seed in range(args.seeds)
             if args.only in (None, "public")
         ],
@@ -149,7 +151,7 @@ def main() -> None:
     for r in report["bertrand"]:
         met = "yes" if r["delta"] >= 0.9 and r["wall_s"] <= 600 else "NO"
         print(
-            f"  {r['algo']:<5} seed {r['seed']}: Delta {r['delta']:.3f}, prices "
+            f"  {r['algo']:<5} {r['distribution']} seed {r['seed']}: Delta {r['delta']:.3f}, prices "
             f"{', '.join(f'{p:.3f}' for p in r['learned_prices'])} (Nash {r['nash_prices'][0]:.3f}, joint "
             f"{r['joint_prices'][0]:.3f}); {r['steps']:,} steps in {r['wall_s']:.0f} s "
             f"({r['env_steps_per_s']:,.0f} steps/s)  met: {met}"

@@ -148,7 +148,8 @@ def train(
         cfg = resume_config(state["config"], {} if config is None else config.to_dict())
     overrides = dict(overrides or {})
     device = _device(cfg)
-    torch.set_num_threads(cfg.torch_threads)
+    if cfg.torch_threads is not None:
+        torch.set_num_threads(cfg.torch_threads)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
 
