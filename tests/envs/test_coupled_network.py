@@ -184,3 +184,10 @@ def test_stations_observe_their_queue():
     np.testing.assert_array_equal(env.global_state()[:, col], np.maximum(present - 8, 0))
     assert env.global_state()[:, col].max() > 0  # a busy afternoon: someone waits
     assert ("station_1.ChargingStationStatus", "queue") in env.layout.observation_names("station_1")
+
+
+def test_evaluate_runs_on_the_coupled_market_without_a_delta():
+    from evprice.analysis.rollouts import evaluate
+
+    out = evaluate("CoupledNetwork-v0", "fixed", episodes=2)
+    assert "delta" not in out and out["costs"]["total"] > 0

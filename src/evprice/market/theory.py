@@ -429,6 +429,11 @@ def static_market_caveats(params: MarketParams) -> list[str]:
     charging is short against the episode (else the horizon cuts sessions off).
     """
     cfg = params.config
+    if cfg.driver_cost != "utility" or cfg.n_origins > 1:
+        return [
+            f"driver_cost={cfg.driver_cost!r} with {cfg.n_origins} origin zone(s): no static logit market describes "
+            "these drivers"
+        ]
     if cfg.demand == "expected":
         return []
     notes = []
