@@ -51,7 +51,7 @@ def test_a_crash_mid_write_leaves_the_previous_checkpoint(tmp_path, monkeypatch)
     [
         (b"", "damaged or not a checkpoint"),
         (b"PK\x03\x04 truncated", "damaged or not a checkpoint"),
-        (None, "not an evprice PPO checkpoint"),
+        (None, "not an evprice checkpoint"),
     ],
 )
 def test_damaged_or_foreign_files_give_a_clear_error(tmp_path, content, message):
@@ -86,3 +86,10 @@ def test_checkpoint_is_an_ordinary_readable_file(tmp_path):
 def test_missing_checkpoint(tmp_path):
     with pytest.raises(CheckpointError, match="not found"):
         load_checkpoint(tmp_path / "nothing")
+
+
+def test_a_checkpoint_of_another_trainer_is_refused(tmp_path):
+    path = save_checkpoint(tmp_path / "last.pt", PAYLOAD, kind="ppo")
+    with pytest.raises(CheckpointError, match="written by the 'ppo' trainer; expected 'ccem'"):
+        load_checkpoint(path, kind="ccem")
+    assert load_checkpoint(path, kind=None)["kind"] == "ppo"

@@ -1,9 +1,9 @@
 """Checkpoints: written atomically, read with a clear error when damaged.
 
 A checkpoint is one ``torch.save`` file holding plain data and tensors only (loaded with
-``weights_only=True``): the format tag, the environment id and overrides, the trainer's
-config, the update counter, network and optimiser states, normaliser statistics and the
-random generator's state. It is written to a temporary file in the same folder, flushed
+``weights_only=True``): the format tag and the trainer that wrote it (``kind``: ``"ppo"``
+or ``"ccem"``), the environment id and overrides, the trainer's config, counters, and
+the trainer's own states (:data:`REQUIRED`). It is written to a temporary file in the same folder, flushed
 to disk and renamed over the old one, so a crash mid-write leaves the previous checkpoint
 intact.
 """
@@ -17,41 +17,29 @@ from typing import Any
 
 import torch
 
-FORMAT = "evprice-ppo"
+FORMAT = "evprice-checkpoint"
 VERSION = 1
-REQUIRED = (
-    "format",
-    "version",
-    "env_id",
-    "overrides",
-    "n_agents",
-    "observation_size",
-    "config",
-    "update",
-    "env_steps",
-    "actor",
-    "critic",
-    "optimizer",
-    "obs_norm",
-    "state_norm",
-    "reward_scaler",
-    "generator",
-    "torch_rng",
-)
+COMMON = ("format", "version", "kind", "env_id", "overrides", "n_agents", "observation_size", "config", "env_steps")
+REQUIRED = {
+    "ppo": COMMON
+    + ("update", "actor", "critic", "optimizer", "obs_norm", "state_norm", "reward_scaler", "generator", "torch_rng"),
+    "ccem": COMMON + ("episodes", "model", "kappa", "replay", "generator", "torch_rng", "numpy_rng"),
+}
+"""Keys every checkpoint of each kind holds."""
 
 
 class CheckpointError(ValueError):
     """A checkpoint file is missing, unreadable, damaged or of another format."""
 
 
-def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
-    """Write ``payload`` (plus the format tag) to ``path`` atomically; returns the path."""
+def save_checkpoint(path: str | Path, payload: dict[str, Any], kind: str = "ppo") -> Path:
+    """Write ``payload`` (plus the format tag and ``kind``) to ``path`` atomically; returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save({"format": FORMAT, "version": VERSION, **payload}, f)
+            torch.save({"format": FORMAT, "version": VERSION, "kind": kind, **payload}, f)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint is an ordinary file
@@ -80,8 +68,10 @@ def resolve_checkpoint(path: str | Path) -> Path:
     return p
 
 
-def load_checkpoint(path: str | Path, map_location: str = "cpu") -> dict[str, Any]:
-    """Read a checkpoint written by :func:`save_checkpoint`; raises :class:`CheckpointError`."""
+def load_checkpoint(path: str | Path, map_location: str = "cpu", kind: str | None = "ppo") -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint`; raises :class:`CheckpointError`.
+
+    ``kind`` is the trainer expected (``None``: any)."""
     p = resolve_checkpoint(path)
     try:
         data = torch.load(p, map_location=map_location, weights_only=True)
@@ -91,11 +81,15 @@ def load_checkpoint(path: str | Path, map_location: str = "cpu") -> dict[str, An
             "use an earlier checkpoint or train again"
         ) from err
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise CheckpointError(f"checkpoint {str(p)!r} is not an evprice PPO checkpoint (format tag missing)")
+        raise CheckpointError(f"checkpoint {str(p)!r} is not an evprice checkpoint (format tag missing)")
+    if data.get("kind") not in REQUIRED or (kind is not None and data["kind"] != kind):
+        raise CheckpointError(
+            f"checkpoint {str(p)!r} was written by the {data.get('kind')!r} trainer; expected {kind!r}"
+        )
     if data.get("version") != VERSION:
         version = data.get("version")
         raise CheckpointError(f"checkpoint {str(p)!r} has version {version!r}; this evprice reads {VERSION}")
-    missing = [k for k in REQUIRED if k not in data]
+    missing = [k for k in REQUIRED[data["kind"]] if k not in data]
     if missing:
         raise CheckpointError(f"checkpoint {str(p)!r} is incomplete: missing {missing}")
     return data
