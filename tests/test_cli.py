@@ -199,6 +199,22 @@ def test_train_resume_continues_in_the_run_folder_and_checks_stations(tmp_path):
     assert result.exit_code == 2 and "prices 2 stations" in result.output
 
 
+def test_train_ccem_then_evaluate_it(tmp_path):
+    args = ["train", "ccem", "--steps", "36", "--cost-limit", "10", "--out", str(tmp_path), "--quiet"]
+    for setting in ("population=20", "n_elites=4", "particles=2", "iterations=2", "horizon=2"):
+        args += ["--plan", setting]
+    args += ["--model", "hidden_sizes=[8]", "--model", "max_epochs=3"]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "checkpoints" / "last.pt").is_file()
+    result = run("evaluate", "--checkpoint", str(tmp_path), "--episodes", "1", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["policy"] == "ccem" and summary["env"] == "CoupledNetwork-v0" and "costs" in summary
+    result = run("train", "ccem", "--plan", "population=0")
+    assert result.exit_code == 2 and "population=0 is invalid" in result.output
+
+
 def test_train_and_evaluate_errors(tmp_path):
     bad = tmp_path / "last.pt"
     bad.write_bytes(b"not a checkpoint")

@@ -169,9 +169,18 @@ def evaluate_cmd(env_id, policy, price, markup, episodes, seed, config_file, ass
 def _checkpoint_policy(path: str, env_id: str | None, assignments: tuple[str, ...]):
     """``(factory, env_id, assignments)`` for a trained checkpoint: its env with its overrides
     (then the user's ``--set``), and a factory that checks the observation layout matches."""
-    from evprice.learn import CheckpointError, load_policy
+    from evprice.learn import CheckpointError, load_checkpoint, load_policy
+    from evprice.learn.checkpoint import resolve_checkpoint
+    from evprice.learn.safe import load_ccem
 
     try:
+        if load_checkpoint(resolve_checkpoint(path), kind=None)["kind"] == "ccem":
+            trained_env, trained_overrides, planner_factory = load_ccem(path)
+            if env_id is not None and env_id != trained_env:
+                raise ConfigError(f"--env {env_id!r} does not match the checkpoint's environment {trained_env!r}")
+            planner_factory.__name__ = "ccem"
+            kept = tuple(f"{k}={json.dumps(v)}" for k, v in trained_overrides.items()) + tuple(assignments)
+            return planner_factory, trained_env, kept
         trained_env, trained_overrides, trained = load_policy(path)
     except CheckpointError as err:
         raise ConfigError(str(err)) from None
@@ -315,6 +324,67 @@ def _train_with_progress(run: Callable, total: int, title: str, quiet: bool, err
 
 _ppo_command("mappo")
 _ppo_command("ippo")
+
+
+@train.command("ccem", cls=_Command)
+@_env_option
+@click.option("--steps", type=click.IntRange(min=1), default=None, help="pricing decisions (default 600)")
+@click.option("--cost-limit", type=click.FloatRange(min=0.0), default=None, help="permitted cost per episode")
+@click.option("--unconstrained", is_flag=True, help="plan without the constraint (unconstrained CEM)")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="seed (default 0)")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="run folder")
+@_config_option
+@_set_option
+@click.option("--plan", "plan_assignments", multiple=True, metavar="KEY=VALUE", help="a planner setting (repeatable)")
+@click.option("--model", "model_assignments", multiple=True, metavar="KEY=VALUE", help="an ensemble setting")
+@click.option("--resume", type=click.Path(), default=None, help="continue from a run folder or checkpoint")
+@click.option("--quiet", is_flag=True, help="no progress bar")
+def train_ccem_cmd(
+    env_id,
+    steps,
+    cost_limit,
+    unconstrained,
+    seed,
+    out_dir,
+    config_file,
+    assignments,
+    plan_assignments,
+    model_assignments,
+    resume,
+    quiet,
+) -> None:
+    """Safe model-based pricing: probabilistic ensemble + constrained CEM (document 2)."""
+    from evprice.learn import CheckpointError
+    from evprice.learn.safe import SafeRLConfig, train_ccem
+
+    env = "CoupledNetwork-v0" if env_id is None and config_file is None and not assignments else env_id
+    env, overrides = _resolve(env, config_file, assignments)
+    settings: dict[str, Any] = {
+        "planner": dict(parse_assignment(t) for t in plan_assignments),
+        "model": dict(parse_assignment(t) for t in model_assignments),
+    }
+    for key, value in (("total_steps", steps), ("cost_limit", cost_limit), ("seed", seed)):
+        if value is not None:
+            settings[key] = value
+    if unconstrained:
+        settings["constrained"] = False
+    cfg = SafeRLConfig.from_overrides(settings)
+    out = out_dir or (resume if resume else f"runs/ccem_{env}_seed{cfg.seed}")
+    with _training_progress(quiet) as progress:
+        task = progress.add_task(f"ccem on {env}", total=cfg.total_steps, status="")
+
+        def on_episode(row: dict[str, Any]) -> None:
+            plan = "-" if row["plan_time_s"] is None else f"{row['plan_time_s']:.2f} s/plan"
+            status = (
+                f"reward {row['episode_reward']:.3f}  cost {row['episode_cost']:.3f}  kappa {row['kappa']:.3f}  {plan}"
+            )
+            progress.update(task, completed=row["env_steps"], status=status)
+
+        try:
+            train_ccem(env, cfg, overrides=overrides, out_dir=out, resume=resume, on_episode=on_episode)
+        except CheckpointError as err:
+            raise ConfigError(str(err)) from None
+    click.echo(f"run folder: {out} (checkpoints/best.pt, checkpoints/last.pt, metrics.csv, config.yaml)")
 
 
 @train.command("rllib", cls=_Command)

@@ -1,0 +1,332 @@
+"""Safe model-based pricing: a probabilistic ensemble plus a constrained CEM planner (document 2).
+
+``train_ccem(env_id, config)`` runs ``total_steps`` pricing decisions of one central agent
+(:func:`evprice.make_gym`: the action is every station's price, ``info["cost"]`` the
+constraint cost of the period):
+
+1. the first ``random_steps`` decisions post uniformly random prices, to seed the model;
+2. after that every decision is planned: :class:`~evprice.learn.ccem.ConstrainedCEM`
+   over ``planner.horizon`` periods, each candidate price sequence rolled out through
+   elite members of the :class:`~evprice.learn.ensemble.ProbabilisticEnsemble`; a
+   sequence is feasible when its predicted cost plus ``kappa`` times the ensemble's
+   disagreement stays within the permitted cost of a horizon (``cost_limit`` per episode,
+   prorated: ``cost_limit x horizon / periods per episode``); MPC: the first price is
+   posted, and the plan is made again next period from a shifted warm start;
+3. every ``retrain_every`` decisions (from the end of the random phase) the ensemble is
+   fitted again on the replay buffer;
+4. at the end of each episode ``kappa`` moves by projected dual ascent on the gap between
+   the episode's cost and ``cost_limit`` (never below 0), a metrics row is written and
+   ``checkpoints/last.pt`` saved; ``checkpoints/best.pt`` keeps the planner of the
+   best-rewarded planned episode whose cost stayed within the limit (document 2's
+   ``model_AMS``).
+
+``constrained=False`` runs the same planner without the constraint (unconstrained CEM).
+Seeded and deterministic on the CPU (the trainer owns its seed); ``device`` picks the GPU.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+
+from evprice.api import make_gym
+from evprice.core.config import ConfigError, ConfigMixin, check_choice, check_float, check_int, config_field, invalid
+from evprice.learn.ccem import CCEMConfig, ConstrainedCEM
+from evprice.learn.checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint
+from evprice.learn.ensemble import EnsembleConfig, ProbabilisticEnsemble
+from evprice.learn.replay import ReplayBuffer
+
+_f = config_field
+
+SAFE_METRICS = (
+    "episode",
+    "env_steps",
+    "time_s",
+    "episode_reward",
+    "episode_cost",
+    "violating_steps",
+    "planned",
+    "kappa",
+    "plan_time_s",
+    "model_holdout_mse",
+)
+"""Columns of ``metrics.csv``, one row per episode: summed reward and cost, periods with a
+cost above 0, whether the planner chose the prices (``planned``: after the random phase
+and a first fit), kappa after its update, the mean planning time per decision (s), and
+the ensemble's latest holdout error (mean over members, standardised units)."""
+
+PLANNER_DEFAULTS = {"population": 200, "n_elites": 20, "particles": 5, "iterations": 3, "kappa_lr": 0.1}
+"""The planner's settings unless ``planner`` overrides them: 0.2 s per decision on 2 cores
+with the default ensemble (``docs/safe.md``)."""
+
+
+def _planner_field() -> Any:
+    return field(
+        default_factory=lambda: CCEMConfig.from_overrides(PLANNER_DEFAULTS),
+        metadata={"unit": "-", "doc": "CCEMConfig (horizon, population, particles, kappa_init, kappa_lr, ...)"},
+    )
+
+
+def _model_field() -> Any:
+    return field(
+        default_factory=EnsembleConfig,
+        metadata={"unit": "-", "doc": "EnsembleConfig (n_members, n_elites, hidden_sizes, ...)"},
+    )
+
+
+@dataclass(frozen=True)
+class SafeRLConfig(ConfigMixin):
+    """Settings of :func:`train_ccem` (``evprice train ccem``). ``planner`` and ``model`` take a
+    config or a mapping of its fields; the trainer sets the planner's ``constrained`` and
+    ``cost_limit`` from its own."""
+
+    CONFIG_NAME = "SafeRLConfig"
+
+    total_steps: int = _f(600, "decisions", "pricing decisions to train for (document 2 trained 600)")
+    random_steps: int = _f(48, "decisions", "first decisions taken at uniformly random prices")
+    retrain_every: int = _f(24, "decisions", "refit the ensemble after this many new decisions")
+    buffer_size: int = _f(100_000, "transitions", "replay buffer capacity")
+    cost_limit: float = _f(0.3, "cost / episode", "permitted constraint cost of an episode")
+    constrained: bool = _f(True, "-", "constrained CEM; false = the unconstrained planner")
+    seed: int = _f(0, "-", "seeds torch, the environment, the planner and the random phase")
+    device: str = _f("cpu", "-", "'cpu', 'cuda' or 'auto' (cuda when available)")
+    planner: CCEMConfig = _planner_field()
+    model: EnsembleConfig = _model_field()
+
+    def __post_init__(self) -> None:
+        s = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
+        s("total_steps", check_int("total_steps", self.total_steps, low=1))
+        s("random_steps", check_int("random_steps", self.random_steps, low=1))
+        s("retrain_every", check_int("retrain_every", self.retrain_every, low=1))
+        s("buffer_size", check_int("buffer_size", self.buffer_size, low=1))
+        s("cost_limit", check_float("cost_limit", self.cost_limit, low=0.0))
+        if not isinstance(self.constrained, bool):
+            raise invalid("constrained", self.constrained, "true or false")
+        s("seed", check_int("seed", self.seed, low=0))
+        check_choice("device", self.device, ("cpu", "cuda", "auto"))
+        if isinstance(self.planner, Mapping):
+            s("planner", CCEMConfig.from_overrides({**PLANNER_DEFAULTS, **self.planner}))
+        if isinstance(self.model, Mapping):
+            s("model", EnsembleConfig.from_overrides(dict(self.model)))
+        if not isinstance(self.planner, CCEMConfig) or not isinstance(self.model, EnsembleConfig):
+            raise ConfigError("planner and model must be a CCEMConfig / EnsembleConfig or a mapping of their fields")
+
+    def planner_config(self, periods_per_episode: int) -> CCEMConfig:
+        """The planner's config with the constraint switch and the per-horizon cost limit."""
+        per_horizon = self.cost_limit * self.planner.horizon / periods_per_episode
+        return self.planner.replace(constrained=self.constrained, cost_limit=per_horizon)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["planner"] = self.planner.to_dict()
+        out["model"] = self.model.to_dict()
+        return out
+
+
+def _device(name: str) -> torch.device:
+    return torch.device("cuda" if name == "cuda" or (name == "auto" and torch.cuda.is_available()) else "cpu")
+
+
+class CCEMPolicy:
+    """A trained ensemble and planner as a :class:`evprice.policies.base.Policy` for one batched
+    environment: each member's prices are planned from its global state (``obs`` unused)."""
+
+    name = "ccem"
+
+    def __init__(self, env: Any, model: ProbabilisticEnsemble, planner: CCEMConfig, kappa: float, seed: int) -> None:
+        self.env = env
+        self.model = model
+        low, high = env.params.price_min, env.params.price_max
+        self.planners = [ConstrainedCEM(planner, low, high) for _ in range(env.num_envs)]
+        for p in self.planners:
+            p.load_state_dict({"kappa": kappa, "warm_mean": None})
+        self.generator = torch.Generator().manual_seed(seed)
+        self.plan_time_s: list[float] = []
+
+    def reset(self, seed: int | None = None) -> None:
+        for p in self.planners:
+            p.reset()
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        if self.env.world.state.period == 0:  # a new episode: no warm start
+            self.reset()
+        state = self.env.global_state()
+        prices = np.empty((self.env.num_envs, self.env.n_agents))
+        for b, planner in enumerate(self.planners):
+            start = time.perf_counter()
+            action = planner.plan(torch.as_tensor(state[b]), self.model.step, self.model.elite_indices, self.generator)
+            self.plan_time_s.append(time.perf_counter() - start)
+            prices[b] = action.double().cpu().numpy()
+        return self.env.prices_to_actions(np.clip(prices, self.env.params.price_min, self.env.params.price_max))
+
+
+def load_ccem(path: str | Path) -> tuple[str, dict[str, Any], Callable[[Any], CCEMPolicy]]:
+    """``(env_id, overrides, factory)`` of a ``train_ccem`` checkpoint (a run folder gives its
+    ``best.pt``, or ``last.pt`` when no episode stayed within the limit)."""
+    p = Path(path)
+    if p.is_dir():
+        folder = p / "checkpoints" if (p / "checkpoints").is_dir() else p
+        p = folder / "best.pt" if (folder / "best.pt").is_file() else folder / "last.pt"
+    data = load_checkpoint(resolve_checkpoint(p), kind="ccem")
+    cfg = SafeRLConfig.from_overrides(data["config"])
+
+    def factory(env: Any) -> CCEMPolicy:
+        if (env.n_agents, env.state_size) != (data["n_agents"], data["observation_size"]):
+            raise ConfigError(
+                f"the checkpoint plans {data['n_agents']} prices from {data['observation_size']} state values; "
+                f"this configuration has {env.n_agents} stations and {env.state_size} state values"
+            )
+        model = ProbabilisticEnsemble(data["observation_size"], data["n_agents"], cfg.model)
+        model.load_state_dict(data["model"])
+        return CCEMPolicy(env, model.eval(), cfg.planner_config(env.n_periods), float(data["kappa"]), cfg.seed)
+
+    return data["env_id"], dict(data["overrides"]), factory
+
+
+def train_ccem(
+    env_id: str,
+    config: SafeRLConfig | None = None,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    out_dir: str | Path | None = None,
+    resume: str | Path | None = None,
+    on_episode: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Train the safe planner on ``env_id``; returns ``{"episodes": rows, "kappa", "model", "planner"}``.
+
+    ``resume`` continues a run from ``checkpoints/last.pt`` (its environment; ``config``
+    may extend ``total_steps``): model, kappa, replay buffer and random generators are
+    restored, and the environment starts a fresh episode.
+    """
+    cfg = config or SafeRLConfig()
+    state: dict[str, Any] | None = None
+    if resume is not None:
+        state = load_checkpoint(resume, kind="ccem")
+        env_id, overrides = state["env_id"], state["overrides"]
+        if config is None:
+            cfg = SafeRLConfig.from_overrides(state["config"])
+    overrides = dict(overrides or {})
+    device = _device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    env = make_gym(env_id, **overrides)
+    obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
+    model = ProbabilisticEnsemble(obs_dim, act_dim, cfg.model).to(device)
+    planner = ConstrainedCEM(
+        cfg.planner_config(env.env.n_periods), env.action_space.low, env.action_space.high, device=device
+    )
+    buffer = ReplayBuffer(cfg.buffer_size, obs_dim, act_dim)
+    first_step, episode_rows, fitted = 1, 0, False
+    if state is not None:
+        model.load_state_dict(state["model"])
+        planner.load_state_dict({"kappa": float(state["kappa"]), "warm_mean": None})
+        buffer.load_state_dict(state["replay"])
+        gen.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        rng.bit_generator.state = state["numpy_rng"]
+        first_step, episode_rows, fitted = int(state["env_steps"]) + 1, int(state["episodes"]), True
+    out = Path(out_dir) if out_dir is not None else None
+    metrics = _open_metrics(out, env_id, overrides, cfg, append=state is not None)
+
+    obs, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
+    planner.reset()
+    ep = {"reward": 0.0, "cost": 0.0, "violations": 0, "planned": True, "plan_times": []}
+    rows: list[dict[str, Any]] = []
+    best_reward = -np.inf
+    holdout = None
+    start = time.perf_counter()
+    for step in range(first_step, cfg.total_steps + 1):
+        if step <= cfg.random_steps or not fitted:
+            action = rng.uniform(env.action_space.low, env.action_space.high)
+            ep["planned"] = False
+        else:
+            t0 = time.perf_counter()
+            action = planner.plan(torch.as_tensor(obs), model.step, model.elite_indices, gen)
+            action = action.double().cpu().numpy()
+            ep["plan_times"].append(time.perf_counter() - t0)
+        next_obs, reward, terminated, truncated, info = env.step(action)
+        done = terminated or truncated
+        buffer.add(obs, action, reward, info["cost"], next_obs, done)
+        ep["reward"] += reward
+        ep["cost"] += info["cost"]
+        ep["violations"] += int(info["cost"] > 0)
+        obs = next_obs
+        if step >= cfg.random_steps and (step - cfg.random_steps) % cfg.retrain_every == 0:
+            d = buffer.data()
+            holdout = float(
+                np.mean(model.fit(d["obs"], d["act"], d["next_obs"], d["reward"], d["cost"], gen)["holdout_mse"])
+            )
+            fitted = True
+        if not done:
+            continue
+        kappa = planner.update_kappa(float(ep["cost"]), cfg.cost_limit) if ep["planned"] else planner.kappa
+        episode_rows += 1
+        row = {
+            "episode": episode_rows,
+            "env_steps": step,
+            "time_s": time.perf_counter() - start,
+            "episode_reward": ep["reward"],
+            "episode_cost": ep["cost"],
+            "violating_steps": ep["violations"],
+            "planned": ep["planned"],
+            "kappa": kappa,
+            "plan_time_s": float(np.mean(ep["plan_times"])) if ep["plan_times"] else None,
+            "model_holdout_mse": holdout,
+        }
+        rows.append(row)
+        if metrics is not None:
+            csv.writer(metrics).writerow(["" if row[k] is None else row[k] for k in SAFE_METRICS])
+            metrics.flush()
+        if out is not None:
+            payload = {
+                "env_id": env_id,
+                "overrides": overrides,
+                "n_agents": act_dim,
+                "observation_size": obs_dim,
+                "config": cfg.to_dict(),
+                "env_steps": step,
+                "episodes": episode_rows,
+                "model": model.state_dict(),
+                "kappa": float(planner.kappa),
+                "replay": {
+                    k: torch.as_tensor(v) if isinstance(v, np.ndarray) else v for k, v in buffer.state_dict().items()
+                },
+                "generator": gen.get_state(),
+                "torch_rng": torch.get_rng_state(),
+                "numpy_rng": rng.bit_generator.state,
+            }
+            save_checkpoint(out / "checkpoints" / "last.pt", payload, kind="ccem")
+            if ep["planned"] and ep["cost"] <= cfg.cost_limit and ep["reward"] > best_reward:
+                best_reward = ep["reward"]
+                save_checkpoint(out / "checkpoints" / "best.pt", payload, kind="ccem")
+        if on_episode is not None:
+            on_episode(row)
+        obs, _ = env.reset()
+        planner.reset()
+        ep = {"reward": 0.0, "cost": 0.0, "violations": 0, "planned": True, "plan_times": []}
+    if metrics is not None:
+        metrics.close()
+    return {"episodes": rows, "kappa": planner.kappa, "model": model, "planner": planner}
+
+
+def _open_metrics(out: Path | None, env_id: str, overrides: dict[str, Any], cfg: SafeRLConfig, append: bool):
+    if out is None:
+        return None
+    out.mkdir(parents=True, exist_ok=True)
+    run = {"env": env_id, "overrides": overrides, "ccem": cfg.to_dict()}
+    (out / "config.yaml").write_text(yaml.safe_dump(run, sort_keys=False), encoding="utf-8")
+    path = out / "metrics.csv"
+    fresh = not (append and path.exists())
+    f = path.open("w" if fresh else "a", newline="", encoding="utf-8")
+    if fresh:
+        csv.writer(f).writerow(SAFE_METRICS)
+    return f
