@@ -191,3 +191,14 @@ def test_evaluate_runs_on_the_coupled_market_without_a_delta():
 
     out = evaluate("CoupledNetwork-v0", "fixed", episodes=2)
     assert "delta" not in out and out["costs"]["total"] > 0
+
+
+def test_best_fixed_prices_search_the_coupled_market_itself():
+    from evprice.envs.coupled_network import CoupledNetworkEnv
+    from evprice.policies.baselines import make_policy
+
+    env = make_env("CoupledNetwork-v0", 2)
+    copy = env.replicate(4, scenarios=2)
+    assert isinstance(copy, CoupledNetworkEnv) and copy.num_envs == 4
+    policy = make_policy("best_fixed", env, seed=0)
+    assert np.all(policy.price_per_kwh >= env.params.price_min) and np.all(policy.price_per_kwh <= env.params.price_max)

@@ -168,6 +168,9 @@ class GridChargingEnv(MarketEnv):
         self._grid_values: np.ndarray | None = None  # (B, G) grid feature values
         self._v_last_pu: np.ndarray | None = None  # (B, n_bus) complex voltages of the latest power flow
 
+    def replicate(self, num_envs: int, scenarios: int | None = None) -> GridChargingEnv:
+        return type(self)(self.config, num_envs, self.env_id, scenarios=scenarios)
+
     # -- hooks -------------------------------------------------------------------------
     def _agent_specs(self):
         return station_agents(self.config, (STATION_GRID,))

@@ -129,6 +129,11 @@ class MarketEnv:
         """Pricing decisions per episode."""
         return self.params.n_periods
 
+    def replicate(self, num_envs: int, scenarios: int | None = None) -> MarketEnv:
+        """A new environment of the same scenario and config with ``num_envs`` members
+        (``scenarios``: common random numbers, as in the constructor)."""
+        return MarketEnv(self.config, num_envs, self.env_id, scenario=self.scenario, scenarios=scenarios)
+
     # -- hooks of coupled scenarios -----------------------------------------------------
     def _agent_specs(self) -> tuple[AgentSpec, ...]:
         return station_agents(self.config)

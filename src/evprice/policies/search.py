@@ -2,7 +2,8 @@
 
 The objective, the stations' mean total profit per episode, is estimated on simulated
 episodes with common random numbers: every candidate faces exactly the same arrivals,
-choices and sessions (``MarketEnv(..., scenarios=E)``).
+choices and sessions (``env.replicate(..., scenarios=E)``, so a coupled scenario keeps its
+grid and roads).
 
 Near its optimum that surface is flat compared with episode-to-episode noise, so the best
 grid point is mostly luck: with 16 scenarios it picked ``(1.446, 1.356)`` CNY/kWh for two
@@ -32,7 +33,7 @@ def team_profit(env: MarketEnv, prices: np.ndarray, *, episodes: int, seed: int)
         prices: (K, N) candidate fixed prices.
     """
     k = len(prices)
-    sim = MarketEnv(env.config, k * episodes, env.env_id, scenario=env.scenario, scenarios=episodes)
+    sim = env.replicate(k * episodes, scenarios=episodes)
     sim.reset(seed)
     # member k * E + e runs candidate k on scenario e
     actions = unscale_action(np.repeat(prices, episodes, axis=0), sim.params.price_min, sim.params.price_max)[..., None]
