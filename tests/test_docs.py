@@ -40,6 +40,17 @@ def test_every_ppo_setting_is_documented():
     assert not missing, f"docs/learning.md does not describe {missing}"
 
 
+def test_every_safe_rl_setting_is_documented():
+    from evprice.learn.ccem import CCEMConfig
+    from evprice.learn.ensemble import EnsembleConfig
+    from evprice.learn.safe import SafeRLConfig
+
+    text = (ROOT / "docs" / "safe.md").read_text(encoding="utf-8")
+    keys = set(SafeRLConfig.field_names()) | set(CCEMConfig.field_names()) | set(EnsembleConfig.field_names())
+    missing = sorted(k for k in keys if f"`{k}`" not in text)
+    assert not missing, f"docs/safe.md does not describe {missing}"
+
+
 def test_readme_quick_start_matches_ci():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")

@@ -206,6 +206,8 @@ def describe_fields(config_cls: type) -> list[dict[str, str]]:
     rows = []
     for f in dataclasses.fields(config_cls):
         default = f.default
+        if default is dataclasses.MISSING and f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
         if default is None:
             text = "None"
         elif isinstance(default, float) and math.isfinite(default):
