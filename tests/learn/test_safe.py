@@ -29,6 +29,7 @@ def test_trains_plans_and_keeps_the_best_safe_checkpoint(tmp_path):
     assert [r["planned"] for r in rows] == ["False", "True", "True", "True"]  # the first episode is random
     assert all(float(r["plan_time_s"]) > 0 for r in rows[1:])
     assert (tmp_path / "checkpoints" / "best.pt").is_file() and (tmp_path / "checkpoints" / "last.pt").is_file()
+    assert any((tmp_path / "tb").iterdir())  # TensorBoard events
     # every episode is within a limit of 10, so kappa is pushed down and projected onto 0
     assert out["kappa"] == 0.0 and all(float(r["kappa"]) == 0.0 for r in rows)
 

@@ -235,7 +235,7 @@ def train_ccem(
         rng.bit_generator.state = state["numpy_rng"]
         first_step, episode_rows, fitted = int(state["env_steps"]) + 1, int(state["episodes"]), True
     out = Path(out_dir) if out_dir is not None else None
-    metrics = _open_metrics(out, env_id, overrides, cfg, append=state is not None)
+    metrics, writer = _open_metrics(out, env_id, overrides, cfg, append=state is not None)
 
     obs, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
     planner.reset()
@@ -286,6 +286,10 @@ def train_ccem(
         if metrics is not None:
             csv.writer(metrics).writerow(["" if row[k] is None else row[k] for k in SAFE_METRICS])
             metrics.flush()
+        if writer is not None:
+            for k in SAFE_METRICS[2:]:
+                if row[k] is not None:
+                    writer.add_scalar(k, float(row[k]), step)
         if out is not None:
             payload = {
                 "env_id": env_id,
@@ -315,12 +319,15 @@ def train_ccem(
         ep = {"reward": 0.0, "cost": 0.0, "violations": 0, "planned": True, "plan_times": []}
     if metrics is not None:
         metrics.close()
+    if writer is not None:
+        writer.close()
     return {"episodes": rows, "kappa": planner.kappa, "model": model, "planner": planner}
 
 
 def _open_metrics(out: Path | None, env_id: str, overrides: dict[str, Any], cfg: SafeRLConfig, append: bool):
+    """``metrics.csv`` (appended to on resume) and a TensorBoard writer (when installed)."""
     if out is None:
-        return None
+        return None, None
     out.mkdir(parents=True, exist_ok=True)
     run = {"env": env_id, "overrides": overrides, "ccem": cfg.to_dict()}
     (out / "config.yaml").write_text(yaml.safe_dump(run, sort_keys=False), encoding="utf-8")
@@ -329,4 +336,8 @@ def _open_metrics(out: Path | None, env_id: str, overrides: dict[str, Any], cfg:
     f = path.open("w" if fresh else "a", newline="", encoding="utf-8")
     if fresh:
         csv.writer(f).writerow(SAFE_METRICS)
-    return f
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # tensorboard is optional: the CSV holds the same numbers
+        return f, None
+    return f, SummaryWriter(str(out / "tb"))
