@@ -26,7 +26,6 @@ Seeded and deterministic on the CPU (the trainer owns its seed); ``device`` pick
 
 from __future__ import annotations
 
-import csv
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,7 +34,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import yaml
 
 from evprice.api import make_gym
 from evprice.core.config import ConfigError, ConfigMixin, check_choice, check_float, check_int, config_field, invalid
@@ -43,6 +41,7 @@ from evprice.learn.ccem import CCEMConfig, ConstrainedCEM
 from evprice.learn.checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint
 from evprice.learn.ensemble import EnsembleConfig, ProbabilisticEnsemble
 from evprice.learn.replay import ReplayBuffer
+from evprice.learn.runlog import RunLog
 
 _f = config_field
 
@@ -235,7 +234,7 @@ def train_ccem(
         rng.bit_generator.state = state["numpy_rng"]
         first_step, episode_rows, fitted = int(state["env_steps"]) + 1, int(state["episodes"]), True
     out = Path(out_dir) if out_dir is not None else None
-    metrics, writer = _open_metrics(out, env_id, overrides, cfg, append=state is not None)
+    log = RunLog(out, {"env": env_id, "overrides": overrides, "ccem": cfg.to_dict()}, SAFE_METRICS, state is not None)
 
     obs, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
     planner.reset()
@@ -283,13 +282,7 @@ def train_ccem(
             "model_holdout_mse": holdout,
         }
         rows.append(row)
-        if metrics is not None:
-            csv.writer(metrics).writerow(["" if row[k] is None else row[k] for k in SAFE_METRICS])
-            metrics.flush()
-        if writer is not None:
-            for k in SAFE_METRICS[2:]:
-                if row[k] is not None:
-                    writer.add_scalar(k, float(row[k]), step)
+        log.write(row, step)
         if out is not None:
             payload = {
                 "env_id": env_id,
@@ -317,27 +310,5 @@ def train_ccem(
         obs, _ = env.reset()
         planner.reset()
         ep = {"reward": 0.0, "cost": 0.0, "violations": 0, "planned": True, "plan_times": []}
-    if metrics is not None:
-        metrics.close()
-    if writer is not None:
-        writer.close()
+    log.close()
     return {"episodes": rows, "kappa": planner.kappa, "model": model, "planner": planner}
-
-
-def _open_metrics(out: Path | None, env_id: str, overrides: dict[str, Any], cfg: SafeRLConfig, append: bool):
-    """``metrics.csv`` (appended to on resume) and a TensorBoard writer (when installed)."""
-    if out is None:
-        return None, None
-    out.mkdir(parents=True, exist_ok=True)
-    run = {"env": env_id, "overrides": overrides, "ccem": cfg.to_dict()}
-    (out / "config.yaml").write_text(yaml.safe_dump(run, sort_keys=False), encoding="utf-8")
-    path = out / "metrics.csv"
-    fresh = not (append and path.exists())
-    f = path.open("w" if fresh else "a", newline="", encoding="utf-8")
-    if fresh:
-        csv.writer(f).writerow(SAFE_METRICS)
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:  # tensorboard is optional: the CSV holds the same numbers
-        return f, None
-    return f, SummaryWriter(str(out / "tb"))

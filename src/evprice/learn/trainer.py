@@ -28,7 +28,6 @@ observation repeats while the remaining horizon differs.
 
 from __future__ import annotations
 
-import csv
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -36,7 +35,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import yaml
 
 from evprice.core.config import ConfigError
 from evprice.envs import make_env
@@ -48,6 +46,7 @@ from evprice.learn.networks import Actor, Critic
 from evprice.learn.normalise import ObservationNormaliser, RewardScaler
 from evprice.learn.policy import TrainedPolicy, evaluate_policy
 from evprice.learn.ppo import ppo_losses
+from evprice.learn.runlog import RunLog
 
 METRICS = (
     "update",
@@ -176,7 +175,7 @@ def train(
         first_update = int(state["update"]) + 1
 
     out = Path(out_dir) if out_dir is not None else None
-    writer, metrics_file = _open_outputs(out, env_id, overrides, cfg, append=state is not None)
+    log = RunLog(out, {"env": env_id, "overrides": overrides, "ppo": cfg.to_dict()}, METRICS, state is not None)
 
     b, n, t_len = cfg.num_envs, env.n_agents, cfg.rollout_periods
     obs_buf = torch.zeros((t_len, b, n, env.observation_size), device=device)
@@ -288,7 +287,7 @@ def train(
             policy = TrainedPolicy(actor, obs_norm, device)
             result = evaluate_policy(eval_env, policy, seed=cfg.seed + 1)
             row.update(eval_return=result["return"], eval_profit=result["profit"], eval_delta=result.get("delta"))
-        _write_row(writer, metrics_file, row)
+        log.write(row, row["env_steps"])
         if out is not None and (last or update % cfg.checkpoint_every_updates == 0):
             payload = {
                 "env_id": env_id,
@@ -312,39 +311,5 @@ def train(
         if on_update is not None:
             on_update(row)
 
-    if writer is not None:
-        writer.close()
-    if metrics_file is not None:
-        metrics_file.close()
+    log.close()
     return row
-
-
-def _open_outputs(out: Path | None, env_id: str, overrides: dict[str, Any], cfg: PPOConfig, append: bool):
-    """``config.yaml``, ``metrics.csv`` (appended to on resume) and a TensorBoard writer."""
-    if out is None:
-        return None, None
-    out.mkdir(parents=True, exist_ok=True)
-    run = {"env": env_id, "overrides": overrides, "ppo": cfg.to_dict()}
-    (out / "config.yaml").write_text(yaml.safe_dump(run, sort_keys=False), encoding="utf-8")
-    path = out / "metrics.csv"
-    fresh = not (append and path.exists())
-    f = path.open("w" if fresh else "a", newline="", encoding="utf-8")
-    if fresh:
-        csv.writer(f).writerow(METRICS)
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:  # tensorboard is optional: the CSV holds the same numbers
-        writer = None
-    else:
-        writer = SummaryWriter(str(out / "tb"))
-    return writer, f
-
-
-def _write_row(writer: Any, f: Any, row: dict[str, Any]) -> None:
-    if f is not None:
-        csv.writer(f).writerow(["" if row[k] is None else row[k] for k in METRICS])
-        f.flush()
-    if writer is not None:
-        for k in METRICS[2:]:
-            if row[k] is not None:
-                writer.add_scalar(k, row[k], row["env_steps"])
