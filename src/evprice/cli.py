@@ -45,7 +45,9 @@ from evprice.policies.theory import benchmarks
 DEFAULT_ENV = "PublicCharging-v0"
 
 
-def _resolve(env_id: str | None, config_file: str | None, assignments: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
+def _resolve(
+    env_id: str | None, config_file: str | None, assignments: tuple[str, ...], default: str = DEFAULT_ENV
+) -> tuple[str, dict[str, Any]]:
     overrides: dict[str, Any] = {}
     file_env = None
     if config_file:
@@ -54,7 +56,7 @@ def _resolve(env_id: str | None, config_file: str | None, assignments: tuple[str
     for text in assignments:
         key, value = parse_assignment(text)
         overrides[key] = value
-    env = env_id or file_env or DEFAULT_ENV
+    env = env_id or file_env or default
     spec(env).make_config(overrides)  # validate now, with a clear message
     return env, overrides
 
@@ -357,8 +359,7 @@ def train_ccem_cmd(
     from evprice.learn import CheckpointError
     from evprice.learn.safe import SafeRLConfig, train_ccem
 
-    env = "CoupledNetwork-v0" if env_id is None and config_file is None and not assignments else env_id
-    env, overrides = _resolve(env, config_file, assignments)
+    env, overrides = _resolve(env_id, config_file, assignments, default="CoupledNetwork-v0")
     settings: dict[str, Any] = {
         "planner": dict(parse_assignment(t) for t in plan_assignments),
         "model": dict(parse_assignment(t) for t in model_assignments),
