@@ -2,53 +2,46 @@
 
 from pathlib import Path
 
-from evprice.market.config import MarketConfig
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_every_config_key_is_documented():
-    text = (ROOT / "docs" / "market.md").read_text(encoding="utf-8")
-    missing = [k for k in MarketConfig.field_names() if f"`{k}`" not in text]
-    assert not missing, f"docs/market.md does not describe {missing}"
+def _fields(*dotted: str) -> set[str]:
+    """Field names of the config classes named ``module.Class``."""
+    import importlib
+
+    names: set[str] = set()
+    for path in dotted:
+        module, cls = path.rsplit(".", 1)
+        names |= set(getattr(importlib.import_module(module), cls).field_names())
+    return names
 
 
-def test_every_grid_config_key_is_documented():
-    from evprice.envs.grid_charging import GridChargingConfig
+DOCUMENTED_CONFIGS = [
+    # (doc, configs whose keys it must describe, configs documented elsewhere)
+    ("market.md", ("evprice.market.config.MarketConfig",), ()),
+    ("grid.md", ("evprice.envs.grid_charging.GridChargingConfig",), ("evprice.market.config.MarketConfig",)),
+    (
+        "coupled_network.md",
+        ("evprice.envs.coupled_network.CoupledNetworkConfig",),
+        ("evprice.envs.grid_charging.GridChargingConfig",),
+    ),
+    ("learning.md", ("evprice.learn.config.PPOConfig",), ()),
+    (
+        "safe.md",
+        ("evprice.learn.safe.SafeRLConfig", "evprice.learn.ccem.CCEMConfig", "evprice.learn.ensemble.EnsembleConfig"),
+        (),
+    ),
+]
 
-    text = (ROOT / "docs" / "grid.md").read_text(encoding="utf-8")
-    keys = set(GridChargingConfig.field_names()) - set(MarketConfig.field_names())
+
+@pytest.mark.parametrize(("doc", "configs", "elsewhere"), DOCUMENTED_CONFIGS)
+def test_every_config_key_is_documented(doc, configs, elsewhere):
+    text = (ROOT / "docs" / doc).read_text(encoding="utf-8")
+    keys = _fields(*configs) - _fields(*elsewhere)
     missing = sorted(k for k in keys if f"`{k}`" not in text)
-    assert not missing, f"docs/grid.md does not describe {missing}"
-
-
-def test_every_coupled_network_config_key_is_documented():
-    from evprice.envs.coupled_network import CoupledNetworkConfig
-    from evprice.envs.grid_charging import GridChargingConfig
-
-    text = (ROOT / "docs" / "coupled_network.md").read_text(encoding="utf-8")
-    keys = set(CoupledNetworkConfig.field_names()) - set(GridChargingConfig.field_names())
-    missing = sorted(k for k in keys if f"`{k}`" not in text)
-    assert not missing, f"docs/coupled_network.md does not describe {missing}"
-
-
-def test_every_ppo_setting_is_documented():
-    from evprice.learn import PPOConfig
-
-    text = (ROOT / "docs" / "learning.md").read_text(encoding="utf-8")
-    missing = [k for k in PPOConfig.field_names() if f"`{k}`" not in text]
-    assert not missing, f"docs/learning.md does not describe {missing}"
-
-
-def test_every_safe_rl_setting_is_documented():
-    from evprice.learn.ccem import CCEMConfig
-    from evprice.learn.ensemble import EnsembleConfig
-    from evprice.learn.safe import SafeRLConfig
-
-    text = (ROOT / "docs" / "safe.md").read_text(encoding="utf-8")
-    keys = set(SafeRLConfig.field_names()) | set(CCEMConfig.field_names()) | set(EnsembleConfig.field_names())
-    missing = sorted(k for k in keys if f"`{k}`" not in text)
-    assert not missing, f"docs/safe.md does not describe {missing}"
+    assert not missing, f"docs/{doc} does not describe {missing}"
 
 
 def test_readme_quick_start_matches_ci():
