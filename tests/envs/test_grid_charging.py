@@ -116,6 +116,21 @@ def test_costs_on_every_step_including_the_last():
             assert "final_obs" in info
 
 
+def test_indicator_cost_counts_the_violating_periods_of_the_weighted_cost():
+    """Same scenarios, same prices: the indicator cost is 1 exactly where the weighted one is above 0."""
+    weighted, indicator = (make_env("GridCharging-v0", 8, cost_form=f) for f in ("weighted", "indicator"))
+    weighted.reset(seed=3), indicator.reset(seed=3)
+    seen = set()
+    for _ in range(96):
+        action = np.full((8, 3, 1), -0.6)
+        *_, w_info = weighted.step(action)
+        *_, i_info = indicator.step(action)
+        np.testing.assert_array_equal(i_info["cost"], (w_info["cost"] > 0).astype(float))
+        np.testing.assert_array_equal(i_info["grid"]["cost_voltage"], w_info["grid"]["cost_voltage"])
+        seen.update(np.unique(i_info["cost"]).tolist())
+    assert seen == {0.0, 1.0}  # the test saw both kinds of period
+
+
 def test_observations_by_grid_observability():
     published = make_env("GridCharging-v0", 1)
     names = published.layout.observation_names("station_1")
@@ -301,6 +316,7 @@ def test_same_seed_same_trajectory_across_episodes():
             r"charger_power_factor=1.2 is invalid: expected a finite number in \[0.1, 1\]",
         ),
         (dict(vm_minimum=0.9), r"unknown key 'vm_minimum' for GridCharging-v0"),
+        (dict(cost_form="binary"), r"cost_form='binary' is invalid: expected one of 'weighted', 'indicator'"),
     ],
 )
 def test_bad_coupling_config(overrides, message):

@@ -83,3 +83,24 @@ def test_period_costs_average_violations_and_sum_emissions():
     np.testing.assert_allclose(c.failed, [0.0, 1 / 3])
     np.testing.assert_allclose(c.total, [0.3 + 0.1 + 0.6, 0.05 + 2.0])
     assert period_costs(flows, 1, w) is flows
+
+
+def test_indicator_form_counts_a_period_with_any_weighted_violation():
+    """Periods: a voltage dip in one of three flows; nothing; carbon only, whose weight is 0;
+    a failed flow only. The terms are those of the weighted form."""
+    w = CostWeights(voltage=1.0, line=1.0, carbon=0.0, nonconvergence=6.0)
+    flows = combine_costs(
+        np.array([0.0, 1e-6, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]),
+        np.zeros(12),
+        np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 5.0, 5.0, 5.0, 0.0, 0.0, 0.0]),
+        np.array([True] * 10 + [False, True]),
+        w,
+    )
+    weighted = period_costs(flows, 3, w)
+    c = period_costs(flows, 3, w, "indicator")
+    np.testing.assert_array_equal(c.total, [1.0, 0.0, 0.0, 1.0])
+    for term in ("voltage", "line", "carbon", "failed"):
+        np.testing.assert_array_equal(getattr(c, term), getattr(weighted, term))
+    np.testing.assert_array_equal(period_costs(flows, 1, w, "indicator").total, [0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0])
+    with pytest.raises(ValueError, match="cost form 'binary' is not one of"):
+        period_costs(flows, 3, w, "binary")

@@ -217,7 +217,7 @@ class GridChargingEnv(MarketEnv):
             a = self._assess(factor.reshape(b * s), rows(draw_mw), rows(grid_kwh), np.tile(ext_g, b), v_start)
             flows, last = s, a.take(np.arange(b) * s + (s - 1))
         self._grid_values = self._feature_values(last)
-        costs = period_costs(a.costs, flows, self.grid.weights)
+        costs = period_costs(a.costs, flows, self.grid.weights, self.config.cost_form)
         per = lambda x: x.reshape((b, flows) + x.shape[1:])  # noqa: E731  (B F, ...) -> (B, F, ...)
         r = a.result
         ok = per(r.converged)  # (B, F)

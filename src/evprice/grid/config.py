@@ -22,7 +22,7 @@ from evprice.core.config import (
     invalid,
 )
 from evprice.core.timing import HOURS_PER_DAY
-from evprice.grid.costs import CostWeights
+from evprice.grid.costs import COST_FORMS, CostWeights
 from evprice.grid.feeders import FEEDERS, Feeder, make_feeder
 from evprice.grid.powerflow import SOLVERS
 from evprice.grid.profiles import IEEE_RTS_WINTER_WEEKDAY
@@ -78,6 +78,12 @@ class GridConfig(ConfigMixin):
         10.0,
         "1",
         "weight of the share of a period's power flows that did not converge, on top of their worst-case terms",
+    )
+    cost_form: str = _f(
+        "weighted",
+        "-",
+        "a period's cost: 'weighted' (the weighted total of the terms) or 'indicator' (1 if that total is above 0, "
+        "else 0: an episode's cost counts its violating periods)",
     )
 
     def __post_init__(self) -> None:
@@ -138,6 +144,7 @@ class GridConfig(ConfigMixin):
             )
         for name in ("cost_weight_voltage", "cost_weight_line", "cost_weight_carbon", "nonconvergence_cost"):
             s(name, check_float(name, getattr(self, name), low=0.0))
+        check_choice("cost_form", self.cost_form, COST_FORMS)
         if not self.vm_min_pu < feeder.slack_vm_pu < self.vm_max_pu:
             raise ConfigError(
                 f"vm_min_pu={self.vm_min_pu!r} and vm_max_pu={self.vm_max_pu!r} are invalid: the band must "

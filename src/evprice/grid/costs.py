@@ -114,12 +114,28 @@ def combine_costs(
     return GridCosts(voltage, line, carbon, failed, _total(voltage, line, carbon, failed, weights))
 
 
-def period_costs(per_flow: GridCosts, flows: int, weights: CostWeights) -> GridCosts:
+COST_FORMS = ("weighted", "indicator")
+"""How a period's terms become its cost (see the module docstring)."""
+
+
+def violation_indicator(total: np.ndarray) -> np.ndarray:
+    """(B,) 1.0 where the weighted ``total`` (B,) is above 0 (a violation), else 0.0."""
+    return (np.asarray(total) > 0.0).astype(np.float64)
+
+
+def period_costs(per_flow: GridCosts, flows: int, weights: CostWeights, form: str = "weighted") -> GridCosts:
     """The costs of periods of ``flows`` consecutive power flows each (rows ordered period by
-    period): voltage, line and failed averaged, carbon summed."""
+    period): voltage, line and failed averaged, carbon summed; the total in cost ``form``
+    (``"weighted"`` or ``"indicator"``, one of :data:`COST_FORMS`)."""
+    if form not in COST_FORMS:
+        raise ValueError(f"cost form {form!r} is not one of {COST_FORMS}")
     if flows == 1:
-        return per_flow
-    rows = lambda x: x.reshape(-1, flows)  # noqa: E731
-    voltage, line = rows(per_flow.voltage).mean(axis=1), rows(per_flow.line).mean(axis=1)
-    carbon, failed = rows(per_flow.carbon).sum(axis=1), rows(per_flow.failed).mean(axis=1)
-    return GridCosts(voltage, line, carbon, failed, _total(voltage, line, carbon, failed, weights))
+        costs = per_flow
+    else:
+        rows = lambda x: x.reshape(-1, flows)  # noqa: E731
+        voltage, line = rows(per_flow.voltage).mean(axis=1), rows(per_flow.line).mean(axis=1)
+        carbon, failed = rows(per_flow.carbon).sum(axis=1), rows(per_flow.failed).mean(axis=1)
+        costs = GridCosts(voltage, line, carbon, failed, _total(voltage, line, carbon, failed, weights))
+    if form == "weighted":
+        return costs
+    return GridCosts(costs.voltage, costs.line, costs.carbon, costs.failed, violation_indicator(costs.total))
