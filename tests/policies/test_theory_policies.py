@@ -96,7 +96,10 @@ def test_best_fixed_searches_on_scenarios_of_its_own():
     real = baselines.best_fixed_prices
     env = make_env("PublicCharging-v0", 1, horizon_h=2.0)
     try:
-        baselines.best_fixed_prices = lambda e, seed: (seen.append(seed), real(e, seed=seed, episodes=4, rounds=1))[1]
+        baselines.best_fixed_prices = lambda e, seed, cost_limit=None: (
+            seen.append(seed),
+            real(e, seed=seed, episodes=4, rounds=1),
+        )[1]
         make_policy("best_fixed", env, seed=0)
         make_policy("best_fixed", env, seed=0)
         make_policy("best_fixed", env, seed=1)

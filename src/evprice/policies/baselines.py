@@ -17,7 +17,9 @@
     market (:mod:`evprice.policies.theory`).
 ``best_fixed``
     the fixed price per station that maximises the stations' total profit, found by a
-    grid search on simulated episodes (:mod:`evprice.policies.search`).
+    grid search on simulated episodes (:mod:`evprice.policies.search`); with the option
+    ``cost_limit``, among the prices whose mean constraint cost per episode is within it
+    (the best safe fixed prices of a coupled scenario).
 
 Prices outside a station's bounds are clipped to them.
 """
@@ -198,11 +200,13 @@ def _joint(env: MarketEnv, seed: int | None, **options: Any) -> FixedPricePolicy
     return FixedPricePolicy(env, joint_optimum(market).prices, name="joint")
 
 
-def _best_fixed(env: MarketEnv, seed: int | None, **options: Any) -> FixedPricePolicy:
+def _best_fixed(env: MarketEnv, seed: int | None, cost_limit: Any = None, **options: Any) -> FixedPricePolicy:
     _no_options("best_fixed", options)
+    if cost_limit is not None:
+        cost_limit = check_float("cost_limit", cost_limit, low=0.0)
     # search on scenarios of its own, so that evaluating with the same seed is out of sample
     search_seed = int(np.random.SeedSequence([0 if seed is None else seed, SEARCH_SEED_KEY]).generate_state(1)[0])
-    prices, _ = best_fixed_prices(env, seed=search_seed)
+    prices, _ = best_fixed_prices(env, seed=search_seed, cost_limit=cost_limit)
     return FixedPricePolicy(env, prices, name="best_fixed")
 
 
@@ -221,7 +225,8 @@ POLICIES: dict[str, Callable[..., Any]] = {
 
 
 def make_policy(name: str, env: MarketEnv, *, seed: int | None = None, **options: Any) -> Any:
-    """Policy ``name`` for ``env``. Options: ``price`` (fixed), ``markup`` (time_of_use)."""
+    """Policy ``name`` for ``env``. Options: ``price`` (fixed), ``markup`` (time_of_use),
+    ``cost_limit`` (best_fixed: the constraint cost permitted per episode)."""
     try:
         factory = POLICIES[name]
     except KeyError:

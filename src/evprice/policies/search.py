@@ -13,6 +13,12 @@ the values by least squares (smoothing the noise across the candidates) and move
 maximum, then halves the box around it. Two stations or fewer: a full grid; more: a
 random design of ``4 x`` as many points as the quadratic has coefficients, drawn from a
 generator seeded by ``seed`` (a full grid would grow as ``points ** N``).
+
+With a ``cost_limit`` (a coupled scenario's constraint cost per episode) the search keeps
+to the candidates whose mean episode cost is within it: each round moves to the most
+profitable feasible candidate (the least costly one while none is feasible), without the
+quadratic smoothing, whose maximum may lie outside the feasible set. These are the best
+*safe* fixed prices, the fair fixed-price rival of a constrained learner.
 """
 
 from __future__ import annotations
@@ -25,23 +31,43 @@ from evprice.core.actions import unscale_action
 from evprice.envs.market_env import MarketEnv
 
 
-def team_profit(env: MarketEnv, prices: np.ndarray, *, episodes: int, seed: int) -> np.ndarray:
-    """Mean total profit per episode of each candidate price vector, shape (K,).
+def team_profit_and_cost(
+    env: MarketEnv, prices: np.ndarray, *, episodes: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean total profit and mean constraint cost per episode of each candidate, each (K,).
 
     Args:
         env: supplies the market (config, id, scenario).
         prices: (K, N) candidate fixed prices.
+
+    The cost is the sum over the episode of ``info["cost"]`` (the same for every station);
+    0 for a market without a cost.
     """
     k = len(prices)
     sim = env.replicate(k * episodes, scenarios=episodes)
     sim.reset(seed)
     # member k * E + e runs candidate k on scenario e
     actions = unscale_action(np.repeat(prices, episodes, axis=0), sim.params.price_min, sim.params.price_max)[..., None]
-    total = np.zeros(k * episodes)
+    profit = np.zeros(k * episodes)
+    cost = np.zeros(k * episodes)
     for _ in range(sim.n_periods):
         _, _, _, _, info = sim.step(actions)
-        total += info["profit"].sum(axis=1)
-    return total.reshape(k, episodes).mean(axis=1)
+        profit += info["profit"].sum(axis=1)
+        cost += info["cost"][:, 0]
+    return profit.reshape(k, episodes).mean(axis=1), cost.reshape(k, episodes).mean(axis=1)
+
+
+def team_profit(env: MarketEnv, prices: np.ndarray, *, episodes: int, seed: int) -> np.ndarray:
+    """Mean total profit per episode of each candidate price vector (K, N): shape (K,)."""
+    return team_profit_and_cost(env, prices, episodes=episodes, seed=seed)[0]
+
+
+def _best_feasible(x: np.ndarray, profit: np.ndarray, cost: np.ndarray, limit: float) -> np.ndarray:
+    """The most profitable candidate of ``x`` (K, d) whose cost is within ``limit``, else the least costly."""
+    feasible = cost <= limit
+    if feasible.any():
+        return x[int(np.argmax(np.where(feasible, profit, -np.inf)))]
+    return x[int(np.argmin(cost))]
 
 
 def quadratic_argmax(x: np.ndarray, y: np.ndarray) -> np.ndarray | None:
@@ -70,7 +96,13 @@ def _step_to_fit(x: np.ndarray, y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -
 
 
 def best_fixed_prices(
-    env: MarketEnv, *, points: int = 11, rounds: int | None = None, episodes: int = 64, seed: int = 0
+    env: MarketEnv,
+    *,
+    points: int = 11,
+    rounds: int | None = None,
+    episodes: int = 64,
+    seed: int = 0,
+    cost_limit: float | None = None,
 ) -> tuple[np.ndarray, float]:
     """The fixed prices (N,) maximising the stations' mean total profit per episode, and that profit.
 
@@ -80,6 +112,8 @@ def best_fixed_prices(
             found to about 1e-6), 4 for a sampled market (where noise limits precision).
         episodes: scenarios per candidate (1 for expected demand, which is deterministic).
         seed: seed of the scenarios (and of the design points beyond two stations).
+        cost_limit: if given, only prices whose mean constraint cost per episode is within it
+            count (see the module docstring); the least costly prices found if none is.
 
     The profit returned is estimated on the same scenarios, so it is optimistic for a
     sampled market; evaluate the prices on other seeds for an unbiased figure.
@@ -88,6 +122,8 @@ def best_fixed_prices(
     rounds = (10 if deterministic else 4) if rounds is None else rounds
     if points < 3 or rounds < 1:
         raise ValueError(f"points={points} and rounds={rounds} are invalid: expected points >= 3 and rounds >= 1")
+    if cost_limit is not None and not (np.isfinite(cost_limit) and cost_limit >= 0):
+        raise ValueError(f"cost_limit={cost_limit!r} is invalid: expected a finite number >= 0 (cost per episode)")
     lo, hi = env.params.price_min.copy(), env.params.price_max.copy()
     episodes = 1 if deterministic else episodes
     n = env.n_agents
@@ -101,7 +137,11 @@ def best_fixed_prices(
             candidates = np.array(list(itertools.product(*axes)))
         else:
             candidates = np.vstack([best, box_lo + design.random((n_design, n)) * (box_hi - box_lo)])
-        best = _step_to_fit(candidates, team_profit(env, candidates, episodes=episodes, seed=seed), box_lo, box_hi)
+        if cost_limit is None:
+            best = _step_to_fit(candidates, team_profit(env, candidates, episodes=episodes, seed=seed), box_lo, box_hi)
+        else:
+            profit, cost = team_profit_and_cost(env, candidates, episodes=episodes, seed=seed)
+            best = _best_feasible(candidates, profit, cost, cost_limit)
         half = (box_hi - box_lo) / 4.0
         box_lo, box_hi = np.maximum(best - half, lo), np.minimum(best + half, hi)
     return best, float(team_profit(env, best[None], episodes=episodes, seed=seed)[0])
