@@ -202,3 +202,46 @@ def test_best_fixed_prices_search_the_coupled_market_itself():
     assert isinstance(copy, CoupledNetworkEnv) and copy.num_envs == 4
     policy = make_policy("best_fixed", env, seed=0)
     assert np.all(policy.price_per_kwh >= env.params.price_min) and np.all(policy.price_per_kwh <= env.params.price_max)
+
+
+def test_peak_variant_is_coupled_network_with_hubs_on_a_loaded_feeder():
+    peak, base = make_env("CoupledNetworkPeak-v0").config, make_env("CoupledNetwork-v0").config
+    changed = {k for k in peak.to_dict() if peak.to_dict()[k] != base.to_dict()[k]}
+    assert changed == {
+        "chargers_per_station",
+        "arrivals_per_station_per_day",
+        "noise_scale",
+        "outside_option_price_per_kwh",
+        "base_load_scale",
+        "carbon_cap_g_per_kwh",
+        "cost_form",
+    }
+    # without the hubs the feeder stays in band at every hour of the episode, even with the
+    # base load at the top of its noise (3 std = +6%)
+    f, solver = doc2(), FastRadialSolver(doc2())
+    factor = peak.base_load_scale * 1.06 * np.array(IEEE_RTS_WINTER_WEEKDAY[8:20])[:, None]
+    res = solver.solve(factor * f.load_p_mw, factor * f.load_q_mvar)
+    assert res.vm_pu.min() >= 0.95
+
+
+def test_peak_variant_costs_one_per_violating_period_and_prices_decide_how_many():
+    env = make_env("CoupledNetworkPeak-v0", 16, base_load_noise_std=0.0)
+    f, ref = doc2(), FastRadialSolver(doc2())
+    violating = []
+    for prices in (env.params.price_min, env.params.price_max):
+        env.reset(seed=2)  # the same demand for both price vectors
+        count = 0.0
+        for k in range(env.n_periods):
+            *_, info = env.step(env.prices_to_actions(np.tile(prices, (16, 1))))
+            hour = 8 + k
+            p = 0.74 * IEEE_RTS_WINTER_WEEKDAY[hour] * np.tile(f.load_p_mw, (16, 1))
+            q = 0.74 * IEEE_RTS_WINTER_WEEKDAY[hour] * np.tile(f.load_q_mvar, (16, 1))
+            for i, bus in enumerate((31, 13, 19)):
+                p[:, bus] += info["grid"]["station_p_mw"][:, i]
+            res = ref.solve(p, q)
+            out = (res.vm_pu < 0.95 - 1e-9).any(axis=1) | (res.vm_pu > 1.05).any(axis=1)
+            out |= (res.line_loading[:, [9, 17, 27]] > 0.9).any(axis=1)
+            np.testing.assert_array_equal(info["cost"][:, 0], out.astype(float))
+            count += out.sum()
+        violating.append(count)
+    assert violating[0] > 2 * violating[1] > 0  # cheap charging leaves the band far more often

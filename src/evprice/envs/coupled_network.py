@@ -96,6 +96,29 @@ stations of 45 kW chargers, 15 kWh per EV, mean service 0.806 h, the price bound
 20 CNY/h, logit scale 3 CNY, an outside option at 1.8 CNY/kWh and half an hour."""
 
 
+COUPLED_NETWORK_PEAK_DEFAULTS: dict[str, Any] = {
+    **COUPLED_NETWORK_DEFAULTS,
+    "chargers_per_station": 32,
+    "arrivals_per_station_per_day": 1500.0,
+    "noise_scale": 1.5,
+    "outside_option_price_per_kwh": 1.0,
+    "base_load_scale": 0.74,
+    "carbon_cap_g_per_kwh": None,
+    "cost_form": "indicator",
+}
+"""``CoupledNetworkPeak-v0``: ``CoupledNetwork-v0`` where the prices decide whether the feeder
+stays in its voltage band. In ``CoupledNetwork-v0`` they cannot: its stations draw under
+0.3 MW against a 3.3 MW feeder whose evening base load alone leaves the band, and every
+kWh they draw is above the carbon cap, so every period has a cost at every price. Here the
+stations are hubs of 32 chargers with 1,500 requests a day each (about 1 MW together at
+the middle prices), drivers are more price-sensitive (logit scale 1.5 CNY, charging
+elsewhere at 1.0 CNY/kWh and half an hour), the base load is scaled to 0.74 so that the
+feeder alone stays in band, there is no carbon cap, and a period's cost is 1 when the
+voltage or a monitored line leaves its limit (``cost_form="indicator"``: an episode's cost
+counts its violating periods). The calibration and the measured trade-off between profit
+and violations are in ``docs/safe.md``."""
+
+
 @dataclass(frozen=True)
 class CoupledNetworkConfig(GridChargingConfig):
     """Configuration of ``CoupledNetwork-v0``: the grid scenario's fields and the road network's."""
@@ -249,6 +272,15 @@ register(
         config_cls=CoupledNetworkConfig,
         factory=make_coupled_network,
         defaults=COUPLED_NETWORK_DEFAULTS,
+    )
+)
+register(
+    EnvSpec(
+        env_id="CoupledNetworkPeak-v0",
+        description="CoupledNetwork-v0 with large hubs on a feeder near its voltage limit: prices decide safety",
+        config_cls=CoupledNetworkConfig,
+        factory=make_coupled_network,
+        defaults=COUPLED_NETWORK_PEAK_DEFAULTS,
     )
 )
 register(
