@@ -210,7 +210,7 @@ def test_train_ccem_then_evaluate_it(tmp_path):
     result = run("evaluate", "--checkpoint", str(tmp_path), "--episodes", "1", "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
-    assert summary["policy"] == "ccem" and summary["env"] == "CoupledNetwork-v0" and "costs" in summary
+    assert summary["policy"] == "ccem" and summary["env"] == "CoupledNetworkPeak-v0" and "costs" in summary
     result = run("train", "ccem", "--plan", "population=0")
     assert result.exit_code == 2 and "population=0 is invalid" in result.output
 

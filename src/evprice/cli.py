@@ -329,7 +329,7 @@ _ppo_command("ippo")
 
 
 @train.command("ccem", cls=_Command)
-@_env_option
+@click.option("--env", "env_id", default=None, help="environment id (default CoupledNetworkPeak-v0)")
 @click.option("--steps", type=click.IntRange(min=1), default=None, help="pricing decisions (default 600)")
 @click.option("--cost-limit", type=click.FloatRange(min=0.0), default=None, help="permitted cost per episode")
 @click.option("--unconstrained", is_flag=True, help="plan without the constraint (unconstrained CEM)")
@@ -359,7 +359,7 @@ def train_ccem_cmd(
     from evprice.learn import CheckpointError
     from evprice.learn.safe import SafeRLConfig, train_ccem
 
-    env, overrides = _resolve(env_id, config_file, assignments, default="CoupledNetwork-v0")
+    env, overrides = _resolve(env_id, config_file, assignments, default="CoupledNetworkPeak-v0")
     settings: dict[str, Any] = {
         "planner": dict(parse_assignment(t) for t in plan_assignments),
         "model": dict(parse_assignment(t) for t in model_assignments),

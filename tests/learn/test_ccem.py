@@ -104,6 +104,24 @@ def test_rollout_aggregation_by_hand():
     assert unc2.tolist() == pytest.approx([4.0])
 
 
+def test_robust_cost_estimate_is_the_worst_particle():
+    """Each particle's cost is its member's index (0 or 1) at every step of two: the mean
+    over many particles is near 1, the worst particle's is 2 (a member-1 particle)."""
+
+    def model(obs, act, member, generator):
+        m = member.to(act.dtype)
+        return obs, torch.zeros_like(m), m, torch.zeros_like(m)
+
+    actions = torch.zeros(3, 2, 1)
+    members = torch.tensor([0, 1])
+    _, mean_cost, _ = rollout(torch.zeros(1), actions, model, members, particles=64, gamma=1.0, generator=gen())
+    _, worst, _ = rollout(
+        torch.zeros(1), actions, model, members, particles=64, gamma=1.0, generator=gen(), cost_estimate="max"
+    )
+    assert worst.tolist() == [2.0, 2.0, 2.0]
+    assert all(0.6 < c < 1.4 for c in mean_cost.tolist())
+
+
 def test_particles_draw_members_only_from_the_candidates():
     seen = set()
 
@@ -123,13 +141,27 @@ def test_particles_draw_members_only_from_the_candidates():
 
 def test_select_elites_feasible_best_rewards_then_fallback_lowest_costs():
     reward = torch.tensor([5.0, 4.0, 3.0, 2.0, 1.0])
-    cost = torch.tensor([10.0, 0.0, 1.0, 0.2, 9.0])  # limit 1: indices 1, 2 (on the limit), 3 are feasible
-    idx, n_feasible, fallback = select_elites(reward, cost, 1.0, 2, constrained=True)
+    aug = torch.tensor([10.0, 0.0, 1.0, 0.2, 9.0])  # limit 1: indices 1, 2 (on the limit), 3 are feasible
+    cost = torch.tensor([0.5, 0.0, 0.9, 0.1, 0.2])  # the predicted cost alone (no uncertainty penalty)
+    idx, n_feasible, fallback = select_elites(reward, cost, aug, 1.0, 2, constrained=True)
     assert sorted(idx.tolist()) == [1, 2] and n_feasible == 3 and not fallback
-    idx, n_feasible, fallback = select_elites(reward, cost, 1.0, 4, constrained=True)
-    assert sorted(idx.tolist()) == [1, 2, 3, 4] and n_feasible == 3 and fallback  # four lowest costs
-    idx, n_feasible, fallback = select_elites(reward, cost, 1.0, 2, constrained=False)
+    idx, n_feasible, fallback = select_elites(reward, cost, aug, 1.0, 4, constrained=True)
+    assert sorted(idx.tolist()) == [0, 1, 3, 4] and n_feasible == 3 and fallback  # four lowest costs, not aug
+    idx, n_feasible, fallback = select_elites(reward, cost, aug, 1.0, 2, constrained=False)
     assert sorted(idx.tolist()) == [0, 1] and n_feasible == 5 and not fallback
+
+
+def test_fallback_ignores_the_uncertainty_penalty():
+    """Nothing is feasible (cost 1 + (a - 0.8)^2 everywhere); the uncertainty |a| is lowest at 0.
+    However large kappa, the fallback goes to the least costly action, 0.8, not the least uncertain."""
+
+    def model(obs, act, member, generator):
+        a = act[:, 0]
+        return obs, a, 1.0 + (a - 0.8) ** 2, a.abs()
+
+    planner, a = plan_once(model, cost_limit=0.0, kappa_init=100.0)
+    assert planner.last_info.used_fallback
+    assert a == pytest.approx(0.8, abs=0.05)
 
 
 def test_smoothed_update_by_hand():
@@ -253,6 +285,7 @@ def test_determinism_with_a_generator():
         ("kappa_init", -0.1),
         ("kappa_lr", -1.0),
         ("gamma", 0.0),
+        ("cost_estimate", "worst"),
     ],
 )
 def test_bad_config_names_the_field(field, value):

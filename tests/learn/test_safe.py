@@ -7,6 +7,7 @@ import pytest
 
 from evprice.core.config import ConfigError
 from evprice.envs import make_env
+from evprice.learn.checkpoint import load_checkpoint
 from evprice.learn.safe import SafeRLConfig, load_ccem, train_ccem
 
 SMALL = {
@@ -23,7 +24,7 @@ def _rows(path):
 
 
 def test_trains_plans_and_keeps_the_best_safe_checkpoint(tmp_path):
-    cfg = SafeRLConfig.from_overrides({**SMALL, "cost_limit": 10.0})
+    cfg = SafeRLConfig.from_overrides({**SMALL, "cost_limit": 10.0, "best_window": 2})
     out = train_ccem("CoupledNetwork-v0", cfg, out_dir=tmp_path)
     rows = _rows(tmp_path)
     assert [r["planned"] for r in rows] == ["False", "True", "True", "True"]  # the first episode is random
@@ -34,14 +35,55 @@ def test_trains_plans_and_keeps_the_best_safe_checkpoint(tmp_path):
     assert out["kappa"] == 0.0 and all(float(r["kappa"]) == 0.0 for r in rows)
 
 
+@pytest.mark.parametrize("window", [1, 2])
+def test_best_checkpoint_is_the_best_window_within_the_limit(tmp_path, window):
+    """The limit sits between the episodes' costs, so some windows qualify and some do not;
+    the expected checkpoint is worked out from metrics.csv alone."""
+    probe = train_ccem("CoupledNetwork-v0", SafeRLConfig.from_overrides({**SMALL, "total_steps": 72}))
+    costs = sorted(r["episode_cost"] for r in probe["episodes"] if r["planned"])
+    limit = float(np.median(costs))
+    cfg = SafeRLConfig.from_overrides({**SMALL, "total_steps": 72, "cost_limit": limit, "best_window": window})
+    train_ccem("CoupledNetwork-v0", cfg, out_dir=tmp_path)
+    planned = [r for r in _rows(tmp_path) if r["planned"] == "True"]
+    best, best_steps = -np.inf, None
+    for end in range(window, len(planned) + 1):
+        w = planned[end - window : end]
+        reward = np.mean([float(r["episode_reward"]) for r in w])
+        if np.mean([float(r["episode_cost"]) for r in w]) <= limit and reward > best:
+            best, best_steps = reward, int(w[-1]["env_steps"])
+    assert best_steps is not None  # the test saw a qualifying window
+    assert load_checkpoint(tmp_path / "checkpoints" / "best.pt", kind="ccem")["env_steps"] == best_steps
+
+
 def test_kappa_rises_when_episodes_cost_more_than_allowed(tmp_path):
     cfg = SafeRLConfig.from_overrides({**SMALL, "cost_limit": 0.0})
     out = train_ccem("CoupledNetwork-v0", cfg)
     kappas = [r["kappa"] for r in out["episodes"]]
     costs = [r["episode_cost"] for r in out["episodes"]]
     assert kappas[0] == 0.0  # random episode: no update
-    # each planned episode adds kappa_lr x (cost - 0)
-    np.testing.assert_allclose(np.diff(kappas), 0.1 * np.array(costs[1:]), rtol=1e-9)
+    # each planned episode adds kappa_lr (the trainer default 1.0) x (cost - 0)
+    np.testing.assert_allclose(np.diff(kappas), 1.0 * np.array(costs[1:]), rtol=1e-9)
+
+
+def test_unconstrained_planning_leaves_kappa_alone():
+    cfg = SafeRLConfig.from_overrides({**SMALL, "cost_limit": 0.0, "constrained": False})
+    out = train_ccem("CoupledNetwork-v0", cfg)
+    assert sum(r["episode_cost"] for r in out["episodes"]) > 0  # over the limit, yet
+    assert out["kappa"] == 0.0 and all(r["kappa"] == 0.0 for r in out["episodes"])
+
+
+@pytest.mark.parametrize("env_id, head", [("CoupledNetwork-v0", "gaussian"), ("CoupledNetworkPeak-v0", "logistic")])
+def test_auto_cost_head_follows_the_cost_form_and_is_saved_resolved(tmp_path, env_id, head):
+    """CoupledNetworkPeak-v0's cost is an indicator (0 or 1 a period): a logistic head."""
+    small = {**SMALL, "total_steps": 24}
+    out = train_ccem(env_id, SafeRLConfig.from_overrides(small), out_dir=tmp_path)
+    assert out["model"].config.cost_head == head and out["model"].logistic_cost == (head == "logistic")
+    _, _, factory = load_ccem(tmp_path)
+    policy = factory(make_env(env_id, 1))
+    assert policy.model.logistic_cost == (head == "logistic")
+    costs = {c for r in out["episodes"] for c in [r["episode_cost"]]}
+    if head == "logistic":  # whole numbers of violating periods
+        assert all(float(c).is_integer() for c in costs)
 
 
 def test_same_seed_same_run_and_resume_continues(tmp_path):

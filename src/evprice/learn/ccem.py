@@ -12,8 +12,13 @@ Document 2's ``ccem.py``, built as the document means it (and model-agnostic):
   augmented cost ``C + kappa * U``;
 * feasible: ``C + kappa * U <= cost_limit``; elites are the ``n_elites`` best returns among
   the feasible sequences, or, when fewer than ``n_elites`` are feasible, the ``n_elites``
-  lowest augmented costs (which include every feasible one). With ``constrained=False``
-  every sequence counts as feasible: plain CEM by the same code path;
+  lowest predicted costs ``C`` (Liu et al. 2020's robust CEM sorts by cost likewise). The
+  fallback ranks by ``C``, not by ``C + kappa * U``: ``kappa`` grows for as long as episodes
+  cost more than the limit, and ranking by the augmented cost would then minimise the
+  uncertainty alone, holding the planner where the data are dense however unsafe that is
+  (we measured exactly this trap on ``CoupledNetworkPeak-v0``: kappa rising without end
+  while the planner kept the middle prices that violate). With ``constrained=False`` every
+  sequence counts as feasible: plain CEM by the same code path;
 * the sampling mean and variance move towards the elites' with smoothing
   ``new = alpha * old + (1 - alpha) * elite``; after ``iterations`` the first action of the
   mean sequence is executed (MPC), and the mean shifted by one step (last step repeated)
@@ -36,7 +41,7 @@ from typing import Any
 
 import torch
 
-from evprice.core.config import ConfigMixin, check_float, check_int, config_field, invalid
+from evprice.core.config import ConfigMixin, check_choice, check_float, check_int, config_field, invalid
 
 Model = Callable[
     [torch.Tensor, torch.Tensor, torch.Tensor, torch.Generator | None],
@@ -74,6 +79,11 @@ class CCEMConfig(ConfigMixin):
     learn_kappa: bool = _f(True, "-", "update kappa by projected dual ascent in update_kappa()")
     kappa_lr: float = _f(0.01, "1 / uncertainty", "dual-ascent step: kappa += kappa_lr * (episode cost - limit)")
     gamma: float = _f(1.0, "1", "discount of reward and cost over the horizon (per step)")
+    cost_estimate: str = _f(
+        "mean",
+        "-",
+        "a sequence's predicted cost C over its particles: 'mean', or 'max' (the worst particle: robust CEM)",
+    )
 
     def __post_init__(self) -> None:
         s = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
@@ -103,6 +113,7 @@ class CCEMConfig(ConfigMixin):
         s("kappa_init", check_float("kappa_init", self.kappa_init, low=0.0))
         s("kappa_lr", check_float("kappa_lr", self.kappa_lr, low=0.0))
         s("gamma", check_float("gamma", self.gamma, low=0.0, low_open=True, high=1.0))
+        check_choice("cost_estimate", self.cost_estimate, ("mean", "max"))
 
 
 @dataclass(frozen=True)
@@ -164,6 +175,7 @@ def sample_truncated_normal(
 
 def select_elites(
     reward: torch.Tensor,
+    cost: torch.Tensor,
     augmented_cost: torch.Tensor,
     cost_limit: float,
     n_elites: int,
@@ -171,10 +183,11 @@ def select_elites(
 ) -> tuple[torch.Tensor, int, bool]:
     """Indices of the elite sequences.
 
-    ``reward``, ``augmented_cost``: (N,). Feasible: ``augmented_cost <= cost_limit`` (every
-    sequence when ``constrained`` is False). With at least ``n_elites`` feasible sequences,
-    the elites are the ``n_elites`` highest rewards among them; otherwise the ``n_elites``
-    lowest augmented costs. Returns ``(indices (n_elites,), n_feasible, used_fallback)``.
+    ``reward``, ``cost``, ``augmented_cost``: (N,). Feasible: ``augmented_cost <= cost_limit``
+    (every sequence when ``constrained`` is False). With at least ``n_elites`` feasible
+    sequences, the elites are the ``n_elites`` highest rewards among them; otherwise the
+    ``n_elites`` lowest predicted costs ``cost``. Returns ``(indices (n_elites,), n_feasible,
+    used_fallback)``.
     """
     n = reward.shape[0]
     if not 1 <= n_elites <= n:
@@ -187,7 +200,7 @@ def select_elites(
     if n_feasible >= n_elites:
         score = torch.where(feasible, reward, torch.full_like(reward, -torch.inf))
         return torch.topk(score, n_elites).indices, n_feasible, False
-    return torch.topk(-augmented_cost, n_elites).indices, n_feasible, True
+    return torch.topk(-cost, n_elites).indices, n_feasible, True
 
 
 def smoothed_update(
@@ -224,13 +237,15 @@ def rollout(
     particles: int,
     gamma: float,
     generator: torch.Generator | None,
+    cost_estimate: str = "mean",
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Predicted return, cost and uncertainty of each sequence.
 
     ``obs``: (D,); ``actions``: (N, H, A); ``members``: (M,) candidate member indices.
     Each sequence is copied ``particles`` times; each copy draws one member from
     ``members`` (uniformly) and keeps it for the whole horizon. Returns, each (N,):
-    ``R = mean_p sum_t gamma^t r``, ``C = mean_p sum_t gamma^t c``, ``U = mean_p max_t u``.
+    ``R = mean_p sum_t gamma^t r``, ``C = mean_p sum_t gamma^t c`` (``max_p`` with
+    ``cost_estimate="max"``: the worst particle), ``U = mean_p max_t u``.
     """
     n, horizon, _ = actions.shape
     batch = n * particles
@@ -250,7 +265,8 @@ def rollout(
         unc = torch.maximum(unc, u.to(ret.dtype))
         discount *= gamma
     per_seq = lambda x: x.view(n, particles).mean(dim=1)  # noqa: E731
-    return per_seq(ret), per_seq(cost), per_seq(unc)
+    worst = cost.view(n, particles).amax(dim=1) if cost_estimate == "max" else per_seq(cost)
+    return per_seq(ret), worst, per_seq(unc)
 
 
 def _check_model_output(out: Any, batch: int, obs_dim: int, t: int) -> tuple[torch.Tensor, ...]:
@@ -361,15 +377,24 @@ class ConstrainedCEM:
         for _ in range(cfg.iterations):
             samples = sample_truncated_normal(mean, std, self._low64, self._high64, cfg.population, generator)
             ret, cost, unc = rollout(
-                obs_t, samples.to(self.dtype), model, members_t, cfg.particles, cfg.gamma, generator
+                obs_t, samples.to(self.dtype), model, members_t, cfg.particles, cfg.gamma, generator, cfg.cost_estimate
             )
             aug = cost + self.kappa * unc
-            idx, n_feasible, used_fallback = select_elites(ret, aug, cfg.cost_limit, cfg.n_elites, cfg.constrained)
+            idx, n_feasible, used_fallback = select_elites(
+                ret, cost, aug, cfg.cost_limit, cfg.n_elites, cfg.constrained
+            )
             n_feasible_history.append(n_feasible)
             mean, std = smoothed_update(mean, std, samples[idx], cfg.smoothing_alpha, self._min_std)
         mean = torch.minimum(torch.maximum(mean, self._low64), self._high64)
         r_m, c_m, u_m = rollout(
-            obs_t, mean.to(self.dtype).unsqueeze(0), model, members_t, cfg.particles, cfg.gamma, generator
+            obs_t,
+            mean.to(self.dtype).unsqueeze(0),
+            model,
+            members_t,
+            cfg.particles,
+            cfg.gamma,
+            generator,
+            cfg.cost_estimate,
         )
         self.last_info = PlanInfo(
             n_feasible=n_feasible_history[-1],

@@ -30,7 +30,8 @@ from torch import nn
 from evprice.core.config import ConfigMixin, check_choice, check_float, check_int, config_field, invalid
 from evprice.learn.networks import GroupedLinear
 
-COST_HEADS = ("gaussian", "logistic")
+COST_HEADS = ("auto", "gaussian", "logistic")
+UNCERTAINTIES = ("cost", "state")
 ACTIVATIONS = ("silu", "relu", "tanh")
 _ACTIVATION_MODULES = {"silu": nn.SiLU, "relu": nn.ReLU, "tanh": nn.Tanh}
 _STD_FLOOR = 1e-6  # a feature whose std is below this is only centred, not scaled
@@ -59,8 +60,17 @@ class EnsembleConfig(ConfigMixin):
     log_var_bound_weight: float = _f(
         0.01, "1", "weight of the PETS regulariser (sum of max_log_var - min_log_var) that tightens the bounds"
     )
+    uncertainty: str = _f(
+        "cost",
+        "-",
+        "what step() reports as uncertainty: 'cost' (std over the elites of the predicted cost, in cost units) or "
+        "'state' (largest std over the elites of the predicted next state, in std units of the state change)",
+    )
     cost_head: str = _f(
-        "gaussian", "-", "'gaussian' (mean + variance of the cost) or 'logistic' (probability of a binary cost, BCE)"
+        "auto",
+        "-",
+        "'gaussian' (mean + variance of the cost), 'logistic' (probability of a binary cost, BCE), or 'auto': "
+        "logistic when train_ccem's environment has an indicator cost (cost_form), else gaussian",
     )
 
     def __post_init__(self) -> None:
@@ -87,6 +97,7 @@ class EnsembleConfig(ConfigMixin):
             raise invalid("max_log_var", self.max_log_var, f"a number > min_log_var = {self.min_log_var:g}")
         s("log_var_bound_weight", check_float("log_var_bound_weight", self.log_var_bound_weight, low=0.0))
         check_choice("cost_head", self.cost_head, COST_HEADS)
+        check_choice("uncertainty", self.uncertainty, UNCERTAINTIES)
 
 
 def _as_tensor(name: str, value: Any, shape: tuple[int | None, ...], device: torch.device) -> torch.Tensor:
@@ -214,9 +225,13 @@ class ProbabilisticEnsemble(nn.Module):
         head always gives the probability of a violation (the expected cost).
 
         Returns ``next_obs`` ``(P, D)``, ``reward`` ``(P,)``, ``cost`` ``(P,)`` and
-        ``uncertainty`` ``(P,)``: the largest, over state dimensions, population standard
-        deviation across the elite members of the predicted mean next state (epistemic
-        disagreement, in the state's own units; 0 with one elite).
+        ``uncertainty`` ``(P,)``: the elite members' disagreement (epistemic, 0 with one
+        elite), by ``config.uncertainty``: ``"cost"``, the population standard deviation
+        across the elites of the predicted cost (mean or probability), in cost units, so that
+        ``kappa x uncertainty`` is a pessimistic margin on the cost; ``"state"``, the largest
+        over state dimensions of that deviation for the predicted mean next state, in units
+        of each dimension's standard deviation of the state change in the training data (so
+        that no dimension dominates by its unit).
         """
         pred = self.predict(obs, act)
         n_particles = pred["reward_mean"].shape[1]
@@ -236,8 +251,12 @@ class ProbabilisticEnsemble(nn.Module):
             reward = reward + take["reward_var"].sqrt() * noise[:, self.obs_dim]
             if not self.logistic_cost:
                 cost = cost + take["cost_var"].sqrt() * noise[:, self.obs_dim + 1]
-        elite_means = pred["next_obs_mean"][self.elite_indices]  # (n_elites, P, D)
-        uncertainty = elite_means.std(dim=0, correction=0).amax(dim=-1)
+        if self.config.uncertainty == "cost":
+            uncertainty = pred["cost_mean"][self.elite_indices].std(dim=0, correction=0)  # (P,)
+        else:
+            elite_means = pred["next_obs_mean"][self.elite_indices]  # (n_elites, P, D)
+            spread = elite_means.std(dim=0, correction=0) / self.out_std[: self.obs_dim]  # (P, D) standardised
+            uncertainty = spread.amax(dim=-1)
         return next_obs, reward, cost, uncertainty
 
     # ------------------------------------------------------------------ training
