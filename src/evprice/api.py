@@ -10,24 +10,30 @@ from evprice.adapters.vector import VecMarketEnv
 from evprice.envs.registry import make_env, registered_ids
 
 
-def make(env_id: str = "PublicCharging-v0", **overrides: Any) -> ParallelMarketEnv:
-    """A PettingZoo ``ParallelEnv`` of scenario ``env_id`` with config ``overrides``.
+def make(env_id: str = "PublicCharging-v0", *, render_mode: str | None = None, **overrides: Any) -> ParallelMarketEnv:
+    """A PettingZoo ``ParallelEnv`` of scenario ``env_id`` with config ``overrides``;
+    ``render_mode="rgb_array"``: ``render()`` returns an (H, W, 3) uint8 picture.
 
     >>> env = make("PublicCharging-v0", n_stations=3, reward="individual")
     >>> obs, infos = env.reset(seed=0)
     """
-    return ParallelMarketEnv(make_env(env_id, 1, **overrides))
+    return ParallelMarketEnv(make_env(env_id, 1, **overrides), render_mode=render_mode)
 
 
-def make_vec(env_id: str = "PublicCharging-v0", num_envs: int = 1, **overrides: Any) -> VecMarketEnv:
+def make_vec(
+    env_id: str = "PublicCharging-v0", num_envs: int = 1, *, render_mode: str | None = None, **overrides: Any
+) -> VecMarketEnv:
     """A batched, auto-resetting view of ``num_envs`` copies of ``env_id``.
 
-    Actions ``(num_envs, n_agents, 1)``, observations ``(num_envs, n_agents, obs_dim)``.
+    Actions ``(num_envs, n_agents, 1)``, observations ``(num_envs, n_agents, obs_dim)``;
+    ``render_mode="rgb_array"``: ``render()`` pictures member 0.
     """
-    return VecMarketEnv(make_env(env_id, num_envs, **overrides))
+    return VecMarketEnv(make_env(env_id, num_envs, **overrides), render_mode=render_mode)
 
 
-def make_gym(env_id: str = "CoupledNetwork-v0", **overrides: Any) -> CentralPricingEnv:
+def make_gym(
+    env_id: str = "CoupledNetwork-v0", *, render_mode: str | None = None, **overrides: Any
+) -> CentralPricingEnv:
     """A Gymnasium ``Env`` of ``env_id`` with one central agent: action = every station's price
     (currency/kWh), observation = the global state, ``info["cost"]`` the constraint cost.
 
@@ -35,7 +41,7 @@ def make_gym(env_id: str = "CoupledNetwork-v0", **overrides: Any) -> CentralPric
     >>> obs, info = env.reset(seed=0)
     >>> obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
     """
-    return CentralPricingEnv(make_env(env_id, 1, **overrides))
+    return CentralPricingEnv(make_env(env_id, 1, **overrides), render_mode=render_mode)
 
 
 def list_envs() -> tuple[str, ...]:

@@ -13,7 +13,9 @@ For single-agent learners and planners (the safe model-based planner of document
   ``(N,)``; ``info["market"]``, ``info["grid"]``, ``info["network"]`` the scenario's groups
   with the batch axis removed.
 
-The episode is truncated at the horizon and never terminates.
+The episode is truncated at the horizon and never terminates. ``render_mode="rgb_array"``
+makes ``render()`` return an ``(H, W, 3)`` ``uint8`` picture of the market
+(:mod:`evprice.envs.render`).
 """
 
 from __future__ import annotations
@@ -26,17 +28,23 @@ from gymnasium import spaces
 
 from evprice.core.actions import check_actions
 from evprice.envs.market_env import STATION_INFO_KEYS, MarketEnv
+from evprice.envs.render import RENDER_FPS, RENDER_MODES
 
 
 class CentralPricingEnv(gym.Env):
-    """One agent prices all stations of a ``num_envs = 1`` :class:`~evprice.envs.MarketEnv`."""
+    """One agent prices all stations of a ``num_envs = 1`` :class:`~evprice.envs.MarketEnv`.
 
-    metadata = {"render_modes": []}
+    ``render_mode`` (None or ``"rgb_array"``) is set on the wrapped environment; None keeps
+    the environment's own."""
 
-    def __init__(self, env: MarketEnv) -> None:
+    metadata = {"render_modes": list(RENDER_MODES), "render_fps": RENDER_FPS}
+
+    def __init__(self, env: MarketEnv, render_mode: str | None = None) -> None:
         if env.num_envs != 1:
             raise ValueError(f"CentralPricingEnv wraps one environment, got num_envs={env.num_envs}")
         self.env = env
+        if render_mode is not None:
+            env.render_mode = render_mode  # validated there
         self.agents = env.agent_ids
         low, high = env.params.price_min, env.params.price_max
         self.action_space = spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
@@ -47,6 +55,15 @@ class CentralPricingEnv(gym.Env):
     @property
     def config(self) -> Any:
         return self.env.config
+
+    @property
+    def render_mode(self) -> str | None:
+        """The wrapped environment's render mode (None or ``"rgb_array"``)."""
+        return self.env.render_mode
+
+    @render_mode.setter
+    def render_mode(self, mode: str | None) -> None:
+        self.env.render_mode = mode
 
     @property
     def observation_names(self) -> tuple[str, ...]:
@@ -75,6 +92,14 @@ class CentralPricingEnv(gym.Env):
             if isinstance(values, dict):
                 out[group] = {k: _first(v) for k, v in values.items()}
         return self.env.global_state()[0], float(reward[0].mean()), bool(terminated[0]), bool(truncated[0]), out
+
+    def render(self) -> np.ndarray | None:
+        """``(H, W, 3)`` ``uint8`` picture of the market with ``render_mode="rgb_array"``; None
+        (with a warning) without a render mode."""
+        return self.env.render()
+
+    def close(self) -> None:
+        self.env.close()
 
 
 def _first(x: Any) -> Any:

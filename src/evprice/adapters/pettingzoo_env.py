@@ -9,7 +9,10 @@ out. Spaces are created once and cached, so ``action_space(a) is action_space(a)
   finite values outside are clipped, NaN / inf, a wrong shape, a missing or unknown agent
   raise ``ActionError``;
 * ``state()``: every feature field in declared order (for centralised critics);
-* episodes end by truncation at the horizon; then ``agents`` is empty.
+* episodes end by truncation at the horizon; then ``agents`` is empty;
+* ``render_mode``: None (default) or ``"rgb_array"``: ``render()`` returns an ``(H, W, 3)``
+  ``uint8`` picture of the market (:mod:`evprice.envs.render`); ``metadata["render_modes"]``
+  lists the modes and ``metadata["render_fps"]`` the playback speed.
 """
 
 from __future__ import annotations
@@ -23,19 +26,29 @@ from pettingzoo import ParallelEnv
 from evprice.core.actions import ActionError, check_actions
 from evprice.core.observation import ObsName
 from evprice.envs.market_env import STATION_INFO_KEYS, MarketEnv
+from evprice.envs.render import RENDER_FPS, RENDER_MODES
 
 
 class ParallelMarketEnv(ParallelEnv):
-    """PettingZoo ``ParallelEnv`` over a one-member :class:`MarketEnv`."""
+    """PettingZoo ``ParallelEnv`` over a one-member :class:`MarketEnv`.
 
-    metadata = {"name": "evprice_market", "render_modes": [], "is_parallelizable": True}
+    ``render_mode`` (None or ``"rgb_array"``) is set on the wrapped environment; None keeps
+    the environment's own."""
 
-    def __init__(self, env: MarketEnv) -> None:
+    metadata = {
+        "name": "evprice_market",
+        "render_modes": list(RENDER_MODES),
+        "render_fps": RENDER_FPS,
+        "is_parallelizable": True,
+    }
+
+    def __init__(self, env: MarketEnv, render_mode: str | None = None) -> None:
         if env.num_envs != 1:
             raise ValueError(f"the PettingZoo view needs num_envs=1, got {env.num_envs}")
         self.env = env
         self.metadata = {**self.metadata, "name": env.env_id}
-        self.render_mode = None
+        if render_mode is not None:
+            env.render_mode = render_mode  # validated there
         self.possible_agents = list(env.agent_ids)
         self.agents: list[str] = []
         self._observation_spaces = {
@@ -71,6 +84,15 @@ class ParallelMarketEnv(ParallelEnv):
     def config(self):
         return self.env.config
 
+    @property
+    def render_mode(self) -> str | None:
+        """The wrapped environment's render mode (None or ``"rgb_array"``)."""
+        return self.env.render_mode
+
+    @render_mode.setter
+    def render_mode(self, mode: str | None) -> None:
+        self.env.render_mode = mode
+
     # -- api ---------------------------------------------------------------------------
     def reset(self, seed: int | None = None, options: dict | None = None) -> tuple[dict, dict]:
         obs = self.env.reset(seed)[0]
@@ -103,11 +125,13 @@ class ParallelMarketEnv(ParallelEnv):
     def state(self) -> np.ndarray:
         return self.env.global_state()[0]
 
-    def render(self) -> None:
-        return None
+    def render(self) -> np.ndarray | None:
+        """``(H, W, 3)`` ``uint8`` picture of the market with ``render_mode="rgb_array"``; None
+        (with a warning) without a render mode."""
+        return self.env.render()
 
     def close(self) -> None:
-        return None
+        self.env.close()
 
 
 def _agent_infos(agents: list[str], info: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -10,6 +10,10 @@ the returned ``obs`` already belong to the next episode (auto-reset, Gymnasium's
 "same-step" convention); the last observations of the finished episode are in
 ``info["final_obs"]`` and ``info["final_state"]``. ``info`` otherwise holds the arrays of
 :data:`evprice.envs.STATION_INFO_KEYS` (B, N) and ``info["market"]`` (B,).
+
+With ``render_mode="rgb_array"``, ``render()`` returns an ``(H, W, 3)`` ``uint8`` picture of
+member 0 (:mod:`evprice.envs.render`); after the step that ends an episode it already shows
+the next one's start (auto-reset).
 """
 
 from __future__ import annotations
@@ -25,8 +29,11 @@ from evprice.envs.market_env import MarketEnv
 class VecMarketEnv:
     """Auto-resetting batched multi-agent environment."""
 
-    def __init__(self, env: MarketEnv) -> None:
+    def __init__(self, env: MarketEnv, render_mode: str | None = None) -> None:
         self.env = env
+        if render_mode is not None:
+            env.render_mode = render_mode  # validated there
+        self.metadata = dict(env.metadata)
         self.num_envs = env.num_envs
         self.agents = list(env.agent_ids)
         self.n_agents = env.n_agents
@@ -73,5 +80,13 @@ class VecMarketEnv:
         """Global state (B, F) float32."""
         return self.env.global_state()
 
+    @property
+    def render_mode(self) -> str | None:
+        return self.env.render_mode
+
+    def render(self) -> np.ndarray | None:
+        """``(H, W, 3)`` ``uint8`` picture of member 0 (None, with a warning, without a render mode)."""
+        return self.env.render()
+
     def close(self) -> None:
-        return None
+        self.env.close()

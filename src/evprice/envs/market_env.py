@@ -14,10 +14,15 @@ A coupled scenario (the grid- and road-coupled markets) extends it through its h
 ``_travel_time_h`` (the drivers' travel times of the coming period), ``_reward``,
 ``_couple`` (the constraint cost and extra info of a period) and ``_state_values`` (its
 features' values).
+
+Rendering: with ``render_mode="rgb_array"`` (constructor argument, or set the attribute on a
+built env), :meth:`MarketEnv.render` returns an ``(H, W, 3)`` ``uint8`` picture of batch member
+0 (:mod:`evprice.envs.render`); ``render_mode=None`` (the default) renders nothing.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -26,8 +31,11 @@ from evprice.core.actions import check_actions, scale_action, unscale_action
 from evprice.core.agents import STATION_LEVEL, AgentSpec
 from evprice.core.features import Feature
 from evprice.core.observation import ObservationLayout
+from evprice.envs.render import RENDER_FPS, RENDER_MODES, FrameRenderer, MarketFrame, check_render_mode
 from evprice.envs.sessions import resolve_sessions
+from evprice.grid.features import STATION_GRID
 from evprice.market.config import MarketConfig
+from evprice.market.dynamics import held_chargers
 from evprice.market.features import PROFIT_WINDOW, STATION_STATUS, declare_features, state_vector
 from evprice.market.reward import compute_reward
 from evprice.market.state import PeriodOutcome
@@ -79,7 +87,14 @@ class MarketEnv:
         scenarios: if set, only this many distinct random scenarios are drawn and member
             ``b`` replays scenario ``b % scenarios`` (common random numbers: compare
             ``num_envs / scenarios`` policies on identical demand).
+        render_mode: None (default: no rendering) or ``"rgb_array"`` (:meth:`render`
+            returns a picture of member 0). It may also be set on a built environment.
     """
+
+    metadata = {"render_modes": list(RENDER_MODES), "render_fps": RENDER_FPS}
+    _render_mode: str | None = None
+    _renderer: FrameRenderer | None = None
+    _last_info: dict[str, Any] | None = None
 
     def __init__(
         self,
@@ -88,7 +103,9 @@ class MarketEnv:
         env_id: str = "PublicCharging-v0",
         scenario: Any = None,
         scenarios: int | None = None,
+        render_mode: str | None = None,
     ) -> None:
+        self.render_mode = render_mode
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs={num_envs!r} is invalid: expected a positive integer")
         self.env_id = env_id
@@ -129,6 +146,15 @@ class MarketEnv:
         """Pricing decisions per episode."""
         return self.params.n_periods
 
+    @property
+    def render_mode(self) -> str | None:
+        """None (no rendering) or ``"rgb_array"``; setting another value raises ``ValueError``."""
+        return self._render_mode
+
+    @render_mode.setter
+    def render_mode(self, mode: str | None) -> None:
+        self._render_mode = check_render_mode(mode)
+
     def replicate(self, num_envs: int, scenarios: int | None = None) -> MarketEnv:
         """A new environment of the same scenario and config with ``num_envs`` members
         (``scenarios``: common random numbers, as in the constructor)."""
@@ -164,6 +190,7 @@ class MarketEnv:
         """Start new episodes; returns observations (B, N, D) float32."""
         self.world.reset(seed)
         self._on_reset(seed)
+        self._last_info = None
         return self.observe()
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
@@ -188,6 +215,7 @@ class MarketEnv:
         values = self._state_values()
         info = self._info(outcome, values[:, self._occupancy_index], cost)
         info.update(extra_info)
+        self._last_info = info  # for render(): a reference, not a copy
         return values[:, self._obs_index].astype(np.float32), reward, np.zeros(self.num_envs, dtype=bool), done, info
 
     def observe(self) -> np.ndarray:
@@ -201,6 +229,73 @@ class MarketEnv:
     def _state_values(self) -> np.ndarray:
         """Every feature field in declared order (B, F) float64."""
         return state_vector(self.params, self.world.state)
+
+    # -- rendering -----------------------------------------------------------------------
+    def render(self) -> np.ndarray | None:
+        """A picture of batch member 0 as it is now: ``(H, W, 3)`` ``uint8`` RGB with
+        ``render_mode="rgb_array"`` (:mod:`evprice.envs.render` says what it shows; ``W = 720``,
+        ``H`` grows with the stations); None, with a warning, when ``render_mode`` is None.
+        Call it after ``reset()`` and after each ``step()``."""
+        if self.render_mode is None:
+            warnings.warn(
+                f"{self.env_id}: render() was called with render_mode=None; "
+                f"make the environment with render_mode in {list(RENDER_MODES)}",
+                stacklevel=2,
+            )
+            return None
+        if self._renderer is None:
+            self._renderer = FrameRenderer()
+        return self._renderer(self.frame_data())
+
+    def frame_data(self, member: int = 0) -> MarketFrame:
+        """The snapshot a frame of batch member ``member`` draws (:class:`~evprice.envs.render.MarketFrame`)."""
+        if not 0 <= member < self.num_envs:
+            raise ValueError(f"member={member!r} is invalid: expected an integer in [0, {self.num_envs - 1}]")
+        p, cfg, state = self.params, self.config, self.world.state
+        t_s = state.period * cfg.action_period_s
+        present = held_chargers(p, state.slot_depart_s[member : member + 1], float(t_s))[1][0]
+        queueing = cfg.when_full == "queue"
+        info = self._last_info
+        grid = None if info is None else info.get("grid")
+        bus_vm = vm_min = band = None
+        names = self.layout.state_names
+        grid_columns = [(f"{a}.{STATION_GRID}", "bus_vm") for a in self.agent_ids]
+        if all(c in names for c in grid_columns):  # a grid-coupled scenario
+            band = (float(cfg.vm_min_pu), float(cfg.vm_max_pu))
+            if grid is not None:
+                bus_vm = np.asarray(grid["bus_vm_pu"][member], dtype=np.float64)
+                vm_min = float(grid["vm_min_pu"][member])
+            else:  # after reset: the base-load power flow the grid features hold
+                values = self._state_values()[member]
+                bus_vm = values[[names.index(c) for c in grid_columns]]
+        buses = getattr(self, "station_buses", None)
+        return MarketFrame(
+            env_id=self.env_id,
+            period=int(state.period),
+            n_periods=self.n_periods,
+            time_s=int(p.start_s + t_s),
+            currency=cfg.currency,
+            station_ids=tuple(self.agent_ids),
+            price_per_kwh=np.asarray(state.price_per_kwh[member], dtype=np.float64),
+            price_min_per_kwh=np.asarray(self._price_low, dtype=np.float64),
+            price_max_per_kwh=np.asarray(self._price_high, dtype=np.float64),
+            chargers_busy=np.minimum(present, p.capacity),
+            chargers=np.asarray(p.capacity),
+            queue=np.maximum(present - p.capacity, 0) if queueing else None,
+            waiting_spaces=np.asarray(cfg.waiting_spaces) if queueing else None,
+            profit=None if info is None else np.asarray(info["profit"][member], dtype=np.float64),
+            cost=None if grid is None else float(np.max(info["cost"][member])),
+            bus_vm_pu=bus_vm,
+            station_buses=None if buses is None or bus_vm is None else tuple(int(b) for b in buses),
+            vm_min_pu=vm_min,
+            vm_band_pu=band,
+        )
+
+    def close(self) -> None:
+        """Release the renderer's figure."""
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
 
     def prices_to_actions(self, price_per_kwh: Any) -> np.ndarray:
         """Actions (..., N, 1) that post ``price_per_kwh`` (..., N); raises if a price is out of bounds."""
