@@ -171,34 +171,15 @@ def evaluate_cmd(env_id, policy, price, markup, episodes, seed, config_file, ass
 def _checkpoint_policy(path: str, env_id: str | None, assignments: tuple[str, ...]):
     """``(factory, env_id, assignments)`` for a trained checkpoint: its env with its overrides
     (then the user's ``--set``), and a factory that checks the observation layout matches."""
-    from evprice.learn import CheckpointError, load_checkpoint, load_policy
-    from evprice.learn.checkpoint import resolve_checkpoint
-    from evprice.learn.safe import load_ccem
+    from evprice.learn import CheckpointError
+    from evprice.learn.trained import load_trained
 
     try:
-        if load_checkpoint(resolve_checkpoint(path), kind=None)["kind"] == "ccem":
-            trained_env, trained_overrides, planner_factory = load_ccem(path)
-            if env_id is not None and env_id != trained_env:
-                raise ConfigError(f"--env {env_id!r} does not match the checkpoint's environment {trained_env!r}")
-            planner_factory.__name__ = "ccem"
-            kept = tuple(f"{k}={json.dumps(v)}" for k, v in trained_overrides.items()) + tuple(assignments)
-            return planner_factory, trained_env, kept
-        trained_env, trained_overrides, trained = load_policy(path)
+        trained_env, trained_overrides, factory = load_trained(path)
     except CheckpointError as err:
         raise ConfigError(str(err)) from None
     if env_id is not None and env_id != trained_env:
         raise ConfigError(f"--env {env_id!r} does not match the checkpoint's environment {trained_env!r}")
-
-    def factory(env):
-        if (env.n_agents, env.observation_size) != (trained.n_agents, trained.observation_size):
-            raise ConfigError(
-                f"the checkpoint's policy prices {trained.n_agents} stations from {trained.observation_size} "
-                f"observation values each; this configuration has {env.n_agents} stations and "
-                f"{env.observation_size} values: --set only what keeps the stations and their observations"
-            )
-        return trained
-
-    factory.__name__ = "checkpoint"
     kept = tuple(f"{k}={json.dumps(v)}" for k, v in trained_overrides.items()) + tuple(assignments)
     return factory, trained_env, kept
 
@@ -505,6 +486,77 @@ def config(env_id, config_file, assignments) -> None:
     for row in describe_fields(s.config_cls):
         click.echo(f"# {row['doc']} [{row['unit']}]")
         click.echo(yaml.safe_dump({row["name"]: values[row["name"]]}, default_flow_style=True, width=10_000).strip())
+
+
+@main.command("replay", cls=_Command)
+@click.argument("run_dir", required=False, type=click.Path())
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="FILE.gif or FILE.mp4 (MP4 needs ffmpeg); default RUN_DIR/replay.gif, or replay_<env>_<policy>.gif",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="seed of the episode")
+@click.option(
+    "--fps", type=click.FloatRange(min=0, max=50, min_open=True), default=2.0, show_default=True, help="periods/second"
+)
+@click.option(
+    "--policy",
+    type=click.Choice(list(POLICIES)),
+    default=None,
+    help="a baseline instead of a trained policy (no RUN_DIR; pick the env with --env)",
+)
+@click.option("--price", type=float, default=None, help="fixed policy: the price (default: middle of the bounds)")
+@click.option("--markup", type=float, default=None, help="time_of_use policy: price minus wholesale price")
+@_env_option
+@_config_option
+@_set_option
+@click.option("--quiet", is_flag=True, help="no progress bar")
+def replay_cmd(run_dir, out_path, seed, fps, policy, price, markup, env_id, config_file, assignments, quiet) -> None:
+    """Animate one evaluation episode (a GIF or MP4 frame per pricing period) and print the file written.
+
+    RUN_DIR is a run folder or .pt checkpoint of `evprice train` (its env and config are used);
+    or give --policy NAME [--env ID] for a baseline. The episode is the one
+    `evprice evaluate --episodes 1 --seed S` plays.
+    """
+    from pathlib import Path
+
+    from evprice.analysis.replay import DEFAULT_NAME, animation_format, replay_policy, run_folder_of
+
+    if (run_dir is None) == (policy is None):
+        raise ConfigError("give exactly one of RUN_DIR (a trained run) and --policy NAME (a baseline)")
+    options = {k: v for k, v in (("price", price), ("markup", markup)) if v is not None}
+    if run_dir is not None:
+        if options:
+            raise ConfigError("--price and --markup apply to a baseline (--policy), not to a trained RUN_DIR")
+        trained, env_id, assignments = _checkpoint_policy(run_dir, env_id, assignments)
+    env, overrides = _resolve(env_id, config_file, assignments)
+    if out_path is None:
+        out_path = run_folder_of(run_dir) / DEFAULT_NAME if run_dir is not None else f"replay_{env}_{policy}.gif"
+    animation_format(out_path)  # a bad suffix fails before the episode is played
+    err = Console(stderr=True)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=quiet or not err.is_terminal,
+    ) as progress:
+        task = progress.add_task(f"replay {env}", total=None)
+        path = replay_policy(
+            env,
+            trained if run_dir is not None else policy,
+            Path(out_path),
+            overrides=overrides,
+            seed=seed,
+            fps=fps,
+            policy_options=options,
+            on_period=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    click.echo(str(path))
 
 
 # -- printing ---------------------------------------------------------------------------
