@@ -26,12 +26,13 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from evprice.adapters.render_view import RenderView
 from evprice.core.actions import check_actions
 from evprice.envs.market_env import STATION_INFO_KEYS, MarketEnv
 from evprice.envs.render import RENDER_FPS, RENDER_MODES
 
 
-class CentralPricingEnv(gym.Env):
+class CentralPricingEnv(RenderView, gym.Env):
     """One agent prices all stations of a ``num_envs = 1`` :class:`~evprice.envs.MarketEnv`.
 
     ``render_mode`` (None or ``"rgb_array"``) is set on the wrapped environment; None keeps
@@ -55,15 +56,6 @@ class CentralPricingEnv(gym.Env):
     @property
     def config(self) -> Any:
         return self.env.config
-
-    @property
-    def render_mode(self) -> str | None:
-        """The wrapped environment's render mode (None or ``"rgb_array"``)."""
-        return self.env.render_mode
-
-    @render_mode.setter
-    def render_mode(self, mode: str | None) -> None:
-        self.env.render_mode = mode
 
     @property
     def observation_names(self) -> tuple[str, ...]:
@@ -92,14 +84,6 @@ class CentralPricingEnv(gym.Env):
             if isinstance(values, dict):
                 out[group] = {k: _first(v) for k, v in values.items()}
         return self.env.global_state()[0], float(reward[0].mean()), bool(terminated[0]), bool(truncated[0]), out
-
-    def render(self) -> np.ndarray | None:
-        """``(H, W, 3)`` ``uint8`` picture of the market with ``render_mode="rgb_array"``; None
-        (with a warning) without a render mode."""
-        return self.env.render()
-
-    def close(self) -> None:
-        self.env.close()
 
 
 def _first(x: Any) -> Any:

@@ -23,13 +23,14 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
+from evprice.adapters.render_view import RenderView
 from evprice.core.actions import ActionError, check_actions
 from evprice.core.observation import ObsName
 from evprice.envs.market_env import STATION_INFO_KEYS, MarketEnv
 from evprice.envs.render import RENDER_FPS, RENDER_MODES
 
 
-class ParallelMarketEnv(ParallelEnv):
+class ParallelMarketEnv(RenderView, ParallelEnv):
     """PettingZoo ``ParallelEnv`` over a one-member :class:`MarketEnv`.
 
     ``render_mode`` (None or ``"rgb_array"``) is set on the wrapped environment; None keeps
@@ -84,15 +85,6 @@ class ParallelMarketEnv(ParallelEnv):
     def config(self):
         return self.env.config
 
-    @property
-    def render_mode(self) -> str | None:
-        """The wrapped environment's render mode (None or ``"rgb_array"``)."""
-        return self.env.render_mode
-
-    @render_mode.setter
-    def render_mode(self, mode: str | None) -> None:
-        self.env.render_mode = mode
-
     # -- api ---------------------------------------------------------------------------
     def reset(self, seed: int | None = None, options: dict | None = None) -> tuple[dict, dict]:
         obs = self.env.reset(seed)[0]
@@ -124,14 +116,6 @@ class ParallelMarketEnv(ParallelEnv):
 
     def state(self) -> np.ndarray:
         return self.env.global_state()[0]
-
-    def render(self) -> np.ndarray | None:
-        """``(H, W, 3)`` ``uint8`` picture of the market with ``render_mode="rgb_array"``; None
-        (with a warning) without a render mode."""
-        return self.env.render()
-
-    def close(self) -> None:
-        self.env.close()
 
 
 def _agent_infos(agents: list[str], info: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -23,10 +23,11 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from evprice.adapters.render_view import RenderView
 from evprice.envs.market_env import MarketEnv
 
 
-class VecMarketEnv:
+class VecMarketEnv(RenderView):
     """Auto-resetting batched multi-agent environment."""
 
     def __init__(self, env: MarketEnv, render_mode: str | None = None) -> None:
@@ -79,14 +80,3 @@ class VecMarketEnv:
     def state(self) -> np.ndarray:
         """Global state (B, F) float32."""
         return self.env.global_state()
-
-    @property
-    def render_mode(self) -> str | None:
-        return self.env.render_mode
-
-    def render(self) -> np.ndarray | None:
-        """``(H, W, 3)`` ``uint8`` picture of member 0 (None, with a warning, without a render mode)."""
-        return self.env.render()
-
-    def close(self) -> None:
-        self.env.close()
