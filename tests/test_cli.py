@@ -233,3 +233,68 @@ def test_train_rllib_runs_one_iteration(tmp_path):
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["iterations"] == 1 and summary["env_steps"] >= 1000
     assert (tmp_path / "checkpoint").is_dir()
+
+
+def test_replay_a_baseline_writes_a_gif_and_prints_its_path(tmp_path):
+    from PIL import Image
+
+    out = tmp_path / "nash.gif"
+    args = ["replay", "--policy", "nash", "--env", "LogitBertrand-v0", "--set", "horizon_h=2", "--fps", "5"]
+    result = run(*args, "--out", str(out), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == str(out)
+    with Image.open(out) as im:
+        assert im.n_frames == 8 + 1 and im.info["duration"] == 200  # 8 periods of 15 min, then the start; 5 fps
+
+
+def test_replay_a_trained_run_defaults_to_its_folder(tmp_path):
+    from PIL import Image
+
+    out = tmp_path / "run"
+    common = ["--ppo", "num_envs=4", "--ppo", "rollout_periods=8", "--ppo", "eval_episodes=1", "--quiet"]
+    args = ["train", "mappo", "--env", "LogitBertrand-v0", "--set", "horizon_h=2", "--steps", "64", "--out", str(out)]
+    assert run(*args, *common).exit_code == 0
+    result = run("replay", str(out / "checkpoints" / "last.pt"), "--seed", "3", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == str(out / "replay.gif")
+    with Image.open(out / "replay.gif") as im:
+        assert im.n_frames == 8 + 1 and im.size == (720, 224)
+    result = run("replay", str(out), "--set", "n_stations=3")
+    assert result.exit_code == 2 and "prices 2 stations" in result.output
+    result = run("replay", str(out), "--price", "1.5")
+    assert result.exit_code == 2 and "apply to a baseline (--policy), not to a trained RUN_DIR" in result.output
+
+
+def test_replay_errors_name_the_problem(tmp_path):
+    result = run("replay")
+    assert result.exit_code == 2 and "give exactly one of RUN_DIR (a trained run) and --policy NAME" in result.output
+    result = run("replay", str(tmp_path), "--policy", "fixed")
+    assert result.exit_code == 2 and "give exactly one of RUN_DIR" in result.output
+    result = run("replay", str(tmp_path / "nothing"))
+    assert result.exit_code == 2 and "not found: expected a .pt file or a run folder" in result.output
+    result = run("replay", "--policy", "fixed", "--out", str(tmp_path / "a.avi"))
+    assert result.exit_code == 2 and "expected a file name ending in .gif or .mp4" in result.output
+    result = run("replay", "--policy", "fixed", "--fps", "0")
+    assert result.exit_code == 2 and "--fps" in result.output
+    result = run("replay", "--policy", "random", "--price", "1.0", "--out", str(tmp_path / "a.gif"))
+    assert result.exit_code == 2 and "price does not apply to the 'random' policy" in result.output
+    assert not list(tmp_path.iterdir())
+
+
+def test_experiment_lists_runs_and_reports(tmp_path):
+    listed = run("experiment", "--list")
+    assert listed.exit_code == 0
+    assert [line.split()[0] for line in listed.output.splitlines()] == [
+        "collusion-qlearning",
+        "coordination",
+        "observability",
+        "capacity",
+    ]
+    out = tmp_path / "q"
+    result = run("experiment", "collusion-qlearning", "--seeds", "2", "--steps", "5000", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert f"report: {out / 'report.md'}" in result.output
+    assert len(json.loads((out / "results.json").read_text())["rows"]) == 2
+    bad = run("experiment", "collusion", "--out", str(tmp_path / "x"))
+    assert bad.exit_code == 2 and "experiment 'collusion' is invalid" in bad.output
+    assert run("experiment").exit_code == 2

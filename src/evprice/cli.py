@@ -13,6 +13,9 @@
                      [--ppo key=value ...] [--resume CHECKPOINT]
     evprice evaluate --checkpoint DIR/checkpoints/last.pt [--episodes N] [--seed S] [--json]
     evprice train rllib --env ID [--steps N] [--num-env-runners K] [--address ray://...] [--independent]
+    evprice train ccem [--env CoupledNetworkPeak-v0] [--steps 600] [--cost-limit 0.3] [--unconstrained]
+    evprice replay RUN_DIR [--out FILE.gif|.mp4] [--seed S] [--fps N]   (or --policy NAME --env ID)
+    evprice experiment NAME [--seeds K] [--steps N] [--episodes E] [--out DIR] [--set key=value ...]
 
 Overrides come from ``--config`` (a YAML mapping of config keys; it may also name the
 ``env``), then from each ``--set key=value`` (the value is read as YAML: ``4``,
@@ -114,16 +117,7 @@ def _run(
 ):
     env, overrides = _resolve(env_id, config_file, assignments)
     options = {k: v for k, v in (("price", price), ("markup", markup)) if v is not None}
-    err = Console(stderr=True)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=quiet or not err.is_terminal,
-    ) as progress:
+    with _run_progress(quiet) as progress:
         task = progress.add_task(f"{env} / {getattr(policy, '__name__', policy)}", total=None)
         return fn(
             env,
@@ -266,6 +260,20 @@ def _ppo_command(algo: str) -> Callable:
         click.echo(f"run folder: {out} (checkpoints/last.pt, metrics.csv, config.yaml, tb/)")
 
     return command
+
+
+def _run_progress(quiet: bool) -> Progress:
+    """A transient progress bar on stderr (hidden when quiet or when stderr is not a terminal)."""
+    err = Console(stderr=True)
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=quiet or not err.is_terminal,
+    )
 
 
 def _training_progress(quiet: bool) -> Progress:
@@ -535,16 +543,7 @@ def replay_cmd(run_dir, out_path, seed, fps, policy, price, markup, env_id, conf
     if out_path is None:
         out_path = run_folder_of(run_dir) / DEFAULT_NAME if run_dir is not None else f"replay_{env}_{policy}.gif"
     animation_format(out_path)  # a bad suffix fails before the episode is played
-    err = Console(stderr=True)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=quiet or not err.is_terminal,
-    ) as progress:
+    with _run_progress(quiet) as progress:
         task = progress.add_task(f"replay {env}", total=None)
         path = replay_policy(
             env,
@@ -616,6 +615,37 @@ def _print_summary(summary: dict[str, Any]) -> None:
             if k != "ci95"
         ]
         out.print("Delta (0 = Nash, 1 = joint optimum): " + ", ".join(parts))
+
+
+@main.command("experiment", cls=_Command)
+@click.argument("name", required=False)
+@click.option("--list", "list_only", is_flag=True, help="list the experiments and stop")
+@click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True, help="seeds (sessions) per arm")
+@click.option("--steps", type=click.IntRange(min=1), default=None, help="training env-steps per run (default: NAME's)")
+@click.option("--episodes", type=click.IntRange(min=1), default=16, show_default=True, help="evaluation episodes")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="default runs/experiments/NAME")
+@_config_option
+@_set_option
+def experiment_cmd(name, list_only, seeds, steps, episodes, out_dir, config_file, assignments) -> None:
+    """Run a research experiment over seeds; write results.csv, results.json and report.md (with figures)."""
+    from evprice.analysis.experiments import EXPERIMENTS, ExperimentSettings, get_experiment, run_experiment
+
+    if list_only or name is None:
+        get_experiment("coordination")  # registers the experiments
+        for exp in EXPERIMENTS.values():
+            click.echo(f"{exp.name:22s} {exp.description}")
+        if name is None and not list_only:
+            raise ConfigError("give an experiment NAME (or --list)")
+        return
+    get_experiment(name)
+    overrides: dict[str, Any] = load_overrides_file(config_file) if config_file else {}
+    overrides.pop("env", None)
+    for text in assignments:
+        key, value = parse_assignment(text)
+        overrides[key] = value
+    settings = ExperimentSettings(seeds=seeds, steps=steps, episodes=episodes, overrides=overrides)
+    report = run_experiment(name, settings, out_dir or f"runs/experiments/{name}")
+    click.echo(f"report: {report}")
 
 
 def _print_theory(report: dict[str, Any]) -> None:

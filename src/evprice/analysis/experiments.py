@@ -1,0 +1,189 @@
+"""Research experiments: ``evprice experiment NAME``: train, evaluate over seeds, write a report.
+
+An experiment is a function ``run(settings, out_dir) -> ExperimentResult`` registered in
+:data:`EXPERIMENTS` (the studies themselves are in :mod:`evprice.analysis.studies`).
+:func:`run_experiment` calls it and writes into ``out_dir``:
+
+* ``results.csv``: one row per (arm, seed), the raw numbers;
+* ``results.json``: the settings, the summary (means with 95% confidence intervals over
+  seeds) and the same rows;
+* ``report.md``: the question, the settings, the summary tables and the figures
+  (``figures/*.png``), readable as a file or rendered by any Markdown viewer;
+* ``runs/``: the training run folders (checkpoints, metrics.csv, TensorBoard), so that any
+  trained policy can be evaluated again or replayed (``evprice replay``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import platform
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evprice.core.config import ConfigError
+
+
+@dataclass(frozen=True)
+class ExperimentSettings:
+    """What the user chose for one run of an experiment.
+
+    ``seeds``: independent training seeds (or sessions) per arm; ``steps``: training length
+    per run in env-steps (None = the experiment's default); ``episodes``: evaluation
+    episodes per trained policy; ``overrides``: environment config keys applied to every
+    environment of the experiment (``--set``).
+    """
+
+    seeds: int = 3
+    steps: int | None = None
+    episodes: int = 16
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, low in (("seeds", 1), ("episodes", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ConfigError(f"{name}={value!r} is invalid: expected an integer >= {low}")
+        steps = self.steps
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
+            raise ConfigError(f"steps={self.steps!r} is invalid: expected an integer >= 1 (env-steps per run)")
+
+
+@dataclass
+class ExperimentResult:
+    """What an experiment produced: raw ``rows`` (one dict per arm and seed), a ``summary``
+    (JSON-able), Markdown ``tables`` and ``figures`` (caption, PNG path) for the report, and
+    ``notes`` (findings and caveats, one paragraph each)."""
+
+    question: str
+    rows: list[dict[str, Any]]
+    summary: dict[str, Any]
+    tables: list[tuple[str, str]] = field(default_factory=list)
+    figures: list[tuple[str, Path]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    settings_line: str | None = None  # replaces the report's default line on seeds, steps and episodes
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    description: str
+    default_steps: int | None
+    run: Callable[[ExperimentSettings, Path], ExperimentResult]
+
+
+EXPERIMENTS: dict[str, Experiment] = {}
+
+
+def register(experiment: Experiment) -> Experiment:
+    if experiment.name in EXPERIMENTS:
+        raise ValueError(f"experiment {experiment.name!r} is registered twice")
+    EXPERIMENTS[experiment.name] = experiment
+    return experiment
+
+
+def get_experiment(name: str) -> Experiment:
+    import evprice.analysis.studies  # noqa: F401  (registers the experiments)
+
+    try:
+        return EXPERIMENTS[name]
+    except KeyError:
+        raise ConfigError(
+            f"experiment {name!r} is invalid: expected one of {', '.join(repr(n) for n in EXPERIMENTS)}"
+        ) from None
+
+
+def run_experiment(name: str, settings: ExperimentSettings, out_dir: str | Path) -> Path:
+    """Run experiment ``name`` into ``out_dir``; returns the path of ``report.md``."""
+    experiment = get_experiment(name)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    result = experiment.run(settings, out)
+    wall_s = time.perf_counter() - start
+    meta = {
+        "experiment": name,
+        "settings": {
+            "seeds": settings.seeds,
+            "steps": settings.steps if settings.steps is not None else experiment.default_steps,
+            "episodes": settings.episodes,
+            "overrides": dict(settings.overrides),
+        },
+        "wall_s": wall_s,
+        "machine": f"{platform.machine()}, Python {platform.python_version()}",
+    }
+    _write_csv(out / "results.csv", result.rows)
+    payload = {**meta, "summary": result.summary, "rows": result.rows}
+    (out / "results.json").write_text(json.dumps(payload, indent=2, default=_json_default) + "\n")
+    report = out / "report.md"
+    report.write_text(render_report(experiment, result, meta, out))
+    return report
+
+
+def render_report(experiment: Experiment, result: ExperimentResult, meta: Mapping[str, Any], out: Path) -> str:
+    """The Markdown report (figures linked relative to ``out``)."""
+    s = meta["settings"]
+    settings_line = result.settings_line or (
+        f"Settings: {s['seeds']} seed(s) per arm, {s['steps'] if s['steps'] is not None else '-'} training "
+        f"env-steps per run, {s['episodes']} evaluation episodes per trained policy"
+    )
+    lines = [
+        f"# Experiment `{experiment.name}`",
+        "",
+        experiment.description,
+        "",
+        f"**Question.** {result.question}",
+        "",
+        f"{settings_line}; overrides `{json.dumps(s['overrides'])}`; {meta['wall_s']:.0f} s in all on "
+        f"{meta['machine']}. Raw numbers: `results.csv`, `results.json`.",
+        "",
+    ]
+    for title, table in result.tables:
+        lines += [f"## {title}", "", table, ""]
+    if result.figures:
+        lines += ["## Figures", ""]
+        for caption, path in result.figures:
+            rel = Path(path).relative_to(out) if Path(path).is_absolute() else Path(path)
+            lines += [f"![{caption}]({rel.as_posix()})", "", f"*{caption}*", ""]
+    if result.notes:
+        lines += ["## What it says", ""]
+        lines += [f"* {note}" for note in result.notes]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
+    """A Markdown table; floats printed with 3 decimals, None as a dash."""
+
+    def cell(x: Any) -> str:
+        if x is None:
+            return "-"
+        if isinstance(x, float):
+            return f"{x:.3f}"
+        return str(x)
+
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(cell(x) for x in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    keys: list[str] = []
+    for row in rows:
+        keys += [k for k in row if k not in keys]
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=keys)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in row.items()})
+
+
+def _json_default(x: Any) -> Any:
+    if hasattr(x, "tolist"):
+        return x.tolist()
+    if isinstance(x, Path):
+        return str(x)
+    raise TypeError(f"not JSON-serialisable: {type(x).__name__}")

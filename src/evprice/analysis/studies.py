@@ -1,0 +1,417 @@
+"""The research experiments of ``evprice experiment`` (registered in :mod:`evprice.analysis.experiments`).
+
+* ``coordination``: team vs individual reward, MAPPO, on ``LogitBertrand-v0`` and
+  ``PublicCharging-v0``; learned prices against the Bertrand-Nash and joint-profit prices,
+  and Delta where the environment defines it;
+* ``observability``: partial vs full observation (rivals' prices and status), individual
+  rewards, the same training budget;
+* ``capacity``: chargers per station on ``PublicCharging-v0``: learned prices and
+  blocking against the capacity-aware Nash prices;
+* ``collusion-qlearning``: Calvano et al. (2020)'s tabular Q-learning sessions on
+  ``LogitBertrand-v0`` (:mod:`evprice.analysis.qlearning`).
+
+Training arms use MAPPO (:func:`evprice.learn.trainer.train`) with the trainer's defaults,
+``total_steps`` = the experiment's steps and ``seed`` = the arm's seed; evaluation runs
+``episodes`` episodes of the deterministic policy on seeds of its own (10,000 + seed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from evprice.analysis import figures
+from evprice.analysis.experiments import (
+    Experiment,
+    ExperimentResult,
+    ExperimentSettings,
+    markdown_table,
+    register,
+)
+from evprice.analysis.rollouts import evaluate
+from evprice.envs import make_env
+from evprice.policies.theory import benchmarks
+
+EVAL_SEED = 10_000
+
+
+def mean_ci(values: list[float] | np.ndarray) -> tuple[float, list[float] | None]:
+    """Mean of ``values`` (K,) over seeds and its 95% t-interval (None for one value)."""
+    v = np.asarray(values, dtype=np.float64)
+    if len(v) < 2:
+        return float(v.mean()), None
+    half = float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    return float(v.mean()), [float(v.mean() - half), float(v.mean() + half)]
+
+
+def train_and_evaluate(
+    env_id: str, overrides: Mapping[str, Any], seed: int, steps: int, episodes: int, run_dir: Path
+) -> dict[str, Any]:
+    """Train MAPPO on ``env_id`` with ``overrides`` and evaluate the deterministic policy.
+
+    Returns per station mean price (currency/kWh), profit per episode and blocked EVs, the
+    market's Delta (None where undefined), and the run folder.
+    """
+    from evprice.learn.config import PPOConfig
+    from evprice.learn.policy import load_policy
+    from evprice.learn.trainer import train
+
+    cfg = PPOConfig(total_steps=steps, seed=seed, eval_every_updates=0)
+    train(env_id, cfg, overrides=dict(overrides), out_dir=run_dir)
+    _, _, policy = load_policy(run_dir)
+    summary = evaluate(env_id, lambda env: policy, episodes=episodes, seed=EVAL_SEED + seed, overrides=overrides)
+    stations = summary["stations"]
+    delta = summary.get("delta")
+    return {
+        "mean_price": [float(s["mean_price"]) for s in stations],
+        "profit": [float(s["profit"]) / episodes for s in stations],
+        "blocked": [float(s["blocked"]) / episodes for s in stations],
+        "admitted": [float(s["admitted"]) / episodes for s in stations],
+        "delta": None if delta is None else float(delta["total"]),
+        "run_dir": str(run_dir),
+    }
+
+
+def _theory(env_id: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    env = make_env(env_id, 1, **dict(overrides))
+    return benchmarks(env)
+
+
+def _arms_study(
+    settings: ExperimentSettings,
+    out: Path,
+    *,
+    name: str,
+    arms: list[tuple[str, str, dict[str, Any]]],
+    steps: int,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Train and evaluate every (label, env, overrides) arm on every seed; rows and summary."""
+    rows: list[dict[str, Any]] = []
+    summary: dict[str, Any] = {}
+    for label, env_id, arm_overrides in arms:
+        overrides = {**dict(settings.overrides), **arm_overrides}
+        per_seed = []
+        for seed in range(settings.seeds):
+            run_dir = out / "runs" / f"{label.replace(' ', '_').replace(',', '')}_seed{seed}"
+            r = train_and_evaluate(env_id, overrides, seed, steps, settings.episodes, run_dir)
+            rows.append({"arm": label, "env": env_id, "seed": seed, **arm_overrides, **r})
+            per_seed.append(r)
+        prices = np.array([r["mean_price"] for r in per_seed])  # (K, N)
+        theory = _theory(env_id, overrides)
+        entry: dict[str, Any] = {
+            "env": env_id,
+            "overrides": arm_overrides,
+            "mean_price": prices.mean(axis=0).tolist(),
+            "mean_price_ci95": [mean_ci(prices[:, j])[1] for j in range(prices.shape[1])],
+            "profit": np.mean([sum(r["profit"]) for r in per_seed]),
+            "blocked": np.mean([sum(r["blocked"]) for r in per_seed]),
+            "nash_prices": list(theory["nash"]["prices"]),
+            "joint_prices": None if theory.get("joint") is None else list(theory["joint"]["prices"]),
+        }
+        deltas = [r["delta"] for r in per_seed if r["delta"] is not None]
+        if deltas:
+            entry["delta"], entry["delta_ci95"] = mean_ci(deltas)
+        if theory.get("capacity") is not None:
+            entry["capacity_nash_prices"] = list(theory["capacity"]["nash"]["prices"])
+        summary[label] = entry
+    return rows, summary
+
+
+def _price_table(summary: Mapping[str, Any]) -> str:
+    rows = []
+    for label, s in summary.items():
+        rows.append(
+            [
+                label,
+                ", ".join(f"{p:.3f}" for p in s["mean_price"]),
+                ", ".join(f"{p:.3f}" for p in s["nash_prices"]),
+                "-" if s["joint_prices"] is None else ", ".join(f"{p:.3f}" for p in s["joint_prices"]),
+                s.get("delta"),
+                "-" if s.get("delta_ci95") is None else f"[{s['delta_ci95'][0]:.3f}, {s['delta_ci95'][1]:.3f}]",
+                float(s["profit"]),
+                float(s["blocked"]),
+            ]
+        )
+    return markdown_table(
+        [
+            "arm",
+            "learned mean prices",
+            "Nash prices",
+            "joint prices",
+            "Delta",
+            "Delta 95% CI",
+            "profit / episode",
+            "blocked / episode",
+        ],
+        rows,
+    )
+
+
+def _delta_figure(summary: Mapping[str, Any], out: Path, title: str) -> list[tuple[str, Path]]:
+    labels = [k for k, s in summary.items() if s.get("delta") is not None]
+    if not labels:
+        return []
+    path = figures.bars_with_ci(
+        out / "figures" / "delta.png",
+        labels,
+        [summary[k]["delta"] for k in labels],
+        [summary[k].get("delta_ci95") for k in labels],
+        title=title,
+        ylabel="Delta (0 = Nash, 1 = joint profit)",
+        references={"Nash": 0.0, "joint": 1.0},
+    )
+    return [("Delta by arm, mean over seeds with 95% intervals", path)]
+
+
+def _price_figures(summary: Mapping[str, Any], out: Path, title: str) -> list[tuple[str, Path]]:
+    """One bar chart of mean learned prices per environment, with its Nash and joint prices."""
+    figs = []
+    for env in dict.fromkeys(s["env"] for s in summary.values()):
+        labels = [k for k, s in summary.items() if s["env"] == env]
+        first = summary[labels[0]]
+        references = {"Nash": float(np.mean(first["nash_prices"]))}
+        if first["joint_prices"] is not None:
+            references["joint"] = float(np.mean(first["joint_prices"]))
+        path = figures.bars_with_ci(
+            out / "figures" / f"prices_{env}.png",
+            labels,
+            [float(np.mean(summary[k]["mean_price"])) for k in labels],
+            [None] * len(labels),
+            title=f"{title}: {env}",
+            ylabel="mean learned price (currency/kWh)",
+            references=references,
+        )
+        figs.append((f"Mean learned price on {env} (stations averaged), with its Nash and joint prices", path))
+    return figs
+
+
+def _coordination(settings: ExperimentSettings, out: Path) -> ExperimentResult:
+    steps = settings.steps or COORDINATION.default_steps
+    arms = [
+        (f"{env} {reward}", env, {"reward": reward})
+        for env in ("LogitBertrand-v0", "PublicCharging-v0")
+        for reward in ("team", "individual")
+    ]
+    rows, summary = _arms_study(settings, out, name="coordination", arms=arms, steps=steps)
+    notes = []
+    for env in ("LogitBertrand-v0", "PublicCharging-v0"):
+        team, ind = summary[f"{env} team"], summary[f"{env} individual"]
+        notes.append(
+            f"{env}: mean learned price {np.mean(team['mean_price']):.3f} with a team reward, "
+            f"{np.mean(ind['mean_price']):.3f} with individual rewards (Nash {np.mean(team['nash_prices']):.3f}"
+            + (f", joint {np.mean(team['joint_prices']):.3f})." if team["joint_prices"] is not None else ").")
+        )
+    return ExperimentResult(
+        question="Do stations trained on a shared (team) reward price like a cartel, and stations "
+        "trained on their own profit like Bertrand competitors, or do independent learners "
+        "coordinate tacitly?",
+        rows=rows,
+        summary=summary,
+        tables=[("Learned prices against the benchmarks", _price_table(summary))],
+        figures=_delta_figure(summary, out, "Delta by reward") + _price_figures(summary, out, "Prices by reward"),
+        notes=notes,
+    )
+
+
+def _observability(settings: ExperimentSettings, out: Path) -> ExperimentResult:
+    steps = settings.steps or OBSERVABILITY.default_steps
+    arms = [
+        (f"{env} {obs}", env, {"reward": "individual", "observability": obs})
+        for env in ("LogitBertrand-v0", "PublicCharging-v0")
+        for obs in ("partial", "full")
+    ]
+    rows, summary = _arms_study(settings, out, name="observability", arms=arms, steps=steps)
+    notes = [
+        f"{env}: mean learned price {np.mean(summary[f'{env} partial']['mean_price']):.3f} seeing only "
+        f"public and own features, {np.mean(summary[f'{env} full']['mean_price']):.3f} seeing the rivals' "
+        "prices and status."
+        for env in ("LogitBertrand-v0", "PublicCharging-v0")
+    ]
+    return ExperimentResult(
+        question="Does seeing the rivals' prices (full observability) let independent learners sustain "
+        "higher prices than seeing only public signals and their own state (partial)?",
+        rows=rows,
+        summary=summary,
+        tables=[("Learned prices against the benchmarks", _price_table(summary))],
+        figures=_delta_figure(summary, out, "Delta by observability")
+        + _price_figures(summary, out, "Prices by observability"),
+        notes=notes,
+    )
+
+
+CAPACITY_CHARGERS = (2, 4, 8, 16)
+
+
+def _capacity(settings: ExperimentSettings, out: Path) -> ExperimentResult:
+    steps = settings.steps or CAPACITY.default_steps
+    arms = [
+        (f"{c} chargers", "PublicCharging-v0", {"reward": "individual", "chargers_per_station": c})
+        for c in CAPACITY_CHARGERS
+    ]
+    rows, summary = _arms_study(settings, out, name="capacity", arms=arms, steps=steps)
+    labels = list(summary)
+    price = [float(np.mean(summary[k]["mean_price"])) for k in labels]
+    capacity_nash = [
+        float(np.mean(summary[k]["capacity_nash_prices"])) if "capacity_nash_prices" in summary[k] else np.nan
+        for k in labels
+    ]
+    nash = [float(np.mean(summary[k]["nash_prices"])) for k in labels]
+    blocked = [float(summary[k]["blocked"]) for k in labels]
+    fig_prices = figures.lines(
+        out / "figures" / "capacity_prices.png",
+        list(CAPACITY_CHARGERS),
+        {"learned (MAPPO, individual)": price},
+        references={"capacity-aware Nash": capacity_nash, "Nash without capacity": nash},
+        title="Prices by chargers per station",
+        xlabel="chargers per station",
+        ylabel="mean price (currency/kWh)",
+    )
+    fig_blocked = figures.lines(
+        out / "figures" / "capacity_blocking.png",
+        list(CAPACITY_CHARGERS),
+        {"blocked EVs per episode": blocked},
+        title="Blocking by chargers per station",
+        xlabel="chargers per station",
+        ylabel="EVs turned away per episode",
+    )
+    notes = [
+        f"With {c} chargers: learned mean price {p:.3f}, capacity-aware Nash {cn:.3f}, {b:.1f} EVs blocked per episode."
+        for c, p, cn, b in zip(CAPACITY_CHARGERS, price, capacity_nash, blocked)
+    ]
+    return ExperimentResult(
+        question="How do learned prices and blocking change with the chargers per station, and do they "
+        "follow the capacity-aware Nash prices (scarcity raises the equilibrium price)?",
+        rows=rows,
+        summary=summary,
+        tables=[("Learned prices against the benchmarks", _price_table(summary))],
+        figures=[
+            ("Learned prices against the capacity-aware and plain Nash prices", fig_prices),
+            ("EVs turned away by full stations", fig_blocked),
+        ],
+        notes=notes,
+    )
+
+
+def _collusion_qlearning(settings: ExperimentSettings, out: Path) -> ExperimentResult:
+    from evprice.analysis.qlearning import QLearningConfig, run_sessions, summarise
+
+    config = QLearningConfig() if settings.steps is None else QLearningConfig(max_periods=settings.steps)
+    result = run_sessions(settings.seeds, config, seed=0, overrides=dict(settings.overrides))
+    summary = summarise(result)
+    rows = [
+        {
+            "session": k,
+            "converged": bool(result.converged[k]),
+            "periods": int(result.periods[k]),
+            "delta": float(result.delta[k]),
+            "cycle_length": int(result.cycle_length[k]),
+            "cycle_prices": result.cycle_prices[k].tolist(),
+            "cycle_profit": result.cycle_profit[k].tolist(),
+        }
+        for k in range(settings.seeds)
+    ]
+    d = summary["delta"]
+    ci = d["ci95"]
+    nash, joint = summary["nash"]["prices"], summary["joint"]["prices"]
+    figs = [
+        (
+            "Delta of each session (0 = Nash, 1 = joint profit)",
+            figures.histogram(
+                out / "figures" / "delta_sessions.png",
+                result.delta,
+                title=f"Delta over {settings.seeds} sessions",
+                xlabel="Delta",
+                references={"Nash": 0.0, "joint": 1.0, "mean": float(d["mean"])},
+            ),
+        )
+    ]
+    if result.cycle_prices.shape[1] == 2:
+        figs.append(
+            (
+                "Long-run prices of each session (averaged over its cycle), with the Nash and joint prices",
+                figures.scatter(
+                    out / "figures" / "cycle_prices.png",
+                    result.cycle_prices[:, 0],
+                    result.cycle_prices[:, 1],
+                    title="Long-run prices",
+                    xlabel="station 1 price",
+                    ylabel="station 2 price",
+                    marks={"Nash": (nash[0], nash[1]), "joint": (joint[0], joint[1])},
+                ),
+            )
+        )
+    table = markdown_table(
+        ["sessions", "converged", "mean Delta", "95% CI", "median Delta", "mean periods to converge", "fixed points"],
+        [
+            [
+                settings.seeds,
+                f"{summary['converged_share']:.0%}",
+                float(d["mean"]),
+                "-" if ci is None else f"[{ci[0]:.3f}, {ci[1]:.3f}]",
+                float(d["median"]),
+                "-" if summary["periods"]["mean_converged"] is None else f"{summary['periods']['mean_converged']:,.0f}",
+                f"{summary['cycle_length']['share_constant']:.0%}",
+            ]
+        ],
+    )
+    notes = [
+        f"Mean Delta {d['mean']:.3f} over {settings.seeds} sessions; Calvano et al. (2020) report about 0.85 "
+        "over 1,000 sessions with the same settings (two firms, 15 prices, memory one, discount 0.95, "
+        "learning rate 0.15, beta 4e-6).",
+        f"{summary['converged_share']:.0%} of the sessions converged (greedy strategies unchanged for "
+        f"{config.convergence_periods:,} periods, within {config.max_periods:,} periods).",
+        "Long-run prices (averaged over each session's cycle): "
+        + ", ".join(f"{p:.3f}" for p in summary["cycle_prices_mean"])
+        + f" against Nash {nash[0]:.3f} and joint {joint[0]:.3f}.",
+    ]
+    return ExperimentResult(
+        question="Do two tabular Q-learning stations, each maximising its own discounted profit, learn "
+        "to charge supra-competitive prices without communicating (algorithmic collusion)?",
+        rows=rows,
+        summary=summary,
+        tables=[("Sessions", table)],
+        figures=figs,
+        notes=notes,
+        settings_line=f"Settings: {settings.seeds} independent sessions, at most {config.max_periods:,} periods each "
+        f"({', '.join(f'{k} {v}' for k, v in config.to_dict().items())})",
+    )
+
+
+COLLUSION = register(
+    Experiment(
+        name="collusion-qlearning",
+        description="Calvano et al. (2020): two tabular Q-learning stations on LogitBertrand-v0; "
+        "--seeds is the number of independent sessions, --steps caps the periods per session.",
+        default_steps=None,
+        run=_collusion_qlearning,
+    )
+)
+COORDINATION = register(
+    Experiment(
+        name="coordination",
+        description="Team vs individual reward (MAPPO) on LogitBertrand-v0 and PublicCharging-v0.",
+        default_steps=1_000_000,
+        run=_coordination,
+    )
+)
+OBSERVABILITY = register(
+    Experiment(
+        name="observability",
+        description="Partial vs full observability, individual rewards (MAPPO), the same training budget.",
+        default_steps=1_000_000,
+        run=_observability,
+    )
+)
+CAPACITY = register(
+    Experiment(
+        name="capacity",
+        description="Chargers per station on PublicCharging-v0 (MAPPO, individual rewards) against the "
+        "capacity-aware Nash prices.",
+        default_steps=1_000_000,
+        run=_capacity,
+    )
+)

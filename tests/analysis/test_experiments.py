@@ -1,0 +1,102 @@
+"""The experiment runner: files written, rows per arm and seed, numbers reproducible."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from evprice.analysis.experiments import (
+    EXPERIMENTS,
+    Experiment,
+    ExperimentResult,
+    ExperimentSettings,
+    get_experiment,
+    markdown_table,
+    run_experiment,
+)
+from evprice.analysis.rollouts import evaluate
+from evprice.analysis.studies import EVAL_SEED, mean_ci
+from evprice.core.config import ConfigError
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def test_mean_ci_by_hand():
+    mean, ci = mean_ci([1.0, 2.0, 3.0])
+    half = 4.302652729911275 * 1.0 / np.sqrt(3)  # t(0.975, 2) x sd / sqrt(n)
+    assert mean == 2.0 and ci == pytest.approx([2.0 - half, 2.0 + half])
+    assert mean_ci([5.0]) == (5.0, None)
+
+
+def test_markdown_table():
+    assert markdown_table(["a", "b"], [[1, 0.12345], ["x", None]]) == "| a | b |\n|---|---|\n| 1 | 0.123 |\n| x | - |"
+
+
+def test_runner_writes_rows_json_and_a_report(tmp_path):
+    from evprice.analysis import figures
+
+    def run(settings, out):
+        rows = [{"arm": "a", "seed": s, "value": float(s)} for s in range(settings.seeds)]
+        fig = figures.bars_with_ci(out / "figures" / "v.png", ["a"], [1.0], [[0.5, 1.5]], title="t", ylabel="v")
+        return ExperimentResult("Why?", rows, {"a": {"mean": 1.0}}, [("T", "| x |\n|---|\n| 1 |")], [("cap", fig)])
+
+    EXPERIMENTS["_probe"] = Experiment("_probe", "A probe.", 10, run)
+    try:
+        report = run_experiment("_probe", ExperimentSettings(seeds=3, episodes=2), tmp_path)
+    finally:
+        del EXPERIMENTS["_probe"]
+    rows = list(csv.DictReader((tmp_path / "results.csv").open()))
+    assert [r["seed"] for r in rows] == ["0", "1", "2"]
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["settings"] == {"seeds": 3, "steps": 10, "episodes": 2, "overrides": {}}
+    text = report.read_text()
+    assert "**Question.** Why?" in text and "![cap](figures/v.png)" in text and "## T" in text
+    assert (tmp_path / "figures" / "v.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_unknown_experiment_and_bad_settings():
+    with pytest.raises(ConfigError, match="experiment 'nope' is invalid: expected one of 'collusion-qlearning', 'coo"):
+        get_experiment("nope")
+    with pytest.raises(ConfigError, match="seeds=0 is invalid"):
+        ExperimentSettings(seeds=0)
+    with pytest.raises(ConfigError, match="steps=-5 is invalid"):
+        ExperimentSettings(steps=-5)
+
+
+def test_coordination_trains_every_arm_and_its_numbers_reproduce(tmp_path):
+    settings = ExperimentSettings(seeds=1, steps=2048, episodes=2, overrides={"horizon_h": 6.0})
+    report = run_experiment("coordination", settings, tmp_path)
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert [r["arm"] for r in data["rows"]] == [
+        "LogitBertrand-v0 team",
+        "LogitBertrand-v0 individual",
+        "PublicCharging-v0 team",
+        "PublicCharging-v0 individual",
+    ]
+    # evaluate one trained policy again, independently of the runner: the same numbers
+    from evprice.learn.policy import load_policy
+
+    row = data["rows"][1]
+    _, overrides, policy = load_policy(row["run_dir"])
+    again = evaluate("LogitBertrand-v0", lambda env: policy, episodes=2, seed=EVAL_SEED, overrides=overrides)
+    assert row["delta"] == pytest.approx(again["delta"]["total"])
+    assert row["mean_price"] == pytest.approx([s["mean_price"] for s in again["stations"]])
+    text = report.read_text()
+    assert "Delta" in text and (tmp_path / "figures" / "delta.png").read_bytes()[:8] == PNG_MAGIC
+    assert (tmp_path / "figures" / "prices_LogitBertrand-v0.png").is_file()
+    assert (tmp_path / "figures" / "prices_PublicCharging-v0.png").is_file()
+
+
+def test_collusion_experiment_reports_the_sessions_it_ran(tmp_path):
+    from evprice.analysis.qlearning import QLearningConfig, run_sessions
+
+    report = run_experiment("collusion-qlearning", ExperimentSettings(seeds=3, steps=20_000), tmp_path)
+    data = json.loads((tmp_path / "results.json").read_text())
+    direct = run_sessions(3, QLearningConfig(max_periods=20_000), seed=0)
+    assert [r["delta"] for r in data["rows"]] == pytest.approx(direct.delta.tolist())
+    assert [r["converged"] for r in data["rows"]] == direct.converged.tolist() == [False] * 3  # capped early
+    text = report.read_text()
+    assert "| 3 | 0% |" in text and "Calvano" in text
+    assert (tmp_path / "figures" / "delta_sessions.png").read_bytes()[:8] == PNG_MAGIC
+    assert (tmp_path / "figures" / "cycle_prices.png").is_file()
