@@ -82,8 +82,16 @@ def test_coordination_trains_every_arm_and_its_numbers_reproduce(tmp_path):
     again = evaluate("LogitBertrand-v0", lambda env: policy, episodes=2, seed=EVAL_SEED, overrides=overrides)
     assert row["delta"] == pytest.approx(again["delta"]["total"])
     assert row["mean_price"] == pytest.approx([s["mean_price"] for s in again["stations"]])
+    # the recorded episode path is the first evaluation episode: its mean price is that episode's
+    one = evaluate("LogitBertrand-v0", lambda env: policy, episodes=1, seed=EVAL_SEED, overrides=overrides)
+    path_price = np.array(row["path"]["price"])  # (T, N)
+    assert path_price.shape == (24, 2) and len(row["path"]["hour"]) == 24  # 6 h of 15-min periods
+    assert path_price.mean(axis=0) == pytest.approx([s["mean_price"] for s in one["stations"]])
     text = report.read_text()
     assert "Delta" in text and (tmp_path / "figures" / "delta.png").read_bytes()[:8] == PNG_MAGIC
+    for env in ("LogitBertrand-v0", "PublicCharging-v0"):
+        assert (tmp_path / "figures" / f"price_path_{env}.png").read_bytes()[:8] == PNG_MAGIC
+        assert f"figures/utilization_path_{env}.png" in text
     assert (tmp_path / "figures" / "prices_LogitBertrand-v0.png").is_file()
     assert (tmp_path / "figures" / "prices_PublicCharging-v0.png").is_file()
 

@@ -54,7 +54,8 @@ def train_and_evaluate(
     """Train MAPPO on ``env_id`` with ``overrides`` and evaluate the deterministic policy.
 
     Returns per station mean price (currency/kWh), profit per episode and blocked EVs, the
-    market's Delta (None where undefined), and the run folder.
+    market's Delta (None where undefined), the run folder, and the path of the first
+    evaluation episode (:func:`episode_path`).
     """
     from evprice.learn.config import PPOConfig
     from evprice.learn.policy import load_policy
@@ -73,7 +74,25 @@ def train_and_evaluate(
         "admitted": [float(s["admitted"]) / episodes for s in stations],
         "delta": None if delta is None else float(delta["total"]),
         "run_dir": str(run_dir),
+        "path": episode_path(env_id, lambda env: policy, seed=EVAL_SEED + seed, overrides=overrides),
     }
+
+
+def episode_path(env_id: str, factory: Any, *, seed: int, overrides: Mapping[str, Any]) -> dict[str, list]:
+    """Per period of one episode (member 0 of ``seed``'s evaluation): each station's price
+    (currency/kWh), utilisation (share of chargers busy) and blocked EVs, ``(T, N)`` lists,
+    and the hour of day at the start of each period, ``(T,)``."""
+    env = make_env(env_id, 1, **dict(overrides))
+    policy = factory(env)
+    obs = env.reset(seed)
+    p = env.params
+    hours = [(p.start_s + k * env.config.action_period_s) / 3600.0 % 24.0 for k in range(env.n_periods)]
+    path: dict[str, list] = {"hour": hours, "price": [], "utilization": [], "blocked": []}
+    for _ in range(env.n_periods):
+        obs, _, _, _, info = env.step(policy(obs))
+        for key in ("price", "utilization", "blocked"):
+            path[key].append(np.asarray(info[key][0], dtype=np.float64).tolist())
+    return path
 
 
 def _theory(env_id: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -189,6 +208,42 @@ def _price_figures(summary: Mapping[str, Any], out: Path, title: str) -> list[tu
     return figs
 
 
+def _path_figures(rows: list[dict[str, Any]], summary: Mapping[str, Any], out: Path) -> list[tuple[str, Path]]:
+    """Per environment: the station-averaged price and utilisation over one evaluation
+    episode of each arm's seed-0 policy, with the Nash and joint prices."""
+    figs = []
+    for env in dict.fromkeys(s["env"] for s in summary.values()):
+        arms = [r for r in rows if r["env"] == env and r["seed"] == 0]
+        hours = arms[0]["path"]["hour"]
+        first = summary[arms[0]["arm"]]
+        refs = {"Nash": [float(np.mean(first["nash_prices"]))] * len(hours)}
+        if first["joint_prices"] is not None:
+            refs["joint"] = [float(np.mean(first["joint_prices"]))] * len(hours)
+        x = np.arange(len(hours))
+        price = figures.lines(
+            out / "figures" / f"price_path_{env}.png",
+            x,
+            {r["arm"]: np.mean(r["path"]["price"], axis=1) for r in arms},
+            references=refs,
+            title=f"Prices over one evaluation episode: {env} (seed 0)",
+            xlabel=f"pricing period (from {hours[0]:.0f}:00)",
+            ylabel="price, stations averaged (currency/kWh)",
+        )
+        use = figures.lines(
+            out / "figures" / f"utilization_path_{env}.png",
+            x,
+            {r["arm"]: np.mean(r["path"]["utilization"], axis=1) for r in arms},
+            title=f"Chargers busy over one evaluation episode: {env} (seed 0)",
+            xlabel=f"pricing period (from {hours[0]:.0f}:00)",
+            ylabel="share of chargers busy",
+        )
+        figs += [
+            (f"Price path of one evaluation episode on {env}, each arm's seed-0 policy", price),
+            (f"Utilisation over the same episode on {env}", use),
+        ]
+    return figs
+
+
 def _coordination(settings: ExperimentSettings, out: Path) -> ExperimentResult:
     steps = settings.steps or COORDINATION.default_steps
     arms = [
@@ -212,7 +267,9 @@ def _coordination(settings: ExperimentSettings, out: Path) -> ExperimentResult:
         rows=rows,
         summary=summary,
         tables=[("Learned prices against the benchmarks", _price_table(summary))],
-        figures=_delta_figure(summary, out, "Delta by reward") + _price_figures(summary, out, "Prices by reward"),
+        figures=_delta_figure(summary, out, "Delta by reward")
+        + _price_figures(summary, out, "Prices by reward")
+        + _path_figures(rows, summary, out),
         notes=notes,
     )
 
@@ -238,7 +295,8 @@ def _observability(settings: ExperimentSettings, out: Path) -> ExperimentResult:
         summary=summary,
         tables=[("Learned prices against the benchmarks", _price_table(summary))],
         figures=_delta_figure(summary, out, "Delta by observability")
-        + _price_figures(summary, out, "Prices by observability"),
+        + _price_figures(summary, out, "Prices by observability")
+        + _path_figures(rows, summary, out),
         notes=notes,
     )
 
@@ -291,7 +349,8 @@ def _capacity(settings: ExperimentSettings, out: Path) -> ExperimentResult:
         figures=[
             ("Learned prices against the capacity-aware and plain Nash prices", fig_prices),
             ("EVs turned away by full stations", fig_blocked),
-        ],
+        ]
+        + _path_figures(rows, summary, out),
         notes=notes,
     )
 
