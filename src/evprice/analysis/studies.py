@@ -104,7 +104,6 @@ def _arms_study(
     settings: ExperimentSettings,
     out: Path,
     *,
-    name: str,
     arms: list[tuple[str, str, dict[str, Any]]],
     steps: int,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -244,6 +243,23 @@ def _path_figures(rows: list[dict[str, Any]], summary: Mapping[str, Any], out: P
     return figs
 
 
+def _comparison_result(
+    question: str, rows: list[dict[str, Any]], summary: Mapping[str, Any], out: Path, factor: str, notes: list[str]
+) -> ExperimentResult:
+    """The report of a study comparing arms that differ in one ``factor`` on the same environments:
+    the price table, Delta, prices against the benchmarks, and the episode paths."""
+    return ExperimentResult(
+        question=question,
+        rows=rows,
+        summary=summary,
+        tables=[("Learned prices against the benchmarks", _price_table(summary))],
+        figures=_delta_figure(summary, out, f"Delta by {factor}")
+        + _price_figures(summary, out, f"Prices by {factor}")
+        + _path_figures(rows, summary, out),
+        notes=notes,
+    )
+
+
 def _coordination(settings: ExperimentSettings, out: Path) -> ExperimentResult:
     steps = settings.steps or COORDINATION.default_steps
     arms = [
@@ -251,7 +267,7 @@ def _coordination(settings: ExperimentSettings, out: Path) -> ExperimentResult:
         for env in ("LogitBertrand-v0", "PublicCharging-v0")
         for reward in ("team", "individual")
     ]
-    rows, summary = _arms_study(settings, out, name="coordination", arms=arms, steps=steps)
+    rows, summary = _arms_study(settings, out, arms=arms, steps=steps)
     notes = []
     for env in ("LogitBertrand-v0", "PublicCharging-v0"):
         team, ind = summary[f"{env} team"], summary[f"{env} individual"]
@@ -260,18 +276,11 @@ def _coordination(settings: ExperimentSettings, out: Path) -> ExperimentResult:
             f"{np.mean(ind['mean_price']):.3f} with individual rewards (Nash {np.mean(team['nash_prices']):.3f}"
             + (f", joint {np.mean(team['joint_prices']):.3f})." if team["joint_prices"] is not None else ").")
         )
-    return ExperimentResult(
-        question="Do stations trained on a shared (team) reward price like a cartel, and stations "
-        "trained on their own profit like Bertrand competitors, or do independent learners "
-        "coordinate tacitly?",
-        rows=rows,
-        summary=summary,
-        tables=[("Learned prices against the benchmarks", _price_table(summary))],
-        figures=_delta_figure(summary, out, "Delta by reward")
-        + _price_figures(summary, out, "Prices by reward")
-        + _path_figures(rows, summary, out),
-        notes=notes,
+    question = (
+        "Do stations trained on a shared (team) reward price like a cartel, and stations trained on their own "
+        "profit like Bertrand competitors, or do independent learners coordinate tacitly?"
     )
+    return _comparison_result(question, rows, summary, out, "reward", notes)
 
 
 def _observability(settings: ExperimentSettings, out: Path) -> ExperimentResult:
@@ -281,24 +290,18 @@ def _observability(settings: ExperimentSettings, out: Path) -> ExperimentResult:
         for env in ("LogitBertrand-v0", "PublicCharging-v0")
         for obs in ("partial", "full")
     ]
-    rows, summary = _arms_study(settings, out, name="observability", arms=arms, steps=steps)
+    rows, summary = _arms_study(settings, out, arms=arms, steps=steps)
     notes = [
         f"{env}: mean learned price {np.mean(summary[f'{env} partial']['mean_price']):.3f} seeing only "
         f"public and own features, {np.mean(summary[f'{env} full']['mean_price']):.3f} seeing the rivals' "
         "prices and status."
         for env in ("LogitBertrand-v0", "PublicCharging-v0")
     ]
-    return ExperimentResult(
-        question="Does seeing the rivals' prices (full observability) let independent learners sustain "
-        "higher prices than seeing only public signals and their own state (partial)?",
-        rows=rows,
-        summary=summary,
-        tables=[("Learned prices against the benchmarks", _price_table(summary))],
-        figures=_delta_figure(summary, out, "Delta by observability")
-        + _price_figures(summary, out, "Prices by observability")
-        + _path_figures(rows, summary, out),
-        notes=notes,
+    question = (
+        "Does seeing the rivals' prices (full observability) let independent learners sustain higher prices "
+        "than seeing only public signals and their own state (partial)?"
     )
+    return _comparison_result(question, rows, summary, out, "observability", notes)
 
 
 CAPACITY_CHARGERS = (2, 4, 8, 16)
@@ -310,7 +313,7 @@ def _capacity(settings: ExperimentSettings, out: Path) -> ExperimentResult:
         (f"{c} chargers", "PublicCharging-v0", {"reward": "individual", "chargers_per_station": c})
         for c in CAPACITY_CHARGERS
     ]
-    rows, summary = _arms_study(settings, out, name="capacity", arms=arms, steps=steps)
+    rows, summary = _arms_study(settings, out, arms=arms, steps=steps)
     labels = list(summary)
     price = [float(np.mean(summary[k]["mean_price"])) for k in labels]
     capacity_nash = [
