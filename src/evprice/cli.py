@@ -182,17 +182,19 @@ def _checkpoint_policy(path: str, env_id: str | None, assignments: tuple[str, ..
 @_env_option
 @_config_option
 @_set_option
-@click.option("--leader", default="station_1", show_default=True, help="the Stackelberg leader")
+@click.option(
+    "--leader", default=None, help="the Stackelberg leader [default: the environment's leader, else station_1]"
+)
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 @click.option("--markdown", is_flag=True, help="print a Markdown table")
 def theory(env_id, config_file, assignments, leader, as_json, markdown) -> None:
     """Bertrand-Nash, joint-profit and Stackelberg benchmarks of an environment's market."""
     env_name, overrides = _resolve(env_id, config_file, assignments)
     env = make_env(env_name, 1, **overrides)
-    if leader not in env.agent_ids:
+    if leader is not None and leader not in env.agent_ids:
         raise ConfigError(f"--leader {leader!r} is invalid: expected one of {', '.join(env.agent_ids)}")
     try:
-        report = benchmarks(env, leader=env.agent_ids.index(leader))
+        report = benchmarks(env, leader=None if leader is None else env.agent_ids.index(leader))
     except (ValueError, RuntimeError) as err:  # probit noise (no logit theory), a solver that fails
         raise ConfigError(f"{env_name}: {err}") from None
     if as_json:

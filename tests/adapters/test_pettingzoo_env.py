@@ -18,6 +18,7 @@ CONFIGS = [
     dict(n_stations=5, observability="full", reward="individual", when_full="reroute"),
     dict(reward="period", noise="normal", outside_option_utility=None),
     dict(reward="ema", horizon_h=2.0, dt_s=900, action_period_s=900),
+    dict(n_stations=3, reward="individual", leader="station_2"),  # a level-2 leader: padded observations
 ]
 
 
@@ -157,7 +158,12 @@ def test_space_dicts_hold_the_cached_spaces():
 
 
 @pytest.mark.parametrize(
-    "env_id, overrides", [("PublicCharging-v0", {"when_full": "reroute"}), ("GridCharging-v0", {})]
+    "env_id, overrides",
+    [
+        ("PublicCharging-v0", {"when_full": "reroute"}),
+        ("GridCharging-v0", {}),
+        ("LogitBertrand-v0", {"demand": "sampled", "leader": "station_1"}),  # the commitment is state too
+    ],
 )
 def test_pickled_and_copied_envs_continue_identically(env_id, overrides):
     """Multiprocessing vector wrappers pickle environments; a copy must carry the RNG state

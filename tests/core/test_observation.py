@@ -98,6 +98,20 @@ def test_stacked_index_needs_equal_sizes():
     assert layout.stacked_index(["s1", "s2"]).shape == (2, 6)
 
 
+def test_padded_stacked_index_pads_the_shorter_rows_with_zeros():
+    layout = world()
+    idx = layout.stacked_index(["s1", "boss"], pad=True)
+    assert idx.shape == (2, 9)  # boss sees 9 columns, s1 six
+    state = 10.0 + np.arange(layout.state_size, dtype=float)[None, :]  # no column is 0
+    obs = layout.padded_state(state)[:, idx]  # (1, 2, 9)
+    assert obs[0, 0, :6].tolist() == state[0, layout.observation_index("s1")].tolist()
+    assert obs[0, 0, 6:].tolist() == [0.0, 0.0, 0.0]
+    assert obs[0, 1].tolist() == state[0, layout.observation_index("boss")].tolist()
+    assert layout.padded_state(state).shape == (1, layout.state_size + 1)
+    # equal sizes: padding changes nothing
+    assert (layout.stacked_index(["s1", "s2"], pad=True) == layout.stacked_index(["s1", "s2"])).all()
+
+
 def test_unknown_agent_and_bad_ownership():
     with pytest.raises(KeyError, match="unknown agent"):
         world().observation_names("nobody")

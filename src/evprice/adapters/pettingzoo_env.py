@@ -79,7 +79,7 @@ class ParallelMarketEnv(RenderView, ParallelEnv):
 
     def observation_names(self, agent: str) -> tuple[ObsName, ...]:
         """``(feature key, field)`` of each observation column of ``agent``."""
-        return self.env.layout.observation_names(agent)
+        return self.env.observation_names(agent)
 
     @property
     def config(self):

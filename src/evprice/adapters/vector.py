@@ -53,7 +53,7 @@ class VecMarketEnv(RenderView):
         return self.env.config
 
     def observation_names(self, agent: str):
-        return self.env.layout.observation_names(agent)
+        return self.env.observation_names(agent)
 
     def reset(self, seed: int | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         obs = self.env.reset(seed)

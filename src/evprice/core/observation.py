@@ -14,6 +14,11 @@ by the visibility rules of :mod:`evprice.core.features` and ordered in three gro
 Putting the agent's own features at the same positions for every agent is what lets one
 shared policy network serve all stations. The layout is the declared order, never
 alphabetical, and ``observation_names(agent)`` says exactly what each column is.
+
+Agents of different levels see different amounts (a Stackelberg leader of level 2 also
+reads its followers' ``upper_level`` features). A batched environment needs one
+observation size, so :meth:`ObservationLayout.stacked_index` can pad the shorter
+observations at their end with zeros (:data:`PAD_NAME` columns, bounds ``[0, 0]``).
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from evprice.core.features import Feature, Visibility
 
 ObsName = tuple[str, str]
 """``(feature key, field name)``, e.g. ``("station_1.ChargingStationStatus", "price")``."""
+PAD_NAME: ObsName = ("padding", "zero")
+"""Name of a padding column: always 0, bounds ``[0, 0]``."""
 
 
 def can_observe(agent: AgentSpec, feature: Feature, owner: AgentSpec | None) -> bool:
@@ -161,15 +168,23 @@ class ObservationLayout:
         idx = self.observation_index(agent_id)
         return self._state_low[idx], self._state_high[idx]
 
-    def stacked_index(self, agent_ids: Sequence[str]) -> np.ndarray:
+    def stacked_index(self, agent_ids: Sequence[str], pad: bool = False) -> np.ndarray:
         """Index matrix ``(n_agents, obs_dim)`` for a batched gather.
 
         ``state[:, stacked_index]`` turns a ``(B, state_size)`` state into
-        ``(B, n_agents, obs_dim)`` observations. All listed agents must have the same
-        observation size.
+        ``(B, n_agents, obs_dim)`` observations. Without ``pad`` all listed agents must have
+        the same observation size. With ``pad``, ``obs_dim`` is the largest size and the
+        shorter rows end with the index ``state_size``: gather from the state with one
+        column of zeros appended (:meth:`padded_state`).
         """
         rows = [self.observation_index(a) for a in agent_ids]
         sizes = {len(r) for r in rows}
-        if len(sizes) != 1:
+        if len(sizes) != 1 and not pad:
             raise ValueError(f"agents {list(agent_ids)} have different observation sizes {sorted(sizes)}")
-        return np.stack(rows)
+        width = max(sizes)
+        return np.stack([np.pad(r, (0, width - len(r)), constant_values=self.state_size) for r in rows])
+
+    def padded_state(self, state: np.ndarray) -> np.ndarray:
+        """``state`` (B, state_size) with a column of zeros appended (B, state_size + 1), for
+        gathering with a padded :meth:`stacked_index`."""
+        return np.concatenate([state, np.zeros(state.shape[:-1] + (1,), dtype=state.dtype)], axis=-1)

@@ -15,7 +15,8 @@ Defaults: the baseline of the algorithmic-collusion literature (Calvano et al. 2
 stations, ``a_i = 2``, ``a0 = 0``, ``mu = 0.25``, ``c_i = 1``; prices span the Nash and
 joint-profit prices with a margin of ``price_margin`` (10%) of their distance on each
 side; rewards are profits (``reward_scale_per_period = 1``); prices are public
-(``observability="full"``).
+(``observability="full"``); stations price simultaneously (``leader=None``; a leader
+commits its price one period ahead, see :mod:`evprice.envs.market_env`).
 """
 
 from __future__ import annotations
@@ -78,6 +79,9 @@ class LogitBertrandConfig(ConfigMixin):
     horizon_h: float = _f(24.0, "h", "episode length")
     reward: str = _f("team", "-", "'team', 'individual', 'period' or 'ema'; rewards are profits (scale 1)")
     observability: str = _f("full", "-", "'full' (every station's price is public) or 'partial'")
+    leader: str | None = _f(
+        None, "-", "Stackelberg leader ('station_k'): commits its price one period ahead; None = simultaneous"
+    )
     currency: str = _f("CU", "-", "currency unit label")
 
     def __post_init__(self) -> None:
@@ -168,6 +172,7 @@ class LogitBertrandConfig(ConfigMixin):
                 reward=self.reward,
                 reward_scale_per_period=1.0,
                 observability=self.observability,
+                leader=self.leader,
             )
         except ConfigError as err:
             raise ConfigError(f"LogitBertrand-v0: {err}") from None

@@ -15,6 +15,16 @@ A coupled scenario (the grid- and road-coupled markets) extends it through its h
 ``_couple`` (the constraint cost and extra info of a period) and ``_state_values`` (its
 features' values).
 
+Move order: by default every station's action sets its price for the period that is about
+to run, all at once. With a Stackelberg leader (``config.leader``) the leader moves first:
+its action at period ``t`` is a commitment to its price of period ``t + 1``, published at
+once in its public ``LeaderCommitment.next_price`` feature, so the followers see the
+leader's price before they set theirs (:func:`evprice.market.dynamics.leader_prices`). Its
+price in the first period is the middle of its bounds. The leader is a level-2 agent whose
+subordinates are the followers: it also reads their ``upper_level`` features (status and
+profit windows). Observations of different sizes are padded with zeros at their end to
+one size ``D`` (:data:`evprice.core.observation.PAD_NAME` columns).
+
 Rendering: with ``render_mode="rgb_array"`` (constructor argument, or set the attribute on a
 built env), :meth:`MarketEnv.render` returns an ``(H, W, 3)`` ``uint8`` picture of batch member
 0 (:mod:`evprice.envs.render`); ``render_mode=None`` (the default) renders nothing.
@@ -28,15 +38,21 @@ from typing import Any
 import numpy as np
 
 from evprice.core.actions import check_actions, scale_action, unscale_action
-from evprice.core.agents import STATION_LEVEL, AgentSpec
+from evprice.core.agents import COORDINATOR_LEVEL, STATION_LEVEL, AgentSpec
 from evprice.core.features import Feature
-from evprice.core.observation import ObservationLayout
+from evprice.core.observation import PAD_NAME, ObservationLayout, ObsName
 from evprice.envs.render import RENDER_FPS, RENDER_MODES, FrameRenderer, MarketFrame, check_render_mode
 from evprice.envs.sessions import resolve_sessions
 from evprice.grid.features import STATION_GRID
 from evprice.market.config import MarketConfig
-from evprice.market.dynamics import held_chargers
-from evprice.market.features import PROFIT_WINDOW, STATION_STATUS, declare_features, state_vector
+from evprice.market.dynamics import held_chargers, leader_prices
+from evprice.market.features import (
+    LEADER_COMMITMENT,
+    PROFIT_WINDOW,
+    STATION_STATUS,
+    declare_features,
+    state_vector,
+)
 from evprice.market.reward import compute_reward
 from evprice.market.state import PeriodOutcome
 from evprice.market.world import MarketWorld
@@ -62,17 +78,31 @@ MARKET_INFO_KEYS = ("arrivals", "admitted", "blocked", "gave_up")
 
 def station_agents(config: MarketConfig, extra_features: tuple[str, ...] = ()) -> tuple[AgentSpec, ...]:
     """``station_1 ... station_N``: level 1, owning their status and profit window (and any
-    ``extra_features`` a coupled scenario gives them), pricing."""
-    return tuple(
-        AgentSpec(
-            agent_id=agent_id,
-            level=STATION_LEVEL,
-            features=(STATION_STATUS, PROFIT_WINDOW, *extra_features),
-            action_field=(STATION_STATUS, "price"),
-            action_period_s=config.action_period_s,
-        )
-        for agent_id in config.agent_ids
-    )
+    ``extra_features`` a coupled scenario gives them), pricing.
+
+    A Stackelberg leader (``config.leader``) is level 2 instead, with the other stations as
+    its subordinates; it also owns its ``LeaderCommitment``, which its action writes."""
+    specs = []
+    for agent_id in config.agent_ids:
+        if agent_id == config.leader:
+            spec = AgentSpec(
+                agent_id=agent_id,
+                level=COORDINATOR_LEVEL,
+                features=(STATION_STATUS, PROFIT_WINDOW, *extra_features, LEADER_COMMITMENT),
+                action_field=(LEADER_COMMITMENT, "next_price"),
+                action_period_s=config.action_period_s,
+                subordinates=tuple(a for a in config.agent_ids if a != agent_id),
+            )
+        else:
+            spec = AgentSpec(
+                agent_id=agent_id,
+                level=STATION_LEVEL,
+                features=(STATION_STATUS, PROFIT_WINDOW, *extra_features),
+                action_field=(STATION_STATUS, "price"),
+                action_period_s=config.action_period_s,
+            )
+        specs.append(spec)
+    return tuple(specs)
 
 
 class MarketEnv:
@@ -95,6 +125,7 @@ class MarketEnv:
     _render_mode: str | None = None
     _renderer: FrameRenderer | None = None
     _last_info: dict[str, Any] | None = None
+    _commitment: np.ndarray | None = None  # (B,) the leader's price for the coming period
 
     def __init__(
         self,
@@ -119,10 +150,12 @@ class MarketEnv:
         self.agent_ids = tuple(a.agent_id for a in self.agent_specs)
         self.features = self._declare_features()
         self.layout = ObservationLayout(self.features, self.agent_specs)
-        self._obs_index = self.layout.stacked_index(self.agent_ids)  # (N, D)
-        lows, highs = zip(*(self.layout.observation_bounds(a) for a in self.agent_ids))
-        self.observation_low = np.stack(lows).astype(np.float32)  # (N, D)
-        self.observation_high = np.stack(highs).astype(np.float32)
+        self._leader = config.leader_index
+        self._obs_index = self.layout.stacked_index(self.agent_ids, pad=True)  # (N, D)
+        self._padded = bool((self._obs_index == self.layout.state_size).any())
+        low, high = (np.append(b, 0.0) for b in self.layout.state_bounds)  # a padding column is 0
+        self.observation_low = low[self._obs_index].astype(np.float32)  # (N, D)
+        self.observation_high = high[self._obs_index].astype(np.float32)
         self._price_low = self.params.price_min
         self._price_high = self.params.price_max
         names = self.layout.state_names
@@ -145,6 +178,12 @@ class MarketEnv:
     def n_periods(self) -> int:
         """Pricing decisions per episode."""
         return self.params.n_periods
+
+    def observation_names(self, agent_id: str) -> tuple[ObsName, ...]:
+        """``(feature key, field)`` of each of ``agent_id``'s ``D`` observation columns, padding
+        (:data:`~evprice.core.observation.PAD_NAME`) included."""
+        names = self.layout.observation_names(agent_id)
+        return names + (PAD_NAME,) * (self.observation_size - len(names))
 
     @property
     def render_mode(self) -> str | None:
@@ -189,6 +228,8 @@ class MarketEnv:
     def reset(self, seed: int | None = None) -> np.ndarray:
         """Start new episodes; returns observations (B, N, D) float32."""
         self.world.reset(seed)
+        if self._leader is not None:  # the first period's price, as if committed before the episode
+            self._commitment = self.world.state.price_per_kwh[:, self._leader].copy()
         self._on_reset(seed)
         self._last_info = None
         return self.observe()
@@ -208,7 +249,11 @@ class MarketEnv:
             raise RuntimeError(f"{self.env_id}: the episode is over: call reset() before step()")
         a = check_actions(actions, (self.num_envs, self.n_agents, 1))
         price = scale_action(a[..., 0], self._price_low, self._price_high)
+        if self._leader is not None:
+            price, next_commitment = leader_prices(price, self._commitment, self._leader)
         outcome = self.world.step(price, self._travel_time_h())
+        if self._leader is not None:
+            self._commitment = next_commitment
         reward = self._reward(outcome)
         cost, extra_info = self._couple(outcome)
         done = np.full(self.num_envs, self.world.done)
@@ -216,11 +261,17 @@ class MarketEnv:
         info = self._info(outcome, values[:, self._occupancy_index], cost)
         info.update(extra_info)
         self._last_info = info  # for render(): a reference, not a copy
-        return values[:, self._obs_index].astype(np.float32), reward, np.zeros(self.num_envs, dtype=bool), done, info
+        return self._observations(values), reward, np.zeros(self.num_envs, dtype=bool), done, info
 
     def observe(self) -> np.ndarray:
         """Current observations (B, N, D) float32, in each agent's layout."""
-        return self._state_values()[:, self._obs_index].astype(np.float32)
+        return self._observations(self._state_values())
+
+    def _observations(self, values: np.ndarray) -> np.ndarray:
+        """Each agent's observation (B, N, D) float32 gathered from the state values (B, F)."""
+        if self._padded:
+            values = self.layout.padded_state(values)
+        return values[:, self._obs_index].astype(np.float32)
 
     def global_state(self) -> np.ndarray:
         """Every feature field in declared order (B, F) float32 (the system view)."""
@@ -228,7 +279,7 @@ class MarketEnv:
 
     def _state_values(self) -> np.ndarray:
         """Every feature field in declared order (B, F) float64."""
-        return state_vector(self.params, self.world.state)
+        return state_vector(self.params, self.world.state, self._commitment)
 
     # -- rendering -----------------------------------------------------------------------
     def render(self) -> np.ndarray | None:

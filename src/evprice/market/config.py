@@ -213,6 +213,12 @@ class MarketConfig(ConfigMixin):
         "profit per period that counts as reward 1 for a station; None = its maximum revenue in a period",
     )
     observability: str = _f("partial", "-", "'partial' (public + own features) or 'full' (+ other stations' status)")
+    leader: str | None = _f(
+        None,
+        "-",
+        "Stackelberg leader ('station_k'): it commits its price one period ahead, announced to every station; "
+        "None = all stations price simultaneously",
+    )
 
     def __post_init__(self) -> None:
         s = self._set
@@ -351,6 +357,11 @@ class MarketConfig(ConfigMixin):
                 check_float("reward_scale_per_period", self.reward_scale_per_period, low=0.0, low_open=True),
             )
         check_choice("observability", self.observability, OBSERVABILITY)
+        if self.leader is not None:
+            if self.leader not in self.agent_ids:
+                raise invalid("leader", self.leader, f"None or a station id in {list(self.agent_ids)}")
+            if self.n_stations < 2:
+                raise invalid("leader", self.leader, "None with a single station (a leader needs a follower)")
         if self.when_full != "queue" and any(self.waiting_spaces):
             raise ConfigError(
                 f"waiting_spaces={self.waiting_spaces!r} is invalid with when_full={self.when_full!r}: "
@@ -422,6 +433,11 @@ class MarketConfig(ConfigMixin):
     @property
     def agent_ids(self) -> tuple[str, ...]:
         return tuple(f"station_{i + 1}" for i in range(self.n_stations))
+
+    @property
+    def leader_index(self) -> int | None:
+        """0-based index of the Stackelberg leader, None without one."""
+        return None if self.leader is None else self.agent_ids.index(self.leader)
 
     def arrival_rates_per_h(self) -> np.ndarray:
         """Resolved market-wide hourly arrival rates, EV/h, shape ``(24,)``."""

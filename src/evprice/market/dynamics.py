@@ -395,3 +395,25 @@ def _booked_profit(
     g = price_integral(params, rows, np.stack([start_s, end_s], axis=1))
     wholesale = kw * (g[:, 1] - g[:, 0]) / SECONDS_PER_HOUR / params.config.charging_efficiency
     return kwh * (price - params.marginal_cost_per_kwh[station]) - wholesale
+
+
+def leader_prices(
+    posted_per_kwh: np.ndarray, committed_per_kwh: np.ndarray, leader: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The Stackelberg move order: the leader's price is the one it committed a period earlier.
+
+    Args:
+        posted_per_kwh: (B, N) the prices the stations' actions post this period.
+        committed_per_kwh: (B,) the leader's price committed for this period, announced
+            before the followers chose theirs.
+        leader: 0-based index of the leader.
+
+    Returns:
+        ``(price_in_force (B, N), next_commitment (B,))``: the followers' posted prices with
+        the leader's replaced by its commitment; the leader's posted price, which holds in
+        the next period.
+    """
+    in_force = np.array(posted_per_kwh, dtype=np.float64)
+    next_commitment = in_force[:, leader].copy()
+    in_force[:, leader] = committed_per_kwh
+    return in_force, next_commitment

@@ -7,7 +7,11 @@ Declared order (which is also the order of the global state vector):
 2. for each station in order, ``ChargingStationStatus`` (``owner`` + ``upper_level``;
    also ``public`` under full observability): ``occupancy``, ``price``; then
    ``StationProfitWindow`` (``owner`` + ``upper_level``): ``profit_ema``,
-   ``revenue_ema``, ``cost_ema``.
+   ``revenue_ema``, ``cost_ema``;
+3. with a Stackelberg leader (``MarketConfig.leader``), its ``LeaderCommitment``
+   (``public``): ``next_price``, the price it has committed to for the coming period. The
+   leader's action writes this field; the price in force is the one committed a period
+   earlier (:func:`evprice.market.dynamics.leader_prices`).
 
 All values are in physical units (no normalisation: trainers normalise observations),
 and the bounds below are guaranteed by the dynamics.
@@ -26,6 +30,7 @@ from evprice.market.state import MarketState
 PUBLIC_MARKET_SIGNAL = "PublicMarketSignal"
 STATION_STATUS = "ChargingStationStatus"
 PROFIT_WINDOW = "StationProfitWindow"
+LEADER_COMMITMENT = "LeaderCommitment"
 
 
 def profit_window_bounds(params: MarketParams, station: int) -> dict[str, tuple[float, float]]:
@@ -99,12 +104,31 @@ def declare_features(params: MarketParams) -> tuple[Feature, ...]:
                 owner=agent_id,
             )
         )
+    leader = config.leader_index
+    if leader is not None:
+        features.append(
+            Feature(
+                LEADER_COMMITMENT,
+                (
+                    Field(
+                        "next_price",
+                        f"{cur}/kWh",
+                        config.price_min[leader],
+                        config.price_max[leader],
+                        "price the leader has committed to for the coming pricing period",
+                    ),
+                ),
+                frozenset({Visibility.PUBLIC}),
+                owner=config.leader,
+            )
+        )
     return tuple(features)
 
 
-def state_vector(params: MarketParams, state: MarketState) -> np.ndarray:
+def state_vector(params: MarketParams, state: MarketState, commitment_per_kwh: np.ndarray | None = None) -> np.ndarray:
     """Values of every feature field in declared order, shape (B, 3 + 5 N) (3 + 6 N with
-    ``when_full="queue"``: the queue length after the price), float64."""
+    ``when_full="queue"``: the queue length after the price; one more column, the leader's
+    ``commitment_per_kwh`` (B,), when the market has a leader), float64."""
     b, n = state.price_per_kwh.shape
     t_s = state.period * params.config.action_period_s  # since the episode start
     hour = params.hour_index(t_s)
@@ -118,4 +142,9 @@ def state_vector(params: MarketParams, state: MarketState) -> np.ndarray:
         columns.append(queue_length(params, state))
     columns += [state.profit_ema_per_h, state.revenue_ema_per_h, state.cost_ema_per_h]
     per_station = np.stack(columns, axis=2)  # (B, N, 5 or 6)
-    return np.concatenate([public, per_station.reshape(b, -1)], axis=1)
+    parts = [public, per_station.reshape(b, -1)]
+    if params.config.leader is not None:
+        if commitment_per_kwh is None:
+            raise ValueError("the market has a leader: state_vector needs its commitment_per_kwh (B,)")
+        parts.append(np.asarray(commitment_per_kwh, dtype=np.float64).reshape(b, 1))
+    return np.concatenate(parts, axis=1)

@@ -85,7 +85,7 @@ class FixedPricePolicy(PricePolicy):
 
 
 def _column(env: MarketEnv, agent: str, feature_key: str, field: str) -> int:
-    names = env.layout.observation_names(agent)
+    names = env.observation_names(agent)
     try:
         return names.index((feature_key, field))
     except ValueError:

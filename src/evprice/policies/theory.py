@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from evprice.envs.market_env import MarketEnv
 from evprice.market.theory import (
     CapacityMarket,
@@ -61,8 +63,11 @@ def defines_delta(env: MarketEnv) -> bool:
     return static_market_is_exact(env.params)
 
 
-def benchmarks(env: MarketEnv, leader: int = 0) -> dict[str, Any]:
+def benchmarks(env: MarketEnv, leader: int | None = None) -> dict[str, Any]:
     """Nash, joint-profit and Stackelberg prices, shares and profits of ``env``'s market.
+
+    ``leader``: 0-based index of the Stackelberg leader; None = the environment's own leader
+    (``config.leader``), or the first station where it has none.
 
     Profits are per pricing period, before fixed costs. For a sampled market the static
     market ignores congestion and blocking; ``capacity`` then adds the Nash and joint
@@ -75,7 +80,9 @@ def benchmarks(env: MarketEnv, leader: int = 0) -> dict[str, Any]:
     """
     market = logit_market(env.params)
     caveats = static_market_caveats(env.params)
-    if not 0 <= leader < market.n:
+    if leader is None:
+        leader = env.config.leader_index or 0
+    if isinstance(leader, bool) or not isinstance(leader, (int, np.integer)) or not 0 <= leader < market.n:
         raise ValueError(f"leader={leader!r} is invalid: expected a station index in [0, {market.n - 1}]")
     out: dict[str, Any] = {
         "env": env.env_id,
