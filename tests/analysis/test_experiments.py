@@ -18,6 +18,7 @@ from evprice.analysis.experiments import (
 from evprice.analysis.rollouts import evaluate
 from evprice.analysis.studies import EVAL_SEED, mean_ci
 from evprice.core.config import ConfigError
+from evprice.envs import make_env
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -108,3 +109,47 @@ def test_collusion_experiment_reports_the_sessions_it_ran(tmp_path):
     assert "| 3 | 0% |" in text and "Calvano" in text
     assert (tmp_path / "figures" / "delta_sessions.png").read_bytes()[:8] == PNG_MAGIC
     assert (tmp_path / "figures" / "cycle_prices.png").is_file()
+
+
+def test_stackelberg_experiment_compares_move_orders_against_the_theory(tmp_path):
+    from evprice.core.actions import scale_action
+    from evprice.learn.policy import load_policy
+
+    settings = ExperimentSettings(seeds=2, steps=2048, episodes=2, overrides={"horizon_h": 6.0})
+    report = run_experiment("stackelberg", settings, tmp_path)
+    data = json.loads((tmp_path / "results.json").read_text())
+    arms = ["LogitBertrand-v0 simultaneous", "LogitBertrand-v0 simultaneous full", "LogitBertrand-v0 leader station_1"]
+    assert [r["arm"] for r in data["rows"]] == [a for a in arms for _ in range(2)]
+    lead = data["summary"][arms[2]]
+    # the benchmarks: Stackelberg with station_1 leading (docs/economics.md), Nash 1.4729
+    assert lead["stackelberg"]["leader"] == "station_1"
+    assert lead["stackelberg"]["prices"] == pytest.approx([1.6384, 1.5446], abs=1e-4)
+    assert lead["nash_prices"] == pytest.approx([1.4729, 1.4729], abs=1e-4)
+    rows = [r for r in data["rows"] if r["arm"] == arms[2]]
+    per_period = np.array([r["profit"] for r in rows]) / 24  # 6 h of 15-min periods
+    assert lead["profit_per_period"] == pytest.approx(per_period.mean(axis=0).tolist())
+    # the reaction curve, recomputed here for one announced price
+    row = rows[1]
+    curve = row["reaction"]
+    k = 7
+    announced = curve["leader_price"][k]
+    _, overrides, policy = load_policy(row["run_dir"])
+    env = make_env("LogitBertrand-v0", 1, **overrides)
+    col = env.observation_names("station_2").index(("station_1.LeaderCommitment", "next_price"))
+    obs, replies = env.reset(EVAL_SEED + 1), []
+    for _ in range(env.n_periods):
+        probe = obs.copy()
+        probe[0, 1, col] = announced
+        replies.append(scale_action(policy(probe)[0, 1, 0], env.params.price_min[1], env.params.price_max[1]))
+        obs, *_ = env.step(policy(obs))
+    assert curve["learned"][k][0] == pytest.approx(np.mean(replies), rel=1e-6)
+    # theory's reply is the follower's best response to the announced price (grid search here)
+    p2 = np.linspace(1.0, 2.5, 150_001)
+    e1, e2 = np.exp((2.0 - announced) / 0.25), np.exp((2.0 - p2) / 0.25)
+    best = p2[np.argmax((p2 - 1.0) * e2 / (e1 + e2 + 1.0))]
+    assert curve["theory"][k][0] == pytest.approx(best, abs=2e-5)
+    assert lead["reaction_slope_theory"] == pytest.approx(np.polyfit(curve["leader_price"], curve["theory"], 1)[0][0])
+    text = report.read_text()
+    assert "Stackelberg, leader station_1 (theory)" in text and "simultaneous full (learned)" in text
+    for name in ("delta", "prices_by_seed", "reaction", "price_path"):
+        assert (tmp_path / "figures" / f"{name}.png").read_bytes()[:8] == PNG_MAGIC

@@ -101,11 +101,20 @@ def scatter(
     xlabel: str,
     ylabel: str,
     marks: Mapping[str, tuple[float, float]] | None = None,
+    groups: Sequence[str] | None = None,
 ) -> Path:
-    """Points ``(x, y)`` (K,) and labelled reference points ``{label: (x, y)}``."""
+    """Points ``(x, y)`` (K,) and labelled reference points ``{label: (x, y)}``; with
+    ``groups`` (K,) labels, one colour and legend entry per group."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(4.8, 4.2), dpi=100)
-    ax.scatter(x, y, s=14, alpha=0.6, color="#4878a8")
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if groups is None:
+        ax.scatter(x, y, s=14, alpha=0.6, color="#4878a8")
+    else:
+        g = np.asarray(groups)
+        for label in dict.fromkeys(g.tolist()):
+            ax.scatter(x[g == label], y[g == label], s=24, alpha=0.8, label=label)
+        ax.legend(fontsize=7)
     for name, (mx, my) in (marks or {}).items():
         ax.scatter([mx], [my], marker="x", s=60, color="#b04040")
         ax.annotate(name, (mx, my), textcoords="offset points", xytext=(5, 5), fontsize=8)
