@@ -288,6 +288,7 @@ def test_experiment_lists_runs_and_reports(tmp_path):
         "collusion-qlearning",
         "coordination",
         "observability",
+        "stackelberg",
         "capacity",
     ]
     out = tmp_path / "q"
@@ -297,4 +298,9 @@ def test_experiment_lists_runs_and_reports(tmp_path):
     assert len(json.loads((out / "results.json").read_text())["rows"]) == 2
     bad = run("experiment", "collusion", "--out", str(tmp_path / "x"))
     assert bad.exit_code == 2 and "experiment 'collusion' is invalid" in bad.output
+    fixed = run("experiment", "collusion-qlearning", "--env", "GridCharging-v0", "--out", str(tmp_path / "y"))
+    assert fixed.exit_code == 2 and "has fixed environments: it does not take env" in fixed.output
+    unknown = run("experiment", "capacity", "--env", "Nope-v0", "--out", str(tmp_path / "z"))
+    assert unknown.exit_code == 2 and "env='Nope-v0' is invalid" in unknown.output
+    assert not (tmp_path / "y").exists() and not (tmp_path / "z").exists()
     assert run("experiment").exit_code == 2

@@ -15,7 +15,7 @@
     evprice train rllib --env ID [--steps N] [--num-env-runners K] [--address ray://...] [--independent]
     evprice train ccem [--env CoupledNetworkPeak-v0] [--steps 600] [--cost-limit 0.3] [--unconstrained]
     evprice replay RUN_DIR [--out FILE.gif|.mp4] [--seed S] [--fps N]   (or --policy NAME --env ID)
-    evprice experiment NAME [--seeds K] [--steps N] [--episodes E] [--out DIR] [--set key=value ...]
+    evprice experiment NAME [--seeds K] [--steps N] [--episodes E] [--out DIR] [--env ID] [--set key=value ...]
 
 Overrides come from ``--config`` (a YAML mapping of config keys; it may also name the
 ``env``), then from each ``--set key=value`` (the value is read as YAML: ``4``,
@@ -626,9 +626,15 @@ def _print_summary(summary: dict[str, Any]) -> None:
 @click.option("--steps", type=click.IntRange(min=1), default=None, help="training env-steps per run (default: NAME's)")
 @click.option("--episodes", type=click.IntRange(min=1), default=16, show_default=True, help="evaluation episodes")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="default runs/experiments/NAME")
+@click.option(
+    "--env",
+    "env_id",
+    default=None,
+    help="the charging-market environment of coordination, observability and capacity (default PublicCharging-v0)",
+)
 @_config_option
 @_set_option
-def experiment_cmd(name, list_only, seeds, steps, episodes, out_dir, config_file, assignments) -> None:
+def experiment_cmd(name, list_only, seeds, steps, episodes, out_dir, env_id, config_file, assignments) -> None:
     """Run a research experiment over seeds; write results.csv, results.json and report.md (with figures)."""
     from evprice.analysis.experiments import EXPERIMENTS, ExperimentSettings, get_experiment, run_experiment
 
@@ -641,11 +647,13 @@ def experiment_cmd(name, list_only, seeds, steps, episodes, out_dir, config_file
         return
     get_experiment(name)
     overrides: dict[str, Any] = load_overrides_file(config_file) if config_file else {}
-    overrides.pop("env", None)
+    file_env = overrides.pop("env", None)
     for text in assignments:
         key, value = parse_assignment(text)
         overrides[key] = value
-    settings = ExperimentSettings(seeds=seeds, steps=steps, episodes=episodes, overrides=overrides)
+    settings = ExperimentSettings(
+        seeds=seeds, steps=steps, episodes=episodes, overrides=overrides, env=env_id or file_env
+    )
     report = run_experiment(name, settings, out_dir or f"runs/experiments/{name}")
     click.echo(f"report: {report}")
 

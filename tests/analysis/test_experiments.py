@@ -50,7 +50,7 @@ def test_runner_writes_rows_json_and_a_report(tmp_path):
     rows = list(csv.DictReader((tmp_path / "results.csv").open()))
     assert [r["seed"] for r in rows] == ["0", "1", "2"]
     data = json.loads((tmp_path / "results.json").read_text())
-    assert data["settings"] == {"seeds": 3, "steps": 10, "episodes": 2, "overrides": {}}
+    assert data["settings"] == {"seeds": 3, "steps": 10, "episodes": 2, "overrides": {}, "env": None}
     text = report.read_text()
     assert "**Question.** Why?" in text and "![cap](figures/v.png)" in text and "## T" in text
     assert (tmp_path / "figures" / "v.png").read_bytes()[:8] == PNG_MAGIC
@@ -63,6 +63,11 @@ def test_unknown_experiment_and_bad_settings():
         ExperimentSettings(seeds=0)
     with pytest.raises(ConfigError, match="steps=-5 is invalid"):
         ExperimentSettings(steps=-5)
+    with pytest.raises(ConfigError, match="env='Nope-v0' is invalid: expected one of .*GridCharging-v0"):
+        ExperimentSettings(env="Nope-v0")
+    for fixed in ("stackelberg", "collusion-qlearning"):
+        with pytest.raises(ConfigError, match=f"experiment '{fixed}' has fixed environments"):
+            run_experiment(fixed, ExperimentSettings(env="GridCharging-v0"), "/nonexistent/never-written")
 
 
 def test_coordination_trains_every_arm_and_its_numbers_reproduce(tmp_path):
@@ -153,3 +158,34 @@ def test_stackelberg_experiment_compares_move_orders_against_the_theory(tmp_path
     assert "Stackelberg, leader station_1 (theory)" in text and "simultaneous full (learned)" in text
     for name in ("delta", "prices_by_seed", "reaction", "price_path"):
         assert (tmp_path / "figures" / f"{name}.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_a_grid_market_env_adds_voltage_and_line_loading_to_the_report(tmp_path):
+    settings = ExperimentSettings(seeds=1, steps=1024, episodes=1, overrides={"horizon_h": 3.0}, env="GridCharging-v0")
+    report = run_experiment("observability", settings, tmp_path)
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["settings"]["env"] == "GridCharging-v0"
+    grid_rows = [r for r in data["rows"] if r["env"] == "GridCharging-v0"]
+    assert [r["arm"] for r in grid_rows] == ["GridCharging-v0 partial", "GridCharging-v0 full"]
+    for row in grid_rows:
+        path = row["path"]
+        assert len(path["vm_min_pu"]) == len(path["max_line_loading"]) == len(path["cost"]) == 12
+        assert path["grid_limits"] == {"vm_min_pu": 0.95, "vm_max_pu": 1.05, "line_loading_limit": 0.9}
+        # one evaluation episode: its count of periods out of limits is the path's (a separate run)
+        assert row["violating_periods"] == sum(c > 0 for c in path["cost"])
+        assert 0.9 < min(path["vm_min_pu"]) <= max(path["vm_min_pu"]) <= 1.0
+    # the path is the feeder as a fresh run of the trained policy sees it
+    from evprice.learn.policy import load_policy
+
+    _, overrides, policy = load_policy(grid_rows[0]["run_dir"])
+    env = make_env("GridCharging-v0", 1, **overrides)
+    obs, vm = env.reset(EVAL_SEED), []
+    for _ in range(env.n_periods):
+        obs, _, _, _, info = env.step(policy(obs))
+        vm.append(float(info["grid"]["vm_min_pu"][0]))
+    assert grid_rows[0]["path"]["vm_min_pu"] == pytest.approx(vm, rel=1e-12)
+    text = report.read_text()
+    assert "charging-market environment `GridCharging-v0`" in text and "periods out of grid limits" in text
+    for name in ("voltage_path_GridCharging-v0", "line_loading_path_GridCharging-v0"):
+        assert (tmp_path / "figures" / f"{name}.png").read_bytes()[:8] == PNG_MAGIC
+    assert not (tmp_path / "figures" / "voltage_path_LogitBertrand-v0.png").exists()

@@ -34,13 +34,16 @@ class ExperimentSettings:
     ``seeds``: independent training seeds (or sessions) per arm; ``steps``: training length
     per run in env-steps (None = the experiment's default); ``episodes``: evaluation
     episodes per trained policy; ``overrides``: environment config keys applied to every
-    environment of the experiment (``--set``).
+    environment of the experiment (``--set``); ``env``: the charging-market environment of
+    an experiment that has one (:attr:`Experiment.market_env`), replacing its default (for
+    example ``GridCharging-v0``, whose reports then plot voltage and line loading).
     """
 
     seeds: int = 3
     steps: int | None = None
     episodes: int = 16
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    env: str | None = None
 
     def __post_init__(self) -> None:
         for name, low in (("seeds", 1), ("episodes", 1)):
@@ -50,6 +53,11 @@ class ExperimentSettings:
         steps = self.steps
         if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
             raise ConfigError(f"steps={self.steps!r} is invalid: expected an integer >= 1 (env-steps per run)")
+        if self.env is not None:
+            from evprice.envs.registry import registered_ids
+
+            if self.env not in registered_ids():
+                raise ConfigError(f"env={self.env!r} is invalid: expected one of {', '.join(registered_ids())}")
 
 
 @dataclass
@@ -69,10 +77,20 @@ class ExperimentResult:
 
 @dataclass(frozen=True)
 class Experiment:
+    """A registered experiment. ``market_env``: the charging-market environment that
+    ``settings.env`` replaces, or None for an experiment whose environments are fixed."""
+
     name: str
     description: str
     default_steps: int | None
     run: Callable[[ExperimentSettings, Path], ExperimentResult]
+    market_env: str | None = None
+
+    def market(self, settings: ExperimentSettings) -> str:
+        """The charging-market environment of this run."""
+        if self.market_env is None:
+            raise ConfigError(f"experiment {self.name!r} has fixed environments: it does not take env")
+        return settings.env or self.market_env
 
 
 EXPERIMENTS: dict[str, Experiment] = {}
@@ -99,6 +117,8 @@ def get_experiment(name: str) -> Experiment:
 def run_experiment(name: str, settings: ExperimentSettings, out_dir: str | Path) -> Path:
     """Run experiment ``name`` into ``out_dir``; returns the path of ``report.md``."""
     experiment = get_experiment(name)
+    if settings.env is not None:
+        experiment.market(settings)  # an experiment with fixed environments refuses env, before any work
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -111,6 +131,7 @@ def run_experiment(name: str, settings: ExperimentSettings, out_dir: str | Path)
             "steps": settings.steps if settings.steps is not None else experiment.default_steps,
             "episodes": settings.episodes,
             "overrides": dict(settings.overrides),
+            "env": settings.env,
         },
         "wall_s": wall_s,
         "machine": f"{platform.machine()}, Python {platform.python_version()}",
@@ -137,7 +158,9 @@ def render_report(experiment: Experiment, result: ExperimentResult, meta: Mappin
         "",
         f"**Question.** {result.question}",
         "",
-        f"{settings_line}; overrides `{json.dumps(s['overrides'])}`; {meta['wall_s']:.0f} s in all on "
+        f"{settings_line}; overrides `{json.dumps(s['overrides'])}`"
+        + (f"; charging-market environment `{s['env']}`" if s.get("env") else "")
+        + f"; {meta['wall_s']:.0f} s in all on "
         f"{meta['machine']}. Raw numbers: `results.csv`, `results.json`.",
         "",
     ]

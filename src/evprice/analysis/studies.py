@@ -14,6 +14,11 @@
 * ``collusion-qlearning``: Calvano et al. (2020)'s tabular Q-learning sessions on
   ``LogitBertrand-v0`` (:mod:`evprice.analysis.qlearning`).
 
+``coordination``, ``observability`` and ``capacity`` run their charging-market arms on
+``PublicCharging-v0`` unless ``settings.env`` names another registered environment (for
+example ``GridCharging-v0``: the reports then add the feeder's voltage and line loading
+over an episode, and the periods out of limits).
+
 Training arms use MAPPO (:func:`evprice.learn.trainer.train`) with the trainer's defaults,
 ``total_steps`` = the experiment's steps and ``seed`` = the arm's seed; evaluation runs
 ``episodes`` episodes of the deterministic policy on seeds of its own (10,000 + seed).
@@ -58,8 +63,9 @@ def train_and_evaluate(
     """Train MAPPO on ``env_id`` with ``overrides`` and evaluate the deterministic policy.
 
     Returns per station mean price (currency/kWh), profit per episode and blocked EVs, the
-    market's Delta (None where undefined), the run folder, and the path of the first
-    evaluation episode (:func:`episode_path`).
+    market's Delta (None where undefined), on a grid the periods per episode whose
+    constraint cost is positive (``violating_periods``, else None), the run folder, and the
+    path of the first evaluation episode (:func:`episode_path`).
     """
     from evprice.learn.config import PPOConfig
     from evprice.learn.policy import load_policy
@@ -77,6 +83,7 @@ def train_and_evaluate(
         "blocked": [float(s["blocked"]) / episodes for s in stations],
         "admitted": [float(s["admitted"]) / episodes for s in stations],
         "delta": None if delta is None else float(delta["total"]),
+        "violating_periods": None if "costs" not in summary else summary["costs"]["violating_periods"] / episodes,
         "run_dir": str(run_dir),
         "path": episode_path(env_id, lambda env: policy, seed=EVAL_SEED + seed, overrides=overrides),
     }
@@ -85,7 +92,10 @@ def train_and_evaluate(
 def episode_path(env_id: str, factory: Any, *, seed: int, overrides: Mapping[str, Any]) -> dict[str, list]:
     """Per period of one episode (member 0 of ``seed``'s evaluation): each station's price
     (currency/kWh), utilisation (share of chargers busy) and blocked EVs, ``(T, N)`` lists,
-    and the hour of day at the start of each period, ``(T,)``."""
+    and the hour of day at the start of each period, ``(T,)``. On a grid also, ``(T,)``: the
+    feeder's lowest voltage ``vm_min_pu`` (p.u.), its most loaded monitored line
+    ``max_line_loading`` (fraction of rating) and the constraint ``cost``; and the limits
+    ``grid_limits`` = ``{"vm_min_pu", "vm_max_pu", "line_loading_limit"}``."""
     env = make_env(env_id, 1, **dict(overrides))
     policy = factory(env)
     obs = env.reset(seed)
@@ -96,6 +106,16 @@ def episode_path(env_id: str, factory: Any, *, seed: int, overrides: Mapping[str
         obs, _, _, _, info = env.step(policy(obs))
         for key in ("price", "utilization", "blocked"):
             path[key].append(np.asarray(info[key][0], dtype=np.float64).tolist())
+        if "grid" in info:
+            for key in ("vm_min_pu", "max_line_loading", "cost"):
+                path.setdefault(key, []).append(float(info["grid"][key][0]))
+    if "vm_min_pu" in path:
+        cfg = env.config
+        path["grid_limits"] = {
+            "vm_min_pu": cfg.vm_min_pu,
+            "vm_max_pu": cfg.vm_max_pu,
+            "line_loading_limit": cfg.line_loading_limit,
+        }
     return path
 
 
@@ -144,6 +164,9 @@ def _arms_study(
         deltas = [r["delta"] for r in per_seed if r["delta"] is not None]
         if deltas:
             entry["delta"], entry["delta_ci95"] = mean_ci(deltas)
+        violating = [r["violating_periods"] for r in per_seed if r["violating_periods"] is not None]
+        if violating:
+            entry["violating_periods"], entry["violating_periods_ci95"] = mean_ci(violating)
         if theory.get("capacity") is not None:
             entry["capacity_nash_prices"] = list(theory["capacity"]["nash"]["prices"])
         summary[label] = entry
@@ -151,6 +174,7 @@ def _arms_study(
 
 
 def _price_table(summary: Mapping[str, Any]) -> str:
+    grid = any("violating_periods" in s for s in summary.values())
     rows = []
     for label, s in summary.items():
         rows.append(
@@ -164,20 +188,19 @@ def _price_table(summary: Mapping[str, Any]) -> str:
                 float(s["profit"]),
                 float(s["blocked"]),
             ]
+            + ([s.get("violating_periods")] if grid else [])
         )
-    return markdown_table(
-        [
-            "arm",
-            "learned mean prices",
-            "Nash prices",
-            "joint prices",
-            "Delta",
-            "Delta 95% CI",
-            "profit / episode",
-            "blocked / episode",
-        ],
-        rows,
-    )
+    header = [
+        "arm",
+        "learned mean prices",
+        "Nash prices",
+        "joint prices",
+        "Delta",
+        "Delta 95% CI",
+        "profit / episode",
+        "blocked / episode",
+    ]
+    return markdown_table(header + (["periods out of grid limits / episode"] if grid else []), rows)
 
 
 def _delta_figure(summary: Mapping[str, Any], out: Path, title: str) -> list[tuple[str, Path]]:
@@ -251,7 +274,39 @@ def _path_figures(rows: list[dict[str, Any]], summary: Mapping[str, Any], out: P
             (f"Price path of one evaluation episode on {env}, each arm's seed-0 policy", price),
             (f"Utilisation over the same episode on {env}", use),
         ]
+        if "vm_min_pu" in arms[0]["path"]:
+            figs += _grid_path_figures(arms, env, x, f"pricing period (from {hours[0]:.0f}:00)", out)
     return figs
+
+
+def _grid_path_figures(
+    arms: list[dict[str, Any]], env: str, x: np.ndarray, xlabel: str, out: Path
+) -> list[tuple[str, Path]]:
+    """The feeder's lowest voltage and most loaded monitored line over one evaluation episode
+    of each arm's seed-0 policy, against the allowed band and the loading limit."""
+    limits = arms[0]["path"]["grid_limits"]
+    voltage = figures.lines(
+        out / "figures" / f"voltage_path_{env}.png",
+        x,
+        {r["arm"]: r["path"]["vm_min_pu"] for r in arms},
+        bands={"allowed band": (limits["vm_min_pu"], limits["vm_max_pu"])},
+        title=f"Lowest bus voltage over one evaluation episode: {env} (seed 0)",
+        xlabel=xlabel,
+        ylabel="lowest bus voltage (p.u.)",
+    )
+    loading = figures.lines(
+        out / "figures" / f"line_loading_path_{env}.png",
+        x,
+        {r["arm"]: r["path"]["max_line_loading"] for r in arms},
+        references={"limit": [limits["line_loading_limit"]] * len(x)},
+        title=f"Most loaded monitored line over one evaluation episode: {env} (seed 0)",
+        xlabel=xlabel,
+        ylabel="loading (fraction of rating)",
+    )
+    return [
+        (f"The feeder's lowest voltage over the same episode on {env}, against the allowed band", voltage),
+        (f"The most loaded monitored line over the same episode on {env}, against its limit", loading),
+    ]
 
 
 def _comparison_result(
@@ -273,14 +328,11 @@ def _comparison_result(
 
 def _coordination(settings: ExperimentSettings, out: Path) -> ExperimentResult:
     steps = settings.steps or COORDINATION.default_steps
-    arms = [
-        (f"{env} {reward}", env, {"reward": reward})
-        for env in ("LogitBertrand-v0", "PublicCharging-v0")
-        for reward in ("team", "individual")
-    ]
+    envs = ("LogitBertrand-v0", COORDINATION.market(settings))
+    arms = [(f"{env} {reward}", env, {"reward": reward}) for env in envs for reward in ("team", "individual")]
     rows, summary = _arms_study(settings, out, arms=arms, steps=steps)
     notes = []
-    for env in ("LogitBertrand-v0", "PublicCharging-v0"):
+    for env in envs:
         team, ind = summary[f"{env} team"], summary[f"{env} individual"]
         notes.append(
             f"{env}: mean learned price {np.mean(team['mean_price']):.3f} with a team reward, "
@@ -296,9 +348,10 @@ def _coordination(settings: ExperimentSettings, out: Path) -> ExperimentResult:
 
 def _observability(settings: ExperimentSettings, out: Path) -> ExperimentResult:
     steps = settings.steps or OBSERVABILITY.default_steps
+    envs = ("LogitBertrand-v0", OBSERVABILITY.market(settings))
     arms = [
         (f"{env} {obs}", env, {"reward": "individual", "observability": obs})
-        for env in ("LogitBertrand-v0", "PublicCharging-v0")
+        for env in envs
         for obs in ("partial", "full")
     ]
     rows, summary = _arms_study(settings, out, arms=arms, steps=steps)
@@ -306,7 +359,7 @@ def _observability(settings: ExperimentSettings, out: Path) -> ExperimentResult:
         f"{env}: mean learned price {np.mean(summary[f'{env} partial']['mean_price']):.3f} seeing only "
         f"public and own features, {np.mean(summary[f'{env} full']['mean_price']):.3f} seeing the rivals' "
         "prices and status."
-        for env in ("LogitBertrand-v0", "PublicCharging-v0")
+        for env in envs
     ]
     question = (
         "Does seeing the rivals' prices (full observability) let independent learners sustain higher prices "
@@ -320,10 +373,8 @@ CAPACITY_CHARGERS = (2, 4, 8, 16)
 
 def _capacity(settings: ExperimentSettings, out: Path) -> ExperimentResult:
     steps = settings.steps or CAPACITY.default_steps
-    arms = [
-        (f"{c} chargers", "PublicCharging-v0", {"reward": "individual", "chargers_per_station": c})
-        for c in CAPACITY_CHARGERS
-    ]
+    env = CAPACITY.market(settings)
+    arms = [(f"{c} chargers", env, {"reward": "individual", "chargers_per_station": c}) for c in CAPACITY_CHARGERS]
     rows, summary = _arms_study(settings, out, arms=arms, steps=steps)
     labels = list(summary)
     price = [float(np.mean(summary[k]["mean_price"])) for k in labels]
@@ -689,6 +740,7 @@ COORDINATION = register(
         description="Team vs individual reward (MAPPO) on LogitBertrand-v0 and PublicCharging-v0.",
         default_steps=1_000_000,
         run=_coordination,
+        market_env="PublicCharging-v0",
     )
 )
 OBSERVABILITY = register(
@@ -697,6 +749,7 @@ OBSERVABILITY = register(
         description="Partial vs full observability, individual rewards (MAPPO), the same training budget.",
         default_steps=1_000_000,
         run=_observability,
+        market_env="PublicCharging-v0",
     )
 )
 STACKELBERG = register(
@@ -716,5 +769,6 @@ CAPACITY = register(
         "capacity-aware Nash prices.",
         default_steps=1_000_000,
         run=_capacity,
+        market_env="PublicCharging-v0",
     )
 )
