@@ -133,6 +133,9 @@ def test_stackelberg_experiment_compares_move_orders_against_the_theory(tmp_path
     rows = [r for r in data["rows"] if r["arm"] == arms[2]]
     per_period = np.array([r["profit"] for r in rows]) / 24  # 6 h of 15-min periods
     assert lead["profit_per_period"] == pytest.approx(per_period.mean(axis=0).tolist())
+    gaps = [r["mean_price"][0] - r["mean_price"][1] for r in rows]  # the leader's price above the follower's
+    assert lead["price_gap"] == pytest.approx(np.mean(gaps))
+    assert lead["price_gap_ci95"] == pytest.approx(list(mean_ci(gaps)[1]))
     # the reaction curve, recomputed here for one announced price
     row = rows[1]
     curve = row["reaction"]
