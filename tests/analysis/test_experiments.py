@@ -56,6 +56,25 @@ def test_runner_writes_rows_json_and_a_report(tmp_path):
     assert (tmp_path / "figures" / "v.png").read_bytes()[:8] == PNG_MAGIC
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"experiment": "x", "summary": {"a": [1.5, None]}, "rows": [{"path": [[1.0, 2.0]] * 50}, {"b": "c"}]},
+        {"summary": {}, "rows": []},
+        {"rows": [{"q": 1}]},
+        {"a": 1},
+    ],
+)
+def test_results_json_round_trips_with_one_line_per_row(payload):
+    from evprice.analysis.experiments import results_json
+
+    text = results_json(payload)
+    assert json.loads(text) == payload
+    rows = payload.get("rows", [])
+    row_lines = [line for line in text.splitlines() if line.startswith("    {")]
+    assert [json.loads(line.strip().rstrip(",")) for line in row_lines] == rows
+
+
 def test_unknown_experiment_and_bad_settings():
     with pytest.raises(ConfigError, match="experiment 'nope' is invalid: expected one of 'collusion-qlearning', 'coo"):
         get_experiment("nope")

@@ -138,7 +138,7 @@ def run_experiment(name: str, settings: ExperimentSettings, out_dir: str | Path)
     }
     _write_csv(out / "results.csv", result.rows)
     payload = {**meta, "summary": result.summary, "rows": result.rows}
-    (out / "results.json").write_text(json.dumps(payload, indent=2, default=_json_default) + "\n")
+    (out / "results.json").write_text(results_json(payload))
     report = out / "report.md"
     report.write_text(render_report(experiment, result, meta, out))
     return report
@@ -202,6 +202,18 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
         writer.writeheader()
         for row in rows:
             writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in row.items()})
+
+
+def results_json(payload: Mapping[str, Any]) -> str:
+    """``payload`` as JSON text: indented, except that each of its ``rows`` is one line (a row
+    holds long per-period lists, which one number per line would spread over thousands)."""
+    rest = {k: v for k, v in payload.items() if k != "rows"}
+    if "rows" not in payload:
+        return json.dumps(rest, indent=2, default=_json_default) + "\n"
+    inner = json.dumps(rest, indent=2, default=_json_default)[2:-2] if rest else ""  # without "{\n" and "\n}"
+    rows = [f"    {json.dumps(r, default=_json_default)}" for r in payload["rows"]]
+    listed = "[\n" + ",\n".join(rows) + "\n  ]" if rows else "[]"
+    return "{\n" + inner + (",\n" if inner else "") + f'  "rows": {listed}\n}}\n'
 
 
 def _json_default(x: Any) -> Any:
