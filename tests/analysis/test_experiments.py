@@ -119,6 +119,12 @@ def test_coordination_trains_every_arm_and_its_numbers_reproduce(tmp_path):
         assert f"figures/utilization_path_{env}.png" in text
     assert (tmp_path / "figures" / "prices_LogitBertrand-v0.png").is_file()
     assert (tmp_path / "figures" / "prices_PublicCharging-v0.png").is_file()
+    for key in ("profit", "blocked"):
+        assert (tmp_path / "figures" / f"{key}_PublicCharging-v0.png").read_bytes()[:8] == PNG_MAGIC
+        assert f"figures/{key}_LogitBertrand-v0.png" in text
+    one_seed = data["summary"]["PublicCharging-v0 individual"]
+    assert one_seed["profit_ci95"] is None  # one seed: no interval
+    assert one_seed["profit"] == pytest.approx(sum(data["rows"][3]["profit"]))
 
 
 def test_collusion_experiment_reports_the_sessions_it_ran(tmp_path):

@@ -153,9 +153,11 @@ def _arms_study(
             "mean_price": prices.mean(axis=0).tolist(),
             "mean_price_ci95": [mean_ci(prices[:, j])[1] for j in range(prices.shape[1])],
             "profit": np.mean([sum(r["profit"]) for r in per_seed]),
+            "profit_ci95": mean_ci([sum(r["profit"]) for r in per_seed])[1],
             "profit_per_period": per_period.mean(axis=0).tolist(),
             "profit_per_period_ci95": [mean_ci(per_period[:, j])[1] for j in range(per_period.shape[1])],
             "blocked": np.mean([sum(r["blocked"]) for r in per_seed]),
+            "blocked_ci95": mean_ci([sum(r["blocked"]) for r in per_seed])[1],
             "nash_prices": list(theory["nash"]["prices"]),
             "nash_profits": list(theory["nash"]["profits"]),
             "joint_prices": None if theory.get("joint") is None else list(theory["joint"]["prices"]),
@@ -217,6 +219,28 @@ def _delta_figure(summary: Mapping[str, Any], out: Path, title: str) -> list[tup
         references={"Nash": 0.0, "joint": 1.0},
     )
     return [("Delta by arm, mean over seeds with 95% intervals", path)]
+
+
+def _outcome_figures(summary: Mapping[str, Any], out: Path, factor: str) -> list[tuple[str, Path]]:
+    """Per environment: the stations' total profit and the EVs turned away per evaluation
+    episode, by arm, means over seeds with 95% intervals."""
+    figs = []
+    for env in dict.fromkeys(s["env"] for s in summary.values()):
+        labels = [k for k, s in summary.items() if s["env"] == env]
+        for key, ylabel, what in (
+            ("profit", "profit per episode, all stations (currency)", "Profit"),
+            ("blocked", "EVs turned away per episode", "Blocking"),
+        ):
+            path = figures.bars_with_ci(
+                out / "figures" / f"{key}_{env}.png",
+                labels,
+                [float(summary[k][key]) for k in labels],
+                [summary[k].get(f"{key}_ci95") for k in labels],
+                title=f"{what} by {factor}: {env}",
+                ylabel=ylabel,
+            )
+            figs.append((f"{what} per evaluation episode on {env} by arm, mean over seeds with 95% intervals", path))
+    return figs
 
 
 def _price_figures(summary: Mapping[str, Any], out: Path, title: str) -> list[tuple[str, Path]]:
@@ -321,6 +345,7 @@ def _comparison_result(
         tables=[("Learned prices against the benchmarks", _price_table(summary))],
         figures=_delta_figure(summary, out, f"Delta by {factor}")
         + _price_figures(summary, out, f"Prices by {factor}")
+        + _outcome_figures(summary, out, factor)
         + _path_figures(rows, summary, out),
         notes=notes,
     )
@@ -415,6 +440,7 @@ def _capacity(settings: ExperimentSettings, out: Path) -> ExperimentResult:
             ("Learned prices against the capacity-aware and plain Nash prices", fig_prices),
             ("EVs turned away by full stations", fig_blocked),
         ]
+        + _outcome_figures(summary, out, "chargers")
         + _path_figures(rows, summary, out),
         notes=notes,
     )
