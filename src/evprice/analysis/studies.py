@@ -656,9 +656,9 @@ def _stackelberg(settings: ExperimentSettings, out: Path) -> ExperimentResult:
             if mean_of(stack["profits"], followers) > stack["profits"][j]
             else ""
         ),
-        f"The followers' learned reply rises {summary[lead]['reaction_slope']:.2f} CU per CU of the announced "
-        f"price{_interval(summary[lead]['reaction_slope_ci95'])} (least-squares slope over the leader's range; "
-        f"theory {theory_slope:.2f}): a slope near the theory's means they learned to best-respond to the "
+        f"The followers' learned reply to the announced price has slope {summary[lead]['reaction_slope']:.2f}"
+        f"{_interval(summary[lead]['reaction_slope_ci95'])} (least squares over the leader's range; theory "
+        f"{theory_slope:.2f}): a slope near the theory's means they learned to best-respond to the "
         "announcement, which is what makes leading pay.",
         "The leader commits its price one period ahead, so its reward for a commitment arrives a period "
         "later; its first period's price is the middle of its range. Followers see the commitment, not the "
