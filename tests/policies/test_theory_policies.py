@@ -126,3 +126,25 @@ def test_time_of_use_default_centres_the_arrival_weighted_price():
         paid, weight = paid + rates[hour] * price, weight + rates[hour]
         obs, *_ = env.step(policy(obs))
     assert paid / weight == pytest.approx(0.5 * (0.6 + 2.0), abs=1e-6)  # observations are float32
+
+
+@pytest.mark.parametrize("leader", [None, "station_1", "station_2"])
+def test_stackelberg_policy_posts_the_leaders_solution(leader):
+    """The Stackelberg prices of LogitBertrand-v0 (leader 1.6384, follower 1.5446; profits
+    0.2372 and 0.2946: docs/economics.md, checked by brute force in tests/market/test_theory.py),
+    led by the env's leader; with a committing leader they hold from the second period."""
+    env = make_env("LogitBertrand-v0", 1, horizon_h=2.0, leader=leader)
+    policy = make_policy("stackelberg", env)
+    lead = 1 if leader == "station_2" else 0
+    want_price = np.array([1.5446, 1.5446])
+    want_price[lead] = 1.6384
+    want_profit = np.array([0.2946, 0.2946])
+    want_profit[lead] = 0.2372
+    obs = env.reset(seed=0)
+    for t in range(env.n_periods):
+        obs, reward, _, _, info = env.step(policy(obs))
+        if t > 0:
+            np.testing.assert_allclose(info["price"][0], want_price, atol=1e-4)
+            np.testing.assert_allclose(info["profit"][0], want_profit, atol=1e-4)
+    with pytest.raises(ConfigError, match="stackelberg"):
+        make_policy("stackelberg", env, price=1.0)

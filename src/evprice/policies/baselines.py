@@ -15,6 +15,9 @@
 ``nash``, ``joint``
     the stationary Bertrand-Nash or joint-profit prices of the environment's static logit
     market (:mod:`evprice.policies.theory`).
+``stackelberg``
+    the stationary Stackelberg prices of that market, with the environment's leader
+    (``config.leader``; the first station where it has none) leading.
 ``best_fixed``
     the fixed price per station that maximises the stations' total profit, found by a
     grid search on simulated episodes (:mod:`evprice.policies.search`); with the option
@@ -36,7 +39,14 @@ from evprice.core.config import ConfigError, check_float
 from evprice.core.rng import spawn_streams
 from evprice.envs.market_env import MarketEnv
 from evprice.market.features import PUBLIC_MARKET_SIGNAL, STATION_STATUS
-from evprice.market.theory import LogitMarket, bertrand_nash, best_responses, joint_optimum, logit_market
+from evprice.market.theory import (
+    LogitMarket,
+    bertrand_nash,
+    best_responses,
+    joint_optimum,
+    logit_market,
+    stackelberg,
+)
 from evprice.policies.search import best_fixed_prices
 
 
@@ -200,6 +210,12 @@ def _joint(env: MarketEnv, seed: int | None, **options: Any) -> FixedPricePolicy
     return FixedPricePolicy(env, joint_optimum(market).prices, name="joint")
 
 
+def _stackelberg(env: MarketEnv, seed: int | None, **options: Any) -> FixedPricePolicy:
+    _no_options("stackelberg", options)
+    leader = env.config.leader_index or 0
+    return FixedPricePolicy(env, stackelberg(logit_market(env.params), leader).prices, name="stackelberg")
+
+
 def _best_fixed(env: MarketEnv, seed: int | None, cost_limit: Any = None, **options: Any) -> FixedPricePolicy:
     _no_options("best_fixed", options)
     if cost_limit is not None:
@@ -220,6 +236,7 @@ POLICIES: dict[str, Callable[..., Any]] = {
     "myopic": _myopic,
     "nash": _nash,
     "joint": _joint,
+    "stackelberg": _stackelberg,
     "best_fixed": _best_fixed,
 }
 
