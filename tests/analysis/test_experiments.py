@@ -2,6 +2,7 @@
 
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -34,7 +35,7 @@ def test_markdown_table():
     assert markdown_table(["a", "b"], [[1, 0.12345], ["x", None]]) == "| a | b |\n|---|---|\n| 1 | 0.123 |\n| x | - |"
 
 
-def test_runner_writes_rows_json_and_a_report(tmp_path):
+def test_runner_writes_rows_json_and_a_report(tmp_path, monkeypatch):
     from evprice.analysis import figures
 
     def run(settings, out):
@@ -45,8 +46,13 @@ def test_runner_writes_rows_json_and_a_report(tmp_path):
     EXPERIMENTS["_probe"] = Experiment("_probe", "A probe.", 10, run)
     try:
         report = run_experiment("_probe", ExperimentSettings(seeds=3, episodes=2), tmp_path)
+        # an output folder given relative to the working directory: links stay relative to the report
+        monkeypatch.chdir(tmp_path)
+        again = run_experiment("_probe", ExperimentSettings(seeds=1, episodes=2), Path("sub") / "dir")
     finally:
         del EXPERIMENTS["_probe"]
+    assert "![cap](figures/v.png)" in again.read_text()
+    assert (again.parent / "figures" / "v.png").is_file()
     rows = list(csv.DictReader((tmp_path / "results.csv").open()))
     assert [r["seed"] for r in rows] == ["0", "1", "2"]
     data = json.loads((tmp_path / "results.json").read_text())

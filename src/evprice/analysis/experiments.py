@@ -169,7 +169,7 @@ def render_report(experiment: Experiment, result: ExperimentResult, meta: Mappin
     if result.figures:
         lines += ["## Figures", ""]
         for caption, path in result.figures:
-            rel = Path(path).relative_to(out) if Path(path).is_absolute() else Path(path)
+            rel = Path(path).resolve().relative_to(Path(out).resolve())  # links work wherever out is
             lines += [f"![{caption}]({rel.as_posix()})", "", f"*{caption}*", ""]
     if result.notes:
         lines += ["## What it says", ""]
