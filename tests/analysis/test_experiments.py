@@ -220,6 +220,9 @@ def test_a_grid_market_env_adds_voltage_and_line_loading_to_the_report(tmp_path)
     assert grid_rows[0]["path"]["vm_min_pu"] == pytest.approx(vm, rel=1e-12)
     text = report.read_text()
     assert "charging-market environment `GridCharging-v0`" in text and "periods out of grid limits" in text
+    for row in grid_rows:
+        v = data["summary"][row["arm"]]["violating_periods"]
+        assert f"* {row['arm']}: {v:.1f} of 12 periods per episode with a positive grid constraint cost" in text
     for name in ("voltage_path_GridCharging-v0", "line_loading_path_GridCharging-v0"):
         assert (tmp_path / "figures" / f"{name}.png").read_bytes()[:8] == PNG_MAGIC
     assert not (tmp_path / "figures" / "voltage_path_LogitBertrand-v0.png").exists()

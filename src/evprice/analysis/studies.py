@@ -343,12 +343,23 @@ def _comparison_result(
         rows=rows,
         summary=summary,
         tables=[("Learned prices against the benchmarks", _price_table(summary))],
+        notes=notes + _grid_notes(rows, summary),
         figures=_delta_figure(summary, out, f"Delta by {factor}")
         + _price_figures(summary, out, f"Prices by {factor}")
         + _outcome_figures(summary, out, factor)
         + _path_figures(rows, summary, out),
-        notes=notes,
     )
+
+
+def _grid_notes(rows: list[dict[str, Any]], summary: Mapping[str, Any]) -> list[str]:
+    """One line per grid-coupled arm: its periods per episode out of the grid's limits."""
+    periods = {r["arm"]: len(r["path"]["hour"]) for r in rows}
+    return [
+        f"{label}: {s['violating_periods']:.1f} of {periods[label]} periods per episode with a positive grid "
+        "constraint cost (voltage, line loading or carbon out of limits)."
+        for label, s in summary.items()
+        if "violating_periods" in s
+    ]
 
 
 def _coordination(settings: ExperimentSettings, out: Path) -> ExperimentResult:
@@ -442,7 +453,7 @@ def _capacity(settings: ExperimentSettings, out: Path) -> ExperimentResult:
         ]
         + _outcome_figures(summary, out, "chargers")
         + _path_figures(rows, summary, out),
-        notes=notes,
+        notes=notes + _grid_notes(rows, summary),
     )
 
 
@@ -776,7 +787,8 @@ COLLUSION = register(
 COORDINATION = register(
     Experiment(
         name="coordination",
-        description="Team vs individual reward (MAPPO) on LogitBertrand-v0 and PublicCharging-v0.",
+        description="Team vs individual reward (MAPPO) on LogitBertrand-v0 and a charging market "
+        "(PublicCharging-v0, or --env).",
         default_steps=1_000_000,
         run=_coordination,
         market_env="PublicCharging-v0",
@@ -804,8 +816,8 @@ STACKELBERG = register(
 CAPACITY = register(
     Experiment(
         name="capacity",
-        description="Chargers per station on PublicCharging-v0 (MAPPO, individual rewards) against the "
-        "capacity-aware Nash prices.",
+        description="Chargers per station on a charging market (PublicCharging-v0, or --env; MAPPO, individual "
+        "rewards) against the capacity-aware Nash prices.",
         default_steps=1_000_000,
         run=_capacity,
         market_env="PublicCharging-v0",
