@@ -226,3 +226,10 @@ def test_a_grid_market_env_adds_voltage_and_line_loading_to_the_report(tmp_path)
     for name in ("voltage_path_GridCharging-v0", "line_loading_path_GridCharging-v0"):
         assert (tmp_path / "figures" / f"{name}.png").read_bytes()[:8] == PNG_MAGIC
     assert not (tmp_path / "figures" / "voltage_path_LogitBertrand-v0.png").exists()
+
+
+def test_reaction_curve_needs_a_leader():
+    from evprice.analysis.studies import reaction_curve
+
+    with pytest.raises(ValueError, match="has no leader: there is no reaction to measure"):
+        reaction_curve("/nonexistent", "LogitBertrand-v0", {}, seed=0)
