@@ -21,8 +21,7 @@ FORMAT = "evprice-checkpoint"
 VERSION = 1
 COMMON = ("format", "version", "kind", "env_id", "overrides", "n_agents", "observation_size", "config", "env_steps")
 REQUIRED = {
-    "ppo": COMMON
-    + ("update", "actor", "critic", "optimizer", "obs_norm", "state_norm", "reward_scaler", "generator", "torch_rng"),
+    "ppo": COMMON + ("update", "actor", "critic", "optimizer", "obs_norm", "state_norm", "reward_scaler", "generator"),
     "ccem": COMMON + ("episodes", "model", "kappa", "replay", "generator", "torch_rng", "numpy_rng"),
 }
 """Keys every checkpoint of each kind holds."""
@@ -56,9 +55,37 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any], kind: str = "ppo"
     return path
 
 
-def resolve_checkpoint(path: str | Path) -> Path:
-    """A checkpoint file, or a run folder holding ``checkpoints/last.pt``."""
+SEED_FOLDER = "seed_"
+"""A run of K seeds (``evprice train ... --seeds K``) keeps seed ``s``'s run folder in ``RUN/seed_<s>``."""
+
+
+def seed_folders(path: str | Path) -> dict[int, Path]:
+    """``{seed: folder}`` of a run of several seeds (``RUN/seed_<s>/``), in seed order; empty
+    for anything else."""
     p = Path(path)
+    if not p.is_dir():
+        return {}
+    found = {}
+    for child in p.iterdir():
+        tail = child.name.removeprefix(SEED_FOLDER)
+        if child.is_dir() and child.name.startswith(SEED_FOLDER) and tail.isdigit():
+            found[int(tail)] = child
+    return dict(sorted(found.items()))
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A checkpoint file, or a run folder holding ``checkpoints/last.pt``.
+
+    A folder of seed runs (:func:`seed_folders`) is refused with a message naming its seed
+    folders: a checkpoint is one seed's policy."""
+    p = Path(path)
+    folders = seed_folders(p)
+    if folders and not (p / "checkpoints").is_dir():
+        names = ", ".join(f.name for f in folders.values())
+        raise CheckpointError(
+            f"{str(path)!r} is a run of {len(folders)} seeds ({names}): give one seed's folder, "
+            f"e.g. {str(next(iter(folders.values())))!r}"
+        )
     if p.is_dir():
         p = p / "checkpoints" / "last.pt" if (p / "checkpoints").is_dir() else p / "last.pt"
     if not p.is_file():

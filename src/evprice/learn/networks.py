@@ -1,14 +1,20 @@
-"""Actor and critic networks for N stations, with or without shared parameters.
+"""Actor and critic networks for N stations and K independent training seeds at once.
 
-Both are multilayer perceptrons with tanh hidden layers applied to every agent at once:
-``G = 1`` group of weights (shared; each agent's input carries its one-hot id) or ``G = N``
-groups (one network per agent), evaluated as one batched matmul per layer either way.
-Inputs are ``(batch, N, in)``; outputs ``(batch, N, out)``.
+Both are multilayer perceptrons with tanh hidden layers applied to every seed and agent at
+once: per seed, ``G = 1`` group of weights (shared; each agent's input carries its one-hot
+id) or ``G = N`` groups (one network per agent); every layer is one batched matmul over the
+seeds (and agents). Inputs are ``(K, batch, N, in)``; outputs ``(K, batch, N, out)``. Seeds
+share no parameter, no random draw and no reduction: seed ``k``'s numbers depend on seed
+``k``'s weights, inputs and generator only. A one-seed network (``K = 1``) is what a
+checkpoint stores without the seed axis (:func:`seed_state`, :func:`load_seed_state`).
+
+:class:`GroupedLinear` (``G`` layers over one axis, no seed axis) is the ensemble's layer.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from torch import nn
@@ -31,13 +37,79 @@ class GroupedLinear(nn.Module):
         return torch.einsum("bni,nio->bno", x, self.weight) + self.bias.transpose(0, 1)
 
 
-def mlp(groups: int, n_in: int, hidden: tuple[int, ...], n_out: int, out_gain: float) -> nn.Sequential:
+class StackedLinear(nn.Module):
+    """``K`` seeds x ``G`` groups of independent linear layers: the PPO networks' layer.
+
+    Weights are ``(K, G, in, out)``, biases ``(K, G, 1, out)``; inputs ``(K, batch, N, in)``
+    map to ``(K, batch, N, out)``. ``G = 1``: one layer shared by the ``N`` agents of a seed
+    (one ``baddbmm`` over seeds); ``G = N``: one layer per agent (one ``bmm`` over seeds x
+    agents). Seed ``k``'s weights are drawn from ``generators[k]`` alone (orthogonal, gain
+    ``gain``), so a seed's network does not depend on the seeds beside it.
+    """
+
+    def __init__(
+        self, seeds: int, groups: int, n_in: int, n_out: int, gain: float, generators: list[torch.Generator] | None
+    ) -> None:
+        super().__init__()
+        weight = torch.empty(seeds, groups, n_in, n_out)
+        for k in range(seeds):
+            for g in range(groups):
+                nn.init.orthogonal_(weight[k, g], gain=gain, generator=None if generators is None else generators[k])
+        self.weight = nn.Parameter(weight)
+        self.bias = nn.Parameter(torch.zeros(seeds, groups, 1, n_out))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (K, batch, N, in) -> (K, batch, N, out)
+        k, b, n, i = x.shape
+        w = self.weight
+        if w.shape[1] == 1:
+            return torch.baddbmm(self.bias[:, 0], x.reshape(k, b * n, i), w[:, 0]).reshape(k, b, n, -1)
+        per_agent = x.transpose(1, 2).reshape(k * n, b, i)  # (K N, batch, in)
+        out = torch.baddbmm(self.bias.reshape(k * n, 1, -1), per_agent, w.reshape(k * n, i, -1))
+        return out.reshape(k, n, b, -1).transpose(1, 2)
+
+
+class _SigmoidTanh(torch.autograd.Function):
+    """``tanh(x) = 2 sigmoid(2 x) - 1``, with tanh's gradient ``1 - tanh(x)^2``.
+
+    The same function as ``torch.tanh`` (to float32 rounding: an absolute error below 1e-7),
+    computed about three times faster on CPUs where torch's vectorised tanh is slow
+    (measured here: 3.6 ms against 1.0 ms for 1M float32 values on one thread).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
+        y = torch.sigmoid(x * 2.0).mul_(2.0).sub_(1.0)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        (y,) = ctx.saved_tensors
+        return torch.ops.aten.tanh_backward(grad, y)
+
+
+class Tanh(nn.Module):
+    """The hidden layers' activation: :class:`_SigmoidTanh`."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _SigmoidTanh.apply(x)
+
+
+def stacked_mlp(
+    seeds: int,
+    groups: int,
+    n_in: int,
+    hidden: tuple[int, ...],
+    n_out: int,
+    out_gain: float,
+    generators: list[torch.Generator] | None,
+) -> nn.Sequential:
     layers: list[nn.Module] = []
     width = n_in
     for h in hidden:
-        layers += [GroupedLinear(groups, width, h, math.sqrt(2.0)), nn.Tanh()]
+        layers += [StackedLinear(seeds, groups, width, h, math.sqrt(2.0), generators), Tanh()]
         width = h
-    layers.append(GroupedLinear(groups, width, n_out, out_gain))
+    layers.append(StackedLinear(seeds, groups, width, n_out, out_gain, generators))
     return nn.Sequential(*layers)
 
 
@@ -54,21 +126,28 @@ class AgentInputs(nn.Module):
     def extra(self) -> int:
         return self.n_agents if self.shared else 0
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, N, in) -> (batch, N, in [+ N])
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (K, batch, N, in) -> (K, batch, N, in [+ N])
         if not self.shared:
             return x
-        return torch.cat([x, self.eye.expand(x.shape[0], -1, -1)], dim=-1)
+        return torch.cat([x, self.eye.expand(x.shape[0], x.shape[1], -1, -1)], dim=-1)
+
+
+def _noise(shape: torch.Size, generators: list[torch.Generator], device: torch.device, draw) -> torch.Tensor:
+    """``draw(seed_shape, generator)`` for each seed ``k`` (axis 0 of ``shape``) from its own generator."""
+    return torch.stack([draw(shape[1:], g) for g in generators]).to(device)
 
 
 class GaussianAction:
     """Unbounded Gaussian actions (the environment clips them to [-1, 1])."""
 
     def __init__(self, mean: torch.Tensor, std: torch.Tensor) -> None:
-        self.normal = torch.distributions.Normal(mean, std)
+        self.normal = torch.distributions.Normal(mean, std, validate_args=False)
 
-    def sample(self, generator: torch.Generator) -> torch.Tensor:
-        noise = torch.randn(self.normal.mean.shape, generator=generator).to(self.normal.mean.device)
-        return self.normal.mean + self.normal.stddev * noise
+    def sample(self, generators: list[torch.Generator]) -> torch.Tensor:
+        """A sample; seed ``k`` (axis 0) draws from ``generators[k]``."""
+        mean = self.normal.mean
+        noise = _noise(mean.shape, generators, mean.device, lambda s, g: torch.randn(s, generator=g))
+        return mean + self.normal.stddev * noise
 
     def log_prob(self, action: torch.Tensor) -> torch.Tensor:
         return self.normal.log_prob(action)
@@ -79,6 +158,10 @@ class GaussianAction:
     def deterministic(self) -> torch.Tensor:
         return self.normal.mean
 
+    def stddev(self) -> torch.Tensor:
+        """The policy's own spread in action units (not the spread of a batch of samples)."""
+        return self.normal.stddev
+
 
 class BetaAction:
     """Beta actions on [-1, 1] (Chou et al. 2017): no probability mass beyond the bounds, so
@@ -87,11 +170,18 @@ class BetaAction:
     EPS = 1e-6
 
     def __init__(self, alpha: torch.Tensor, beta: torch.Tensor) -> None:
-        self.beta = torch.distributions.Beta(alpha, beta)
+        self.beta = torch.distributions.Beta(alpha, beta, validate_args=False)
 
-    def sample(self, generator: torch.Generator) -> torch.Tensor:
-        # torch's gamma sampler takes no generator: it draws from the trainer-seeded global one
-        return 2.0 * self.beta.sample() - 1.0
+    def sample(self, generators: list[torch.Generator]) -> torch.Tensor:
+        """A sample ``2 X / (X + Y) - 1`` with ``X ~ Gamma(alpha)``, ``Y ~ Gamma(beta)``; seed
+        ``k`` (axis 0) draws from ``generators[k]``."""
+        a, b = self.beta.concentration1, self.beta.concentration0
+        gens = [g for g in generators for _ in (0, 1)]  # each seed: its alpha draw, then its beta draw
+        shapes = torch.stack([a, b], dim=1).reshape((-1,) + a.shape[1:]).cpu()  # (K 2, ...)
+        gamma = torch.stack([torch._standard_gamma(s, generator=g) for s, g in zip(shapes, gens)])
+        gamma = gamma.reshape((a.shape[0], 2) + a.shape[1:]).to(a.device)
+        x, y = gamma[:, 0], gamma[:, 1]
+        return 2.0 * (x / (x + y)).clamp(0.0, 1.0) - 1.0
 
     def log_prob(self, action: torch.Tensor) -> torch.Tensor:
         x = ((action + 1.0) / 2.0).clamp(self.EPS, 1.0 - self.EPS)
@@ -103,14 +193,20 @@ class BetaAction:
     def deterministic(self) -> torch.Tensor:
         return 2.0 * self.beta.mean - 1.0
 
+    def stddev(self) -> torch.Tensor:
+        """The policy's own spread in action units: twice the Beta's standard deviation."""
+        return 2.0 * self.beta.variance.sqrt()
+
 
 class Actor(nn.Module):
-    """The stations' policy on their own observations.
+    """The stations' policy on their own observations, for ``seeds`` independent runs at once.
 
-    ``"gaussian"``: mean from the network, a learned log-std per agent, unbounded samples
-    that the environment clips to [-1, 1]. ``"beta"``: the network gives both shape
+    ``"gaussian"``: mean from the network, a learned log-std per seed and agent, unbounded
+    samples that the environment clips to [-1, 1]. ``"beta"``: the network gives both shape
     parameters (``1 + softplus``, so the density is unimodal) of a Beta on [-1, 1].
-    The deterministic action is the distribution's mean.
+    The deterministic action is the distribution's mean. Inputs ``(K, batch, N, D)``;
+    seed ``k``'s initial weights come from ``generators[k]`` (torch's global generator when
+    None).
     """
 
     def __init__(
@@ -121,38 +217,78 @@ class Actor(nn.Module):
         shared: bool,
         init_log_std: float,
         distribution: str = "gaussian",
+        seeds: int = 1,
+        generators: list[torch.Generator] | None = None,
     ):
         super().__init__()
         self.kind = distribution
+        self.seeds = seeds
         self.inputs = AgentInputs(n_agents, shared)
         outputs = 1 if distribution == "gaussian" else 2
-        self.body = mlp(1 if shared else n_agents, obs_dim + self.inputs.extra, hidden, outputs, 0.01)
-        self.log_std = nn.Parameter(torch.full((n_agents, 1), float(init_log_std)))  # unused by "beta"
+        groups = 1 if shared else n_agents
+        self.body = stacked_mlp(seeds, groups, obs_dim + self.inputs.extra, hidden, outputs, 0.01, generators)
+        self.log_std = nn.Parameter(torch.full((seeds, n_agents, 1), float(init_log_std)))  # unused by "beta"
 
     def distribution(self, obs: torch.Tensor) -> GaussianAction | BetaAction:
-        out = self.body(self.inputs(obs))  # (batch, N, 1 or 2)
+        out = self.body(self.inputs(obs))  # (K, batch, N, 1 or 2)
         if self.kind == "gaussian":
-            return GaussianAction(out, self.log_std.exp().expand_as(out))
+            return GaussianAction(out, self.log_std.exp().unsqueeze(1).expand_as(out))
         shape = 1.0 + nn.functional.softplus(out)
         return BetaAction(shape[..., :1], shape[..., 1:])
 
     def mean(self, obs: torch.Tensor) -> torch.Tensor:
-        """(batch, N, 1) deterministic actions."""
+        """(K, batch, N, 1) deterministic actions."""
         return self.distribution(obs).deterministic()
 
 
 class Critic(nn.Module):
-    """Value of each agent: from the global state (MAPPO, ``(batch, F)`` broadcast to every
-    agent) or from the agent's own observation (IPPO, ``(batch, N, D)``)."""
+    """Value of each agent, for ``seeds`` runs at once: from the global state (MAPPO,
+    ``(K, batch, F)`` broadcast to every agent) or from the agent's own observation (IPPO,
+    ``(K, batch, N, D)``); ``(K, batch, N)`` out."""
 
-    def __init__(self, n_agents: int, in_dim: int, hidden: tuple[int, ...], shared: bool, centralised: bool):
+    def __init__(
+        self,
+        n_agents: int,
+        in_dim: int,
+        hidden: tuple[int, ...],
+        shared: bool,
+        centralised: bool,
+        seeds: int = 1,
+        generators: list[torch.Generator] | None = None,
+    ):
         super().__init__()
         self.n_agents = n_agents
         self.centralised = centralised
         self.inputs = AgentInputs(n_agents, shared)
-        self.body = mlp(1 if shared else n_agents, in_dim + self.inputs.extra, hidden, 1, 1.0)
+        groups = 1 if shared else n_agents
+        self.body = stacked_mlp(seeds, groups, in_dim + self.inputs.extra, hidden, 1, 1.0, generators)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # -> (batch, N)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # -> (K, batch, N)
         if self.centralised:
-            x = x.unsqueeze(1).expand(-1, self.n_agents, -1)
+            x = x.unsqueeze(2).expand(-1, -1, self.n_agents, -1)
         return self.body(self.inputs(x)).squeeze(-1)
+
+
+def seed_state(module: nn.Module, k: int) -> dict[str, torch.Tensor]:
+    """Seed ``k``'s part of ``module``'s state: every parameter's slice ``[k]`` (the shapes of a
+    one-seed network without its seed axis, as checkpoints store them) and the buffers."""
+    params = {name for name, _ in module.named_parameters()}
+    return {
+        name: (value[k] if name in params else value).detach().clone() for name, value in module.state_dict().items()
+    }
+
+
+def load_seed_state(module: nn.Module, k: int, state: dict[str, torch.Tensor]) -> None:
+    """Put a checkpoint's one-seed ``state`` (:func:`seed_state`) into seed ``k`` of ``module``.
+
+    Raises ``ValueError`` naming the entry when a shape or name does not fit."""
+    params = dict(module.named_parameters())
+    missing = sorted(set(params) - set(state))
+    if missing:
+        raise ValueError(f"the state has no {missing}")
+    with torch.no_grad():
+        for name, p in params.items():
+            value = torch.as_tensor(state[name])
+            if value.shape != p.shape[1:]:
+                raise ValueError(f"{name} has shape {tuple(value.shape)}; this network needs {tuple(p.shape[1:])}")
+            p[k].copy_(value)

@@ -1,4 +1,5 @@
-"""A trained actor as a :class:`evprice.policies.base.Policy`, and a quick evaluation."""
+"""A trained actor as a :class:`evprice.policies.base.Policy`, and quick evaluations (one
+policy, or K seeds' policies at once)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import torch
 
 from evprice.envs import make_env
 from evprice.envs.market_env import MarketEnv
-from evprice.learn.checkpoint import load_checkpoint
+from evprice.learn.checkpoint import CheckpointError, load_checkpoint
 from evprice.learn.config import PPOConfig
-from evprice.learn.networks import Actor
+from evprice.learn.networks import Actor, load_seed_state
 from evprice.learn.normalise import ObservationNormaliser
+from evprice.learn.seed_envs import SeedEnvs
 from evprice.market.theory import bertrand_nash, joint_optimum, logit_market, profit_gain
 from evprice.policies.theory import defines_delta
 
@@ -29,10 +31,12 @@ class TrainedPolicy:
     name = "checkpoint"
 
     def __init__(self, actor: Actor, obs_norm: ObservationNormaliser, device: torch.device | str = "cpu") -> None:
+        if actor.seeds != 1 or obs_norm.seeds is not None:
+            raise ValueError("TrainedPolicy takes one seed's actor and normaliser (seeds=1 / None)")
         self.actor = actor
         self.obs_norm = obs_norm
         self.device = torch.device(device)
-        self.n_agents = int(actor.log_std.shape[0])
+        self.n_agents = int(actor.log_std.shape[1])
         self.observation_size = int(obs_norm.rms.mean.shape[-1])
 
     def reset(self, seed: int | None = None) -> None:
@@ -41,7 +45,7 @@ class TrainedPolicy:
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         x = torch.as_tensor(self.obs_norm(np.asarray(obs)), device=self.device)
         with torch.no_grad():
-            mean = self.actor.mean(x)
+            mean = self.actor.mean(x[None])[0]
         return np.clip(mean.cpu().numpy().astype(np.float64), -1.0, 1.0)
 
 
@@ -58,7 +62,10 @@ def load_policy(path: str | Path) -> tuple[str, dict[str, Any], TrainedPolicy]:
         cfg.init_log_std,
         cfg.policy_distribution,
     )
-    actor.load_state_dict(data["actor"])
+    try:
+        load_seed_state(actor, 0, data["actor"])
+    except ValueError as err:
+        raise CheckpointError(f"checkpoint {str(path)!r}: its actor does not fit its environment ({err})") from None
     obs_norm = ObservationNormaliser(cfg.normalise_obs, env.observation_low, env.observation_high)
     obs_norm.load_state_dict(data["obs_norm"])
     return data["env_id"], dict(data["overrides"]), TrainedPolicy(actor.eval(), obs_norm)
@@ -80,10 +87,48 @@ def evaluate_policy(env: MarketEnv, policy: Any, seed: int) -> dict[str, float]:
         ret += reward.mean(axis=1)
         profit += info["profit"].sum(axis=1)
         operating += (info["revenue"] - info["energy_cost"]).sum(axis=1)
+    return _episode_summary(env, ret, profit, operating, _delta_bounds(env))
+
+
+def evaluate_seeds(
+    envs: SeedEnvs, actor: Actor, obs_norm: ObservationNormaliser, seeds: list[int], device: torch.device
+) -> list[dict[str, float]]:
+    """:func:`evaluate_policy` of K seeds' deterministic policies at once: seed ``k``'s policy
+    (``actor`` and ``obs_norm`` with a seed axis) plays one episode of each member of
+    ``envs.envs[k]``, reset with ``seeds[k]``; one forward pass per period for all seeds.
+    Returns one summary per seed, equal to :func:`evaluate_policy` of that seed's
+    :class:`TrainedPolicy`."""
+    obs = envs.reset(seeds)
+    k, b = obs.shape[:2]
+    ret, profit, operating = np.zeros((k, b)), np.zeros((k, b)), np.zeros((k, b))
+    for _ in range(envs.first.n_periods):
+        x = torch.as_tensor(obs_norm(obs), device=device)
+        with torch.no_grad():
+            action = actor.mean(x).cpu().numpy().astype(np.float64).clip(-1.0, 1.0)
+        obs, reward, _, _, info = envs.step(action)
+        ret += reward.mean(axis=2)
+        profit += info["profit"].sum(axis=2)
+        operating += (info["revenue"] - info["energy_cost"]).sum(axis=2)
+    bounds = _delta_bounds(envs.first)
+    return [_episode_summary(envs.first, ret[j], profit[j], operating[j], bounds) for j in range(k)]
+
+
+def _delta_bounds(env: MarketEnv) -> tuple[float, float] | None:
+    """The joint Nash and joint-optimum profits per period of a logit market that defines Delta."""
+    if not defines_delta(env):
+        return None
+    market = logit_market(env.params)
+    nash, joint = bertrand_nash(market).profits.sum(), joint_optimum(market).profits.sum()
+    if joint - nash <= 1e-12 * max(1.0, abs(nash)):  # a monopoly's Nash is its optimum: no index
+        return None
+    return float(nash), float(joint)
+
+
+def _episode_summary(
+    env: MarketEnv, ret: np.ndarray, profit: np.ndarray, operating: np.ndarray, bounds: tuple[float, float] | None
+) -> dict[str, float]:
+    """Means over episodes (B,) of the return and the joint profit, and Delta where ``bounds``."""
     out = {"return": float(ret.mean()), "profit": float(profit.mean())}
-    if defines_delta(env):
-        market = logit_market(env.params)
-        nash, joint = bertrand_nash(market).profits.sum(), joint_optimum(market).profits.sum()
-        if joint - nash > 1e-12 * max(1.0, abs(nash)):  # a monopoly's Nash is its optimum: no index
-            out["delta"] = float(profit_gain(operating / env.n_periods, nash, joint).mean())
+    if bounds is not None:
+        out["delta"] = float(profit_gain(operating / env.n_periods, *bounds).mean())
     return out

@@ -8,10 +8,12 @@ import torch
 
 
 class PPOLosses(NamedTuple):
-    policy: torch.Tensor  # scalar, to minimise
-    value: torch.Tensor  # scalar, to minimise (half the mean squared error)
-    approx_kl: torch.Tensor  # scalar, E[(r - 1) - log r], for diagnostics
-    clip_fraction: torch.Tensor  # scalar, share of samples whose ratio was clipped
+    """Each a scalar, or (K,) one per seed with ``per_seed``."""
+
+    policy: torch.Tensor  # to minimise
+    value: torch.Tensor  # to minimise (half the mean squared error)
+    approx_kl: torch.Tensor  # E[(r - 1) - log r], for diagnostics
+    clip_fraction: torch.Tensor  # share of samples whose ratio was clipped
 
 
 def ppo_losses(
@@ -23,8 +25,12 @@ def ppo_losses(
     returns: torch.Tensor,
     clip_coef: float,
     clip_value: bool = False,
+    per_seed: bool = False,
 ) -> PPOLosses:
     """Losses of one minibatch (all tensors of one shape).
+
+    With ``per_seed`` axis 0 of every tensor is the training seed and each loss is a (K,)
+    mean over the other axes: seed ``k``'s loss depends on seed ``k``'s samples alone.
 
     Policy: ``-E[min(r A, clip(r, 1 - eps, 1 + eps) A)]`` with ``r = exp(new - old)``.
     Value: ``0.5 E[(V - R)^2]``, or with ``clip_value`` the larger of that and the error of
@@ -38,7 +44,9 @@ def ppo_losses(
     if clip_value:
         clipped = old_values + (new_values - old_values).clamp(-clip_coef, clip_coef)
         error = torch.max(error, (clipped - returns) ** 2)
+    dims = tuple(range(1, ratio.dim())) if per_seed else tuple(range(ratio.dim()))
+    mean = lambda x: x.mean(dim=dims)  # noqa: E731
     with torch.no_grad():
-        approx_kl = ((ratio - 1.0) - log_ratio).mean()
-        clip_fraction = ((ratio - 1.0).abs() > clip_coef).float().mean()
-    return PPOLosses(-surrogate.mean(), 0.5 * error.mean(), approx_kl, clip_fraction)
+        approx_kl = mean((ratio - 1.0) - log_ratio)
+        clip_fraction = mean(((ratio - 1.0).abs() > clip_coef).float())
+    return PPOLosses(-mean(surrogate), 0.5 * mean(error), approx_kl, clip_fraction)

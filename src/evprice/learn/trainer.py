@@ -1,25 +1,36 @@
 """MAPPO / IPPO for the batched pricing environments, read top to bottom like CleanRL's PPO.
 
-``train(env_id, config)`` runs ``config.n_updates`` updates. Each update:
+``train(env_id, config)`` runs ``config.n_updates`` updates of one run;
+``train(env_id, config, seeds=[s0, ..., sK-1])`` runs K independent runs at once: every
+tensor carries a leading seed axis ``K`` (parameters, optimiser moments, normalisers,
+buffers), every layer is one batched matmul over the seeds, and each seed has its own
+environments (:class:`~evprice.learn.seed_envs.SeedEnvs`) and its own ``torch.Generator``.
+Nothing is shared across seeds: not the advantage normalisation, the minibatch order, the
+gradient-norm clipping, Adam's step count or the early stop. Each update:
 
-1. **Rollout.** ``rollout_periods`` pricing periods of ``num_envs`` environments in one
-   batch (:func:`evprice.envs.make_env`). Every station samples its action in [-1, 1]
-   from its policy (Beta, or a Gaussian the environment clips) on its own (normalised)
-   observation. The critic values each station from the global state (MAPPO) or from the
-   station's own observation (IPPO). Episodes end together at the horizon, which ends the
-   task (no bootstrap past it); the environments are then reset.
+1. **Rollout.** ``rollout_periods`` pricing periods of ``num_envs`` environments per seed.
+   Every station samples its action in [-1, 1] from its policy (Beta, or a Gaussian the
+   environment clips) on its own (normalised) observation. The critic values each station
+   from the global state (MAPPO) or from the station's own observation (IPPO). Episodes end
+   together at the horizon, which ends the task (no bootstrap past it); the environments
+   are then reset.
 2. **Advantages.** GAE on the scaled rewards (:mod:`evprice.learn.gae`).
-3. **Update.** ``update_epochs`` passes of ``minibatches`` minibatches over the rollout's
+3. **Update.** ``update_epochs`` passes of ``minibatches`` minibatches over each seed's
    ``num_envs x rollout_periods`` samples (all stations of a sample together), PPO's
-   clipped loss (:mod:`evprice.learn.ppo`), Adam, gradient clipping.
-4. **Log, evaluate, checkpoint.** A metrics row (CSV, TensorBoard when installed, and the
-   ``on_update`` callback); every ``eval_every_updates`` the deterministic policy (the
-   distributions' means) plays ``eval_episodes`` episodes of a separate environment (same seed
-   each time); every ``checkpoint_every_updates`` and at the end ``checkpoints/last.pt``.
+   clipped loss (:mod:`evprice.learn.ppo`), per-seed Adam and gradient clipping
+   (:mod:`evprice.learn.optim`); with ``target_kl`` a seed whose approximate KL passes it
+   stops its epochs while the others go on.
+4. **Log, evaluate, checkpoint.** A metrics row per seed (CSV, TensorBoard when installed;
+   the ``on_update`` callback gets their mean); every ``eval_every_updates`` the
+   deterministic policies (the distributions' means) play ``eval_episodes`` episodes of
+   separate environments (seed + 1 each time); every ``checkpoint_every_updates`` and at the
+   end ``checkpoints/last.pt`` per seed.
 
-Seeded and deterministic on the CPU: the trainer owns its seed (``torch.manual_seed`` for
-the initial weights and the Beta sampler, a ``torch.Generator`` for Gaussian noise and
-minibatches; the environments are seeded from it).
+Seeded and deterministic on the CPU: the trainer owns its seeds. Seed ``s``'s generator,
+``torch.Generator().manual_seed(s)``, draws its initial weights (actor, then critic), its
+environments' seed, its action noise (Gaussian noise, or the Beta's two gamma draws) and its
+minibatch order, so seed ``s``'s run does not depend on the seeds trained beside it, up to
+the float rounding of batched matmuls (tested: seed 3 alone against seed 3 among four).
 
 The horizon ends the task (no bootstrap past it): right for the scenarios' one-day
 episodes, whose observation carries the time of day. For episodes longer than a day the
@@ -29,7 +40,7 @@ observation repeats while the remaining horizon differs.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,20 +48,28 @@ import numpy as np
 import torch
 
 from evprice.core.config import ConfigError
-from evprice.envs import make_env
 from evprice.envs.market_env import MarketEnv
-from evprice.learn.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint, save_checkpoint
+from evprice.learn.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    resolve_checkpoint,
+    save_checkpoint,
+    seed_folders,
+)
 from evprice.learn.config import PPOConfig
 from evprice.learn.gae import gae
-from evprice.learn.networks import Actor, Critic
+from evprice.learn.networks import Actor, Critic, load_seed_state, seed_state
 from evprice.learn.normalise import ObservationNormaliser, RewardScaler
-from evprice.learn.policy import TrainedPolicy, evaluate_policy
+from evprice.learn.optim import SeedAdam, clip_grad_norm_per_seed
+from evprice.learn.policy import evaluate_seeds
 from evprice.learn.ppo import ppo_losses
 from evprice.learn.runlog import RunLog
+from evprice.learn.seed_envs import SeedEnvs
 
 METRICS = (
     "update",
     "env_steps",
+    "seed",
     "time_s",
     "steps_per_s",
     "episodic_return",
@@ -60,7 +79,9 @@ METRICS = (
     "entropy",
     "approx_kl",
     "clip_fraction",
+    "explained_variance",
     "learning_rate",
+    "policy_std",
     "action_std",
     "eval_return",
     "eval_profit",
@@ -68,7 +89,10 @@ METRICS = (
 )
 """Columns of ``metrics.csv`` (``episodic_return``: mean over stations of the summed raw
 rewards of the episodes finished during the update; ``profit``: their joint profit per
-episode, currency; ``eval_*``: the deterministic policy, blank between evaluations)."""
+episode, currency; ``explained_variance``: of the rollout's value targets by the critic;
+``policy_std``: the policy distribution's own standard deviation in action units, mean over
+the rollout; ``action_std``: the spread of the sampled actions; ``eval_*``: the
+deterministic policy, blank between evaluations)."""
 
 
 STRUCTURAL = ("algo", "hidden_sizes", "policy_distribution", "share_parameters", "normalise_obs")
@@ -100,107 +124,171 @@ def _device(cfg: PPOConfig) -> torch.device:
     return torch.device("cpu")
 
 
-def build_learner(env: MarketEnv, cfg: PPOConfig, device: torch.device) -> dict[str, Any]:
-    """Actor, critic and normalisers sized for ``env``."""
-    n, d = env.n_agents, env.observation_size
+def build_learner(
+    env: MarketEnv, cfg: PPOConfig, device: torch.device, generators: list[torch.Generator]
+) -> dict[str, Any]:
+    """Actor, critic and normalisers sized for ``env``, with one seed axis entry per generator
+    (seed ``k``'s initial weights drawn from ``generators[k]``: actor first, then critic)."""
+    n, d, k = env.n_agents, env.observation_size, len(generators)
     s_low, s_high = env.layout.state_bounds
     centralised = cfg.algo == "mappo"
     critic_in = env.state_size if centralised else d
+    shape = (cfg.hidden_sizes, cfg.share_parameters)
+    actor = Actor(n, d, *shape, cfg.init_log_std, cfg.policy_distribution, seeds=k, generators=generators)
+    critic = Critic(n, critic_in, *shape, centralised, seeds=k, generators=generators)
     return {
-        "actor": Actor(n, d, cfg.hidden_sizes, cfg.share_parameters, cfg.init_log_std, cfg.policy_distribution).to(
-            device
-        ),
-        "critic": Critic(n, critic_in, cfg.hidden_sizes, cfg.share_parameters, centralised).to(device),
-        "obs_norm": ObservationNormaliser(cfg.normalise_obs, env.observation_low, env.observation_high),
-        "state_norm": ObservationNormaliser(cfg.normalise_obs, s_low, s_high),
-        "reward_scaler": RewardScaler((n,), cfg.gamma, cfg.normalise_reward),
+        "actor": actor.to(device),
+        "critic": critic.to(device),
+        "obs_norm": ObservationNormaliser(cfg.normalise_obs, env.observation_low, env.observation_high, seeds=k),
+        "state_norm": ObservationNormaliser(cfg.normalise_obs, s_low, s_high, seeds=k),
+        "reward_scaler": RewardScaler((n,), cfg.gamma, cfg.normalise_reward, seeds=k),
     }
+
+
+def _seed_list(seeds: Sequence[int]) -> list[int]:
+    """``seeds`` checked: non-negative integers, none twice, at least one."""
+    out = []
+    for i, s in enumerate(seeds):
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0:
+            raise ConfigError(f"seeds[{i}]={s!r} is invalid: expected a non-negative integer")
+        if int(s) in out:
+            raise ConfigError(f"seeds[{i}]={s!r} is invalid: seed {s} is listed twice (each seed is one run)")
+        out.append(int(s))
+    if not out:
+        raise ConfigError("seeds=[] is invalid: expected at least one seed")
+    return out
+
+
+def _resume_states(resume: str | Path) -> tuple[list[dict[str, Any]], bool]:
+    """The checkpoints to resume, in seed order, and whether they form a run of seed folders."""
+    folders = seed_folders(resume)
+    if not folders:
+        return [load_checkpoint(resume)], False
+    states = [load_checkpoint(folder) for folder in folders.values()]
+    first = states[0]
+    for s, state in zip(folders, states):
+        if state["env_id"] != first["env_id"] or state["overrides"] != first["overrides"]:
+            raise CheckpointError(f"resume: {folders[s]} trained another environment than the run's other seeds")
+        if {**state["config"], "seed": 0} != {**first["config"], "seed": 0}:
+            raise CheckpointError(f"resume: {folders[s]} has other PPO settings than the run's other seeds")
+    return states, True
+
+
+def _seed_dirs(out: Path | None, seeds: list[int], batched: bool) -> list[Path | None]:
+    """Where each seed's outputs go: ``out`` itself for one unbatched run, else ``out/seed_<s>``."""
+    if out is None:
+        return [None] * len(seeds)
+    return [out / f"seed_{s}" for s in seeds] if batched else [out]
 
 
 def train(
     env_id: str,
     config: PPOConfig | None = None,
     *,
+    seeds: Sequence[int] | None = None,
     overrides: Mapping[str, Any] | None = None,
     out_dir: str | Path | None = None,
     resume: str | Path | None = None,
     on_update: Callable[[dict[str, Any]], None] | None = None,
-) -> dict[str, Any]:
-    """Train stations on ``env_id`` (with config ``overrides``); returns the last metrics row.
+) -> Any:
+    """Train stations on ``env_id`` (with config ``overrides``).
 
+    ``seeds=None``: one run with ``config.seed``; returns its last metrics row (a dict), and
     ``out_dir`` receives ``config.yaml``, ``metrics.csv``, ``tb/`` (TensorBoard) and
-    ``checkpoints/last.pt``. ``resume`` continues from a checkpoint: its environment and
-    overrides (``env_id`` must match, ``overrides`` must be None or equal) and its config,
-    or ``config`` when given, which may change anything but the networks' structure
+    ``checkpoints/last.pt``. ``seeds=[s0, ..., sK-1]``: K independent runs in one process,
+    every operation batched over a leading seed axis (``config.seed`` is ignored); returns
+    the list of their last rows, in ``seeds`` order, and ``out_dir/seed_<s>/`` receives each
+    run's folder as above. Seed ``s``'s run is the same whichever seeds train beside it (to
+    float rounding of the batched matmuls).
+
+    ``resume`` continues from a checkpoint or run folder (a folder of ``seed_<s>`` runs
+    resumes all its seeds; ``seeds`` must then be None or the same): its environment and
+    overrides (``env_id`` must match, ``overrides`` must be None or equal) and its config, or
+    ``config`` when given, which may change anything but the networks' structure
     (:data:`STRUCTURAL`); the environments restart with fresh episodes.
+
+    ``on_update(row)`` is called after every update with the mean over seeds of each
+    metric (None where any seed has none) and ``seeds`` = K.
     """
     cfg = config or PPOConfig()
-    state: dict[str, Any] | None = None
+    states: list[dict[str, Any]] | None = None
+    batched = seeds is not None
     if resume is not None:
-        state = load_checkpoint(resume)
-        if env_id != state["env_id"] or (overrides is not None and dict(overrides) != state["overrides"]):
+        states, from_folders = _resume_states(resume)
+        first = states[0]
+        if env_id != first["env_id"] or (overrides is not None and dict(overrides) != first["overrides"]):
             raise ConfigError(
-                f"resume: the checkpoint trained {state['env_id']!r} with overrides {state['overrides']!r}; "
+                f"resume: the checkpoint trained {first['env_id']!r} with overrides {first['overrides']!r}; "
                 f"got {env_id!r} with {overrides!r} (a resumed run keeps its environment)"
             )
-        overrides = state["overrides"]
-        cfg = resume_config(state["config"], {} if config is None else config.to_dict())
+        saved_seeds = [int(state["config"]["seed"]) for state in states]
+        if seeds is not None and _seed_list(seeds) != saved_seeds:
+            raise ConfigError(f"resume: the run trained seeds {saved_seeds}; got seeds={list(seeds)}")
+        seeds, batched = saved_seeds, from_folders
+        overrides = first["overrides"]
+        cfg = resume_config(first["config"], {} if config is None else {**config.to_dict(), "seed": first["config"]["seed"]})
+    seed_list = _seed_list([cfg.seed] if seeds is None else seeds)
     overrides = dict(overrides or {})
     device = _device(cfg)
     if cfg.torch_threads is not None:
         torch.set_num_threads(cfg.torch_threads)
-    torch.manual_seed(cfg.seed)
-    gen = torch.Generator().manual_seed(cfg.seed)
+    gens = [torch.Generator().manual_seed(s) for s in seed_list]
+    n_seeds = len(seed_list)
 
-    env = make_env(env_id, cfg.num_envs, **overrides)
-    eval_env = make_env(env_id, cfg.eval_episodes, **overrides)
-    learner = build_learner(env, cfg, device)
+    envs = SeedEnvs(env_id, cfg.num_envs, overrides, n_seeds)
+    eval_envs = SeedEnvs(env_id, cfg.eval_episodes, overrides, n_seeds)
+    env = envs.first
+    learner = build_learner(env, cfg, device, gens)
     actor, critic = learner["actor"], learner["critic"]
     obs_norm, state_norm, reward_scaler = learner["obs_norm"], learner["state_norm"], learner["reward_scaler"]
     params = list(actor.parameters()) + list(critic.parameters())
-    optimizer = torch.optim.Adam(params, lr=cfg.learning_rate, eps=1e-5)
+    optimizer = SeedAdam(params, n_seeds, lr=cfg.learning_rate, eps=1e-5)
     first_update = 1
-    if state is not None:
-        try:
-            actor.load_state_dict(state["actor"])
-            critic.load_state_dict(state["critic"])
-            optimizer.load_state_dict(state["optimizer"])
-        except (RuntimeError, ValueError) as err:
-            raise CheckpointError(f"resume: the checkpoint's networks do not fit this run ({err})") from None
-        obs_norm.load_state_dict(state["obs_norm"])
-        state_norm.load_state_dict(state["state_norm"])
-        reward_scaler.load_state_dict(state["reward_scaler"])
-        gen.set_state(state["generator"])
-        torch.set_rng_state(state["torch_rng"])
-        first_update = int(state["update"]) + 1
+    if states is not None:
+        for k, state in enumerate(states):
+            try:
+                load_seed_state(actor, k, state["actor"])
+                load_seed_state(critic, k, state["critic"])
+                optimizer.load_seed_state(k, state["optimizer"])
+            except (RuntimeError, ValueError, KeyError) as err:
+                raise CheckpointError(f"resume: the checkpoint's networks do not fit this run ({err})") from None
+            obs_norm.load_seed_state(k, state["obs_norm"])
+            state_norm.load_seed_state(k, state["state_norm"])
+            reward_scaler.load_seed_state(k, state["reward_scaler"])
+            gens[k].set_state(state["generator"])
+        first_update = int(states[0]["update"]) + 1
 
     out = Path(out_dir) if out_dir is not None else None
-    log = RunLog(out, {"env": env_id, "overrides": overrides, "ppo": cfg.to_dict()}, METRICS, state is not None)
+    dirs = _seed_dirs(out, seed_list, batched)
+    logs = [
+        RunLog(d, {"env": env_id, "overrides": overrides, "ppo": cfg.replace(seed=s).to_dict()}, METRICS, states is not None)
+        for d, s in zip(dirs, seed_list)
+    ]
 
-    b, n, t_len = cfg.num_envs, env.n_agents, cfg.rollout_periods
-    obs_buf = torch.zeros((t_len, b, n, env.observation_size), device=device)
-    state_buf = torch.zeros((t_len, b, env.state_size), device=device)
-    act_buf = torch.zeros((t_len, b, n, 1), device=device)
-    logp_buf = torch.zeros((t_len, b, n), device=device)
-    rew_buf = torch.zeros((t_len, b, n), device=device)
-    done_buf = torch.zeros((t_len, b, 1), device=device)
-    val_buf = torch.zeros((t_len, b, n), device=device)
+    k_, b, n, t_len = n_seeds, cfg.num_envs, env.n_agents, cfg.rollout_periods
+    obs_buf = torch.zeros((t_len, k_, b, n, env.observation_size), device=device)
+    state_buf = torch.zeros((t_len, k_, b, env.state_size), device=device)
+    act_buf = torch.zeros((t_len, k_, b, n, 1), device=device)
+    logp_buf = torch.zeros((t_len, k_, b, n), device=device)
+    rew_buf = torch.zeros((t_len, k_, b, n), device=device)
+    done_buf = torch.zeros((t_len, k_, b, 1), device=device)
+    val_buf = torch.zeros((t_len, k_, b, n), device=device)
 
-    env_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen))
-    raw_obs = env.reset(seed=env_seed)
-    raw_state = env.global_state()
-    ep_return = np.zeros((b, n))
-    ep_profit = np.zeros(b)
+    env_seeds = [int(torch.randint(0, 2**31 - 1, (1,), generator=g)) for g in gens]
+    raw_obs = envs.reset(env_seeds)
+    raw_state = envs.global_state()
+    ep_return = np.zeros((k_, b, n))
+    ep_profit = np.zeros((k_, b))
     start = time.perf_counter()
-    env_steps = 0 if state is None else int(state["env_steps"])
-    row: dict[str, Any] = {}
+    env_steps = 0 if states is None else int(states[0]["env_steps"])
+    rows: list[dict[str, Any]] = []
 
     for update in range(first_update, cfg.n_updates + 1):
         lr = cfg.learning_rate * (1.0 - (update - 1) / cfg.n_updates) if cfg.anneal_lr else cfg.learning_rate
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        finished_returns: list[np.ndarray] = []
+        optimizer.lr = lr
+        finished_returns: list[np.ndarray] = []  # each (K, B)
         finished_profits: list[np.ndarray] = []
+        policy_std = torch.zeros(k_)
 
         # 1. rollout
         for t in range(t_len):
@@ -210,23 +298,24 @@ def train(
             state_t = torch.as_tensor(state_norm(raw_state), device=device)
             with torch.no_grad():
                 dist = actor.distribution(obs_t)
-                action = dist.sample(gen)
+                action = dist.sample(gens)
                 logp = dist.log_prob(action).sum(-1)
                 value = critic(state_t if cfg.algo == "mappo" else obs_t)
-            raw_obs, reward, terminated, truncated, info = env.step(action.cpu().numpy())
-            done = terminated | truncated
+                policy_std += dist.stddev().mean(dim=(1, 2, 3)).cpu()
+            raw_obs, reward, terminated, truncated, info = envs.step(action.cpu().numpy())
+            done = terminated | truncated  # (K, B)
             ep_return += reward
-            ep_profit += info["profit"].sum(axis=1)
+            ep_profit += info["profit"].sum(axis=2)
             obs_buf[t], state_buf[t], act_buf[t], logp_buf[t], val_buf[t] = obs_t, state_t, action, logp, value
             rew_buf[t] = torch.as_tensor(reward_scaler(reward, done), device=device)
-            done_buf[t] = torch.as_tensor(done[:, None], dtype=torch.float32, device=device)
+            done_buf[t] = torch.as_tensor(done[..., None], dtype=torch.float32, device=device)
             env_steps += b
-            if done.all():  # every member ends at the horizon together
-                finished_returns.append(ep_return.mean(axis=1))
+            if done.all():  # every member of every seed ends at the horizon together
+                finished_returns.append(ep_return.mean(axis=2))
                 finished_profits.append(ep_profit.copy())
                 ep_return[:], ep_profit[:] = 0.0, 0.0
-                raw_obs = env.reset()
-            raw_state = env.global_state()
+                raw_obs = envs.reset([None] * k_)
+            raw_state = envs.global_state()
 
         # 2. advantages
         with torch.no_grad():
@@ -235,81 +324,139 @@ def train(
             last_value = critic(state_t if cfg.algo == "mappo" else obs_t)
             advantages, returns = gae(rew_buf, val_buf, done_buf, last_value, cfg.gamma, cfg.gae_lambda)
 
-        # 3. update
-        flat = lambda x: x.reshape((t_len * b,) + x.shape[2:])  # noqa: E731
+        # 3. update, every seed on its own samples, minibatch order, clipping and early stop
+        flat = lambda x: x.transpose(0, 1).reshape((k_, t_len * b) + x.shape[3:])  # noqa: E731
         f_obs, f_state, f_act, f_logp = flat(obs_buf), flat(state_buf), flat(act_buf), flat(logp_buf)
         f_adv, f_ret, f_val = flat(advantages), flat(returns), flat(val_buf)
         size = t_len * b
-        stats = {"policy_loss": 0.0, "value_loss": 0.0, "entropy": 0.0, "approx_kl": 0.0, "clip_fraction": 0.0}
-        count = 0
+        seed_axis = torch.arange(k_, device=device)[:, None]
+        totals = torch.zeros(5, k_)  # policy_loss, value_loss, entropy, approx_kl, clip_fraction
+        counts = torch.zeros(k_)
+        active = torch.ones(k_, dtype=torch.bool)
         for _ in range(cfg.update_epochs):
-            order = torch.randperm(size, generator=gen).to(device)
-            for idx in torch.tensor_split(order, cfg.minibatches):
-                dist = actor.distribution(f_obs[idx])
-                new_logp = dist.log_prob(f_act[idx]).sum(-1)
-                entropy = dist.entropy().sum(-1).mean()
-                new_value = critic(f_state[idx] if cfg.algo == "mappo" else f_obs[idx])
-                adv = f_adv[idx]
-                if adv.numel() > 1:  # (a one-sample minibatch has no spread to normalise by)
-                    adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+            order = torch.stack(
+                [torch.randperm(size, generator=g) if on else torch.arange(size) for g, on in zip(gens, active)]
+            ).to(device)
+            for idx in torch.tensor_split(order, cfg.minibatches, dim=1):
+                dist = actor.distribution(f_obs[seed_axis, idx])
+                new_logp = dist.log_prob(f_act[seed_axis, idx]).sum(-1)
+                entropy = dist.entropy().sum(-1).mean(dim=(1, 2))
+                new_value = critic(f_state[seed_axis, idx] if cfg.algo == "mappo" else f_obs[seed_axis, idx])
+                adv = normalise_advantages(f_adv[seed_axis, idx])
                 losses = ppo_losses(
-                    new_logp, f_logp[idx], adv, new_value, f_val[idx], f_ret[idx], cfg.clip_coef, cfg.clip_value
+                    new_logp,
+                    f_logp[seed_axis, idx],
+                    adv,
+                    new_value,
+                    f_val[seed_axis, idx],
+                    f_ret[seed_axis, idx],
+                    cfg.clip_coef,
+                    cfg.clip_value,
+                    per_seed=True,
                 )
-                loss = losses.policy + cfg.value_coef * losses.value - cfg.entropy_coef * entropy
+                per_seed = losses.policy + cfg.value_coef * losses.value - cfg.entropy_coef * entropy
                 optimizer.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
-                optimizer.step()
-                for k, v in zip(stats, (losses.policy, losses.value, entropy, losses.approx_kl, losses.clip_fraction)):
-                    stats[k] += float(v.detach())
-                count += 1
-            if cfg.target_kl is not None and float(losses.approx_kl) > cfg.target_kl:
-                break
+                per_seed.sum().backward()  # seeds share no parameter: each gradient is its own seed's
+                clip_grad_norm_per_seed(params, cfg.max_grad_norm)
+                optimizer.step(active)
+                stats = torch.stack([losses.policy, losses.value, entropy, losses.approx_kl, losses.clip_fraction])
+                totals += stats.detach().cpu() * active
+                counts += active
+            if cfg.target_kl is not None:
+                active &= losses.approx_kl.detach().cpu() <= cfg.target_kl
+                if not active.any():
+                    break
 
         # 4. log, evaluate, checkpoint
         elapsed = time.perf_counter() - start
-        row = {
-            "update": update,
-            "env_steps": env_steps,
-            "time_s": elapsed,
-            "steps_per_s": (update - first_update + 1) * cfg.steps_per_update / max(elapsed, 1e-9),
-            "episodic_return": float(np.concatenate(finished_returns).mean()) if finished_returns else None,
-            "profit": float(np.concatenate(finished_profits).mean()) if finished_profits else None,
-            **{k: v / count for k, v in stats.items()},
-            "learning_rate": lr,
-            "action_std": float(f_act.std()),
-            "eval_return": None,
-            "eval_profit": None,
-            "eval_delta": None,
-        }
         last = update == cfg.n_updates
-        if last or (cfg.eval_every_updates and update % cfg.eval_every_updates == 0):
-            policy = TrainedPolicy(actor, obs_norm, device)
-            result = evaluate_policy(eval_env, policy, seed=cfg.seed + 1)
-            row.update(eval_return=result["return"], eval_profit=result["profit"], eval_delta=result.get("delta"))
-        log.write(row, row["env_steps"])
-        if out is not None and (last or update % cfg.checkpoint_every_updates == 0):
-            payload = {
-                "env_id": env_id,
-                "overrides": overrides,
-                "n_agents": env.n_agents,
-                "observation_size": env.observation_size,
-                "config": cfg.to_dict(),
+        evaluate = last or (cfg.eval_every_updates and update % cfg.eval_every_updates == 0)
+        evals: list[dict[str, float]] = [{}] * k_
+        if evaluate:
+            evals = evaluate_seeds(eval_envs, actor, obs_norm, [s + 1 for s in seed_list], device)
+        variance = explained_variance(f_ret, f_val)
+        rows = []
+        for k in range(k_):
+            row = {
                 "update": update,
                 "env_steps": env_steps,
-                "actor": actor.state_dict(),
-                "critic": critic.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "obs_norm": obs_norm.state_dict(),
-                "state_norm": state_norm.state_dict(),
-                "reward_scaler": reward_scaler.state_dict(),
-                "generator": gen.get_state(),
-                "torch_rng": torch.get_rng_state(),
-                "metrics": {k: v for k, v in row.items() if v is not None},
+                "seed": seed_list[k],
+                "time_s": elapsed,
+                "steps_per_s": (update - first_update + 1) * cfg.steps_per_update / max(elapsed, 1e-9),
+                "episodic_return": float(np.concatenate([r[k] for r in finished_returns]).mean())
+                if finished_returns
+                else None,
+                "profit": float(np.concatenate([p[k] for p in finished_profits]).mean()) if finished_profits else None,
+                **{key: float(totals[i, k] / counts[k]) for i, key in enumerate(LOSS_METRICS)},
+                "explained_variance": variance[k],
+                "learning_rate": lr,
+                "policy_std": float(policy_std[k]) / t_len,
+                "action_std": float(f_act[k].std()),
+                "eval_return": evals[k].get("return"),
+                "eval_profit": evals[k].get("profit"),
+                "eval_delta": evals[k].get("delta"),
             }
-            save_checkpoint(out / "checkpoints" / "last.pt", payload)
+            logs[k].write(row, row["env_steps"], skip=3)
+            rows.append(row)
+        if out is not None and (last or update % cfg.checkpoint_every_updates == 0):
+            for k, (folder, row) in enumerate(zip(dirs, rows)):
+                payload = {
+                    "env_id": env_id,
+                    "overrides": overrides,
+                    "n_agents": env.n_agents,
+                    "observation_size": env.observation_size,
+                    "config": cfg.replace(seed=seed_list[k]).to_dict(),
+                    "update": update,
+                    "env_steps": env_steps,
+                    "actor": seed_state(actor, k),
+                    "critic": seed_state(critic, k),
+                    "optimizer": optimizer.seed_state(k),
+                    "obs_norm": obs_norm.seed_state(k),
+                    "state_norm": state_norm.seed_state(k),
+                    "reward_scaler": reward_scaler.seed_state(k),
+                    "generator": gens[k].get_state(),
+                    "metrics": {key: v for key, v in row.items() if v is not None},
+                }
+                save_checkpoint(folder / "checkpoints" / "last.pt", payload)
         if on_update is not None:
-            on_update(row)
+            on_update(mean_row(rows))
 
-    log.close()
-    return row
+    for log in logs:
+        log.close()
+    return rows if batched else rows[0]
+
+
+LOSS_METRICS = ("policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction")
+
+
+def normalise_advantages(adv: torch.Tensor) -> torch.Tensor:
+    """``adv`` (K, ...) standardised per seed over its other axes; a seed's one-sample
+    minibatch has no spread to normalise by and is left as it is."""
+    if adv[0].numel() <= 1:
+        return adv
+    dims = tuple(range(1, adv.dim()))
+    return (adv - adv.mean(dim=dims, keepdim=True)) / (adv.std(dim=dims, keepdim=True) + 1e-8)
+
+
+def explained_variance(returns: torch.Tensor, values: torch.Tensor) -> list[float | None]:
+    """Per seed (axis 0): ``1 - Var(returns - values) / Var(returns)`` over the other axes, the
+    share of the value targets' variance the critic explains (1 perfect, 0 no better than a
+    constant, negative worse); None where the targets do not vary."""
+    y = returns.reshape(returns.shape[0], -1).double()
+    v = values.reshape(values.shape[0], -1).double()
+    var_y = y.var(dim=1)
+    out = 1.0 - (y - v).var(dim=1) / var_y
+    return [None if float(var_y[k]) == 0.0 else float(out[k]) for k in range(len(out))]
+
+
+def mean_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each metric's mean over the seeds' rows (None where any seed has None), and ``seeds``."""
+    out: dict[str, Any] = {}
+    for key in rows[0]:
+        values = [r[key] for r in rows]
+        out[key] = None if any(v is None for v in values) else float(np.mean(values))
+    for key in ("update", "env_steps"):
+        out[key] = rows[0][key]
+    out["seed"] = None if len(rows) > 1 else rows[0]["seed"]
+    out["seeds"] = len(rows)
+    return out
