@@ -304,3 +304,24 @@ def test_experiment_lists_runs_and_reports(tmp_path):
     assert unknown.exit_code == 2 and "env='Nope-v0' is invalid" in unknown.output
     assert not (tmp_path / "y").exists() and not (tmp_path / "z").exists()
     assert run("experiment").exit_code == 2
+
+
+def test_train_several_seeds_in_one_run_then_evaluate_and_resume_one(tmp_path):
+    out = tmp_path / "run"
+    common = ["--ppo", "num_envs=4", "--ppo", "rollout_periods=16", "--ppo", "eval_episodes=2", "--quiet"]
+    args = ["train", "mappo", "--env", "LogitBertrand-v0", "--steps", "128", "--out", str(out), *common]
+    result = run(*args, "--seeds", "2", "--seed", "5")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["seed_5", "seed_6"]
+    assert "mean [95% CI]" in result.output and "seed_<s>/" in result.output
+    result = run("evaluate", "--checkpoint", str(out / "seed_6"), "--episodes", "2", "--json")
+    assert result.exit_code == 0, result.output
+    result = run("evaluate", "--checkpoint", str(out), "--episodes", "2")
+    assert result.exit_code == 2 and "is a run of 2 seeds (seed_5, seed_6): give one seed's folder" in result.output
+    result = run("train", "mappo", "--resume", str(out), "--steps", "192", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert len((out / "seed_5" / "metrics.csv").read_text().splitlines()) == 1 + 3
+    result = run(*args, "--seed-list", "1,x")
+    assert result.exit_code == 2 and "--seed-list '1,x' is invalid" in result.output
+    result = run(*args, "--seed-list", "1,2", "--seeds", "2")
+    assert result.exit_code == 2 and "give one of --seeds K and --seed-list" in result.output

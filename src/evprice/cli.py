@@ -9,13 +9,14 @@
     evprice config   [--env ID] [--config FILE.yaml] [--set key=value ...]
     evprice grid powerflow [--feeder case33bw|doc2] [--solver fast|pandapower]
                      [--add-load BUS:KW[:KVAR] ...] [--json]
-    evprice train mappo|ippo --env ID [--steps N] [--seed S] [--out DIR] [--set key=value ...]
-                     [--ppo key=value ...] [--resume CHECKPOINT]
+    evprice train mappo|ippo --env ID [--steps N] [--seed S] [--seeds K | --seed-list 0,3,7]
+                     [--out DIR] [--set key=value ...] [--ppo key=value ...] [--resume CHECKPOINT]
     evprice evaluate --checkpoint DIR/checkpoints/last.pt [--episodes N] [--seed S] [--json]
     evprice train rllib --env ID [--steps N] [--num-env-runners K] [--address ray://...] [--independent]
     evprice train ccem [--env CoupledNetworkPeak-v0] [--steps 600] [--cost-limit 0.3] [--unconstrained]
     evprice replay RUN_DIR [--out FILE.gif|.mp4] [--seed S] [--fps N]   (or --policy NAME --env ID)
     evprice experiment NAME [--seeds K] [--steps N] [--episodes E] [--out DIR] [--env ID] [--set key=value ...]
+                     [--workers N] [--address auto|HOST:PORT|ray://HOST:PORT]
 
 Overrides come from ``--config`` (a YAML mapping of config keys; it may also name the
 ``env``), then from each ``--set key=value`` (the value is read as YAML: ``4``,
@@ -217,15 +218,26 @@ def _ppo_command(algo: str) -> Callable:
     @_env_option
     @click.option("--steps", type=click.IntRange(min=1), default=None, help="env-steps (default: the PPO config's)")
     @click.option("--seed", type=click.IntRange(min=0), default=None, help="seed (default: the PPO config's, 0)")
+    @click.option(
+        "--seeds",
+        "n_seeds",
+        type=click.IntRange(min=1),
+        default=None,
+        help="train K independent seeds in one batched run: --seed, --seed + 1, ... (folders RUN/seed_<s>)",
+    )
+    @click.option("--seed-list", default=None, metavar="S1,S2,...", help="the seeds to train in one batched run")
     @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="run folder")
     @_config_option
     @_set_option
     @click.option("--ppo", "ppo_assignments", multiple=True, metavar="KEY=VALUE", help="a PPO setting (repeatable)")
     @click.option("--resume", type=click.Path(), default=None, help="continue from a checkpoint or run folder")
     @click.option("--quiet", is_flag=True, help="no progress bar")
-    def command(env_id, steps, seed, out_dir, config_file, assignments, ppo_assignments, resume, quiet) -> None:
+    def command(
+        env_id, steps, seed, n_seeds, seed_list, out_dir, config_file, assignments, ppo_assignments, resume, quiet
+    ) -> None:
         from evprice.learn import CheckpointError, PPOConfig, load_checkpoint
         from evprice.learn import train as run_training
+        from evprice.learn.checkpoint import seed_folders
         from evprice.learn.trainer import resume_config, run_folder
 
         settings: dict[str, Any] = {"algo": algo}
@@ -236,32 +248,83 @@ def _ppo_command(algo: str) -> Callable:
             settings["total_steps"] = steps
         if seed is not None:
             settings["seed"] = seed
+        seeds = _seeds_option(seed, n_seeds, seed_list)
         if resume is None:
             env, overrides = _resolve(env_id, config_file, assignments)
             cfg = PPOConfig.from_overrides(settings)
-            out = out_dir or f"runs/{algo}_{env}_seed{cfg.seed}"
+            if seeds is None:
+                out = out_dir or f"runs/{algo}_{env}_seed{cfg.seed}"
+            else:
+                out = out_dir or f"runs/{algo}_{env}_seeds{'-'.join(str(s) for s in seeds)}"
         else:  # the checkpoint's environment and settings, changed only by --steps, --seed and --ppo
             if env_id or config_file or assignments:
                 raise ConfigError("--resume keeps the checkpoint's environment: drop --env, --config and --set")
+            if seeds is not None or seed is not None and seed_folders(resume):
+                raise ConfigError("--resume keeps the run's seeds: drop --seed, --seeds and --seed-list")
+            folders = seed_folders(resume)
             try:
-                saved = load_checkpoint(resume)
+                saved = load_checkpoint(next(iter(folders.values())) if folders else resume)
             except CheckpointError as err:
                 raise ConfigError(str(err)) from None
             env, overrides = saved["env_id"], saved["overrides"]
             cfg = resume_config(saved["config"], settings)
-            out = out_dir or str(run_folder(resume))
-        _train_with_progress(
+            out = out_dir or (str(resume) if folders else str(run_folder(resume)))
+        label = f"{algo} on {env}" + ("" if seeds is None else f", {len(seeds)} seeds")
+        result = _train_with_progress(
             lambda on_update: run_training(
-                env, cfg, overrides=overrides, out_dir=out, resume=resume, on_update=on_update
+                env, cfg, seeds=seeds, overrides=overrides, out_dir=out, resume=resume, on_update=on_update
             ),
             cfg.total_steps,
-            f"{algo} on {env}",
+            label,
             quiet,
             CheckpointError,
         )
-        click.echo(f"run folder: {out} (checkpoints/last.pt, metrics.csv, config.yaml, tb/)")
+        if isinstance(result, list):
+            _print_seed_results(result)
+            click.echo(f"run folder: {out} (seed_<s>/: checkpoints/last.pt, metrics.csv, config.yaml, tb/)")
+        else:
+            click.echo(f"run folder: {out} (checkpoints/last.pt, metrics.csv, config.yaml, tb/)")
 
     return command
+
+
+def _seeds_option(seed: int | None, n_seeds: int | None, seed_list: str | None) -> list[int] | None:
+    """The seeds of a batched run: ``--seeds K`` from ``--seed`` (default 0) on, or ``--seed-list``."""
+    if n_seeds is not None and seed_list is not None:
+        raise ConfigError("give one of --seeds K and --seed-list S1,S2,...")
+    if n_seeds is not None:
+        first = 0 if seed is None else seed
+        return list(range(first, first + n_seeds))
+    if seed_list is None:
+        return None
+    if seed is not None:
+        raise ConfigError("--seed-list names every seed: drop --seed")
+    try:
+        seeds = [int(part) for part in seed_list.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(f"--seed-list {seed_list!r} is invalid: expected non-negative integers, e.g. 0,3,7") from None
+    if not seeds or any(x < 0 for x in seeds):
+        raise ConfigError(f"--seed-list {seed_list!r} is invalid: expected non-negative integers, e.g. 0,3,7")
+    return seeds
+
+
+def _print_seed_results(rows: list[dict[str, Any]]) -> None:
+    """The last evaluation of each seed and the mean over seeds with its 95% interval."""
+    from evprice.analysis.stats import mean_ci
+
+    table = Table(title="final evaluation by seed (deterministic policy)")
+    keys = [k for k in ("eval_return", "eval_profit", "eval_delta") if rows[0].get(k) is not None]
+    table.add_column("seed", justify="right")
+    for k in keys:
+        table.add_column(k.removeprefix("eval_"), justify="right")
+    for r in rows:
+        table.add_row(str(r["seed"]), *(f"{r[k]:.4g}" for k in keys))
+    cells = []
+    for k in keys:
+        mean, ci = mean_ci([r[k] for r in rows])
+        cells.append(f"{mean:.4g}" + ("" if ci is None else f" [{ci[0]:.4g}, {ci[1]:.4g}]"))
+    table.add_row("mean [95% CI]", *cells)
+    _console().print(table)
 
 
 def _run_progress(quiet: bool) -> Progress:
@@ -622,7 +685,13 @@ def _print_summary(summary: dict[str, Any]) -> None:
 @main.command("experiment", cls=_Command)
 @click.argument("name", required=False)
 @click.option("--list", "list_only", is_flag=True, help="list the experiments and stop")
-@click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True, help="seeds (sessions) per arm")
+@click.option(
+    "--seeds",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="seeds per arm, trained together in one batched run (collusion-qlearning: sessions)",
+)
 @click.option("--steps", type=click.IntRange(min=1), default=None, help="training env-steps per run (default: NAME's)")
 @click.option("--episodes", type=click.IntRange(min=1), default=16, show_default=True, help="evaluation episodes")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="default runs/experiments/NAME")
@@ -632,9 +701,19 @@ def _print_summary(summary: dict[str, Any]) -> None:
     default=None,
     help="the charging-market environment of coordination, observability and capacity (default PublicCharging-v0)",
 )
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=1, show_default=True, help="arms trained in parallel processes"
+)
+@click.option(
+    "--address",
+    default=None,
+    help="train the arms as Ray tasks on this cluster: auto, HOST:PORT or ray://HOST:PORT (needs evprice[distributed])",
+)
 @_config_option
 @_set_option
-def experiment_cmd(name, list_only, seeds, steps, episodes, out_dir, env_id, config_file, assignments) -> None:
+def experiment_cmd(
+    name, list_only, seeds, steps, episodes, out_dir, env_id, workers, address, config_file, assignments
+) -> None:
     """Run a research experiment over seeds; write results.csv, results.json and report.md (with figures)."""
     from evprice.analysis.experiments import EXPERIMENTS, ExperimentSettings, get_experiment, run_experiment
 
@@ -652,7 +731,13 @@ def experiment_cmd(name, list_only, seeds, steps, episodes, out_dir, env_id, con
         key, value = parse_assignment(text)
         overrides[key] = value
     settings = ExperimentSettings(
-        seeds=seeds, steps=steps, episodes=episodes, overrides=overrides, env=env_id or file_env
+        seeds=seeds,
+        steps=steps,
+        episodes=episodes,
+        overrides=overrides,
+        env=env_id or file_env,
+        workers=workers,
+        address=address,
     )
     report = run_experiment(name, settings, out_dir or f"runs/experiments/{name}")
     click.echo(f"report: {report}")

@@ -17,7 +17,8 @@ from evprice.analysis.experiments import (
     run_experiment,
 )
 from evprice.analysis.rollouts import evaluate
-from evprice.analysis.studies import EVAL_SEED, mean_ci
+from evprice.analysis.stats import mean_ci
+from evprice.analysis.studies import EVAL_SEED
 from evprice.core.config import ConfigError
 from evprice.envs import make_env
 
@@ -56,8 +57,19 @@ def test_runner_writes_rows_json_and_a_report(tmp_path, monkeypatch):
     rows = list(csv.DictReader((tmp_path / "results.csv").open()))
     assert [r["seed"] for r in rows] == ["0", "1", "2"]
     data = json.loads((tmp_path / "results.json").read_text())
-    assert data["settings"] == {"seeds": 3, "steps": 10, "episodes": 2, "overrides": {}, "env": None}
+    assert data["settings"] == {
+        "seeds": 3,
+        "steps": 10,
+        "episodes": 2,
+        "overrides": {},
+        "env": None,
+        "workers": 1,
+        "address": None,
+    }
+    assert data["command"] == f"evprice experiment _probe --seeds 3 --episodes 2 --out {tmp_path}"
+    assert " cores, Python " in data["machine"] and data["wall_s"] >= 0
     text = report.read_text()
+    assert f"```bash\nevprice experiment _probe --seeds 3 --episodes 2 --out {tmp_path}\n```" in text
     assert "**Question.** Why?" in text and "![cap](figures/v.png)" in text and "## T" in text
     assert (tmp_path / "figures" / "v.png").read_bytes()[:8] == PNG_MAGIC
 
@@ -90,6 +102,9 @@ def test_unknown_experiment_and_bad_settings():
         ExperimentSettings(steps=-5)
     with pytest.raises(ConfigError, match="env='Nope-v0' is invalid: expected one of .*GridCharging-v0"):
         ExperimentSettings(env="Nope-v0")
+    with pytest.raises(ConfigError, match="workers=0 is invalid: expected an integer >= 1"):
+        ExperimentSettings(workers=0)
+    assert ExperimentSettings().seeds == 8
     for fixed in ("stackelberg", "collusion-qlearning"):
         with pytest.raises(ConfigError, match=f"experiment '{fixed}' has fixed environments"):
             run_experiment(fixed, ExperimentSettings(env="GridCharging-v0"), "/nonexistent/never-written")
@@ -128,6 +143,11 @@ def test_coordination_trains_every_arm_and_its_numbers_reproduce(tmp_path):
     for key in ("profit", "blocked"):
         assert (tmp_path / "figures" / f"{key}_PublicCharging-v0.png").read_bytes()[:8] == PNG_MAGIC
         assert f"figures/{key}_LogitBertrand-v0.png" in text
+    assert "figures/learning_curve_LogitBertrand-v0.png" in text
+    assert (tmp_path / "figures" / "learning_curve_PublicCharging-v0.png").read_bytes()[:8] == PNG_MAGIC
+    curve = data["summary"]["LogitBertrand-v0 individual"]["curve"]
+    assert curve["metric"] == "eval_delta" and curve["env_steps"] == [2048.0]  # one update: its final evaluation
+    assert curve["mean"] == pytest.approx([data["rows"][1]["curve"]["values"][0]])
     one_seed = data["summary"]["PublicCharging-v0 individual"]
     assert one_seed["profit_ci95"] is None  # one seed: no interval
     assert one_seed["profit"] == pytest.approx(sum(data["rows"][3]["profit"]))

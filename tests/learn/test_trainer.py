@@ -3,8 +3,8 @@
 import csv
 
 import numpy as np
-import torch
 import pytest
+import torch
 import yaml
 from scipy.optimize import minimize_scalar
 
@@ -167,7 +167,10 @@ def test_a_seed_trains_the_same_alone_and_among_others(tmp_path, settings):
     others = load_checkpoint(tmp_path / "among" / "seed_0")
     assert _max_param_diff(others["actor"], b["actor"]) > 1e-3  # a different seed is a different run
     if "target_kl" in settings:  # the early stop is each seed's own
-        steps = {s: float(load_checkpoint(tmp_path / "among" / f"seed_{s}")["optimizer"]["state"][0]["step"]) for s in (0, 1, 3, 5)}
+        steps = {
+            s: float(load_checkpoint(tmp_path / "among" / f"seed_{s}")["optimizer"]["state"][0]["step"])
+            for s in (0, 1, 3, 5)
+        }
         assert len(set(steps.values())) > 1
 
 

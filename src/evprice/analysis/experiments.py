@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import platform
+import shlex
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -36,14 +38,21 @@ class ExperimentSettings:
     episodes per trained policy; ``overrides``: environment config keys applied to every
     environment of the experiment (``--set``); ``env``: the charging-market environment of
     an experiment that has one (:attr:`Experiment.market_env`), replacing its default (for
-    example ``GridCharging-v0``, whose reports then plot voltage and line loading).
+    example ``GridCharging-v0``, whose reports then plot voltage and line loading);
+    ``workers``: arms trained in parallel local processes; ``address``: a Ray cluster
+    (``auto``, ``HOST:PORT``, ``ray://HOST:PORT``) whose tasks train the arms instead
+    (:mod:`evprice.analysis.parallel`). An arm's seeds always train together in one batched
+    run on one torch thread (float sums differ with the thread count), so the results do not
+    depend on ``workers`` or ``address``: ``--workers`` = the cores uses them all.
     """
 
-    seeds: int = 3
+    seeds: int = 8
     steps: int | None = None
     episodes: int = 16
     overrides: Mapping[str, Any] = field(default_factory=dict)
     env: str | None = None
+    workers: int = 1
+    address: str | None = None
 
     def __post_init__(self) -> None:
         for name, low in (("seeds", 1), ("episodes", 1)):
@@ -53,6 +62,9 @@ class ExperimentSettings:
         steps = self.steps
         if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
             raise ConfigError(f"steps={self.steps!r} is invalid: expected an integer >= 1 (env-steps per run)")
+        from evprice.analysis.parallel import check_parallel
+
+        check_parallel(self.workers, self.address)
         if self.env is not None:
             from evprice.envs.registry import registered_ids
 
@@ -132,9 +144,12 @@ def run_experiment(name: str, settings: ExperimentSettings, out_dir: str | Path)
             "episodes": settings.episodes,
             "overrides": dict(settings.overrides),
             "env": settings.env,
+            "workers": settings.workers,
+            "address": settings.address,
         },
         "wall_s": wall_s,
-        "machine": f"{platform.machine()}, Python {platform.python_version()}",
+        "machine": machine_line(),
+        "command": command_line(name, settings, out),
     }
     _write_csv(out / "results.csv", result.rows)
     payload = {**meta, "summary": result.summary, "rows": result.rows}
@@ -142,6 +157,36 @@ def run_experiment(name: str, settings: ExperimentSettings, out_dir: str | Path)
     report = out / "report.md"
     report.write_text(render_report(experiment, result, meta, out))
     return report
+
+
+def machine_line() -> str:
+    """The machine a report was measured on: processor, cores, Python and torch versions."""
+    line = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    try:
+        import torch
+
+        line += f", torch {torch.__version__}"
+    except ImportError:  # pragma: no cover  (experiments without training need no torch)
+        pass
+    return line
+
+
+def command_line(name: str, settings: ExperimentSettings, out: Path) -> str:
+    """The ``evprice experiment`` command that regenerates a report with these settings."""
+    parts = ["evprice", "experiment", name, "--seeds", str(settings.seeds)]
+    if settings.steps is not None:
+        parts += ["--steps", str(settings.steps)]
+    parts += ["--episodes", str(settings.episodes)]
+    if settings.env is not None:
+        parts += ["--env", settings.env]
+    for key, value in settings.overrides.items():
+        parts += ["--set", f"{key}={json.dumps(value)}"]
+    if settings.workers != 1:
+        parts += ["--workers", str(settings.workers)]
+    if settings.address is not None:
+        parts += ["--address", settings.address]
+    parts += ["--out", str(out)]
+    return shlex.join(parts)
 
 
 def render_report(experiment: Experiment, result: ExperimentResult, meta: Mapping[str, Any], out: Path) -> str:
@@ -161,7 +206,16 @@ def render_report(experiment: Experiment, result: ExperimentResult, meta: Mappin
         f"{settings_line}; overrides `{json.dumps(s['overrides'])}`"
         + (f"; charging-market environment `{s['env']}`" if s.get("env") else "")
         + f"; {meta['wall_s']:.0f} s in all on "
-        f"{meta['machine']}. Raw numbers: `results.csv`, `results.json`.",
+        f"{meta['machine']}"
+        + (f", {s['workers']} parallel workers" if s.get("workers", 1) != 1 else "")
+        + (f", Ray cluster `{s['address']}`" if s.get("address") else "")
+        + ". Raw numbers: `results.csv`, `results.json`.",
+        "",
+        "Regenerate with:",
+        "",
+        "```bash",
+        meta.get("command", ""),
+        "```",
         "",
     ]
     for title, table in result.tables:

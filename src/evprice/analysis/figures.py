@@ -73,6 +73,31 @@ def lines(
     return _finish(fig, ax, path, title, xlabel, ylabel)
 
 
+def bands(
+    path: str | Path,
+    x: Sequence[float] | np.ndarray,
+    series: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    marks: Mapping[str, float] | None = None,
+) -> Path:
+    """One line per ``series`` entry ``{label: (mean, low, high)}`` (each over ``x``) with its
+    band from ``low`` to ``high`` shaded (e.g. a 95% interval over seeds), and vertical
+    ``marks`` ``{label: x}`` (e.g. where a curve reached its plateau)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100)
+    for label, (mean, low, high) in series.items():
+        (line,) = ax.plot(x, mean, linewidth=1.5, label=label)
+        ax.fill_between(x, low, high, alpha=0.2, color=line.get_color(), linewidth=0)
+    for label, value in (marks or {}).items():
+        ax.axvline(value, linestyle=":", linewidth=1, color="#606060")
+        ax.text(value, ax.get_ylim()[0], f" {label}", va="bottom", fontsize=7, rotation=90)
+    ax.legend(fontsize=7)
+    return _finish(fig, ax, path, title, xlabel, ylabel)
+
+
 def histogram(
     path: str | Path,
     values: Sequence[float] | np.ndarray,

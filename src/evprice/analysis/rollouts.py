@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
+from evprice.analysis.stats import mean_ci
 from evprice.envs.market_env import MarketEnv
 from evprice.envs.registry import make_env
 from evprice.market.theory import bertrand_nash, joint_optimum, logit_market, profit_gain
@@ -148,13 +148,11 @@ def _aggregate(values: np.ndarray, key: str) -> int | float:
 
 def ci95(values: np.ndarray, total: bool) -> list[float] | None:
     """95% confidence interval of the mean of ``values`` (E,) over episodes, or of their total."""
-    e = len(values)
-    if e < 2:
+    _, ci = mean_ci(values)
+    if ci is None:
         return None
-    half = stats.t.ppf(0.975, e - 1) * values.std(ddof=1) / np.sqrt(e)
-    scale = e if total else 1
-    mean = values.mean()
-    return [float(scale * (mean - half)), float(scale * (mean + half))]
+    scale = len(values) if total else 1
+    return [float(scale * ci[0]), float(scale * ci[1])]
 
 
 def _summary(runs: Episodes, env_id: str, policy: str, episodes: int, seed: int, with_ci: bool) -> dict[str, Any]:

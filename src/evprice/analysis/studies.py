@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from evprice.analysis import figures
+from evprice.analysis.curves import band, plateau_note, read_curve
 from evprice.analysis.experiments import (
     Experiment,
     ExperimentResult,
@@ -41,52 +41,75 @@ from evprice.analysis.experiments import (
     markdown_table,
     register,
 )
+from evprice.analysis.parallel import run_tasks
 from evprice.analysis.rollouts import evaluate
+from evprice.analysis.stats import mean_ci
 from evprice.envs import make_env
 from evprice.policies.theory import benchmarks
 
 EVAL_SEED = 10_000
 
 
-def mean_ci(values: list[float] | np.ndarray) -> tuple[float, list[float] | None]:
-    """Mean of ``values`` (K,) over seeds and its 95% t-interval (None for one value)."""
-    v = np.asarray(values, dtype=np.float64)
-    if len(v) < 2:
-        return float(v.mean()), None
-    half = float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
-    return float(v.mean()), [float(v.mean() - half), float(v.mean() + half)]
+ARM_TORCH_THREADS = 1
+"""Torch threads of every arm's training, however the arms are spread: batched float32 sums
+differ with the thread count, and an arm must give the same numbers in this process, in a
+local worker or on a cluster node. ``--workers`` (one per core) uses the other cores."""
+
+CURVE_EVERY_UPDATES = 10
+"""Experiment arms evaluate their policies every this many updates (about 20k env-steps with
+the trainer's 64 environments x 32 periods): the learning curves and the plateau test."""
 
 
-def train_and_evaluate(
-    env_id: str, overrides: Mapping[str, Any], seed: int, steps: int, episodes: int, run_dir: Path
-) -> dict[str, Any]:
-    """Train MAPPO on ``env_id`` with ``overrides`` and evaluate the deterministic policy.
+def train_arm(
+    label: str,
+    env_id: str,
+    overrides: Mapping[str, Any],
+    seeds: list[int],
+    steps: int,
+    episodes: int,
+    run_dir: str,
+    torch_threads: int | None = None,
+) -> list[dict[str, Any]]:
+    """Train MAPPO on ``env_id`` with ``overrides`` for every seed of ``seeds`` in one batched
+    run (``run_dir/seed_<s>/``), then evaluate each seed's deterministic policy.
 
-    Returns per station mean price (currency/kWh), profit per episode and blocked EVs, the
-    market's Delta (None where undefined), on a grid the periods per episode whose
-    constraint cost is positive (``violating_periods``, else None), the run folder, and the
-    path of the first evaluation episode (:func:`episode_path`).
+    Returns one dict per seed: per station mean price (currency/kWh), profit per episode and
+    blocked EVs, the market's Delta (None where undefined), on a grid the periods per
+    episode whose constraint cost is positive (``violating_periods``, else None), the seed's
+    run folder, the path of its first evaluation episode (:func:`episode_path`) and its
+    learning curve (:func:`evprice.analysis.curves.read_curve`). A pure function of its
+    arguments (what :mod:`evprice.analysis.parallel` needs to spread arms over processes).
     """
     from evprice.learn.config import PPOConfig
     from evprice.learn.policy import load_policy
     from evprice.learn.trainer import train
 
-    cfg = PPOConfig(total_steps=steps, seed=seed, eval_every_updates=0)
-    train(env_id, cfg, overrides=dict(overrides), out_dir=run_dir)
-    _, _, policy = load_policy(run_dir)
-    summary = evaluate(env_id, lambda env: policy, episodes=episodes, seed=EVAL_SEED + seed, overrides=overrides)
-    stations = summary["stations"]
-    delta = summary.get("delta")
-    return {
-        "mean_price": [float(s["mean_price"]) for s in stations],
-        "profit": [float(s["profit"]) / episodes for s in stations],
-        "blocked": [float(s["blocked"]) / episodes for s in stations],
-        "admitted": [float(s["admitted"]) / episodes for s in stations],
-        "delta": None if delta is None else float(delta["total"]),
-        "violating_periods": None if "costs" not in summary else summary["costs"]["violating_periods"] / episodes,
-        "run_dir": str(run_dir),
-        "path": episode_path(env_id, lambda env: policy, seed=EVAL_SEED + seed, overrides=overrides),
-    }
+    cfg = PPOConfig(total_steps=steps, eval_every_updates=CURVE_EVERY_UPDATES, torch_threads=torch_threads)
+    train(env_id, cfg, seeds=seeds, overrides=dict(overrides), out_dir=run_dir)
+    out = []
+    for seed in seeds:
+        seed_dir = Path(run_dir) / f"seed_{seed}"
+        _, _, policy = load_policy(seed_dir)
+        factory = lambda env, policy=policy: policy  # noqa: E731
+        summary = evaluate(env_id, factory, episodes=episodes, seed=EVAL_SEED + seed, overrides=overrides)
+        stations = summary["stations"]
+        delta = summary.get("delta")
+        out.append(
+            {
+                "mean_price": [float(s["mean_price"]) for s in stations],
+                "profit": [float(s["profit"]) / episodes for s in stations],
+                "blocked": [float(s["blocked"]) / episodes for s in stations],
+                "admitted": [float(s["admitted"]) / episodes for s in stations],
+                "delta": None if delta is None else float(delta["total"]),
+                "violating_periods": None
+                if "costs" not in summary
+                else summary["costs"]["violating_periods"] / episodes,
+                "run_dir": str(seed_dir),
+                "path": episode_path(env_id, factory, seed=EVAL_SEED + seed, overrides=overrides),
+                "curve": read_curve(seed_dir),
+            }
+        )
+    return out
 
 
 def episode_path(env_id: str, factory: Any, *, seed: int, overrides: Mapping[str, Any]) -> dict[str, list]:
@@ -133,17 +156,29 @@ def _arms_study(
     arms: list[tuple[str, str, dict[str, Any]]],
     steps: int,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Train and evaluate every (label, env, overrides) arm on every seed; rows and summary."""
+    """Train and evaluate every (label, env, overrides) arm, all its seeds in one batched run
+    per arm, the arms spread over ``settings.workers`` processes or a Ray cluster; rows and
+    summary (with each arm's learning curve band and its plateau)."""
+    seeds = list(range(settings.seeds))
+    tasks = [
+        {
+            "label": label,
+            "env_id": env_id,
+            "overrides": {**dict(settings.overrides), **arm_overrides},
+            "seeds": seeds,
+            "steps": steps,
+            "episodes": settings.episodes,
+            "run_dir": str(out / "runs" / label.replace(" ", "_").replace(",", "")),
+            "torch_threads": ARM_TORCH_THREADS,
+        }
+        for label, env_id, arm_overrides in arms
+    ]
+    results = run_tasks(train_arm, tasks, settings.workers, settings.address)
     rows: list[dict[str, Any]] = []
     summary: dict[str, Any] = {}
-    for label, env_id, arm_overrides in arms:
-        overrides = {**dict(settings.overrides), **arm_overrides}
-        per_seed = []
-        for seed in range(settings.seeds):
-            run_dir = out / "runs" / f"{label.replace(' ', '_').replace(',', '')}_seed{seed}"
-            r = train_and_evaluate(env_id, overrides, seed, steps, settings.episodes, run_dir)
-            rows.append({"arm": label, "env": env_id, "seed": seed, **arm_overrides, **r})
-            per_seed.append(r)
+    for (label, env_id, arm_overrides), task, per_seed in zip(arms, tasks, results):
+        overrides = task["overrides"]
+        rows += [{"arm": label, "env": env_id, "seed": seed, **arm_overrides, **r} for seed, r in zip(seeds, per_seed)]
         prices = np.array([r["mean_price"] for r in per_seed])  # (K, N)
         theory, n_periods = _theory(env_id, overrides)
         per_period = np.array([r["profit"] for r in per_seed]) / n_periods  # (K, N)
@@ -162,6 +197,8 @@ def _arms_study(
             "nash_profits": list(theory["nash"]["profits"]),
             "joint_prices": None if theory.get("joint") is None else list(theory["joint"]["prices"]),
             "stackelberg": {k: theory["stackelberg"][k] for k in ("leader", "prices", "profits")},
+            "curve": band([r["curve"] for r in per_seed]),
+            "trained_steps": steps,
         }
         deltas = [r["delta"] for r in per_seed if r["delta"] is not None]
         if deltas:
@@ -333,6 +370,38 @@ def _grid_path_figures(
     ]
 
 
+def _curve_figures(summary: Mapping[str, Any], out: Path) -> list[tuple[str, Path]]:
+    """Per environment: each arm's learning curve, the mean over seeds of its evaluations
+    during training with a 95% band, and where it reached its plateau."""
+    figs = []
+    for env in dict.fromkeys(s["env"] for s in summary.values()):
+        labels = [k for k, s in summary.items() if s["env"] == env]
+        curves = {k: summary[k]["curve"] for k in labels}
+        first = curves[labels[0]]
+        ylabel = "Delta (0 = Nash, 1 = joint profit)" if first["metric"] == "eval_delta" else "profit per episode"
+        path = figures.bands(
+            out / "figures" / f"learning_curve_{env}.png",
+            np.asarray(first["env_steps"]),
+            {k: (np.asarray(c["mean"]), np.asarray(c["low"]), np.asarray(c["high"])) for k, c in curves.items()},
+            marks={f"plateau: {k}": c["plateau_step"] for k, c in curves.items() if c["plateau_step"] is not None},
+            title=f"Learning curves: {env}",
+            xlabel="training env-steps per seed",
+            ylabel=f"evaluation {ylabel}",
+        )
+        figs.append(
+            (
+                f"Learning curves on {env}: the deterministic policy's evaluation during training, mean over seeds "
+                "with a 95% band, and where each arm reached its plateau",
+                path,
+            )
+        )
+    return figs
+
+
+def _curve_notes(summary: Mapping[str, Any]) -> list[str]:
+    return [plateau_note(label, s["curve"], s["trained_steps"]) for label, s in summary.items()]
+
+
 def _comparison_result(
     question: str, rows: list[dict[str, Any]], summary: Mapping[str, Any], out: Path, factor: str, notes: list[str]
 ) -> ExperimentResult:
@@ -343,11 +412,12 @@ def _comparison_result(
         rows=rows,
         summary=summary,
         tables=[("Learned prices against the benchmarks", _price_table(summary))],
-        notes=notes + _grid_notes(rows, summary),
+        notes=notes + _grid_notes(rows, summary) + _curve_notes(summary),
         figures=_delta_figure(summary, out, f"Delta by {factor}")
         + _price_figures(summary, out, f"Prices by {factor}")
         + _outcome_figures(summary, out, factor)
-        + _path_figures(rows, summary, out),
+        + _path_figures(rows, summary, out)
+        + _curve_figures(summary, out),
     )
 
 
@@ -452,8 +522,9 @@ def _capacity(settings: ExperimentSettings, out: Path) -> ExperimentResult:
             ("EVs turned away by full stations", fig_blocked),
         ]
         + _outcome_figures(summary, out, "chargers")
-        + _path_figures(rows, summary, out),
-        notes=notes + _grid_notes(rows, summary),
+        + _path_figures(rows, summary, out)
+        + _curve_figures(summary, out),
+        notes=notes + _grid_notes(rows, summary) + _curve_notes(summary),
     )
 
 
@@ -685,8 +756,8 @@ def _stackelberg(settings: ExperimentSettings, out: Path) -> ExperimentResult:
         rows=rows,
         summary=summary,
         tables=[("Learned prices and profits against the theory", _stackelberg_table(summary, j))],
-        figures=figs,
-        notes=notes,
+        figures=figs + _curve_figures(summary, out),
+        notes=notes + _curve_notes(summary),
     )
 
 

@@ -78,7 +78,9 @@ class _SigmoidTanh(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
-        y = torch.sigmoid(x * 2.0).mul_(2.0).sub_(1.0)
+        # in place: the layers before it (baddbmm) keep no copy of their output for backward
+        y = torch.sigmoid_(x.mul_(2.0)).mul_(2.0).sub_(1.0)
+        ctx.mark_dirty(x)
         ctx.save_for_backward(y)
         return y
 
@@ -92,7 +94,8 @@ class Tanh(nn.Module):
     """The hidden layers' activation: :class:`_SigmoidTanh`."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _SigmoidTanh.apply(x)
+        # it overwrites its input: a layer's fresh output, never a leaf the caller still holds
+        return _SigmoidTanh.apply(x.clone() if x.is_leaf else x)
 
 
 def stacked_mlp(

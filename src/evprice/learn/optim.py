@@ -101,12 +101,16 @@ class SeedAdam:
         the same parameters); raises ``ValueError`` when it does not fit."""
         entries = state["state"]
         if len(entries) != len(self.params):
-            raise ValueError(f"the optimiser state holds {len(entries)} parameters; this network has {len(self.params)}")
+            raise ValueError(
+                f"the optimiser state holds {len(entries)} parameters; this network has {len(self.params)}"
+            )
         steps = set()
         for i, (m, v) in enumerate(zip(self.exp_avg, self.exp_avg_sq)):
             entry = entries[i] if i in entries else entries[str(i)]
             if tuple(entry["exp_avg"].shape) != tuple(m.shape[1:]):
-                raise ValueError(f"optimiser moment {i} has shape {tuple(entry['exp_avg'].shape)}, not {tuple(m.shape[1:])}")
+                raise ValueError(
+                    f"optimiser moment {i} has shape {tuple(entry['exp_avg'].shape)}, not {tuple(m.shape[1:])}"
+                )
             m[k].copy_(entry["exp_avg"])
             v[k].copy_(entry["exp_avg_sq"])
             steps.add(float(entry["step"]))

@@ -226,12 +226,34 @@ def train(
             raise ConfigError(f"resume: the run trained seeds {saved_seeds}; got seeds={list(seeds)}")
         seeds, batched = saved_seeds, from_folders
         overrides = first["overrides"]
-        cfg = resume_config(first["config"], {} if config is None else {**config.to_dict(), "seed": first["config"]["seed"]})
+        cfg = resume_config(
+            first["config"], {} if config is None else {**config.to_dict(), "seed": first["config"]["seed"]}
+        )
     seed_list = _seed_list([cfg.seed] if seeds is None else seeds)
     overrides = dict(overrides or {})
-    device = _device(cfg)
+    threads = torch.get_num_threads()
     if cfg.torch_threads is not None:
         torch.set_num_threads(cfg.torch_threads)
+    try:
+        rows = _train(env_id, cfg, seed_list, overrides, out_dir, states, on_update, batched)
+    finally:
+        torch.set_num_threads(threads)  # the caller's process keeps its own setting
+    return rows if batched else rows[0]
+
+
+def _train(
+    env_id: str,
+    cfg: PPOConfig,
+    seed_list: list[int],
+    overrides: dict[str, Any],
+    out_dir: str | Path | None,
+    states: list[dict[str, Any]] | None,
+    on_update: Callable[[dict[str, Any]], None] | None,
+    batched: bool,
+) -> list[dict[str, Any]]:
+    """The loop of :func:`train`: K = ``len(seed_list)`` runs, from ``states`` when resuming;
+    returns each seed's last metrics row."""
+    device = _device(cfg)
     gens = [torch.Generator().manual_seed(s) for s in seed_list]
     n_seeds = len(seed_list)
 
@@ -261,18 +283,24 @@ def train(
     out = Path(out_dir) if out_dir is not None else None
     dirs = _seed_dirs(out, seed_list, batched)
     logs = [
-        RunLog(d, {"env": env_id, "overrides": overrides, "ppo": cfg.replace(seed=s).to_dict()}, METRICS, states is not None)
+        RunLog(
+            d,
+            {"env": env_id, "overrides": overrides, "ppo": cfg.replace(seed=s).to_dict()},
+            METRICS,
+            states is not None,
+        )
         for d, s in zip(dirs, seed_list)
     ]
 
     k_, b, n, t_len = n_seeds, cfg.num_envs, env.n_agents, cfg.rollout_periods
-    obs_buf = torch.zeros((t_len, k_, b, n, env.observation_size), device=device)
-    state_buf = torch.zeros((t_len, k_, b, env.state_size), device=device)
-    act_buf = torch.zeros((t_len, k_, b, n, 1), device=device)
-    logp_buf = torch.zeros((t_len, k_, b, n), device=device)
-    rew_buf = torch.zeros((t_len, k_, b, n), device=device)
-    done_buf = torch.zeros((t_len, k_, b, 1), device=device)
-    val_buf = torch.zeros((t_len, k_, b, n), device=device)
+    # seed-major buffers (K, T, B, ...): each seed's samples are one block, flattened without a copy
+    obs_buf = torch.zeros((k_, t_len, b, n, env.observation_size), device=device)
+    state_buf = torch.zeros((k_, t_len, b, env.state_size), device=device)
+    act_buf = torch.zeros((k_, t_len, b, n, 1), device=device)
+    logp_buf = torch.zeros((k_, t_len, b, n), device=device)
+    rew_buf = torch.zeros((k_, t_len, b, n), device=device)
+    done_buf = torch.zeros((k_, t_len, b, 1), device=device)
+    val_buf = torch.zeros((k_, t_len, b, n), device=device)
 
     env_seeds = [int(torch.randint(0, 2**31 - 1, (1,), generator=g)) for g in gens]
     raw_obs = envs.reset(env_seeds)
@@ -306,9 +334,10 @@ def train(
             done = terminated | truncated  # (K, B)
             ep_return += reward
             ep_profit += info["profit"].sum(axis=2)
-            obs_buf[t], state_buf[t], act_buf[t], logp_buf[t], val_buf[t] = obs_t, state_t, action, logp, value
-            rew_buf[t] = torch.as_tensor(reward_scaler(reward, done), device=device)
-            done_buf[t] = torch.as_tensor(done[..., None], dtype=torch.float32, device=device)
+            obs_buf[:, t], state_buf[:, t], act_buf[:, t], logp_buf[:, t] = obs_t, state_t, action, logp
+            val_buf[:, t] = value
+            rew_buf[:, t] = torch.as_tensor(reward_scaler(reward, done), device=device)
+            done_buf[:, t] = torch.as_tensor(done[..., None], dtype=torch.float32, device=device)
             env_steps += b
             if done.all():  # every member of every seed ends at the horizon together
                 finished_returns.append(ep_return.mean(axis=2))
@@ -322,10 +351,14 @@ def train(
             obs_t = torch.as_tensor(obs_norm(raw_obs), device=device)
             state_t = torch.as_tensor(state_norm(raw_state), device=device)
             last_value = critic(state_t if cfg.algo == "mappo" else obs_t)
-            advantages, returns = gae(rew_buf, val_buf, done_buf, last_value, cfg.gamma, cfg.gae_lambda)
+            by_time = lambda x: x.transpose(0, 1)  # noqa: E731  (T, K, ...) views for GAE
+            advantages, returns = gae(
+                by_time(rew_buf), by_time(val_buf), by_time(done_buf), last_value, cfg.gamma, cfg.gae_lambda
+            )
+            advantages, returns = by_time(advantages), by_time(returns)
 
         # 3. update, every seed on its own samples, minibatch order, clipping and early stop
-        flat = lambda x: x.transpose(0, 1).reshape((k_, t_len * b) + x.shape[3:])  # noqa: E731
+        flat = lambda x: x.reshape((k_, t_len * b) + x.shape[3:])  # noqa: E731  (K, T x B, ...)
         f_obs, f_state, f_act, f_logp = flat(obs_buf), flat(state_buf), flat(act_buf), flat(logp_buf)
         f_adv, f_ret, f_val = flat(advantages), flat(returns), flat(val_buf)
         size = t_len * b
@@ -423,7 +456,7 @@ def train(
 
     for log in logs:
         log.close()
-    return rows if batched else rows[0]
+    return rows
 
 
 LOSS_METRICS = ("policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction")

@@ -1,0 +1,43 @@
+"""Learning curves: bands over seeds and the plateau test, on curves worked out by hand."""
+
+import numpy as np
+import pytest
+
+from evprice.analysis.curves import band, plateau_note, plateau_step, read_curve
+
+
+def test_plateau_is_the_first_evaluation_after_which_the_curve_stays_in_its_band():
+    steps = [10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0]
+    # change from 0 to the tail's mean 1.0: the band is 1.0 +- 0.05
+    curve = [0.0, 0.5, 0.9, 0.97, 1.02, 0.99, 0.99]
+    assert plateau_step(steps, curve) == 40.0
+    # a dip back out of the band moves the plateau after it
+    assert plateau_step(steps, [0.0, 0.5, 0.97, 0.8, 1.02, 0.99, 0.99]) == 50.0
+    # still rising at the end: no plateau
+    assert plateau_step(steps, [0.0, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0]) is None
+    # too few evaluations to tell
+    assert plateau_step(steps[:2], [0.0, 1.0]) is None
+    # the seeds' spread widens the band: a noisy but flat tail is a plateau
+    assert plateau_step(steps, [0.0, 0.5, 0.9, 0.8, 1.1, 0.9, 1.0], noise=0.2) == 30.0
+
+
+def test_band_is_the_mean_and_t_interval_over_seeds(tmp_path):
+    curves = [
+        {"env_steps": [1.0, 2.0, 3.0], "metric": "eval_delta", "values": [0.1, 0.5, 0.6]},
+        {"env_steps": [1.0, 2.0, 3.0], "metric": "eval_delta", "values": [0.3, 0.7, 0.8]},
+    ]
+    b = band(curves)
+    assert b["mean"] == pytest.approx([0.2, 0.6, 0.7])
+    half = 12.706204736174707 * np.std([0.1, 0.3], ddof=1) / np.sqrt(2)  # t(0.975, 1)
+    assert b["low"][0] == pytest.approx(0.2 - half) and b["high"][0] == pytest.approx(0.2 + half)
+    with pytest.raises(ValueError, match="different env-steps"):
+        band([curves[0], {**curves[1], "env_steps": [1.0, 2.0, 4.0]}])
+    assert "had not reached a plateau after 3 env-steps" in plateau_note("arm", {**b, "plateau_step": None}, 3)
+    assert "reached its plateau at 2 of 3 env-steps" in plateau_note("arm", {**b, "plateau_step": 2.0}, 3)
+
+
+def test_read_curve_takes_the_evaluation_rows_of_metrics_csv(tmp_path):
+    (tmp_path / "metrics.csv").write_text(
+        "update,env_steps,eval_return,eval_profit,eval_delta\n1,100,,,\n2,200,3.0,6.0,\n3,300,4.0,8.0,\n"
+    )
+    assert read_curve(tmp_path) == {"env_steps": [200.0, 300.0], "metric": "eval_profit", "values": [6.0, 8.0]}
