@@ -41,3 +41,18 @@ def test_read_curve_takes_the_evaluation_rows_of_metrics_csv(tmp_path):
         "update,env_steps,eval_return,eval_profit,eval_delta\n1,100,,,\n2,200,3.0,6.0,\n3,300,4.0,8.0,\n"
     )
     assert read_curve(tmp_path) == {"env_steps": [200.0, 300.0], "metric": "eval_profit", "values": [6.0, 8.0]}
+
+
+def test_welch_difference_interval_by_hand():
+    from evprice.analysis.stats import diff_ci
+
+    a, b = [1.0, 2.0, 3.0], [0.0, 0.5]
+    # variances of the means 1/3 and 0.125/2; Welch dof = (0.3958)^2 / ((1/3)^2/2 + 0.0625^2/1)
+    va, vb = 1.0 / 3.0, 0.125 / 2.0
+    dof = (va + vb) ** 2 / (va**2 / 2 + vb**2 / 1)
+    from scipy import stats
+
+    half = stats.t.ppf(0.975, dof) * np.sqrt(va + vb)
+    d, ci = diff_ci(a, b)
+    assert d == pytest.approx(1.75) and ci == pytest.approx([1.75 - half, 1.75 + half])
+    assert diff_ci([1.0], [0.0, 2.0]) == (0.0, None)

@@ -148,6 +148,10 @@ def test_coordination_trains_every_arm_and_its_numbers_reproduce(tmp_path):
     curve = data["summary"]["LogitBertrand-v0 individual"]["curve"]
     assert curve["metric"] == "eval_delta" and curve["env_steps"] == [2048.0]  # one update: its final evaluation
     assert curve["mean"] == pytest.approx([data["rows"][1]["curve"]["values"][0]])
+    team = data["summary"]["LogitBertrand-v0 team"]["minus"]["LogitBertrand-v0 individual"]
+    gap = np.mean(data["rows"][0]["mean_price"]) - np.mean(data["rows"][1]["mean_price"])
+    assert team["mean_price"] == [pytest.approx(gap), None]  # one seed per arm: no interval
+    assert "## Differences by reward" in text and "LogitBertrand-v0 team − LogitBertrand-v0 individual" in text
     one_seed = data["summary"]["PublicCharging-v0 individual"]
     assert one_seed["profit_ci95"] is None  # one seed: no interval
     assert one_seed["profit"] == pytest.approx(sum(data["rows"][3]["profit"]))

@@ -43,12 +43,18 @@ from evprice.analysis.experiments import (
 )
 from evprice.analysis.parallel import run_tasks
 from evprice.analysis.rollouts import evaluate
-from evprice.analysis.stats import mean_ci
+from evprice.analysis.stats import diff_ci, mean_ci
 from evprice.envs import make_env
 from evprice.policies.theory import benchmarks
 
 EVAL_SEED = 10_000
 
+
+DEFAULT_STEPS = 300_000
+"""Training env-steps per seed of the MAPPO experiments' arms. Chosen from measured curves:
+Delta on ``LogitBertrand-v0`` passes 0.9 at about 100k env-steps and 0.99 at about 250k,
+and every report's learning curves state where each arm reached its plateau (or that it
+did not: then pass ``--steps``)."""
 
 ARM_TORCH_THREADS = 1
 """Torch threads of every arm's training, however the arms are spread: batched float32 sums
@@ -402,16 +408,63 @@ def _curve_notes(summary: Mapping[str, Any]) -> list[str]:
     return [plateau_note(label, s["curve"], s["trained_steps"]) for label, s in summary.items()]
 
 
+def _differences(
+    rows: list[dict[str, Any]], summary: dict[str, Any], pairs: list[tuple[str, str]]
+) -> tuple[str, list[str]]:
+    """For each ``(a, b)`` pair of arm labels: ``a`` minus ``b`` in mean price, profit per
+    episode and Delta, with 95% Welch intervals over the two arms' seeds (stored in
+    ``summary[a]["minus"][b]``); a Markdown table and one finding per pair."""
+
+    def per_seed(label: str, key: str) -> list[float]:
+        picked = [r for r in rows if r["arm"] == label]
+        if key == "mean_price":
+            return [float(np.mean(r["mean_price"])) for r in picked]
+        if key == "profit":
+            return [float(sum(r["profit"])) for r in picked]
+        return [r["delta"] for r in picked if r["delta"] is not None]
+
+    table, notes = [], []
+    for a, b in pairs:
+        entry = {}
+        for key in ("mean_price", "profit", "delta"):
+            xa, xb = per_seed(a, key), per_seed(b, key)
+            entry[key] = None if not xa or not xb else diff_ci(xa, xb)
+        summary[a].setdefault("minus", {})[b] = {k: None if v is None else list(v) for k, v in entry.items()}
+        cells = ["-" if v is None else f"{v[0]:.3f}{_interval(v[1])}" for v in entry.values()]
+        table.append([f"{a} − {b}", *cells])
+        d, ci = entry["mean_price"]
+        verdict = (
+            "its 95% interval excludes zero"
+            if ci is not None and (ci[0] > 0 or ci[1] < 0)
+            else "its 95% interval includes zero: no difference shown at this number of seeds"
+        )
+        notes.append(f"{a} minus {b}: mean price {d:+.3f}{_interval(ci)}; {verdict}.")
+    header = ["difference (Welch 95% interval over seeds)", "mean price", "profit / episode", "Delta"]
+    return markdown_table(header, table), notes
+
+
 def _comparison_result(
-    question: str, rows: list[dict[str, Any]], summary: Mapping[str, Any], out: Path, factor: str, notes: list[str]
+    question: str,
+    rows: list[dict[str, Any]],
+    summary: dict[str, Any],
+    out: Path,
+    factor: str,
+    notes: list[str],
+    pairs: list[tuple[str, str]] = (),
 ) -> ExperimentResult:
     """The report of a study comparing arms that differ in one ``factor`` on the same environments:
-    the price table, Delta, prices against the benchmarks, and the episode paths."""
+    the price table, the differences of ``pairs`` of arms, Delta, prices against the
+    benchmarks, the episode paths and the learning curves."""
+    tables = [("Learned prices against the benchmarks", _price_table(summary))]
+    if pairs:
+        diff_table, diff_notes = _differences(rows, summary, list(pairs))
+        tables.append((f"Differences by {factor}", diff_table))
+        notes = notes + diff_notes
     return ExperimentResult(
         question=question,
         rows=rows,
         summary=summary,
-        tables=[("Learned prices against the benchmarks", _price_table(summary))],
+        tables=tables,
         notes=notes + _grid_notes(rows, summary) + _curve_notes(summary),
         figures=_delta_figure(summary, out, f"Delta by {factor}")
         + _price_figures(summary, out, f"Prices by {factor}")
@@ -449,7 +502,8 @@ def _coordination(settings: ExperimentSettings, out: Path) -> ExperimentResult:
         "Do stations trained on a shared (team) reward price like a cartel, and stations trained on their own "
         "profit like Bertrand competitors, or do independent learners coordinate tacitly?"
     )
-    return _comparison_result(question, rows, summary, out, "reward", notes)
+    pairs = [(f"{env} team", f"{env} individual") for env in envs]
+    return _comparison_result(question, rows, summary, out, "reward", notes, pairs)
 
 
 def _observability(settings: ExperimentSettings, out: Path) -> ExperimentResult:
@@ -471,7 +525,8 @@ def _observability(settings: ExperimentSettings, out: Path) -> ExperimentResult:
         "Does seeing the rivals' prices (full observability) let independent learners sustain higher prices "
         "than seeing only public signals and their own state (partial)?"
     )
-    return _comparison_result(question, rows, summary, out, "observability", notes)
+    pairs = [(f"{env} full", f"{env} partial") for env in envs]
+    return _comparison_result(question, rows, summary, out, "observability", notes, pairs)
 
 
 CAPACITY_CHARGERS = (2, 4, 8, 16)
@@ -860,7 +915,7 @@ COORDINATION = register(
         name="coordination",
         description="Team vs individual reward (MAPPO) on LogitBertrand-v0 and a charging market "
         "(PublicCharging-v0, or --env).",
-        default_steps=1_000_000,
+        default_steps=DEFAULT_STEPS,
         run=_coordination,
         market_env="PublicCharging-v0",
     )
@@ -869,7 +924,7 @@ OBSERVABILITY = register(
     Experiment(
         name="observability",
         description="Partial vs full observability, individual rewards (MAPPO), the same training budget.",
-        default_steps=1_000_000,
+        default_steps=DEFAULT_STEPS,
         run=_observability,
         market_env="PublicCharging-v0",
     )
@@ -880,7 +935,7 @@ STACKELBERG = register(
         description="Simultaneous pricing vs a Stackelberg leader that commits its price a period ahead "
         "(MAPPO, individual rewards, partial observability) on LogitBertrand-v0, against the Nash and "
         "Stackelberg solutions.",
-        default_steps=1_000_000,
+        default_steps=DEFAULT_STEPS,
         run=_stackelberg,
     )
 )
@@ -889,7 +944,7 @@ CAPACITY = register(
         name="capacity",
         description="Chargers per station on a charging market (PublicCharging-v0, or --env; MAPPO, individual "
         "rewards) against the capacity-aware Nash prices.",
-        default_steps=1_000_000,
+        default_steps=DEFAULT_STEPS,
         run=_capacity,
         market_env="PublicCharging-v0",
     )
