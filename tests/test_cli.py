@@ -233,6 +233,32 @@ def test_train_rllib_runs_one_iteration(tmp_path):
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["iterations"] == 1 and summary["env_steps"] >= 1000
     assert (tmp_path / "checkpoint").is_dir()
+    # evaluate --checkpoint plays the trained RLlib module on evprice's own environment
+    result = run("evaluate", "--checkpoint", str(tmp_path), "--episodes", "2", "--seed", "3", "--json")
+    assert result.exit_code == 0, result.output
+    got = json.loads(result.output)
+    assert got["policy"] == "rllib" and got["env"] == "LogitBertrand-v0" and "delta" in got
+    import numpy as np
+    import torch
+    from ray.rllib.core.rl_module.rl_module import RLModule
+
+    from evprice.envs import make_env
+
+    module = RLModule.from_checkpoint(str(tmp_path / "checkpoint/learner_group/learner/rl_module/shared"))
+    env = make_env("LogitBertrand-v0", 2)
+    obs, profit = env.reset(seed=3), 0.0
+    for _ in range(env.n_periods):  # by hand: each station posts its Gaussian's mean
+        with torch.no_grad():
+            means = [
+                module.forward_inference({"obs": torch.as_tensor(obs[:, i])})["action_dist_inputs"][:, 0]
+                for i in (0, 1)
+            ]
+        obs, _, _, _, info = env.step(np.clip(torch.stack(means, 1).numpy()[..., None], -1, 1))
+        profit += info["profit"].sum()
+    assert got["market"]["profit"] == pytest.approx(profit, rel=1e-9)
+    (tmp_path / "evprice_rllib.yaml").unlink()
+    result = run("evaluate", "--checkpoint", str(tmp_path / "checkpoint"))
+    assert result.exit_code == 2 and "RLlib checkpoint without evprice_rllib.yaml" in result.output
 
 
 def test_replay_a_baseline_writes_a_gif_and_prints_its_path(tmp_path):

@@ -33,7 +33,8 @@ def test_local_workers_and_ray_tasks_give_the_sequential_numbers(tmp_path):
     sequential = run_tasks(train_arm, _tasks(tmp_path, "seq"))
     workers = run_tasks(train_arm, _tasks(tmp_path, "workers"), workers=2)
     assert _numbers(workers) == _numbers(sequential)  # equal, not close: the same arithmetic
-    assert [r["run_dir"] for r in workers[1]] == [str(tmp_path / "workers" / "individual" / f"seed_{s}") for s in (0, 1)]
+    folders = [str(tmp_path / "workers" / "individual" / f"seed_{s}") for s in (0, 1)]
+    assert [r["run_dir"] for r in workers[1]] == folders
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)  # the test's own local Ray
     try:
         on_ray = run_tasks(train_arm, _tasks(tmp_path, "ray"), address="auto")

@@ -26,6 +26,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import yaml
+
+RUN_FILE = "evprice_rllib.yaml"
+"""Written beside an RLlib run's ``checkpoint/``: the scenario and policy layout that
+:func:`load_rllib` needs to play the trained modules on evprice's own environments."""
+
 AUTH_MODE_ENV_VAR = "RAY_AUTH_MODE"
 """Ray's switch for token authentication (``token`` or ``disabled``)."""
 
@@ -120,6 +127,9 @@ def train_rllib(
                 path = Path(out_dir).resolve() / "checkpoint"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 checkpoint = str(algo.save_to_path(str(path)))
+                run = {"trainer": "rllib", "env_id": env_id, "overrides": dict(overrides or {}), "seed": seed}
+                run["shared_policy"] = shared_policy
+                (path.parent / RUN_FILE).write_text(yaml.safe_dump(run, sort_keys=False), encoding="utf-8")
         finally:
             algo.stop()
         return {
@@ -130,6 +140,66 @@ def train_rllib(
             "iteration_time_s": sum(iter_times) / len(iter_times),
             "checkpoint": checkpoint,
         }
+
+
+def rllib_run_folder(path: str | Path) -> Path | None:
+    """The run folder of an RLlib run (``evprice train rllib --out RUN``) given ``RUN`` or
+    ``RUN/checkpoint``; None for anything else."""
+    p = Path(path)
+    for folder in (p, p.parent):
+        if (folder / "checkpoint" / "rllib_checkpoint.json").is_file():
+            return folder
+    return None
+
+
+def load_rllib(path: str | Path) -> tuple[str, dict[str, Any], Callable[[Any], Any]]:
+    """``(env_id, overrides, factory)`` of an RLlib run folder, as :func:`evprice.learn.trained.load_trained`
+    gives them: ``factory(env)`` is the deterministic policy (each station posts the mean of its
+    module's Gaussian, clipped to [-1, 1]) of the trained RLModules, read without starting Ray.
+    Raises :class:`evprice.learn.CheckpointError` when the folder lacks what it needs."""
+    from evprice.core.config import ConfigError
+    from evprice.learn.checkpoint import CheckpointError
+
+    folder = rllib_run_folder(path)
+    if folder is None or not (folder / RUN_FILE).is_file():
+        raise CheckpointError(
+            f"{str(path)!r} is an RLlib checkpoint without {RUN_FILE}: evaluate the run folder that "
+            "`evprice train rllib --out RUN` wrote (it records the scenario beside the checkpoint)"
+        )
+    run = yaml.safe_load((folder / RUN_FILE).read_text(encoding="utf-8"))
+    from ray.rllib.core.rl_module.rl_module import RLModule
+
+    from evprice.adapters.rllib import SHARED_POLICY_ID
+
+    root = folder / "checkpoint" / "learner_group" / "learner" / "rl_module"
+    env_id, overrides = run["env_id"], dict(run["overrides"])
+
+    def factory(env: Any) -> Any:
+        ids = [SHARED_POLICY_ID] * env.n_agents if run["shared_policy"] else list(env.agent_ids)
+        missing = [m for m in dict.fromkeys(ids) if not (root / m).is_dir()]
+        if missing:
+            trained = sorted(p.name for p in root.iterdir() if p.is_dir())
+            raise ConfigError(
+                f"the RLlib run has no module for {missing}: it trained {trained}; "
+                "change only config keys that keep the stations"
+            )
+        modules = {m: RLModule.from_checkpoint(str(root / m)) for m in dict.fromkeys(ids)}
+
+        def policy(obs: np.ndarray) -> np.ndarray:
+            import torch
+
+            actions = np.zeros(obs.shape[:2] + (1,))
+            with torch.no_grad():
+                for i, m in enumerate(ids):
+                    out = modules[m].forward_inference({"obs": torch.as_tensor(obs[:, i], dtype=torch.float32)})
+                    actions[:, i, 0] = out["action_dist_inputs"][:, 0].numpy()  # the Gaussian's mean
+            return np.clip(actions, -1.0, 1.0)
+
+        policy.name = "rllib"  # type: ignore[attr-defined]  (the name evaluate reports)
+        return policy
+
+    factory.__name__ = "rllib"
+    return env_id, overrides, factory
 
 
 @contextmanager

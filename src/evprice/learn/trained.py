@@ -1,4 +1,4 @@
-"""Load any trained checkpoint as a policy factory: PPO (MAPPO / IPPO) or the safe planner.
+"""Load any trained checkpoint as a policy factory: PPO (MAPPO / IPPO), the safe planner or RLlib.
 
 The one place that tells the two kinds apart, for ``evprice evaluate --checkpoint``,
 ``evprice replay`` and the experiments.
@@ -16,15 +16,25 @@ from evprice.envs.market_env import MarketEnv
 
 def load_trained(path: str | Path) -> tuple[str, dict[str, Any], Callable[[MarketEnv], Any]]:
     """``(env_id, overrides, factory)`` of a trained checkpoint (a run folder or ``.pt`` file):
-    PPO (MAPPO / IPPO; :func:`evprice.learn.load_policy`) or the safe planner
-    (:func:`evprice.learn.safe.load_ccem`), as ``evprice evaluate --checkpoint`` loads them.
+    PPO (MAPPO / IPPO; :func:`evprice.learn.load_policy`), the safe planner
+    (:func:`evprice.learn.safe.load_ccem`) or an RLlib run folder
+    (:func:`evprice.learn.rllib_train.load_rllib`, needs Ray installed), as
+    ``evprice evaluate --checkpoint`` loads them.
     ``factory(env)`` raises :class:`ConfigError` when ``env``'s stations or observations do not
     match the checkpoint's; a damaged or missing checkpoint raises
     :class:`evprice.learn.CheckpointError`. Needs torch."""
-    from evprice.learn.checkpoint import load_checkpoint, resolve_checkpoint
+    from evprice.learn.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint
     from evprice.learn.policy import load_policy
+    from evprice.learn.rllib_train import load_rllib, rllib_run_folder
     from evprice.learn.safe import load_ccem
 
+    if rllib_run_folder(path) is not None:
+        try:
+            return load_rllib(path)
+        except ImportError:
+            raise CheckpointError(
+                f"{str(path)!r} is an RLlib run: evaluating it needs Ray: pip install 'evprice[distributed]'"
+            ) from None
     if load_checkpoint(resolve_checkpoint(path), kind=None)["kind"] == "ccem":
         env_id, overrides, planner_factory = load_ccem(path)
         planner_factory.__name__ = "ccem"
