@@ -38,9 +38,9 @@ def test_band_is_the_mean_and_t_interval_over_seeds(tmp_path):
 
 def test_read_curve_takes_the_evaluation_rows_of_metrics_csv(tmp_path):
     (tmp_path / "metrics.csv").write_text(
-        "update,env_steps,eval_return,eval_profit,eval_delta\n1,100,,,\n2,200,3.0,6.0,\n3,300,4.0,8.0,\n"
+        "update,env_steps,eval_return,eval_price,eval_delta\n1,100,,,\n2,200,3.0,1.5,\n3,300,4.0,1.25,\n"
     )
-    assert read_curve(tmp_path) == {"env_steps": [200.0, 300.0], "metric": "eval_profit", "values": [6.0, 8.0]}
+    assert read_curve(tmp_path) == {"env_steps": [200.0, 300.0], "metric": "eval_price", "values": [1.5, 1.25]}
 
 
 def test_welch_difference_interval_by_hand():

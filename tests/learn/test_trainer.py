@@ -188,7 +188,14 @@ def test_seed_runs_are_ordinary_run_folders(tmp_path):
         assert [int(r["seed"]) for r in metrics] == [seed, seed]
         assert float(metrics[-1]["policy_loss"]) == pytest.approx(row["policy_loss"])
         assert any((folder / "tb").iterdir())
-        load_policy(folder)  # evaluate --checkpoint and replay read a seed's folder
+        _, _, policy = load_policy(folder)  # evaluate --checkpoint and replay read a seed's folder
+        # the last evaluation by hand: eval_episodes members of seed + 1, the policy's mean posted price
+        env = make_env("LogitBertrand-v0", cfg.eval_episodes)
+        obs, posted = env.reset(seed=seed + 1), []
+        for _ in range(env.n_periods):
+            obs, _, _, _, info = env.step(policy(obs))
+            posted.append(info["price"].mean())
+        assert row["eval_price"] == pytest.approx(np.mean(posted), rel=1e-6)
     with pytest.raises(CheckpointError, match="is a run of 2 seeds \\(seed_2, seed_7\\): give one seed's folder"):
         load_policy(tmp_path)
 

@@ -2,7 +2,9 @@
 
 A curve is a run's evaluations of its deterministic policy during training (the
 ``eval_*`` columns of each seed's ``metrics.csv``, written every ``eval_every_updates``):
-Delta on logit markets, else the stations' joint profit per episode.
+Delta on logit markets, else the mean posted price (currency/kWh), the quantity the
+reports compare with the benchmarks. (Profit is a poor convergence signal there: near the
+optimum it is flat in the price, so it stops moving long before the prices do.)
 
 The plateau test (:func:`plateau_step`) decides how long an arm needs to train from the
 measured curve, not from a guess: the mean curve over seeds has reached its plateau at the
@@ -32,11 +34,11 @@ PLATEAU_TAIL = 3
 
 def read_curve(run_dir: str | Path) -> dict[str, list[float]]:
     """``{"env_steps": (E,), "metric": name, "values": (E,)}`` of one seed's run folder: its
-    evaluations during training, Delta where defined (``eval_delta``), else the joint profit
-    per episode (``eval_profit``)."""
+    evaluations during training, Delta where defined (``eval_delta``), else the mean posted
+    price (``eval_price``, currency/kWh)."""
     with (Path(run_dir) / "metrics.csv").open(newline="", encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f) if r.get("eval_return")]
-    metric = "eval_delta" if rows and rows[0].get("eval_delta") else "eval_profit"
+    metric = "eval_delta" if rows and rows[0].get("eval_delta") else "eval_price"
     return {
         "env_steps": [float(r["env_steps"]) for r in rows],
         "metric": metric,  # type: ignore[dict-item]
@@ -95,7 +97,7 @@ def plateau_step(
 
 def plateau_note(label: str, b: dict[str, Any], trained_steps: int) -> str:
     """One report line on an arm's curve: where it reached its plateau, or that it did not."""
-    what = "Delta" if b["metric"] == "eval_delta" else "profit per episode"
+    what = "Delta" if b["metric"] == "eval_delta" else "posted price"
     if b["plateau_step"] is None:
         return (
             f"{label}: the mean evaluation {what} had not reached a plateau after {trained_steps:,} env-steps "

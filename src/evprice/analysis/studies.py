@@ -63,7 +63,9 @@ local worker or on a cluster node. ``--workers`` (one per core) uses the other c
 
 CURVE_EVERY_UPDATES = 10
 """Experiment arms evaluate their policies every this many updates (about 20k env-steps with
-the trainer's 64 environments x 32 periods): the learning curves and the plateau test."""
+the trainer's 64 environments x 32 periods), every seed on the same evaluation episodes
+(``eval_seed`` = :data:`EVAL_SEED`: common demand, so the seeds' curves differ by their
+policies only): the learning curves and the plateau test."""
 
 
 def train_arm(
@@ -90,7 +92,9 @@ def train_arm(
     from evprice.learn.policy import load_policy
     from evprice.learn.trainer import train
 
-    cfg = PPOConfig(total_steps=steps, eval_every_updates=CURVE_EVERY_UPDATES, torch_threads=torch_threads)
+    cfg = PPOConfig(
+        total_steps=steps, eval_every_updates=CURVE_EVERY_UPDATES, eval_seed=EVAL_SEED, torch_threads=torch_threads
+    )
     train(env_id, cfg, seeds=seeds, overrides=dict(overrides), out_dir=run_dir)
     out = []
     for seed in seeds:
@@ -384,7 +388,11 @@ def _curve_figures(summary: Mapping[str, Any], out: Path) -> list[tuple[str, Pat
         labels = [k for k, s in summary.items() if s["env"] == env]
         curves = {k: summary[k]["curve"] for k in labels}
         first = curves[labels[0]]
-        ylabel = "Delta (0 = Nash, 1 = joint profit)" if first["metric"] == "eval_delta" else "profit per episode"
+        ylabel = (
+            "Delta (0 = Nash, 1 = joint profit)"
+            if first["metric"] == "eval_delta"
+            else "mean posted price (currency/kWh)"
+        )
         path = figures.bands(
             out / "figures" / f"learning_curve_{env}.png",
             np.asarray(first["env_steps"]),

@@ -62,6 +62,9 @@ class PPOConfig(ConfigMixin):
     )
     eval_episodes: int = _f(16, "episodes", "episodes of the deterministic policy at each evaluation")
     eval_every_updates: int = _f(20, "updates", "evaluate (and log) every this many updates; 0 = only at the end")
+    eval_seed: int | None = _f(
+        None, "-", "seed of the evaluation episodes; None = the run's seed + 1 (one value for all seeds: common demand)"
+    )
     checkpoint_every_updates: int = _f(50, "updates", "write a checkpoint every this many updates (and at the end)")
 
     def __post_init__(self) -> None:
@@ -103,6 +106,8 @@ class PPOConfig(ConfigMixin):
             s("torch_threads", check_int("torch_threads", self.torch_threads, low=1, high=256))
         s("eval_episodes", check_int("eval_episodes", self.eval_episodes, low=1, high=100_000))
         s("eval_every_updates", check_int("eval_every_updates", self.eval_every_updates, low=0))
+        if self.eval_seed is not None:
+            s("eval_seed", check_int("eval_seed", self.eval_seed, low=0))
         s("checkpoint_every_updates", check_int("checkpoint_every_updates", self.checkpoint_every_updates, low=1))
 
     @property

@@ -97,10 +97,12 @@ def evaluate_seeds(
     (``actor`` and ``obs_norm`` with a seed axis) plays one episode of each member of
     ``envs.envs[k]``, reset with ``seeds[k]``; one forward pass per period for all seeds.
     Returns one summary per seed, equal to :func:`evaluate_policy` of that seed's
-    :class:`TrainedPolicy`."""
+    :class:`TrainedPolicy`, with ``price`` too: the mean posted price (currency/kWh) over
+    periods, stations and episodes."""
     obs = envs.reset(seeds)
     k, b = obs.shape[:2]
     ret, profit, operating = np.zeros((k, b)), np.zeros((k, b)), np.zeros((k, b))
+    price = np.zeros(k)
     for _ in range(envs.first.n_periods):
         x = torch.as_tensor(obs_norm(obs), device=device)
         with torch.no_grad():
@@ -109,8 +111,12 @@ def evaluate_seeds(
         ret += reward.mean(axis=2)
         profit += info["profit"].sum(axis=2)
         operating += (info["revenue"] - info["energy_cost"]).sum(axis=2)
+        price += info["price"].mean(axis=(1, 2))
     bounds = _delta_bounds(envs.first)
-    return [_episode_summary(envs.first, ret[j], profit[j], operating[j], bounds) for j in range(k)]
+    out = [_episode_summary(envs.first, ret[j], profit[j], operating[j], bounds) for j in range(k)]
+    for j in range(k):
+        out[j]["price"] = float(price[j] / envs.first.n_periods)
+    return out
 
 
 def _delta_bounds(env: MarketEnv) -> tuple[float, float] | None:

@@ -23,7 +23,7 @@ gradient-norm clipping, Adam's step count or the early stop. Each update:
 4. **Log, evaluate, checkpoint.** A metrics row per seed (CSV, TensorBoard when installed;
    the ``on_update`` callback gets their mean); every ``eval_every_updates`` the
    deterministic policies (the distributions' means) play ``eval_episodes`` episodes of
-   separate environments (seed + 1 each time); every ``checkpoint_every_updates`` and at the
+   separate environments (``eval_seed``, by default seed + 1, each time); every ``checkpoint_every_updates`` and at the
    end ``checkpoints/last.pt`` per seed.
 
 Seeded and deterministic on the CPU: the trainer owns its seeds. Seed ``s``'s generator,
@@ -85,6 +85,7 @@ METRICS = (
     "action_std",
     "eval_return",
     "eval_profit",
+    "eval_price",
     "eval_delta",
 )
 """Columns of ``metrics.csv`` (``episodic_return``: mean over stations of the summed raw
@@ -92,7 +93,8 @@ rewards of the episodes finished during the update; ``profit``: their joint prof
 episode, currency; ``explained_variance``: of the rollout's value targets by the critic;
 ``policy_std``: the policy distribution's own standard deviation in action units, mean over
 the rollout; ``action_std``: the spread of the sampled actions; ``eval_*``: the
-deterministic policy, blank between evaluations)."""
+deterministic policy, blank between evaluations; ``eval_price``: its mean posted price,
+currency/kWh, over periods, stations and episodes)."""
 
 
 STRUCTURAL = ("algo", "hidden_sizes", "policy_distribution", "share_parameters", "normalise_obs")
@@ -406,7 +408,8 @@ def _train(
         evaluate = last or (cfg.eval_every_updates and update % cfg.eval_every_updates == 0)
         evals: list[dict[str, float]] = [{}] * k_
         if evaluate:
-            evals = evaluate_seeds(eval_envs, actor, obs_norm, [s + 1 for s in seed_list], device)
+            eval_seeds = [s + 1 if cfg.eval_seed is None else cfg.eval_seed for s in seed_list]
+            evals = evaluate_seeds(eval_envs, actor, obs_norm, eval_seeds, device)
         variance = explained_variance(f_ret, f_val)
         rows = []
         for k in range(k_):
@@ -427,6 +430,7 @@ def _train(
                 "action_std": float(f_act[k].std()),
                 "eval_return": evals[k].get("return"),
                 "eval_profit": evals[k].get("profit"),
+                "eval_price": evals[k].get("price"),
                 "eval_delta": evals[k].get("delta"),
             }
             logs[k].write(row, row["env_steps"], skip=3)
