@@ -342,8 +342,9 @@ def test_train_several_seeds_in_one_run_then_evaluate_and_resume_one(tmp_path):
     assert "mean [95% CI]" in result.output and "seed_<s>/" in result.output
     result = run("evaluate", "--checkpoint", str(out / "seed_6"), "--episodes", "2", "--json")
     assert result.exit_code == 0, result.output
-    result = run("evaluate", "--checkpoint", str(out), "--episodes", "2")
-    assert result.exit_code == 2 and "is a run of 2 seeds (seed_5, seed_6): give one seed's folder" in result.output
+    for cmd in (["evaluate", "--checkpoint", str(out), "--episodes", "2"], ["replay", str(out), "--quiet"]):
+        result = run(*cmd)
+        assert result.exit_code == 2 and "is a run of 2 seeds (seed_5, seed_6): give one seed's folder" in result.output
     result = run("train", "mappo", "--resume", str(out), "--steps", "192", "--quiet")
     assert result.exit_code == 0, result.output
     assert len((out / "seed_5" / "metrics.csv").read_text().splitlines()) == 1 + 3

@@ -23,8 +23,8 @@ gradient-norm clipping, Adam's step count or the early stop. Each update:
 4. **Log, evaluate, checkpoint.** A metrics row per seed (CSV, TensorBoard when installed;
    the ``on_update`` callback gets their mean); every ``eval_every_updates`` the
    deterministic policies (the distributions' means) play ``eval_episodes`` episodes of
-   separate environments (``eval_seed``, by default seed + 1, each time); every ``checkpoint_every_updates`` and at the
-   end ``checkpoints/last.pt`` per seed.
+   separate environments (``eval_seed``, by default seed + 1, each time); every
+   ``checkpoint_every_updates`` and at the end ``checkpoints/last.pt`` per seed.
 
 Seeded and deterministic on the CPU: the trainer owns its seeds. Seed ``s``'s generator,
 ``torch.Generator().manual_seed(s)``, draws its initial weights (actor, then critic), its
