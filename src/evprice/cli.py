@@ -709,10 +709,15 @@ def _print_summary(summary: dict[str, Any]) -> None:
     default=None,
     help="train the arms as Ray tasks on this cluster: auto, HOST:PORT or ray://HOST:PORT (needs evprice[distributed])",
 )
+@click.option(
+    "--reuse",
+    is_flag=True,
+    help="re-render the report from --out's results.json (a finished run) without training again",
+)
 @_config_option
 @_set_option
 def experiment_cmd(
-    name, list_only, seeds, steps, episodes, out_dir, env_id, workers, address, config_file, assignments
+    name, list_only, seeds, steps, episodes, out_dir, env_id, workers, address, reuse, config_file, assignments
 ) -> None:
     """Run a research experiment over seeds; write results.csv, results.json and report.md (with figures)."""
     from evprice.analysis.experiments import EXPERIMENTS, ExperimentSettings, get_experiment, run_experiment
@@ -738,6 +743,7 @@ def experiment_cmd(
         env=env_id or file_env,
         workers=workers,
         address=address,
+        reuse=reuse,
     )
     report = run_experiment(name, settings, out_dir or f"runs/experiments/{name}")
     click.echo(f"report: {report}")

@@ -8,17 +8,20 @@ from evprice.analysis.curves import band, plateau_note, plateau_step, read_curve
 
 def test_plateau_is_the_first_evaluation_after_which_the_curve_stays_in_its_band():
     steps = [10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0]
-    # change from 0 to the tail's mean 1.0: the band is 1.0 +- 0.05
+    # Delta's scale is 1 (Nash to joint): the band is the tail's mean, 1.0, +- 0.05
     curve = [0.0, 0.5, 0.9, 0.97, 1.02, 0.99, 0.99]
-    assert plateau_step(steps, curve) == 40.0
+    assert plateau_step(steps, curve, scale=1.0) == 40.0
     # a dip back out of the band moves the plateau after it
-    assert plateau_step(steps, [0.0, 0.5, 0.97, 0.8, 1.02, 0.99, 0.99]) == 50.0
+    assert plateau_step(steps, [0.0, 0.5, 0.97, 0.8, 1.02, 0.99, 0.99], scale=1.0) == 50.0
     # still rising at the end: no plateau
-    assert plateau_step(steps, [0.0, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0]) is None
+    assert plateau_step(steps, [0.0, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0], scale=1.0) is None
     # too few evaluations to tell
-    assert plateau_step(steps[:2], [0.0, 1.0]) is None
-    # the seeds' spread widens the band: a noisy but flat tail is a plateau
-    assert plateau_step(steps, [0.0, 0.5, 0.9, 0.8, 1.1, 0.9, 1.0], noise=0.2) == 30.0
+    assert plateau_step(steps[:2], [0.0, 1.0], scale=1.0) is None
+    # prices judged on a Nash-to-joint distance of 0.25 currency/kWh: the band is +- 0.0125
+    prices = [1.30, 1.40, 1.45, 1.46, 1.455, 1.46, 1.462]
+    assert plateau_step(steps, prices, scale=0.25) == 30.0
+    assert plateau_step(steps, prices, scale=0.1) == 40.0  # a finer scale, a later plateau
+    assert plateau_step(steps, prices, scale=0.05) is None  # +- 0.0025: 1.455 lies outside
 
 
 def test_band_is_the_mean_and_t_interval_over_seeds(tmp_path):
@@ -26,14 +29,16 @@ def test_band_is_the_mean_and_t_interval_over_seeds(tmp_path):
         {"env_steps": [1.0, 2.0, 3.0], "metric": "eval_delta", "values": [0.1, 0.5, 0.6]},
         {"env_steps": [1.0, 2.0, 3.0], "metric": "eval_delta", "values": [0.3, 0.7, 0.8]},
     ]
-    b = band(curves)
-    assert b["mean"] == pytest.approx([0.2, 0.6, 0.7])
+    b = band(curves, scale=1.0)
+    assert b["mean"] == pytest.approx([0.2, 0.6, 0.7]) and b["scale"] == 1.0
+    assert band(curves)["scale"] == pytest.approx(0.5)  # no benchmark: the mean curve's range
     half = 12.706204736174707 * np.std([0.1, 0.3], ddof=1) / np.sqrt(2)  # t(0.975, 1)
     assert b["low"][0] == pytest.approx(0.2 - half) and b["high"][0] == pytest.approx(0.2 + half)
     with pytest.raises(ValueError, match="different env-steps"):
         band([curves[0], {**curves[1], "env_steps": [1.0, 2.0, 4.0]}])
     assert "had not reached a plateau after 3 env-steps" in plateau_note("arm", {**b, "plateau_step": None}, 3)
-    assert "reached its plateau at 2 of 3 env-steps" in plateau_note("arm", {**b, "plateau_step": 2.0}, 3)
+    note = plateau_note("arm", {**b, "plateau_step": 2.0}, 3)
+    assert "reached its plateau at 2 of 3 env-steps (every later evaluation within 0.05 of" in note
 
 
 def test_read_curve_takes_the_evaluation_rows_of_metrics_csv(tmp_path):

@@ -152,6 +152,11 @@ def test_coordination_trains_every_arm_and_its_numbers_reproduce(tmp_path):
     gap = np.mean(data["rows"][0]["mean_price"]) - np.mean(data["rows"][1]["mean_price"])
     assert team["mean_price"] == [pytest.approx(gap), None]  # one seed per arm: no interval
     assert "## Differences by reward" in text and "LogitBertrand-v0 team − LogitBertrand-v0 individual" in text
+    # the report re-rendered from results.json (no training) is the same report
+    again = run_experiment("coordination", ExperimentSettings(**{**settings.__dict__, "reuse": True}), tmp_path)
+    assert again.read_text() == text
+    with pytest.raises(ConfigError, match="holds arm 'LogitBertrand-v0 team' with seeds \\[0\\]"):
+        run_experiment("coordination", ExperimentSettings(**{**settings.__dict__, "seeds": 2, "reuse": True}), tmp_path)
     one_seed = data["summary"]["PublicCharging-v0 individual"]
     assert one_seed["profit_ci95"] is None  # one seed: no interval
     assert one_seed["profit"] == pytest.approx(sum(data["rows"][3]["profit"]))

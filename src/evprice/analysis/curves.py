@@ -9,11 +9,11 @@ optimum it is flat in the price, so it stops moving long before the prices do.)
 The plateau test (:func:`plateau_step`) decides how long an arm needs to train from the
 measured curve, not from a guess: the mean curve over seeds has reached its plateau at the
 first evaluation after which every later evaluation stays within ``tol`` (5%) of the
-curve's whole change, from its first evaluation to the mean of its last three, of that
-final level (or within the seeds' own 95% interval at the end, where that is wider: a
-plateau cannot be told apart more finely than the seeds scatter). A curve whose last three
-evaluations are not all within that band has not reached a plateau: the arm should train
-longer.
+benchmark scale of the final level (the mean of the last three evaluations). The scale is
+the distance the experiments measure prices on: from Nash to joint profit, that is 1 in
+Delta and ``joint - Nash`` in price; where a market has no such benchmark, the curve's own
+range. A curve whose last three evaluations are not all within that band has not reached
+a plateau: the arm should train longer.
 """
 
 from __future__ import annotations
@@ -46,10 +46,11 @@ def read_curve(run_dir: str | Path) -> dict[str, list[float]]:
     }
 
 
-def band(curves: list[dict[str, Any]]) -> dict[str, Any]:
+def band(curves: list[dict[str, Any]], scale: float | None = None) -> dict[str, Any]:
     """Mean and 95% t-interval over seeds at each evaluation of ``curves`` (one per seed, all
-    evaluated at the same env-steps): ``{"env_steps", "metric", "mean", "low", "high",
-    "plateau_step"}``, lists of (E,)."""
+    evaluated at the same env-steps), and the mean curve's plateau on ``scale`` (the
+    benchmark distance; None: the curve's range): ``{"env_steps", "metric", "mean", "low",
+    "high", "scale", "plateau_step"}``, lists of (E,)."""
     steps = curves[0]["env_steps"]
     for c in curves:
         if c["env_steps"] != steps:
@@ -65,27 +66,28 @@ def band(curves: list[dict[str, Any]]) -> dict[str, Any]:
         "mean": mean,
         "low": low,
         "high": high,
-        "plateau_step": plateau_step(steps, mean, noise=float(np.mean(np.subtract(high, low)[-PLATEAU_TAIL:]) / 2)),
+        "scale": scale if scale is not None else float(np.ptp(mean)),
+        "scale_from": "the Nash-to-joint distance" if scale is not None else "the curve's range",
+        "plateau_step": plateau_step(steps, mean, scale if scale is not None else float(np.ptp(mean))),
     }
 
 
 def plateau_step(
     steps: list[float],
     curve: list[float],
+    scale: float,
     tol: float = PLATEAU_TOL,
     tail: int = PLATEAU_TAIL,
-    noise: float = 0.0,
 ) -> float | None:
-    """The env-steps at which ``curve`` (E,) reached its plateau (module docstring), or None
-    when it has not (fewer than ``tail`` evaluations, or its last ``tail`` not all within the
-    band). The band's half-width is ``tol`` times the curve's whole change, or ``noise`` (the
-    seeds' interval half-width at the end) where that is wider."""
+    """The env-steps at which ``curve`` (E,) reached its plateau: the first evaluation after
+    which every later one lies within ``tol x scale`` of the mean of the last ``tail``; None
+    when the curve has fewer than ``tail`` evaluations or its last ``tail`` are not all within
+    that band (still moving)."""
     y = np.asarray(curve, dtype=np.float64)
     if len(y) < tail:
         return None
     final = float(y[-tail:].mean())
-    change = abs(final - y[0])
-    width = max(tol * change if change > 0 else tol * max(abs(final), 1e-12), noise)
+    width = tol * abs(float(scale)) if scale else tol * max(abs(final), 1e-12)
     inside = np.abs(y - final) <= width
     if not inside[-tail:].all():
         return None
@@ -98,12 +100,14 @@ def plateau_step(
 def plateau_note(label: str, b: dict[str, Any], trained_steps: int) -> str:
     """One report line on an arm's curve: where it reached its plateau, or that it did not."""
     what = "Delta" if b["metric"] == "eval_delta" else "posted price"
+    band_text = f"{PLATEAU_TOL * b['scale']:.3g}" + ("" if b["metric"] == "eval_delta" else " currency/kWh")
     if b["plateau_step"] is None:
         return (
             f"{label}: the mean evaluation {what} had not reached a plateau after {trained_steps:,} env-steps "
-            f"(its last {PLATEAU_TAIL} evaluations are not within {PLATEAU_TOL:.0%} of its change): train longer."
+            f"(its last {PLATEAU_TAIL} evaluations are not within {band_text} of their mean): train longer."
         )
     return (
         f"{label}: the mean evaluation {what} reached its plateau at {b['plateau_step']:,.0f} of "
-        f"{trained_steps:,} env-steps (every later evaluation within {PLATEAU_TOL:.0%} of its whole change)."
+        f"{trained_steps:,} env-steps (every later evaluation within {band_text} of the final level, "
+        f"{PLATEAU_TOL:.0%} of {b.get('scale_from', 'the Nash-to-joint distance')})."
     )

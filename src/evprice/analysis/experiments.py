@@ -44,6 +44,9 @@ class ExperimentSettings:
     (:mod:`evprice.analysis.parallel`). An arm's seeds always train together in one batched
     run on one torch thread (float sums differ with the thread count), so the results do not
     depend on ``workers`` or ``address``: ``--workers`` = the cores uses them all.
+    ``reuse``: re-render the report from the rows of the finished run in ``out_dir``
+    (``results.json``) without training again, for a change to the report's code; the
+    report keeps that run's wall time and machine.
     """
 
     seeds: int = 8
@@ -53,6 +56,7 @@ class ExperimentSettings:
     env: str | None = None
     workers: int = 1
     address: str | None = None
+    reuse: bool = False
 
     def __post_init__(self) -> None:
         for name, low in (("seeds", 1), ("episodes", 1)):
@@ -133,9 +137,16 @@ def run_experiment(name: str, settings: ExperimentSettings, out_dir: str | Path)
         experiment.market(settings)  # an experiment with fixed environments refuses env, before any work
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    trained = None
+    if settings.reuse:
+        if experiment.name == "collusion-qlearning":
+            raise ConfigError("reuse: collusion-qlearning's sessions are not saved row by row; run it again")
+        if not (out / "results.json").is_file():
+            raise ConfigError(f"reuse: {out / 'results.json'} not found: reuse re-renders a finished run in --out")
+        trained = json.loads((out / "results.json").read_text())
     start = time.perf_counter()
     result = experiment.run(settings, out)
-    wall_s = time.perf_counter() - start
+    wall_s = time.perf_counter() - start if trained is None else trained["wall_s"]
     meta = {
         "experiment": name,
         "settings": {
@@ -148,7 +159,7 @@ def run_experiment(name: str, settings: ExperimentSettings, out_dir: str | Path)
             "address": settings.address,
         },
         "wall_s": wall_s,
-        "machine": machine_line(),
+        "machine": machine_line() if trained is None else trained["machine"],
         "command": command_line(name, settings, out),
     }
     _write_csv(out / "results.csv", result.rows)

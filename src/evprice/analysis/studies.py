@@ -26,6 +26,7 @@ Training arms use MAPPO (:func:`evprice.learn.trainer.train`) with the trainer's
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ from evprice.analysis.experiments import (
 from evprice.analysis.parallel import run_tasks
 from evprice.analysis.rollouts import evaluate
 from evprice.analysis.stats import diff_ci, mean_ci
+from evprice.core.config import ConfigError
 from evprice.envs import make_env
 from evprice.policies.theory import benchmarks
 
@@ -183,7 +185,14 @@ def _arms_study(
         }
         for label, env_id, arm_overrides in arms
     ]
-    results = run_tasks(train_arm, tasks, settings.workers, settings.address)
+    if settings.reuse:
+        for task, (_, _, arm_overrides) in zip(tasks, arms):
+            task["arm_overrides"] = arm_overrides
+        results = _saved_results(out, tasks, settings)
+        for task in tasks:
+            del task["arm_overrides"]
+    else:
+        results = run_tasks(train_arm, tasks, settings.workers, settings.address)
     rows: list[dict[str, Any]] = []
     summary: dict[str, Any] = {}
     for (label, env_id, arm_overrides), task, per_seed in zip(arms, tasks, results):
@@ -207,7 +216,7 @@ def _arms_study(
             "nash_profits": list(theory["nash"]["profits"]),
             "joint_prices": None if theory.get("joint") is None else list(theory["joint"]["prices"]),
             "stackelberg": {k: theory["stackelberg"][k] for k in ("leader", "prices", "profits")},
-            "curve": band([r["curve"] for r in per_seed]),
+            "curve": band([r["curve"] for r in per_seed], _curve_scale(per_seed[0]["curve"], theory)),
             "trained_steps": steps,
         }
         deltas = [r["delta"] for r in per_seed if r["delta"] is not None]
@@ -220,6 +229,38 @@ def _arms_study(
             entry["capacity_nash_prices"] = list(theory["capacity"]["nash"]["prices"])
         summary[label] = entry
     return rows, summary
+
+
+def _curve_scale(curve: Mapping[str, Any], theory: Mapping[str, Any]) -> float | None:
+    """The benchmark distance a learning curve's plateau is judged on: 1 in Delta (Nash to
+    joint), ``joint - Nash`` in mean price; None (the curve's own range) without a joint price."""
+    if curve["metric"] == "eval_delta":
+        return 1.0
+    if theory.get("joint") is None:
+        return None
+    return float(abs(np.mean(theory["joint"]["prices"]) - np.mean(theory["nash"]["prices"])))
+
+
+def _saved_results(out: Path, tasks: list[dict[str, Any]], settings: ExperimentSettings) -> list[list[dict]]:
+    """What :func:`train_arm` returned for each task in the run whose ``results.json`` is in
+    ``out`` (``settings.reuse``): its rows by arm, in seed order. Refuses a file of another
+    run (other arms, seeds or steps)."""
+    path = out / "results.json"
+    if not path.is_file():
+        raise ConfigError(f"reuse: {path} not found: reuse re-renders the report of a finished run in --out")
+    saved = json.loads(path.read_text())
+    steps = saved["settings"]["steps"]
+    results = []
+    for task in tasks:
+        rows = sorted((r for r in saved["rows"] if r["arm"] == task["label"]), key=lambda r: r["seed"])
+        if [r["seed"] for r in rows] != task["seeds"] or steps != task["steps"]:
+            raise ConfigError(
+                f"reuse: {path} holds arm {task['label']!r} with seeds {[r['seed'] for r in rows]} and {steps} "
+                f"steps; this run asks for seeds {task['seeds']} and {task['steps']} steps"
+            )
+        drop = {"arm", "env", "seed", "reaction", *task["arm_overrides"]}
+        results.append([{k: v for k, v in r.items() if k not in drop} for r in rows])
+    return results
 
 
 def _price_table(summary: Mapping[str, Any]) -> str:
