@@ -16,7 +16,7 @@
     evprice train ccem [--env CoupledNetworkPeak-v0] [--steps 600] [--cost-limit 0.3] [--unconstrained]
     evprice replay RUN_DIR [--out FILE.gif|.mp4] [--seed S] [--fps N]   (or --policy NAME --env ID)
     evprice experiment NAME [--seeds K] [--steps N] [--episodes E] [--out DIR] [--env ID] [--set key=value ...]
-                     [--workers N] [--address auto|HOST:PORT|ray://HOST:PORT]
+                     [--workers N] [--address auto|HOST:PORT|ray://HOST:PORT] [--reuse]
 
 Overrides come from ``--config`` (a YAML mapping of config keys; it may also name the
 ``env``), then from each ``--set key=value`` (the value is read as YAML: ``4``,
