@@ -172,12 +172,12 @@ def run_experiment(name: str, settings: ExperimentSettings, out_dir: str | Path)
 
 def machine_line() -> str:
     """The machine a report was measured on: processor, cores, Python and torch versions."""
-    line = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    try:
-        import torch
+    from importlib.metadata import PackageNotFoundError, version
 
-        line += f", torch {torch.__version__}"
-    except ImportError:  # pragma: no cover  (experiments without training need no torch)
+    line = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    try:  # the installed version, without importing torch outside evprice.learn
+        line += f", torch {version('torch')}"
+    except PackageNotFoundError:  # pragma: no cover  (experiments without training need no torch)
         pass
     return line
 

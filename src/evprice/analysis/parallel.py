@@ -11,9 +11,9 @@ in the order of ``tasks``, whichever way they ran:
   Every node needs evprice installed, and the run folders a task writes land on the node
   that ran it: give ``--out`` a folder the nodes share to keep them beside the report.
 
-Each task sets ``torch_threads`` itself (an argument of ``fn``), so a task computes the
-same numbers wherever it runs: the caller chooses the threads from the workers per core,
-not from the way the tasks are spread.
+Each task sets ``torch_threads`` itself (an argument of ``fn``; the experiments fix it to
+one per arm), so a task computes the same numbers wherever it runs: float sums round
+differently with another thread count, never with another way of spreading the tasks.
 """
 
 from __future__ import annotations
