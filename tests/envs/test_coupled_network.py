@@ -66,7 +66,7 @@ def test_travel_times_are_the_shortest_paths_of_each_period_and_cached():
         np.testing.assert_allclose(env._travel_time_h(), expected, rtol=1e-12)
         env.step(np.zeros((1, 3, 1)))
     # constant congestion: one solve for the free-flow check and one for the first period, then none
-    env = make_env("CoupledNetwork-v0", road_saturation=((0.5, 0.5, 0.5),))
+    env = make_env("CoupledNetwork-v0", road_saturation_by_hour=((0.5, 0.5, 0.5),))
     env.reset(seed=0)
     for _ in range(env.n_periods):
         env.step(np.zeros((1, 3, 1)))
@@ -110,9 +110,9 @@ def test_deterministic_drivers_from_one_node_all_take_the_cheapest_station():
         assert info["admitted"][0, best] == info["market"]["arrivals"][0]
 
 
-def test_social_welfare_is_revenue_minus_tiered_supply_cost():
+def test_document_2s_welfare_is_revenue_minus_tiered_supply_cost():
     for threshold, unit in ((0.0, 0.5), (1e6, 0.3)):
-        env = make_env("CoupledNetwork-v0", 2, objective="social_welfare", supply_threshold_kw=threshold)
+        env = make_env("CoupledNetwork-v0", 2, objective="revenue_minus_supply_cost", supply_threshold_kw=threshold)
         env.reset(seed=5)
         scale = env.params.reward_scale_per_period.sum()
         for _ in range(3):
@@ -120,6 +120,7 @@ def test_social_welfare_is_revenue_minus_tiered_supply_cost():
             supply = unit * info["energy_kwh"].sum(axis=1) / 0.95
             np.testing.assert_allclose(info["network"]["supply_cost"], supply, rtol=1e-12)
             welfare = info["revenue"].sum(axis=1) - supply
+            np.testing.assert_allclose(info["network"]["revenue_minus_supply_cost"], welfare, rtol=1e-12)
             np.testing.assert_allclose(reward, np.repeat((welfare / scale)[:, None], 3, axis=1), rtol=1e-12)
 
 
@@ -138,8 +139,13 @@ def test_profit_objective_uses_the_purchase_price():
     [
         ({"station_nodes": (1, 2, 99)}, r"station_nodes=\(1, 2, 99\) is invalid: expected 3 node labels in 1..13"),
         ({"station_nodes": (1, 2)}, "station_nodes"),
-        ({"road_saturation": ((0.5, 0.5),)}, "road_saturation"),
-        ({"road_saturation": ((0.5, 0.5, -1.0),)}, r"road_saturation\[0\]\[2\]=-1.0 is invalid"),
+        ({"road_saturation_by_hour": ((0.5, 0.5),)}, "road_saturation_by_hour"),
+        ({"road_saturation_by_hour": ((0.5, 0.5, 0.5),) * 12}, r"road_saturation_by_hour=.*expected 1 or 24 rows"),
+        ({"road_saturation_by_hour": ((0.5, 0.5, -1.0),)}, r"road_saturation_by_hour\[0\]\[2\]=-1.0 is invalid"),
+        ({"road_saturation": ((0.5, 0.5, 0.5),)}, "did you mean road_saturation_by_hour"),
+        ({"objective": "social_welfare", "reward": "individual"}, "reward='individual' is invalid with objective"),
+        ({"congestion_sensitivity": 1.0}, "congestion_sensitivity=1.0 is invalid with driver_cost='generalised'"),
+        ({"when_full": "reroute", "waiting_spaces": 0}, "when_full='reroute' is invalid with driver_cost='generalised'"),
         ({"origin_weights": (1.0, 2.0)}, "origin_weights.*13 weights"),
         ({"objective": "welfare"}, "objective='welfare' is invalid"),
         ({"road_network": "atlantis"}, "atlantis"),

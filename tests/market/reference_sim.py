@@ -1,6 +1,11 @@
 """A slow, obviously-correct reference of the market: the seed's seven sub-steps as a plain
 loop over sub-steps and EVs, one batch member at a time.
 
+It covers both driver models (utility, with occupancy counting queued EVs; generalised
+cost, with the expected wait only where a queue exists), all three ``when_full`` modes
+(first come, first served through a per-charger list of free times), origin zones with
+travel times, and each admitted driver's consumer surplus.
+
 It shares nothing with ``evprice.market.dynamics`` except the inputs (config, random
 draws, prices). Tests feed both the same draws and compare every number.
 """
@@ -40,6 +45,8 @@ class PeriodResult:
     revenue_ema: list
     cost_ema: list
     occupancy_end: list
+    waiting_h: list
+    consumer_surplus: float | None
 
 
 class ReferenceMarket:
@@ -50,6 +57,7 @@ class ReferenceMarket:
         self.elec_hourly = [float(x) for x in elec_hourly]  # episode's hourly series
         self.first_hour = cfg.start_s // 3600
         self.sessions: list[Session] = []
+        self.charger_free_s = [[0.0] * c for c in cfg.chargers_per_station]  # when each charger is next free
         self.substep = 0
         self.revenue_ema = [0.0] * cfg.n_stations
         self.cost_ema = [0.0] * cfg.n_stations
@@ -58,12 +66,17 @@ class ReferenceMarket:
     def elec_at(self, t_s: float) -> float:
         return self.elec_hourly[int((self.cfg.start_s + t_s) // 3600) - self.first_hour]
 
-    def run_period(self, prices, offsets, noise, dwell_s, energy_kwh) -> PeriodResult:
+    def run_period(
+        self, prices, offsets, noise, dwell_s, energy_kwh, origins=None, travel_h=None
+    ) -> PeriodResult:
         """``offsets`` (M,) arrival times after the period start, ascending; ``noise`` (M, N+1),
-        ``dwell_s`` / ``energy_kwh`` (M,) per event."""
+        ``dwell_s`` / ``energy_kwh`` (M,) per event; ``origins`` (M,) origin zones and
+        ``travel_h`` (Z, N) travel times in hours, or None (the config's ``travel_time_min``)."""
         cfg = self.cfg
         n, dt = cfg.n_stations, cfg.dt_s
         cap = cfg.chargers_per_station
+        queue = cfg.when_full == "queue"
+        places = [c + (w if queue else 0) for c, w in zip(cap, cfg.waiting_spaces)]
         res = PeriodResult(
             energy_kwh=[0.0] * n,
             energy_kwh_per_substep=[[] for _ in range(n)],
@@ -79,6 +92,8 @@ class ReferenceMarket:
             revenue_ema=[],
             cost_ema=[],
             occupancy_end=[],
+            waiting_h=[0.0] * n,
+            consumer_surplus=0.0 if self._surplus_defined() else None,
         )
         t0 = self.substep * dt
         event = 0
@@ -95,34 +110,43 @@ class ReferenceMarket:
             for m in arriving:
                 t_a = t0 + float(offsets[m])
                 occ = [sum(1 for s in self.sessions if s.station == k and s.depart_s > t_a) for k in range(n)]
-                util = []
-                for k in range(n):
-                    u = cfg.station_utility[k] - cfg.price_sensitivity * prices[k]
-                    u -= cfg.congestion_sensitivity * occ[k] / cap[k]
-                    if cfg.travel_time_min is not None:
-                        u -= cfg.travel_time_sensitivity * cfg.travel_time_min[k]
-                    util.append(u + noise[m][k])
+                e_want = float(energy_kwh[m])
+                travel = [self._travel_h(k, origins, travel_h, m) for k in range(n)]
+                util, waits, outside = self._utilities(prices, occ, travel, e_want, noise[m])
+                if all(u == -math.inf for u in util):  # every station unreachable or over the budget
+                    res.gave_up += 1
+                    continue
                 first = max(range(n), key=lambda k: util[k])
-                if cfg.outside_option_utility is not None and cfg.outside_option_utility + noise[m][n] > util[first]:
+                if outside is not None and outside > util[first]:
                     res.gave_up += 1
                     continue
                 target = first
-                if occ[first] >= cap[first]:
+                if occ[first] >= places[first]:
                     target = None
-                    if cfg.when_full == "reroute":
+                    if cfg.when_full == "reroute" or cfg.driver_cost == "generalised":
                         # choose again among the free stations and the outside option
-                        options = [(util[k], k) for k in range(n) if occ[k] < cap[k]]
-                        if cfg.outside_option_utility is not None:
-                            options.append((cfg.outside_option_utility + noise[m][n], None))
+                        options = [(util[k], k) for k in range(n) if occ[k] < places[k] and util[k] > -math.inf]
+                        if outside is not None:
+                            options.append((outside, None))
                         if options:
                             target = max(options, key=lambda o: o[0])[1]
                 if target is None:
                     res.blocked[first] += 1
                     continue
                 res.admitted[target] += 1
-                d, e = float(dwell_s[m]), float(energy_kwh[m])
-                self.sessions.append(Session(target, prices[target], e, t_a, t_a + d))
-                res.booked_profit[target] += self._booked(target, prices[target], t_a, e, d)
+                d = float(dwell_s[m])
+                free = self.charger_free_s[target]
+                i = min(range(len(free)), key=lambda j: free[j])
+                start = max(t_a, free[i])  # first come, first served
+                free[i] = start + d
+                self.sessions.append(Session(target, prices[target], e_want, start, start + d))
+                res.booked_profit[target] += self._booked(target, prices[target], start, e_want, d)
+                res.waiting_h[target] += (start - t_a) / 3600.0
+                if res.consumer_surplus is not None:
+                    res.consumer_surplus = self._surplus(
+                        res.consumer_surplus, target, prices[target], util[target], outside, waits[target],
+                        (start - t_a) / 3600.0, start, e_want, d,
+                    )  # fmt: skip
             # 4. charging sessions and departures
             energy = [0.0] * n
             revenue = [0.0] * n
@@ -157,8 +181,62 @@ class ReferenceMarket:
             res.booked_profit[k] -= res.fixed_cost[k]
         res.revenue_ema = list(self.revenue_ema)
         res.cost_ema = list(self.cost_ema)
-        res.occupancy_end = [sum(1 for s in self.sessions if s.station == k) / cap[k] for k in range(n)]
+        res.occupancy_end = [min(sum(1 for s in self.sessions if s.station == k), cap[k]) / cap[k] for k in range(n)]
         return res
+
+    def _travel_h(self, k, origins, travel_h, m) -> float:
+        if travel_h is not None:
+            return float(travel_h[int(origins[m])][k])
+        return 0.0 if self.cfg.travel_time_min is None else self.cfg.travel_time_min[k] / 60.0
+
+    def _utilities(self, prices, occ, travel, energy, noise):
+        """Each station's realised utility, the wait expected there (h), the outside option's utility."""
+        cfg = self.cfg
+        n = cfg.n_stations
+        cap = cfg.chargers_per_station
+        util, waits = [], []
+        if cfg.driver_cost == "utility":
+            for k in range(n):
+                u = cfg.station_utility[k] - cfg.price_sensitivity * prices[k]
+                u -= cfg.congestion_sensitivity * occ[k] / cap[k]  # occupancy: queued EVs count
+                u -= cfg.travel_time_sensitivity * travel[k] * 60.0
+                util.append(-math.inf if math.isinf(travel[k]) else u + noise[k])
+                waits.append(0.0)
+            out = None if cfg.outside_option_utility is None else cfg.outside_option_utility + noise[n]
+            return util, waits, out
+        mean_h, scv = cfg.dwell_time_mean_h, cfg.dwell_time_cv**2
+        for k in range(n):
+            wait = 0.0
+            if cfg.when_full == "queue" and occ[k] >= cap[k]:  # M/G/c, Allen-Cunneen, given the EVs present
+                wait = ((1.0 + scv) / 2.0 + occ[k] - cap[k]) * mean_h / cap[k]
+            cost = prices[k] * energy + cfg.value_of_time_per_h * (cfg.travel_time_weight * travel[k] + wait)
+            excluded = math.isinf(travel[k]) or (cfg.time_budget_h is not None and travel[k] + wait > cfg.time_budget_h)
+            util.append(-math.inf if excluded else -cost + noise[k])
+            waits.append(wait)
+        out = None
+        if cfg.outside_option_price_per_kwh is not None:
+            p0, t0 = cfg.outside_option_price_per_kwh, cfg.outside_option_time_h
+            out = -(p0 * energy + cfg.value_of_time_per_h * t0) + noise[n]
+        return util, waits, out
+
+    def _surplus_defined(self) -> bool:
+        cfg = self.cfg
+        if cfg.driver_cost == "generalised":
+            return cfg.outside_option_price_per_kwh is not None
+        return cfg.outside_option_utility is not None and cfg.price_sensitivity > 0
+
+    def _surplus(self, total, k, price, utility, outside, expected_wait_h, wait_h, start_s, energy, dwell):
+        """Add an admitted EV's surplus over the outside option, currency: its utility over the
+        outside option's in money, its actual wait for the expected one, its bill for what it gets."""
+        cfg = self.cfg
+        if cfg.driver_cost == "utility":
+            gain = (utility - outside) * energy / cfg.price_sensitivity
+        else:
+            gain = utility - outside + cfg.value_of_time_per_h * (expected_wait_h - wait_h)
+        p_kw = cfg.charger_power_kw[k]
+        end = min(start_s + min(energy / p_kw * 3600.0, dwell), float(cfg.horizon_s))
+        received = p_kw * max(end - start_s, 0.0) / 3600.0
+        return total + gain + price * (energy - received)
 
     def _booked(self, k: int, price: float, start_s: float, energy: float, dwell: float) -> float:
         """Whole-session profit, integrating the wholesale price over the charging time second
@@ -166,6 +244,8 @@ class ReferenceMarket:
         cfg = self.cfg
         p_kw = cfg.charger_power_kw[k]
         end = min(start_s + min(energy / p_kw * 3600.0, dwell), float(cfg.horizon_s))
+        if end <= start_s:  # queued past the horizon: nothing booked
+            return 0.0
         revenue = price * p_kw * (end - start_s) / 3600.0
         cost, t = 0.0, start_s
         while t < end:

@@ -107,3 +107,69 @@ def test_elec_price_profile_and_bounds_by_hand():
     assert cfg.elec_price_bounds_per_kwh() == pytest.approx((0.3 - 0.03, 0.7 + 0.03))
     flat = MarketConfig(elec_price_per_kwh=[0.4] * 12 + [0.9] * 12, elec_price_noise_std_per_kwh=0.0)
     assert flat.elec_price_bounds_per_kwh() == (0.4, 0.9)
+
+
+UTILITY_ONLY = {
+    "station_utility": 0.5,
+    "price_sensitivity": 3.0,
+    "congestion_sensitivity": 1.0,
+    "travel_time_sensitivity": 0.1,
+    "outside_option_utility": -3.0,
+}
+GENERALISED_ONLY = {
+    "value_of_time_per_h": 10.0,
+    "travel_time_weight": 2.0,
+    "outside_option_price_per_kwh": 1.5,
+    "outside_option_time_h": 1.0,
+    "time_budget_h": 2.0,
+}
+
+
+@pytest.mark.parametrize(("key", "value"), list(UTILITY_ONLY.items()))
+def test_utility_settings_are_refused_for_generalised_drivers(key, value):
+    MarketConfig(**{key: value})  # used by utility drivers
+    with pytest.raises(ConfigError, match=f"{key}=.* is invalid with driver_cost='generalised': it has no effect"):
+        MarketConfig(driver_cost="generalised", **{key: value})
+
+
+@pytest.mark.parametrize(("key", "value"), list(GENERALISED_ONLY.items()))
+def test_generalised_settings_are_refused_for_utility_drivers(key, value):
+    MarketConfig(driver_cost="generalised", **{key: value})  # used by generalised drivers
+    with pytest.raises(ConfigError, match=f"{key}=.* is invalid with driver_cost='utility': it has no effect"):
+        MarketConfig(**{key: value})
+
+
+def test_a_per_station_setting_away_from_its_default_at_one_station_is_refused():
+    MarketConfig(driver_cost="generalised", station_utility=[0.0, 0.0])
+    with pytest.raises(ConfigError, match=r"station_utility=\(0.0, 0.2\) is invalid with driver_cost='generalised'"):
+        MarketConfig(driver_cost="generalised", station_utility=[0.0, 0.2])
+
+
+def test_switching_the_driver_model_by_replace_keeps_defaults_acceptable():
+    cfg = MarketConfig().replace(driver_cost="generalised")
+    assert cfg.ignored_fields() == ("station_utility", "price_sensitivity", "congestion_sensitivity",
+                                    "travel_time_sensitivity", "outside_option_utility")  # fmt: skip
+    with pytest.raises(ConfigError, match="price_sensitivity=2.0 is invalid with driver_cost='generalised'"):
+        MarketConfig(price_sensitivity=2.0).replace(driver_cost="generalised")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"reward": "individual"}, "reward='individual' is invalid with objective='social_welfare'"),
+        ({"reward": "ema"}, "reward='ema' is invalid with objective='social_welfare'"),
+        ({"outside_option_utility": None}, "needs an outside option; set outside_option_utility"),
+        ({"price_sensitivity": 0.0}, "price_sensitivity=0: utility is turned into money"),
+        ({"driver_cost": "generalised"}, "outside_option_price_per_kwh=None: consumer surplus"),
+    ],
+)
+def test_social_welfare_refuses_what_it_ignores_or_cannot_value(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        MarketConfig(objective="social_welfare", **overrides)
+
+
+def test_social_welfare_is_accepted_where_it_is_defined():
+    assert MarketConfig(objective="social_welfare").objective == "social_welfare"
+    MarketConfig(objective="social_welfare", driver_cost="generalised", outside_option_price_per_kwh=1.8)
+    with pytest.raises(ConfigError, match="objective='revenue_minus_supply_cost' is invalid: expected one of"):
+        MarketConfig(objective="revenue_minus_supply_cost")  # a CoupledNetwork-v0 objective only

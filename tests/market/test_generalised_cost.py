@@ -124,6 +124,36 @@ def test_expected_wait_moves_drivers_away_from_a_busy_station():
     assert out.admitted.tolist() == [[0, 1]]
 
 
+def _station_2_full(cfg: MarketConfig):
+    params = MarketParams.from_config(cfg)
+    state = initial_state(params, np.full((1, params.n_hours), 0.6))
+    depart = state.slot_depart_s.copy()
+    depart[0, 1, :] = 5400.0  # every place at station 2 taken until t = 1.5 h
+    return type(state)(**{**state.__dict__, "slot_depart_s": depart, "slot_start_s": np.zeros_like(depart)})
+
+
+@pytest.mark.parametrize("when_full", ["block", "queue"])
+def test_no_driver_is_blocked_beside_a_free_station_it_prefers_to_charging_elsewhere(when_full):
+    # one charger each (and one waiting space when queueing), every place at station 2 taken; a
+    # value of time of 1 CNY/h. At prices (1.4, 1.2) a zone-0 driver pays 28 + 4 x 0.2 = 28.8 at
+    # station 1, 24 + 4 x 0.05 = 24.2 at station 2 and 1.6 x 20 + 0.5 = 32.5 elsewhere. Before,
+    # it added an expected wait of (1 + 1.21) / 2 x 1.15 h (block; + 1.15 h more for the queued
+    # EV) to station 2, still preferred it (25.5 or 26.6) and was blocked beside a free station
+    # 1 it preferred to charging elsewhere. Drivers see occupancy now: it charges at station 1.
+    spaces = 1 if when_full == "queue" else 0
+    cfg = _config(chargers_per_station=1, when_full=when_full, waiting_spaces=spaces, value_of_time_per_h=1.0)
+    params = MarketParams.from_config(cfg)
+    out = advance_period(params, _station_2_full(cfg), np.array([[1.4, 1.2]]), _draws([0]), TRAVEL_H)[1]
+    assert out.blocked.sum() == 0 and out.admitted.tolist() == [[1, 0]]
+    # at (1.6, 1.2) station 1 costs 32.8, more than elsewhere: the driver does not charge, and
+    # that is blocking, counted at station 2, the full station it preferred to charging elsewhere
+    out = advance_period(params, _station_2_full(cfg), np.array([[1.6, 1.2]]), _draws([0]), TRAVEL_H)[1]
+    assert out.blocked.tolist() == [[0, 1]] and out.admitted.sum() == 0 and out.gave_up.tolist() == [0]
+    # at (1.6, 1.7) it prefers charging elsewhere (32.5) to both stations (32.8, 34.2): it gives up
+    out = advance_period(params, _station_2_full(cfg), np.array([[1.6, 1.7]]), _draws([0]), TRAVEL_H)[1]
+    assert out.blocked.sum() == 0 and out.gave_up.tolist() == [1]
+
+
 def test_queued_ev_waits_for_the_charger_and_is_charged_after():
     cfg = _config(
         chargers_per_station=1,
@@ -199,11 +229,8 @@ def test_unreachable_stations_are_never_chosen_even_when_time_is_free():
     ("overrides", "message"),
     [
         ({"waiting_spaces": 2}, "waiting spaces exist only with when_full='queue'"),
-        ({"driver_cost": "utility", "time_budget_h": 1.0}, "time_budget_h=1.0 is invalid with driver_cost='utility'"),
-        (
-            {"driver_cost": "utility", "demand": "expected", "noise_scale": 1.0, "congestion_sensitivity": 0.0},
-            "no queue and one origin zone",
-        ),
+        ({"when_full": "reroute"}, "when_full='reroute' is invalid with driver_cost='generalised'"),
+        ({"price_sensitivity": 3.0}, "price_sensitivity=3.0 is invalid with driver_cost='generalised'"),
     ],
 )
 def test_settings_that_would_be_ignored_are_refused(overrides, message):

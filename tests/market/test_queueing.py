@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -196,3 +197,133 @@ def test_world_queue_matches_an_independent_per_ev_simulation():
     np.testing.assert_array_equal(got[:, :2], np.array(ref)[:, :2])
     np.testing.assert_allclose(got[:, 2:], np.array(ref)[:, 2:], rtol=1e-9, atol=1e-9)
     assert got[:, 1].sum() > 0 and got[:, 3].sum() > 0  # the case exercised both queueing and blocking
+
+
+# -- utility drivers who see the queue -------------------------------------------------
+
+
+def _two_single_charger_stations(**kw) -> MarketConfig:
+    base = dict(
+        n_stations=2,
+        chargers_per_station=1,
+        when_full="queue",
+        waiting_spaces=12,
+        price_min=0.5,
+        price_max=2.0,
+        congestion_sensitivity=2.0,
+        price_sensitivity=4.0,
+        outside_option_utility=-5.5,
+        action_period_s=3600,
+        dt_s=900,
+    )
+    return MarketConfig(**{**base, **kw})
+
+
+def _shares_with_a_queue(queued: int, b: int = 40_000) -> np.ndarray:
+    """Station 2 holds one EV charging and ``queued`` waiting all period, station 1 none; each of
+    ``b`` drivers arrives alone at prices (1.5, 1.0). Returns the share admitted at each station."""
+    from evprice.market.dynamics import advance_period, initial_state
+    from evprice.market.params import MarketParams
+    from evprice.market.state import PeriodDraws
+
+    params = MarketParams.from_config(_two_single_charger_stations())
+    state = initial_state(params, np.full((b, params.n_hours), 0.6))
+    depart = state.slot_depart_s.copy()
+    depart[:, 1, : 1 + queued] = 50_000.0
+    state = dataclasses.replace(state, slot_depart_s=depart)
+    rng = np.random.default_rng(3 + queued)
+    draws = PeriodDraws(
+        arrival_offset_s=np.full((b, 1), 60.0),
+        choice_noise=rng.gumbel(size=(b, 1, 3)),
+        dwell_s=np.full((b, 1), 3600.0),
+        energy_kwh=np.full((b, 1), 20.0),
+        origin=np.zeros((b, 1), dtype=np.intp),
+    )
+    _, out = advance_period(params, state, np.tile([1.5, 1.0], (b, 1)), draws)
+    assert out.blocked.sum() == 0  # 12 waiting spaces: whoever chooses station 2 queues there
+    return out.admitted.sum(axis=0) / b
+
+
+@pytest.mark.parametrize("queued", [0, 1, 3, 6])
+def test_the_share_choosing_a_station_is_the_logit_of_its_queue(queued):
+    # by hand, logit noise of scale 1: v_1 = -4 x 1.5 = -6 (empty station), v_2 = -4 x 1.0 -
+    # 2 x (1 + queued) / 1 charger, v_0 = -5.5; P(k) = e^v_k / (e^v_1 + e^v_2 + e^v_0)
+    v = np.array([-6.0, -4.0 - 2.0 * (1 + queued), -5.5])
+    expected = np.exp(v) / np.exp(v).sum()
+    b = 40_000
+    share = _shares_with_a_queue(queued, b)
+    tol = 4.5 * np.sqrt(expected[:2] * (1 - expected[:2]) / b) + 1e-4
+    np.testing.assert_allclose(share, expected[:2], rtol=0, atol=tol.max())
+
+
+def test_the_share_falls_as_the_queue_grows():
+    # before drivers saw the queue, min(present, chargers) made all four shares equal (0.28)
+    shares = [_shares_with_a_queue(q, 20_000)[1] for q in (0, 1, 2, 4)]
+    assert all(a > b for a, b in zip(shares, shares[1:])), shares
+    assert shares[0] > 0.25 and shares[-1] < 0.002
+
+
+def _routing_chain(lam_per_h, mean_h, places, v_station, congestion, v_outside, sees_queue=True):
+    """Two single-charger FCFS stations with ``places`` places each, fed by logit drivers.
+
+    A continuous-time Markov chain on (n1, n2), the EVs at each station: arrivals at rate
+    ``lam`` choose station k with probability e^{u_k} / (e^{u_1} + e^{u_2} + e^{v_0}), u_k =
+    v_k - congestion x n_k (n_k capped at 1 if not ``sees_queue``), and are blocked if it is
+    full; each station serves at rate 1 / mean when not empty (exponential dwell). Returns
+    the long-run share of arrivals choosing each station (PASTA) and blocked at each.
+    """
+    states = [(a, b) for a in range(places + 1) for b in range(places + 1)]
+    index = {s: i for i, s in enumerate(states)}
+    q = np.zeros((len(states), len(states)))
+    choice = np.zeros((len(states), 2))
+    for (a, b), i in index.items():
+        seen = (a, b) if sees_queue else (min(a, 1), min(b, 1))
+        w = np.exp(np.array([v_station[0] - congestion * seen[0], v_station[1] - congestion * seen[1], v_outside]))
+        p = w / w.sum()
+        choice[i] = p[:2]
+        if a < places:
+            q[i, index[(a + 1, b)]] += lam_per_h * p[0]
+        if b < places:
+            q[i, index[(a, b + 1)]] += lam_per_h * p[1]
+        if a > 0:
+            q[i, index[(a - 1, b)]] += 1.0 / mean_h
+        if b > 0:
+            q[i, index[(a, b - 1)]] += 1.0 / mean_h
+    q -= np.diag(q.sum(axis=1))
+    # stationary distribution: pi Q = 0, sum pi = 1
+    a_mat = np.vstack([q.T, np.ones(len(states))])
+    pi = np.linalg.lstsq(a_mat, np.r_[np.zeros(len(states)), 1.0], rcond=None)[0]
+    full = np.array([[s[0] == places, s[1] == places] for s in states])
+    return pi @ choice, pi @ (choice * full)
+
+
+def test_long_run_choices_match_the_markov_chain_of_queue_aware_drivers():
+    cfg = _two_single_charger_stations(
+        waiting_spaces=3,
+        arrival_rate_per_h=1.5,
+        dwell_time_mean_h=1.0,
+        dwell_time_cv=1.0,  # exponential
+        congestion_sensitivity=1.0,
+        horizon_h=24.0 * 30,
+    )
+    prices = np.array([1.0, 1.3])
+    v = -4.0 * prices
+    chosen, blocked = _routing_chain(1.5, 1.0, 4, v, 1.0, -5.5)
+    naive, _ = _routing_chain(1.5, 1.0, 4, v, 1.0, -5.5, sees_queue=False)
+    assert abs(naive[0] - chosen[0]) > 0.05  # the test can tell drivers who see the queue from those who do not
+    b = 32
+    world = MarketWorld(cfg, batch_size=b)
+    world.reset(seed=5)
+    arrivals = 0
+    at = np.zeros(2)
+    blocked_at = np.zeros(2)
+    for period in range(cfg.n_periods):
+        out = world.step(np.tile(prices, (b, 1)))
+        if period < 12:  # warm-up from empty stations
+            continue
+        arrivals += out.arrivals.sum()
+        at += (out.admitted + out.blocked).sum(axis=0)
+        blocked_at += out.blocked.sum(axis=0)
+    assert arrivals > 20_000
+    np.testing.assert_allclose(at / arrivals, chosen, atol=0.012)
+    np.testing.assert_allclose(blocked_at / arrivals, blocked, atol=0.006)

@@ -31,6 +31,7 @@ def outcome():
         gave_up=np.zeros(1),
         waiting_h=z,
         booked_profit=np.array([[7.0, -3.0]]),
+        consumer_surplus=np.array([12.0]),
     )
 
 
@@ -59,3 +60,12 @@ def test_individual_period_and_ema():
     assert compute_reward(make("period"), outcome(), state()) == pytest.approx(np.array([[7 / 60, -3 / 75]]))
     # profit EMA 30 and -15 per h, scales per hour 240 and 300
     assert compute_reward(make("ema"), outcome(), state()) == pytest.approx(np.array([[30 / 240, -15 / 300]]))
+
+
+def test_social_welfare_is_surplus_plus_booked_profit_for_everyone():
+    cfg = MarketConfig(
+        objective="social_welfare", chargers_per_station=[4, 2], charger_power_kw=[30, 50], price_max=[2.0, 3.0]
+    )
+    # consumer surplus 12 plus booked profit 7 - 3, over the scales 60 + 75
+    r = compute_reward(MarketParams.from_config(cfg), outcome(), state())
+    assert r.tolist() == [[pytest.approx(16.0 / 135.0)] * 2]

@@ -10,8 +10,8 @@ against an outside option (charging elsewhere), with logit noise of scale ``nois
 (currency; 0 gives document 2's deterministic cheapest-station rule). Travel times are
 the shortest paths from the driver's node to each station under the period's congestion
 (:class:`evprice.transport.TravelTimes`, recomputed only when the congestion changes):
-document 2's saturation table per pricing period and its speed law on the 13-node
-network; the BPR law with an hourly volume/capacity profile on Sioux Falls. The expected
+document 2's saturation by hour of day and its speed law on the 13-node network; the
+BPR law with an hourly volume/capacity profile on Sioux Falls. The expected
 wait is the M/G/c wait given the EVs at the station (:mod:`evprice.market.queueing`), and
 stations are real first-come-first-served queues with waiting spaces.
 
@@ -22,12 +22,20 @@ The reward is selected by ``objective``:
 
 * ``"profit"``: the market's reward (``reward``: team or individual), profit being revenue
   minus energy bought at the wholesale price (document 2's 0.7 CNY/kWh) and fixed costs;
-* ``"social_welfare"``: the stations' revenue minus the cost of supplying their total draw
-  at document 2's tiered price (0.3 CNY/kWh up to 900 kW, 0.5 above), shared by all
-  stations and divided by the sum of their revenue scales.
+* ``"social_welfare"``: the drivers' consumer surplus plus the stations' profit
+  (:mod:`evprice.market.welfare`), the same for every station;
+* ``"revenue_minus_supply_cost"``: what document 2 calls social welfare, the stations'
+  revenue minus the cost of supplying their total draw at its tiered price (0.3 CNY/kWh up
+  to 900 kW, 0.5 above). It counts no driver's surplus, so it rises with price.
 
-``info["network"]`` adds, per period: ``supply_cost`` and ``welfare`` (B,) and ``waiting_h``
-(B, N), the total time the EVs admitted at each station wait for a charger.
+The last two are shared by all stations and divided by the sum of their revenue scales.
+
+``info["network"]`` adds, per period: ``supply_cost`` and ``revenue_minus_supply_cost`` (B,)
+and ``waiting_h`` (B, N), the total time the EVs admitted at each station wait for a charger.
+
+Road congestion follows the clock: the saturation (document 2's 13-node network) or the
+volume/capacity ratio (BPR networks) of a period is that of the hour of day in which it
+starts, whatever ``action_period_s`` is.
 
 Document 2 does not state how long a pricing step is: here it is one hour, 12 steps from
 08:00 to 20:00, the hours in which public charging and the feeder's load peak.
@@ -40,15 +48,16 @@ from typing import Any
 
 import numpy as np
 
-from evprice.core.config import check_choice, check_float, check_hourly, check_int, config_field, invalid
+from evprice.core.config import check_float, check_hourly, check_int, config_field, invalid
 from evprice.core.timing import HOURS_PER_DAY, SECONDS_PER_HOUR
 from evprice.envs.grid_charging import GRID_CHARGING_DEFAULTS, GridChargingConfig, GridChargingEnv
 from evprice.envs.registry import EnvSpec, register
+from evprice.market.config import OBJECTIVES as MARKET_OBJECTIVES
 from evprice.market.economics import tiered_supply_cost
 from evprice.market.state import PeriodOutcome
-from evprice.transport import ROAD_CLASSES, RoadNetwork, TravelTimes, doc2_congestion_table, load_network
+from evprice.transport import ROAD_CLASSES, RoadNetwork, TravelTimes, doc2_saturation_by_hour, load_network
 
-OBJECTIVES = ("profit", "social_welfare")
+OBJECTIVES = (*MARKET_OBJECTIVES, "revenue_minus_supply_cost")
 
 DEFAULT_STATION_NODES = {"doc2": (1, 2, 3), "sioux_falls": (10, 16, 20)}
 """Road node (1-based label) of each station by network. Document 2: nodes 1, 2, 3. Sioux
@@ -87,7 +96,6 @@ COUPLED_NETWORK_DEFAULTS: dict[str, Any] = {
     "outside_option_time_h": 0.5,
     "when_full": "queue",
     "waiting_spaces": 4,
-    "congestion_sensitivity": 0.0,
 }
 """``CoupledNetwork-v0``'s defaults over the grid scenario's. From document 2: three
 stations of 45 kW chargers, 15 kWh per EV, mean service 0.806 h, the price bounds, the
@@ -129,16 +137,23 @@ class CoupledNetworkConfig(GridChargingConfig):
     station_nodes: tuple[int, ...] | None = _f(
         None, "-", "road node (1-based label) of each station; None = the network's defaults (doc2: 1, 2, 3)"
     )
-    road_saturation: tuple[tuple[float, ...], ...] | None = _f(
+    road_saturation_by_hour: tuple[tuple[float, ...], ...] | None = _f(
         None,
         "1",
-        "doc2-speed networks: saturation u of (urban, main, suburban) roads per pricing period, cycled; "
-        "None = document 2's 12-step table",
+        "doc2-speed networks: saturation u of (urban, main, suburban) roads by hour of day, one row (every hour) "
+        "or 24 rows from 00:00; None = document 2's 12 steps as 08:00-20:00, its least saturated level at night",
     )
     road_volume_capacity_by_hour: float | tuple[float, ...] = _f(
         SIOUX_FALLS_VC_BY_HOUR, "1", "BPR networks: volume/capacity ratio of every link, one number or 24 hourly"
     )
-    objective: str = _f("profit", "-", "'profit' (the market's reward) or 'social_welfare' (revenue - supply cost)")
+    ALLOWED_OBJECTIVES = OBJECTIVES
+
+    objective: str = _f(
+        "profit",
+        "-",
+        "'profit' (the market's reward), 'social_welfare' (consumer surplus + profit) or "
+        "'revenue_minus_supply_cost' (document 2's welfare)",
+    )
     supply_threshold_kw: float = _f(900.0, "kW", "total station draw up to which supply costs the low price")
     supply_cost_low_per_kwh: float = _f(0.3, "currency/kWh", "supply cost below the threshold (document 2)")
     supply_cost_high_per_kwh: float = _f(0.5, "currency/kWh", "supply cost above the threshold (document 2)")
@@ -169,25 +184,21 @@ class CoupledNetworkConfig(GridChargingConfig):
             if v not in labels:
                 raise invalid("station_nodes", nodes, allowed)
         s("station_nodes", checked)
-        if self.road_saturation is not None:
-            rows = self.road_saturation
-            ok = not isinstance(rows, (str, bytes)) and hasattr(rows, "__iter__") and len(list(rows)) > 0
+        if self.road_saturation_by_hour is not None:
+            name, rows = "road_saturation_by_hour", self.road_saturation_by_hour
+            allowed = f"1 or {HOURS_PER_DAY} rows (hours from 00:00) of {len(ROAD_CLASSES)} saturations {ROAD_CLASSES}"
+            ok = not isinstance(rows, (str, bytes)) and hasattr(rows, "__iter__") and len(list(rows)) in (1, 24)
             if not ok or any(not hasattr(r, "__len__") or len(r) != len(ROAD_CLASSES) for r in rows):
-                raise invalid(
-                    "road_saturation", rows, f"a list of rows of {len(ROAD_CLASSES)} saturations {ROAD_CLASSES}"
-                )
-            s(
-                "road_saturation",
-                tuple(
-                    tuple(check_float(f"road_saturation[{i}][{j}]", u, low=0.0, high=5.0) for j, u in enumerate(r))
-                    for i, r in enumerate(rows)
-                ),
+                raise invalid(name, rows, allowed)
+            checked = tuple(
+                tuple(check_float(f"{name}[{i}][{j}]", u, low=0.0, high=5.0) for j, u in enumerate(r))
+                for i, r in enumerate(rows)
             )
+            s(name, checked * (HOURS_PER_DAY // len(checked)))
         s(
             "road_volume_capacity_by_hour",
             check_hourly("road_volume_capacity_by_hour", self.road_volume_capacity_by_hour, low=0.0, high=10.0),
         )
-        check_choice("objective", self.objective, OBJECTIVES)
         s("supply_threshold_kw", check_float("supply_threshold_kw", self.supply_threshold_kw, low=0.0))
         s("supply_cost_low_per_kwh", check_float("supply_cost_low_per_kwh", self.supply_cost_low_per_kwh, low=0.0))
         s(
@@ -214,18 +225,20 @@ class CoupledNetworkEnv(GridChargingEnv):
         self.network = config.make_network()
         self.station_node_indices = tuple(self.network.index_of(v) for v in config.station_nodes)
         self.travel_times = TravelTimes(self.network, self.station_node_indices)
-        if self.network.congestion_law == "doc2_speed":
-            table = doc2_congestion_table() if config.road_saturation is None else np.array(config.road_saturation)
-            self._saturation = table  # (R, 3), row k % R for period k
+        by_hour = config.road_saturation_by_hour
+        self._saturation = doc2_saturation_by_hour() if by_hour is None else np.array(by_hour)  # (24, 3)
         self._last_travel_h: np.ndarray | None = None
 
+    def hour_of_day(self, period: int) -> int:
+        """The clock hour (0-23) in which ``period`` starts."""
+        return int((self.params.start_s + period * self.config.action_period_s) // SECONDS_PER_HOUR % HOURS_PER_DAY)
+
     def congestion(self, period: int) -> np.ndarray | float:
-        """The roads' congestion during ``period``: saturation per road class (doc2 speed law)
-        or the volume/capacity ratio of every link (BPR)."""
+        """The roads' congestion during ``period``, by the hour of day in which it starts:
+        saturation per road class (doc2 speed law) or the volume/capacity ratio of every link (BPR)."""
+        hour = self.hour_of_day(period)
         if self.network.congestion_law == "doc2_speed":
-            return self._saturation[period % len(self._saturation)]
-        p = self.params
-        hour = (p.start_s + period * self.config.action_period_s) // SECONDS_PER_HOUR % HOURS_PER_DAY
+            return self._saturation[hour]
         return float(self.config.road_volume_capacity_by_hour[hour])
 
     # -- hooks -------------------------------------------------------------------------
@@ -234,17 +247,17 @@ class CoupledNetworkEnv(GridChargingEnv):
         return self._last_travel_h
 
     def _reward(self, outcome: PeriodOutcome) -> np.ndarray:
-        if self.config.objective == "profit":
+        if self.config.objective != "revenue_minus_supply_cost":
             return super()._reward(outcome)
-        welfare = outcome.revenue.sum(axis=1) - self._supply_cost(outcome)
-        return np.repeat((welfare / self.params.reward_scale_per_period.sum())[:, None], self.n_agents, axis=1)
+        net = outcome.revenue.sum(axis=1) - self._supply_cost(outcome)
+        return np.repeat((net / self.params.reward_scale_per_period.sum())[:, None], self.n_agents, axis=1)
 
     def _couple(self, outcome: PeriodOutcome) -> tuple[np.ndarray, dict[str, Any]]:
         cost, info = super()._couple(outcome)
         supply = self._supply_cost(outcome)
         info["network"] = {
             "supply_cost": supply,
-            "welfare": outcome.revenue.sum(axis=1) - supply,
+            "revenue_minus_supply_cost": outcome.revenue.sum(axis=1) - supply,
             "waiting_h": outcome.waiting_h,
         }
         return cost, info

@@ -5,8 +5,11 @@ multinomial logit,
 
     q_i = exp((a_i - p_i) / mu) / (sum_j exp((a_j - p_j) / mu) + exp(a0 / mu)),
 
-and station ``i`` earns ``(p_i - c_i) q_i``. With ``demand="expected"`` (default) that is
-exactly what happens every period; with ``demand="sampled"`` the same market is simulated
+and station ``i`` earns ``(p_i - c_i) q_i``. With ``objective="social_welfare"`` every
+station's reward is the period's welfare, the consumer surplus ``mu ln(sum_j exp((a_j -
+p_j) / mu) + exp(a0 / mu)) - a0`` plus the profits (:mod:`evprice.market.welfare`).
+With ``demand="expected"`` (default) that is exactly what happens every period; with
+``demand="sampled"`` the same market is simulated
 (Poisson arrivals of ``arrivals_per_period`` EVs, each buying ``1 / arrivals_per_period``
 kWh, sampled logit choices, ``chargers_per_station`` chargers each EV holds briefly) and
 agrees in expectation.
@@ -36,7 +39,14 @@ from evprice.core.config import (
 )
 from evprice.envs.market_env import MarketEnv
 from evprice.envs.registry import EnvSpec, register
-from evprice.market.config import DEMAND_MODES, MAX_ARRIVAL_RATE_PER_H, OBSERVABILITY, REWARDS, MarketConfig
+from evprice.market.config import (
+    DEMAND_MODES,
+    MAX_ARRIVAL_RATE_PER_H,
+    OBJECTIVES,
+    OBSERVABILITY,
+    REWARDS,
+    MarketConfig,
+)
 from evprice.market.profiles import SECONDS_PER_HOUR
 from evprice.market.theory import LogitMarket, bertrand_nash, joint_optimum
 
@@ -77,6 +87,11 @@ class LogitBertrandConfig(ConfigMixin):
     action_period_s: int = _f(900, "s", "time between pricing decisions")
     dt_s: int = _f(60, "s", "internal step of the sampled market")
     horizon_h: float = _f(24.0, "h", "episode length")
+    objective: str = _f(
+        "profit",
+        "-",
+        "'profit' (rewards by reward below) or 'social_welfare' (consumer surplus + profit, every station's reward)",
+    )
     reward: str = _f("team", "-", "'team', 'individual', 'period' or 'ema'; rewards are profits (scale 1)")
     observability: str = _f("full", "-", "'full' (every station's price is public) or 'partial'")
     leader: str | None = _f(
@@ -107,6 +122,7 @@ class LogitBertrandConfig(ConfigMixin):
             check_float("arrivals_per_period", self.arrivals_per_period, low=0.0, high=most, low_open=True),
         )
         s("chargers_per_station", check_int("chargers_per_station", self.chargers_per_station, low=1, high=10_000))
+        check_choice("objective", self.objective, OBJECTIVES)
         check_choice("reward", self.reward, REWARDS)
         check_choice("observability", self.observability, OBSERVABILITY)
         lo, hi = self.price_bounds()
@@ -169,6 +185,7 @@ class LogitBertrandConfig(ConfigMixin):
                 charging_efficiency=1.0,
                 marginal_cost_per_kwh=self.c,
                 fixed_cost_per_h=0.0,
+                objective=self.objective,
                 reward=self.reward,
                 reward_scale_per_period=1.0,
                 observability=self.observability,

@@ -11,6 +11,7 @@ Construct with keyword arguments, or from a mapping of overrides with
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,23 @@ WHEN_FULL = ("block", "reroute", "queue")
 DRIVER_COSTS = ("utility", "generalised")
 SESSION_SOURCES = ("independent", "calibrated")
 REWARDS = ("team", "individual", "period", "ema")
+OBJECTIVES = ("profit", "social_welfare")
+UTILITY_ONLY_FIELDS = (
+    "station_utility",
+    "price_sensitivity",
+    "congestion_sensitivity",
+    "travel_time_sensitivity",
+    "outside_option_utility",
+)
+"""Fields only utility-model drivers use (``driver_cost="utility"``)."""
+GENERALISED_ONLY_FIELDS = (
+    "value_of_time_per_h",
+    "travel_time_weight",
+    "outside_option_price_per_kwh",
+    "outside_option_time_h",
+    "time_budget_h",
+)
+"""Fields only generalised-cost drivers use (``driver_cost="generalised"``)."""
 OBSERVABILITY = ("partial", "full")
 ELEC_PRICE_NOISE_CLIP_STD = 3.0
 """Hourly wholesale-price noise is normal, clipped at this many standard deviations so the
@@ -67,6 +85,8 @@ _f = config_field
 @dataclass(frozen=True)
 class MarketConfig(ConfigMixin):
     """Configuration of the public charging market (``PublicCharging-v0``)."""
+
+    ALLOWED_OBJECTIVES = OBJECTIVES  # a scenario with more objectives widens it
 
     # -- market size -------------------------------------------------------------------
     n_stations: int = _f(2, "1", "number of charging stations (agents station_1 ... station_N)")
@@ -127,7 +147,12 @@ class MarketConfig(ConfigMixin):
         0.0, "1", "systematic utility of each station besides price, congestion and travel (quality, location)"
     )
     price_sensitivity: float = _f(4.0, "1/(currency/kWh)", "utility lost per currency/kWh of price")
-    congestion_sensitivity: float = _f(2.0, "1", "utility lost per unit of occupancy (0 = blind to occupancy)")
+    congestion_sensitivity: float = _f(
+        2.0,
+        "1",
+        "utility lost per unit of occupancy, EVs present / chargers; queued EVs count, so a queue takes it above 1 "
+        "(0 = blind to occupancy)",
+    )
     travel_time_min: tuple[float, ...] | None = _f(
         None, "min", "travel time to each station, one per station; None = no travel-time term"
     )
@@ -157,7 +182,8 @@ class MarketConfig(ConfigMixin):
         "utility",
         "-",
         "'utility': the utility model above; 'generalised': drivers minimise price x energy + value_of_time x "
-        "(travel_time_weight x travel time + expected wait), with noise_scale in currency",
+        "(travel_time_weight x travel time + expected wait, with when_full='queue'), with noise_scale in currency; "
+        "they see occupancy, so with when_full='block' they choose among the stations with a free charger",
     )
     value_of_time_per_h: float = _f(
         30.0, "currency/h", "what an hour of travel or waiting costs a driver (generalised)"
@@ -206,7 +232,17 @@ class MarketConfig(ConfigMixin):
     ema_time_constant_h: float = _f(1.0, "h", "time constant of the profit, revenue and cost EMAs")
 
     # -- learning interface ------------------------------------------------------------
-    reward: str = _f("team", "-", "'team', 'individual', 'period' or 'ema' (see evprice.market.reward)")
+    objective: str = _f(
+        "profit",
+        "-",
+        "'profit': the reward below; 'social_welfare': consumer surplus + the stations' profit, the same reward for "
+        "every station (see evprice.market.welfare)",
+    )
+    reward: str = _f(
+        "team",
+        "-",
+        "objective 'profit': 'team', 'individual', 'period' or 'ema' (see evprice.market.reward)",
+    )
     reward_scale_per_period: float | None = _f(
         None,
         "currency",
@@ -367,11 +403,21 @@ class MarketConfig(ConfigMixin):
                 f"waiting_spaces={self.waiting_spaces!r} is invalid with when_full={self.when_full!r}: "
                 "waiting spaces exist only with when_full='queue' (set it, or waiting_spaces=0)"
             )
-        if self.driver_cost == "utility" and self.time_budget_h is not None:
+        self._refuse_ignored_driver_fields()
+        if self.driver_cost == "generalised" and self.when_full == "reroute":
             raise ConfigError(
-                f"time_budget_h={self.time_budget_h!r} is invalid with driver_cost='utility': the time budget "
-                "applies to generalised-cost drivers (driver_cost='generalised'); use None"
+                "when_full='reroute' is invalid with driver_cost='generalised': generalised drivers see every "
+                "station's occupancy and never choose a full one, so rerouting would never happen; use 'block' "
+                "(they choose among the stations with a free charger) or 'queue'"
             )
+        check_choice("objective", self.objective, self.ALLOWED_OBJECTIVES)
+        if self.objective != "profit" and self.reward != "team":
+            raise ConfigError(
+                f"reward={self.reward!r} is invalid with objective={self.objective!r}: that objective is one number "
+                "for the market, every station's reward, so reward has no effect; leave it at 'team'"
+            )
+        if self.objective == "social_welfare":
+            self._check_welfare_defined()
         if self.demand == "expected":
             # the expected-demand mode has closed-form logit shares and no queue
             if self.when_full == "queue" or self.origin_weights is not None:
@@ -397,6 +443,48 @@ class MarketConfig(ConfigMixin):
                 )
 
     # -- validation helpers ------------------------------------------------------------
+    def _is_default(self, name: str) -> bool:
+        """Whether field ``name`` holds its default (a per-station default broadcast to every station)."""
+        default = {f.name: f.default for f in dataclasses.fields(self)}[name]
+        value = getattr(self, name)
+        if isinstance(value, tuple) and not isinstance(default, tuple):
+            return all(v == default for v in value)
+        return value == default
+
+    def ignored_fields(self) -> tuple[str, ...]:
+        """The driver-model fields this configuration's ``driver_cost`` does not use."""
+        return GENERALISED_ONLY_FIELDS if self.driver_cost == "utility" else UTILITY_ONLY_FIELDS
+
+    def _refuse_ignored_driver_fields(self) -> None:
+        """A driver-model field set away from its default in the mode that ignores it is refused."""
+        used_by = "generalised" if self.driver_cost == "utility" else "utility"
+        for name in self.ignored_fields():
+            if not self._is_default(name):
+                raise ConfigError(
+                    f"{name}={getattr(self, name)!r} is invalid with driver_cost={self.driver_cost!r}: it has no "
+                    f"effect there (only driver_cost={used_by!r} drivers use it); remove it, or set "
+                    f"driver_cost={used_by!r}"
+                )
+
+    def _check_welfare_defined(self) -> None:
+        """``objective="social_welfare"``: consumer surplus needs an outside option and a money value of utility."""
+        if self.driver_cost == "utility":
+            if self.outside_option_utility is None:
+                raise ConfigError(
+                    "objective='social_welfare' is invalid with outside_option_utility=None: consumer surplus is "
+                    "measured against not charging here, which needs an outside option; set outside_option_utility"
+                )
+            if self.price_sensitivity == 0.0:
+                raise ConfigError(
+                    "objective='social_welfare' is invalid with price_sensitivity=0: utility is turned into "
+                    "money through the price coefficient, so it must be > 0"
+                )
+        elif self.outside_option_price_per_kwh is None:
+            raise ConfigError(
+                "objective='social_welfare' is invalid with outside_option_price_per_kwh=None: consumer surplus is "
+                "the generalised cost saved against charging elsewhere; set outside_option_price_per_kwh"
+            )
+
     def _set(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
 

@@ -35,6 +35,8 @@ per-EV loop; the tests check that both give the same numbers on the same random 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from evprice.market.choice import ADMITTED, BLOCKED, GAVE_UP, NO_EVENT, choose, systematic_utility
@@ -44,6 +46,7 @@ from evprice.market.profiles import SECONDS_PER_HOUR
 from evprice.market.queueing import expected_wait_h
 from evprice.market.sessions import charging_duration_s, interval_overlap_s, window_overlap_s
 from evprice.market.state import MarketState, PeriodDraws, PeriodOutcome
+from evprice.market.welfare import money_per_utility
 
 
 def initial_state(params: MarketParams, elec_price_per_kwh: np.ndarray) -> MarketState:
@@ -160,6 +163,19 @@ def _event_utilities(
     return base, outside, travel
 
 
+@dataclass(frozen=True)
+class Allocation:
+    """Stage 3's result: ``slot_depart_s`` (B, N, C) after allocation, and per event (B, M)."""
+
+    slot_depart_s: np.ndarray  # (B, N, C) s
+    station: np.ndarray  # (B, M) int: where the driver charges (or was blocked: its first choice)
+    status: np.ndarray  # (B, M) int8: ADMITTED, BLOCKED, GAVE_UP or NO_EVENT
+    slot: np.ndarray  # (B, M) int: the slot taken (meaningful where admitted)
+    start_s: np.ndarray  # (B, M) s: start of charging (meaningful where admitted)
+    gain: np.ndarray  # (B, M) the chosen station's utility over the outside option's, noise included
+    expected_wait_h: np.ndarray  # (B, M) the wait the driver expected at the chosen station
+
+
 def _allocate(
     params: MarketParams,
     slot_depart_s: np.ndarray,
@@ -167,11 +183,25 @@ def _allocate(
     draws: PeriodDraws,
     event_s: np.ndarray,
     travel_time_h: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> Allocation:
     """Stage 3: give the period's arrivals chargers, one event at a time, in time order.
 
     Each driver sees the EVs present at its arrival instant, including those admitted
     before it; with ``when_full="queue"`` it waits for a charger first come first served.
+
+    What a driver weighs besides price and travel:
+
+    * utility drivers: ``congestion_sensitivity x present / chargers``, the EVs present
+      (charging, and queued with ``when_full="queue"``, so a queue takes it above 1) per
+      charger; the driver takes the highest utility and, if that station is full, is
+      blocked (``"block"``, the HERON case) or reroutes (``"reroute"``);
+    * generalised drivers: with ``when_full="queue"``, the expected wait given the EVs
+      present (:func:`~evprice.market.queueing.expected_wait_h`) at ``value_of_time_per_h``;
+      with ``"block"`` a full station offers no wait. Drivers see occupancy, so a station
+      with no free place (charger, or waiting space when queueing) is out of their choice
+      set: they charge at the best station with a free place, or take the outside option,
+      and are blocked only when every station they prefer to it is full (counted at the one
+      they value most).
 
     Args:
         slot_depart_s: (B, N, C) slots at the start of the period (not modified).
@@ -182,8 +212,7 @@ def _allocate(
             this period, or None (``travel_time_min`` of the config, or no travel).
 
     Returns:
-        ``slot_depart_s`` after allocation, and per event (B, M): the station, the status
-        code, the slot taken and the start of charging (meaningful where admitted).
+        The :class:`Allocation`.
     """
     cfg = params.config
     b, m_max = event_s.shape
@@ -193,12 +222,15 @@ def _allocate(
     status = np.full((b, m_max), NO_EVENT, dtype=np.int8)
     slot = np.zeros((b, m_max), dtype=np.intp)
     start = np.array(event_s)
+    gain = np.zeros((b, m_max))
+    expected_wait = np.zeros((b, m_max))
+    rows = np.arange(b)
 
     base, outside, travel_h = _event_utilities(params, price, draws, travel_time_h)
     generalised = cfg.driver_cost == "generalised"
-    congestion = cfg.congestion_sensitivity / params.capacity
-    reroute = cfg.when_full == "reroute"
     queue = cfg.when_full == "queue"
+    # generalised drivers see occupancy: they choose among the stations with a free place
+    reroute = cfg.when_full == "reroute" or generalised
     dwell_h = params.dwell_mean_s / SECONDS_PER_HOUR
     budget = cfg.time_budget_h
     may_exclude = budget is not None or travel_time_h is not None
@@ -207,15 +239,20 @@ def _allocate(
         t = event_s[:, m]
         occupied, present = held_chargers(params, depart, t)  # (B, N, C), (B, N)
         utility = base[:, m] + draws.choice_noise[:, m, :n]
+        wait_h = None
         if generalised:
-            wait_h = expected_wait_h(present, params.capacity, dwell_h, params.dwell_scv)
-            utility = utility - cfg.value_of_time_per_h * wait_h
+            if queue:
+                wait_h = expected_wait_h(present, params.capacity, dwell_h, params.dwell_scv)
+                utility = utility - cfg.value_of_time_per_h * wait_h
             if budget is not None:
-                utility = np.where(travel_h[:, m] + wait_h > budget, -np.inf, utility)
+                utility = np.where(travel_h[:, m] + (0.0 if wait_h is None else wait_h) > budget, -np.inf, utility)
         elif cfg.congestion_sensitivity:
-            utility = utility - congestion * (np.minimum(present, params.capacity) if queue else present)
+            utility = utility - cfg.congestion_sensitivity * present / params.capacity
         outside_u = None if outside is None else outside[:, m] + draws.choice_noise[:, m, n]
         k, code = choose(utility, outside_u, present < params.places, reroute)
+        gain[:, m] = utility[rows, k] - (0.0 if outside_u is None else outside_u)
+        if wait_h is not None:
+            expected_wait[:, m] = wait_h[rows, k]
         if may_exclude:  # every station unreachable or beyond the time budget: the driver gives up
             code = np.where(np.isfinite(utility).any(axis=1), code, GAVE_UP)
         code = np.where(np.isfinite(t), code, NO_EVENT)
@@ -229,7 +266,7 @@ def _allocate(
                 start[admit, m] = fcfs_start_s(depart[admit, ka], present[admit, ka], params.capacity[ka], t[admit])
             depart[admit, ka, first_free] = start[admit, m] + draws.dwell_s[admit, m]
             slot[admit, m] = first_free
-    return depart, station, status, slot, start
+    return Allocation(depart, station, status, slot, start, gain, expected_wait)
 
 
 def advance_period(
@@ -268,7 +305,8 @@ def advance_period(
     event_s = t0_s + draws.arrival_offset_s  # (B, M), inf = padding
 
     # 3. allocation of each arrival to a station and a charger (after a wait, if queueing)
-    depart, station, status, slot, start = _allocate(params, state.slot_depart_s, price, draws, event_s, travel_time_h)
+    alloc = _allocate(params, state.slot_depart_s, price, draws, event_s, travel_time_h)
+    depart, station, status, slot, start = alloc.slot_depart_s, alloc.station, alloc.status, alloc.slot, alloc.start_s
     ab, am = np.nonzero(status == ADMITTED)  # the admitted events, (A,) each
     ak = station[ab, am]
     new_start_s = start[ab, am]
@@ -318,6 +356,7 @@ def advance_period(
     )
     bb, bm = np.nonzero(status == BLOCKED)
     booked = _booked_profit(params, state.elec_price_per_kwh, ab, ak, new_start_s, new_end_s, new_price)
+    surplus = _consumer_surplus(params, draws, alloc, event_s, ab, am, new_end_s, new_price)
     outcome = PeriodOutcome(
         price_per_kwh=price.copy(),  # not the state's array: outcomes go to users, who may edit them
         energy_kwh=energy_sub.sum(axis=2),
@@ -336,8 +375,49 @@ def advance_period(
             else np.zeros((b, n))  # no queue, no wait
         ),
         booked_profit=_per_station(ab * n + ak, cells, booked).reshape(b, n) - fixed,
+        consumer_surplus=np.bincount(ab, weights=surplus, minlength=b)
+        if surplus is not None
+        else np.full(b, np.nan),
     )
     return new_state, outcome
+
+
+def _consumer_surplus(
+    params: MarketParams,
+    draws: PeriodDraws,
+    alloc: Allocation,
+    event_s: np.ndarray,
+    ab: np.ndarray,
+    am: np.ndarray,
+    end_s: np.ndarray,
+    price: np.ndarray,
+) -> np.ndarray | None:
+    """(A,) surplus of each admitted EV over the outside option, currency (see :mod:`evprice.market.welfare`).
+
+    None when it is not defined: no outside option, or utility drivers with no price
+    coefficient to value utility in money.
+    """
+    cfg = params.config
+    generalised = cfg.driver_cost == "generalised"
+    if (cfg.outside_option_price_per_kwh if generalised else cfg.outside_option_utility) is None:
+        return None
+    if not generalised and cfg.price_sensitivity == 0.0:
+        return None
+    energy = draws.energy_kwh[ab, am]
+    start_s = alloc.start_s[ab, am]
+    received = params.power_kw[alloc.station[ab, am]] * _booked_seconds(params, start_s, end_s) / SECONDS_PER_HOUR
+    surplus = money_per_utility(cfg.driver_cost, cfg.price_sensitivity, energy) * alloc.gain[ab, am]
+    surplus += price * (energy - received)
+    if generalised and cfg.when_full == "queue":
+        waited_h = (start_s - event_s[ab, am]) / SECONDS_PER_HOUR
+        surplus += cfg.value_of_time_per_h * (alloc.expected_wait_h[ab, am] - waited_h)
+    return surplus
+
+
+def _booked_seconds(params: MarketParams, start_s: np.ndarray, end_s: np.ndarray) -> np.ndarray:
+    """(A,) charging seconds of each session up to the horizon (a queued EV may start after it)."""
+    end_s = np.minimum(end_s, float(params.horizon_s))
+    return end_s - np.minimum(start_s, end_s)
 
 
 def account_period(
@@ -390,7 +470,7 @@ def _booked_profit(
     end_s = np.minimum(end_s, float(params.horizon_s))
     start_s = np.minimum(start_s, end_s)  # a queued EV may start after the horizon
     kw = params.power_kw[station]
-    kwh = kw * (end_s - start_s) / SECONDS_PER_HOUR
+    kwh = kw * _booked_seconds(params, start_s, end_s) / SECONDS_PER_HOUR
     rows = elec_price_per_kwh[batch]
     g = price_integral(params, rows, np.stack([start_s, end_s], axis=1))
     wholesale = kw * (g[:, 1] - g[:, 0]) / SECONDS_PER_HOUR / params.config.charging_efficiency

@@ -9,7 +9,8 @@ with ``v_i = station_utility_i - price_sensitivity price_i - travel_i`` and ``v_
 option. Each EV buys, on arrival, the energy it would receive on average in the sampled
 market, ``E[min(E, P D)]`` (``MarketParams.delivered_kwh_per_ev``), so the two
 modes agree in expectation whenever blocking is negligible. There are no sessions:
-occupancy and utilization stay 0, and the counts are expectations (floats).
+occupancy and utilization stay 0, and the counts are expectations (floats). The consumer
+surplus is its expectation, the logit log-sum (:mod:`evprice.market.welfare`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from evprice.market.choice import logit_probabilities, systematic_utility
 from evprice.market.dynamics import account_period
 from evprice.market.params import MarketParams
 from evprice.market.state import MarketState, PeriodOutcome
+from evprice.market.welfare import logit_surplus_per_driver
 
 
 def expected_shares(params: MarketParams, price_per_kwh: np.ndarray) -> np.ndarray:
@@ -58,6 +60,14 @@ def advance_period_expected(
     revenue = revenue_sub.sum(axis=2)
     energy_cost = energy_cost_sub.sum(axis=2)
     total_arrivals = float(arrivals_sub.sum())
+    cfg = params.config
+    if cfg.outside_option_utility is None or cfg.price_sensitivity == 0.0:
+        surplus = np.full(b, np.nan)  # no outside option or no money value of utility: undefined
+    else:  # the log-sum per arrival in money, and the energy not received refunded (evprice.market.welfare)
+        v = systematic_utility(price, cfg.price_sensitivity, params.base_utility)
+        per_driver = logit_surplus_per_driver(v, cfg.outside_option_utility, cfg.noise_scale)
+        refund = (shares[:, :n] * price * (params.energy_mean_kwh - params.delivered_kwh_per_ev)).sum(axis=1)
+        surplus = total_arrivals * (params.energy_mean_kwh / cfg.price_sensitivity * per_driver + refund)
     outcome = PeriodOutcome(
         price_per_kwh=price.copy(),
         energy_kwh=energy_sub.sum(axis=2),
@@ -72,5 +82,6 @@ def advance_period_expected(
         gave_up=shares[:, n] * total_arrivals,
         waiting_h=np.zeros((b, n)),
         booked_profit=revenue - energy_cost - fixed,  # sessions are instantaneous
+        consumer_surplus=surplus,
     )
     return new_state, outcome

@@ -27,6 +27,9 @@ maximum revenue at no cost).
     ``profit_ema_i / (R_i / period_h)``: the station's profit-rate EMA after the period, a
     low-variance signal.
 
+With ``objective="social_welfare"`` every station's reward is the period's social welfare,
+consumer surplus plus booked profit (:mod:`evprice.market.welfare`), over ``sum_i R_i``.
+
 Here "profit" is accrued profit: revenue minus wholesale energy cost minus fixed cost of
 the energy actually delivered during the period.
 """
@@ -42,8 +45,11 @@ from evprice.market.state import MarketState, PeriodOutcome
 
 def compute_reward(params: MarketParams, outcome: PeriodOutcome, state: MarketState) -> np.ndarray:
     """(B, N) reward of each station for the period just run; ``state`` is the state after it."""
-    mode = params.config.reward
     scale = params.reward_scale_per_period  # (N,)
+    if params.config.objective == "social_welfare":
+        welfare = outcome.social_welfare / scale.sum()
+        return np.repeat(welfare[:, None], params.n_stations, axis=1)
+    mode = params.config.reward
     if mode == "team":
         team = outcome.profit.sum(axis=1) / scale.sum()
         return np.repeat(team[:, None], params.n_stations, axis=1)

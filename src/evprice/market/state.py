@@ -84,6 +84,13 @@ class PeriodOutcome:
     booked_profit: (
         np.ndarray
     )  # (B, N) whole-session profit of the EVs admitted this period, minus the period's fixed cost
+    consumer_surplus: np.ndarray  # (B,) surplus over the outside option of the EVs admitted this period,
+    # currency (evprice.market.welfare); NaN where the market has no outside option
+
+    @property
+    def social_welfare(self) -> np.ndarray:
+        """(B,) consumer surplus plus the stations' booked profit, currency (see :mod:`evprice.market.welfare`)."""
+        return self.consumer_surplus + self.booked_profit.sum(axis=1)
 
     @property
     def profit(self) -> np.ndarray:

@@ -4,7 +4,7 @@
   arrays), the CSV edge-table readers and the shipped networks ``"doc2"`` (document 2's
   13-node road graph, road classes and the speed law) and ``"sioux_falls"`` (TNTP, BPR).
 * :mod:`~evprice.transport.congestion`: document 2's speed law per road class, the BPR
-  law, document 2's saturation table, and arc times under a congestion.
+  law, document 2's saturation table (and by hour of day), and arc times under a congestion.
 * :mod:`~evprice.transport.paths`: Dijkstra shortest times and routes, and
   :class:`TravelTimes`, which caches the times to fixed targets on the congestion.
 
@@ -19,6 +19,7 @@ from evprice.transport.congestion import (
     arc_times_h,
     bpr_time_h,
     doc2_congestion_table,
+    doc2_saturation_by_hour,
     doc2_speed_kmh,
 )
 from evprice.transport.network import NETWORKS, RoadNetwork, load_network, read_edge_table
@@ -34,6 +35,7 @@ __all__ = [
     "arc_times_h",
     "bpr_time_h",
     "doc2_congestion_table",
+    "doc2_saturation_by_hour",
     "doc2_speed_kmh",
     "load_network",
     "read_edge_table",

@@ -151,6 +151,26 @@ def doc2_congestion_table() -> np.ndarray:
     return table
 
 
+DOC2_FIRST_HOUR = 8
+"""Clock hour of document 2's first pricing step: its 12 steps are the hours 08:00-20:00."""
+
+
+@functools.lru_cache(maxsize=1)
+def doc2_saturation_by_hour() -> np.ndarray:
+    """Document 2's saturation by hour of day, read-only ``(24, 3)`` in :data:`ROAD_CLASSES` order.
+
+    Row ``h`` is the hour ``h:00-h+1:00``. The hours 08:00-20:00 are document 2's 12 steps
+    (:func:`doc2_congestion_table`, one pricing step taken as one hour). Document 2 gives
+    no other hours; there each road class is at its least saturated daytime level (our
+    choice: light traffic, never lighter than the document's lightest hour).
+    """
+    table = doc2_congestion_table()
+    by_hour = np.broadcast_to(table.min(axis=0), (24, len(ROAD_CLASSES))).copy()
+    by_hour[DOC2_FIRST_HOUR : DOC2_FIRST_HOUR + DOC2_N_STEPS] = table
+    by_hour.flags.writeable = False
+    return by_hour
+
+
 def saturation_by_class(congestion: Any) -> np.ndarray:
     """Normalise a ``doc2_speed`` congestion to a ``(3,)`` float array in :data:`ROAD_CLASSES` order.
 
