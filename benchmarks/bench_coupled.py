@@ -34,6 +34,7 @@ from throughput import calls_per_second, median_of, vector_env_steps_per_s  # no
 
 import evprice  # noqa: E402
 from evprice.envs import make_env  # noqa: E402
+from evprice.transport import doc2_congestion_table  # noqa: E402
 
 PRICE_VECTORS = {
     "lower bounds": (-1.0, -1.0, -1.0),
@@ -64,7 +65,7 @@ def gym_steps_per_s(seconds: float) -> float:
 def dijkstra_vs_cache(seconds: float) -> tuple[float, float]:
     env = make_env("CoupledNetwork-v0")
     tt = env.travel_times
-    rows = env._saturation
+    rows = doc2_congestion_table()  # document 2's 12 hours: consecutive rows differ
     k = 0
 
     def solve() -> None:
@@ -86,7 +87,8 @@ def fixed_prices(episodes: int) -> dict[str, dict[str, float]]:
     for name, action in PRICE_VECTORS.items():
         env.reset(seed=0)
         a = np.broadcast_to(np.array(action)[None, :, None], (episodes, 3, 1))
-        acc = {k: np.zeros(episodes) for k in ("reward", "profit", "welfare", "voltage", "line", "carbon_kg", "viol")}
+        keys = ("reward", "profit", "surplus", "welfare", "net_supply", "voltage", "line", "carbon_kg", "viol")
+        acc = {k: np.zeros(episodes) for k in keys}
         admitted = np.zeros((episodes, 3))
         gave_up = np.zeros(episodes)
         for _ in range(env.n_periods):
@@ -94,7 +96,9 @@ def fixed_prices(episodes: int) -> dict[str, dict[str, float]]:
             g = info["grid"]
             acc["reward"] += reward[:, 0]
             acc["profit"] += info["profit"].sum(axis=1)
-            acc["welfare"] += info["network"]["welfare"]
+            acc["surplus"] += info["market"]["consumer_surplus"]
+            acc["welfare"] += info["market"]["social_welfare"]
+            acc["net_supply"] += info["network"]["revenue_minus_supply_cost"]
             acc["voltage"] += g["cost_voltage"]
             acc["line"] += g["cost_line"]
             acc["carbon_kg"] += g["cost_carbon"]
@@ -149,13 +153,14 @@ def main() -> None:
         f"travel times: a solve  {1e6 / solves:>10,.1f} us, a cache hit {1e6 / hits:,.2f} us ({hits / solves:,.0f}x)\n"
     )
     print(f"fixed prices, mean of {args.episodes} episodes (12 h, common random numbers):\n")
-    head = "| prices | reward | profit | welfare | voltage | line | carbon kg | violating periods | admitted 1/2/3 "
-    head += "| gave up |"
+    head = "| prices | reward | profit | consumer surplus | social welfare | revenue - supply cost | voltage | line "
+    head += "| carbon kg | violating periods | admitted 1/2/3 | gave up |"
     print(head)
-    print("|" + "---|" * 10)
+    print("|" + "---|" * 12)
     for name, r in table.items():
         print(
-            f"| {name} {tuple(r['prices'])} | {r['reward']:.3f} | {r['profit']:.0f} | {r['welfare']:.0f} | "
+            f"| {name} {tuple(r['prices'])} | {r['reward']:.3f} | {r['profit']:.0f} | {r['surplus']:.0f} | "
+            f"{r['welfare']:.0f} | {r['net_supply']:.0f} | "
             f"{r['voltage']:.3f} | {r['line']:.3f} | {r['carbon_kg']:.0f} | {r['viol']:.1f} | "
             f"{r['admitted_1']:.0f}/{r['admitted_2']:.0f}/{r['admitted_3']:.0f} | {r['gave_up']:.1f} |"
         )

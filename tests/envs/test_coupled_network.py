@@ -145,7 +145,7 @@ def test_profit_objective_uses_the_purchase_price():
         ({"road_saturation": ((0.5, 0.5, 0.5),)}, "did you mean road_saturation_by_hour"),
         ({"objective": "social_welfare", "reward": "individual"}, "reward='individual' is invalid with objective"),
         ({"congestion_sensitivity": 1.0}, "congestion_sensitivity=1.0 is invalid with driver_cost='generalised'"),
-        ({"when_full": "reroute", "waiting_spaces": 0}, "when_full='reroute' is invalid with driver_cost='generalised'"),
+        ({"when_full": "reroute", "waiting_spaces": 0}, "when_full='reroute' is invalid with driver_cost="),
         ({"origin_weights": (1.0, 2.0)}, "origin_weights.*13 weights"),
         ({"objective": "welfare"}, "objective='welfare' is invalid"),
         ({"road_network": "atlantis"}, "atlantis"),
@@ -251,3 +251,42 @@ def test_peak_variant_costs_one_per_violating_period_and_prices_decide_how_many(
             count += out.sum()
         violating.append(count)
     assert violating[0] > 2 * violating[1] > 0  # cheap charging leaves the band far more often
+
+
+@pytest.mark.parametrize("period_s", [900, 1800, 3600])
+def test_road_congestion_follows_the_clock_at_every_pricing_period(period_s):
+    env = make_env("CoupledNetwork-v0", action_period_s=period_s)
+    table = doc2_congestion_table()  # document 2's steps 1-12 are the hours 08:00-20:00
+    per_hour = 3600 // period_s
+    for k in range(env.n_periods):
+        np.testing.assert_array_equal(env.congestion(k), table[k // per_hour])
+    # the most saturated urban roads are at 10:00-11:00 (step 3) whatever the period length
+    urban = [env.congestion(k)[0] for k in range(env.n_periods)]
+    peak_hours = {8 + k // per_hour for k in range(env.n_periods) if urban[k] == max(urban)}
+    assert peak_hours == {10}
+    env.reset(seed=0)
+    net = load_network("doc2")
+    for k in range(env.n_periods):
+        if k % per_hour == 0:
+            expected = shortest_times_h(net, arc_times_h(net, table[k // per_hour]), np.arange(13), [0, 1, 2])
+            np.testing.assert_allclose(env._travel_time_h(), expected, rtol=1e-12)
+        env.step(np.zeros((1, 3, 1)))
+
+
+def test_outside_document_2s_hours_roads_are_at_its_least_saturated_level():
+    from evprice.transport import doc2_saturation_by_hour
+
+    by_hour = doc2_saturation_by_hour()
+    table = doc2_congestion_table()
+    np.testing.assert_array_equal(by_hour[8:20], table)
+    for hour in (*range(8), *range(20, 24)):
+        np.testing.assert_array_equal(by_hour[hour], [0.38, 0.4, 0.465])  # the columns' minima, read off the table
+    env = make_env("CoupledNetwork-v0", start_hour=18.0, horizon_h=4.0)
+    assert [env.hour_of_day(k) for k in range(4)] == [18, 19, 20, 21]
+    np.testing.assert_array_equal(env.congestion(2), [0.38, 0.4, 0.465])
+
+
+def test_sioux_falls_congestion_is_by_hour_at_every_period():
+    env = make_env("SiouxFalls-v0", action_period_s=900)
+    vc = env.config.road_volume_capacity_by_hour
+    assert [env.congestion(k) for k in range(8)] == [vc[8]] * 4 + [vc[9]] * 4

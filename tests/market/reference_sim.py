@@ -66,9 +66,7 @@ class ReferenceMarket:
     def elec_at(self, t_s: float) -> float:
         return self.elec_hourly[int((self.cfg.start_s + t_s) // 3600) - self.first_hour]
 
-    def run_period(
-        self, prices, offsets, noise, dwell_s, energy_kwh, origins=None, travel_h=None
-    ) -> PeriodResult:
+    def run_period(self, prices, offsets, noise, dwell_s, energy_kwh, origins=None, travel_h=None) -> PeriodResult:
         """``offsets`` (M,) arrival times after the period start, ascending; ``noise`` (M, N+1),
         ``dwell_s`` / ``energy_kwh`` (M,) per event; ``origins`` (M,) origin zones and
         ``travel_h`` (Z, N) travel times in hours, or None (the config's ``travel_time_min``)."""

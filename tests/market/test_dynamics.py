@@ -75,7 +75,8 @@ def assert_matches_reference(cfg: MarketConfig, batch: int = 3, seed: int = 0, n
             if r.consumer_surplus is None:
                 assert np.isnan(out.consumer_surplus[b]), ctx
             else:
-                np.testing.assert_allclose(out.consumer_surplus[b], r.consumer_surplus, err_msg=ctx, rtol=1e-9, atol=1e-7)
+                surplus = r.consumer_surplus
+                np.testing.assert_allclose(out.consumer_surplus[b], surplus, err_msg=ctx, rtol=1e-9, atol=1e-7)
             total_arrivals += r.arrivals
     return total_arrivals
 

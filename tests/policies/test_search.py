@@ -42,11 +42,14 @@ def test_profit_and_cost_of_fixed_prices_follow_the_rollout():
 
 
 def test_constrained_search_keeps_within_the_limit_and_gives_up_profit():
+    # 8 episodes make the search's optimum noisy: whether the most profitable prices break the
+    # limit depends on the episodes drawn. Seed 3 is one where they do (cost 0.875); seed 1 was,
+    # until generalised drivers stopped choosing full stations (its optimum's cost fell to 0.25)
     env = _peak_env()
-    free, free_profit = best_fixed_prices(env, episodes=8, rounds=2, seed=1)
-    safe, safe_profit = best_fixed_prices(env, episodes=8, rounds=2, seed=1, cost_limit=0.6)
-    _, cost_free = team_profit_and_cost(env, free[None], episodes=8, seed=1)
-    _, cost_safe = team_profit_and_cost(env, safe[None], episodes=8, seed=1)
+    free, free_profit = best_fixed_prices(env, episodes=8, rounds=2, seed=3)
+    safe, safe_profit = best_fixed_prices(env, episodes=8, rounds=2, seed=3, cost_limit=0.6)
+    _, cost_free = team_profit_and_cost(env, free[None], episodes=8, seed=3)
+    _, cost_safe = team_profit_and_cost(env, safe[None], episodes=8, seed=3)
     assert cost_free[0] > 0.6  # the most profitable prices break the limit in this scenario
     assert cost_safe[0] <= 0.6 and safe_profit < free_profit
     assert np.all(safe >= env.params.price_min) and np.all(safe <= env.params.price_max)

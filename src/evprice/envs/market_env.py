@@ -72,10 +72,11 @@ STATION_INFO_KEYS = (
 )
 """Per-station entries of ``info``, each (B, N). ``cost`` is the constraint cost kept apart
 from the reward (0 in a market without a grid)."""
-MARKET_INFO_KEYS = ("arrivals", "admitted", "blocked", "gave_up", "consumer_surplus", "social_welfare")
-"""Entries of ``info["market"]``, each (B,), for the period. ``consumer_surplus`` and
-``social_welfare`` (currency, :mod:`evprice.market.welfare`) are NaN in a market without an
-outside option."""
+WELFARE_INFO_KEYS = ("consumer_surplus", "social_welfare")
+"""Entries of ``info["market"]`` in currency (:mod:`evprice.market.welfare`), absent where
+consumer surplus is not defined (a market without an outside option)."""
+MARKET_INFO_KEYS = ("arrivals", "admitted", "blocked", "gave_up", *WELFARE_INFO_KEYS)
+"""Entries of ``info["market"]``, each (B,), for the period."""
 
 
 def station_agents(config: MarketConfig, extra_features: tuple[str, ...] = ()) -> tuple[AgentSpec, ...]:
@@ -380,7 +381,10 @@ class MarketEnv:
                 "admitted": out.admitted.sum(axis=1),
                 "blocked": out.blocked.sum(axis=1),
                 "gave_up": out.gave_up,
-                "consumer_surplus": out.consumer_surplus,
-                "social_welfare": out.social_welfare,
+                **(
+                    {}
+                    if np.isnan(out.consumer_surplus).any()
+                    else {"consumer_surplus": out.consumer_surplus, "social_welfare": out.social_welfare}
+                ),
             },
         }

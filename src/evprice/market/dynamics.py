@@ -375,9 +375,7 @@ def advance_period(
             else np.zeros((b, n))  # no queue, no wait
         ),
         booked_profit=_per_station(ab * n + ak, cells, booked).reshape(b, n) - fixed,
-        consumer_surplus=np.bincount(ab, weights=surplus, minlength=b)
-        if surplus is not None
-        else np.full(b, np.nan),
+        consumer_surplus=np.bincount(ab, weights=surplus, minlength=b) if surplus is not None else np.full(b, np.nan),
     )
     return new_state, outcome
 

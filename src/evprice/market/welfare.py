@@ -66,4 +66,3 @@ def money_per_utility(driver_cost: str, price_sensitivity: float, energy_kwh: np
     if driver_cost == "generalised":
         return np.ones_like(e)
     return e / price_sensitivity
-
