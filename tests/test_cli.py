@@ -61,6 +61,14 @@ def test_config_and_envs_commands():
     assert "[currency/kWh]" in r.output
     r = run("envs")
     assert r.exit_code == 0 and "PublicCharging-v0" in r.output
+    # the fields the driver model does not use are marked, and setting one is refused by name
+    r = run("config", "--env", "CoupledNetwork-v0")
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert "no effect with driver_cost='generalised'" in lines[lines.index("{price_sensitivity: 4.0}") - 1]
+    assert "no effect" not in lines[lines.index("{value_of_time_per_h: 20.0}") - 1]
+    r = run("config", "--env", "CoupledNetwork-v0", "--set", "price_sensitivity=3")
+    assert r.exit_code != 0 and "price_sensitivity=3.0 is invalid with driver_cost='generalised'" in r.output
 
 
 def test_theory_json_and_markdown():

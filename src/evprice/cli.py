@@ -554,10 +554,13 @@ def config(env_id, config_file, assignments) -> None:
     """Print the resolved configuration as YAML, each key with its unit and meaning."""
     env, overrides = _resolve(env_id, config_file, assignments)
     s = spec(env)
-    values = s.make_config(overrides).to_dict()
+    cfg = s.make_config(overrides)
+    values = cfg.to_dict()
+    ignored = cfg.ignored_fields() if hasattr(cfg, "ignored_fields") else ()
     click.echo(f"# {env}")
     for row in describe_fields(s.config_cls):
-        click.echo(f"# {row['doc']} [{row['unit']}]")
+        unused = f" (no effect with driver_cost={cfg.driver_cost!r})" if row["name"] in ignored else ""
+        click.echo(f"# {row['doc']} [{row['unit']}]{unused}")
         click.echo(yaml.safe_dump({row["name"]: values[row["name"]]}, default_flow_style=True, width=10_000).strip())
 
 

@@ -14,7 +14,11 @@ def test_summary_shape_and_conservation():
         assert set(st) == {"id", "mean_price", "profit", "revenue", "energy_kwh", "admitted", "blocked", "utilization"}
         assert 0.6 <= st["mean_price"] <= 2.0 and 0.0 <= st["utilization"] <= 1.0
     m = s["market"]
-    assert set(m) == {"arrivals", "admitted", "blocked", "gave_up", "profit", "revenue", "energy_kwh"}
+    assert set(m) == {"arrivals", "admitted", "blocked", "gave_up", "profit", "revenue", "energy_kwh"} | {
+        "consumer_surplus",
+        "social_welfare",
+    }
+    assert m["consumer_surplus"] > 0  # every admitted driver gains over its outside option
     assert m["arrivals"] == m["admitted"] + m["blocked"] + m["gave_up"] > 0
     assert m["admitted"] == sum(st["admitted"] for st in s["stations"])
     for key in ("profit", "revenue", "energy_kwh"):
@@ -63,3 +67,18 @@ def test_progress_callback_and_errors():
     assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
     with pytest.raises(ValueError, match="episodes=0"):
         rollout(episodes=0)
+
+
+def test_welfare_totals_are_the_periods_sums_and_absent_without_an_outside_option():
+    s = rollout("PublicCharging-v0", "fixed", episodes=3, seed=2)
+    env = make_env("PublicCharging-v0", 3)
+    env.reset(seed=2)
+    surplus = welfare = 0.0
+    for _ in range(env.n_periods):
+        info = env.step(np.zeros((3, 2, 1)))[4]  # action 0: the middle of the bounds, as "fixed"
+        surplus += info["market"]["consumer_surplus"].sum()
+        welfare += info["market"]["social_welfare"].sum()
+    assert s["market"]["consumer_surplus"] == pytest.approx(surplus, rel=1e-12)
+    assert s["market"]["social_welfare"] == pytest.approx(welfare, rel=1e-12)
+    s = rollout("PublicCharging-v0", "fixed", episodes=2, seed=2, overrides={"outside_option_utility": None})
+    assert "consumer_surplus" not in s["market"] and "social_welfare" not in s["market"]

@@ -5,12 +5,15 @@
     {"env", "policy", "episodes", "seed", "currency",
      "stations": [{"id", "mean_price", "profit", "revenue", "energy_kwh",
                    "admitted", "blocked", "utilization"}],
-     "market": {"arrivals", "admitted", "blocked", "gave_up", "profit", "revenue", "energy_kwh"}}
+     "market": {"arrivals", "admitted", "blocked", "gave_up", "profit", "revenue", "energy_kwh",
+                "consumer_surplus", "social_welfare"}}
 
 Money, energy and counts are totals over all episodes; ``mean_price`` is the posted price
 averaged over every pricing period of every episode, and ``utilization`` the fraction of
 charger-time occupied over the same span. (In an expected-demand market counts are
-expected numbers, so they are floats.)
+expected numbers, so they are floats.) ``consumer_surplus`` and ``social_welfare``
+(currency, :mod:`evprice.market.welfare`) are left out where the market has no outside
+option to measure surplus against.
 
 In a grid-coupled market the object also holds ``"costs": {"voltage", "line", "carbon",
 "total", "violating_periods"}``: each constraint-cost term summed over all periods of all
@@ -35,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from evprice.analysis.stats import mean_ci
-from evprice.envs.market_env import MarketEnv
+from evprice.envs.market_env import WELFARE_INFO_KEYS, MarketEnv
 from evprice.envs.registry import make_env
 from evprice.market.theory import bertrand_nash, joint_optimum, logit_market, profit_gain
 from evprice.policies.baselines import make_policy
@@ -45,7 +48,8 @@ MAX_BATCH = 256
 """Episodes simulated side by side; more episodes run as successive batches."""
 
 STATION_KEYS = ("mean_price", "profit", "revenue", "energy_kwh", "admitted", "blocked", "utilization")
-MARKET_KEYS = ("arrivals", "admitted", "blocked", "gave_up", "profit", "revenue", "energy_kwh")
+MARKET_KEYS = ("arrivals", "admitted", "blocked", "gave_up", "profit", "revenue", "energy_kwh", *WELFARE_INFO_KEYS)
+"""Market totals; the welfare keys only where the market defines them."""
 MEANS = {"mean_price", "utilization"}
 """Quantities averaged over an episode's periods (the others are totals)."""
 COST_KEYS = ("voltage", "line", "carbon", "total", "violating_periods")
@@ -85,7 +89,7 @@ def run_episodes(
     pol = policy(env) if callable(policy) else make_policy(policy, env, seed=seed, **(policy_options or {}))
     periods = env.n_periods
     station = {k: [] for k in STATION_KEYS}
-    market = {k: [] for k in MARKET_KEYS}
+    market: dict[str, list] = {k: [] for k in MARKET_KEYS}
     operating = []
     costs: dict[str, list] = {k: [] for k in COST_KEYS}
     has_grid = False
@@ -96,7 +100,7 @@ def run_episodes(
         # start from int 0 so that integer counts stay integers
         keys = ("price", "profit", "revenue", "energy_cost", "energy_kwh", "admitted", "blocked", "utilization")
         sums: dict[str, Any] = dict.fromkeys(keys, 0)
-        msums: dict[str, Any] = dict.fromkeys(("arrivals", "admitted", "blocked", "gave_up"), 0)
+        msums: dict[str, Any] = dict.fromkeys(("arrivals", "admitted", "blocked", "gave_up", *WELFARE_INFO_KEYS), 0)
         csums: dict[str, Any] = dict.fromkeys(COST_KEYS, 0)
         obs = env.reset(seed if i == 0 else None)
         for _ in range(periods):
@@ -104,7 +108,8 @@ def run_episodes(
             for k in sums:
                 sums[k] = sums[k] + info[k][:used]
             for k in msums:
-                msums[k] = msums[k] + info["market"][k][:used]
+                if k in info["market"]:  # the welfare keys are absent without an outside option
+                    msums[k] = msums[k] + info["market"][k][:used]
             if "grid" in info:
                 has_grid = True
                 grid = info["grid"]
@@ -120,7 +125,8 @@ def run_episodes(
         for k in ("profit", "revenue", "energy_kwh", "admitted", "blocked"):
             station[k].append(sums[k])
         for k in msums:
-            market[k].append(msums[k])
+            if k not in WELFARE_INFO_KEYS or k in info["market"]:
+                market[k].append(np.broadcast_to(msums[k], (used,)))
         for k in ("profit", "revenue", "energy_kwh"):
             market[k].append(sums[k].sum(axis=1))
         operating.append(sums["revenue"] - sums["energy_cost"])
@@ -129,7 +135,7 @@ def run_episodes(
     result = Episodes(
         env=env,
         station={k: np.concatenate(v) for k, v in station.items()},
-        market={k: np.concatenate(v) for k, v in market.items()},
+        market={k: np.concatenate(v) for k, v in market.items() if v},
         operating_profit=np.concatenate(operating),
         costs={k: np.concatenate(v) for k, v in costs.items()} if has_grid else None,
     )
@@ -164,9 +170,10 @@ def _summary(runs: Episodes, env_id: str, policy: str, episodes: int, seed: int,
         if with_ci:
             row["ci95"] = {k: ci95(runs.station[k][:, j], k not in MEANS) for k in STATION_KEYS}
         stations.append(row)
-    market: dict[str, Any] = {k: _aggregate(runs.market[k], k) for k in MARKET_KEYS}
+    keys = [k for k in MARKET_KEYS if k in runs.market]
+    market: dict[str, Any] = {k: _aggregate(runs.market[k], k) for k in keys}
     if with_ci:
-        market["ci95"] = {k: ci95(runs.market[k], True) for k in MARKET_KEYS}
+        market["ci95"] = {k: ci95(runs.market[k], True) for k in keys}
     out = {
         "env": env_id,
         "policy": policy,

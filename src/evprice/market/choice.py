@@ -8,6 +8,7 @@ An arriving driver values station ``k`` at
           - travel_time_sensitivity * travel_time_k
           + eps_k
 
+(``occupancy_k``: EVs present per charger, queued EVs included, so above 1 with a queue)
 and the outside option ("give up / charge elsewhere") at ``u_0 = outside_option_utility +
 eps_0``. With i.i.d. Gumbel noise of scale ``sigma`` the choice is multinomial logit,
 ``P(k) = exp(v_k / sigma) / sum_j exp(v_j / sigma)`` (see :func:`logit_probabilities`);
@@ -20,6 +21,9 @@ full station who then does not charge (every station full, or the outside option
 preferred to every free one) is *blocked*, counted against the station it chose first;
 *gave up* is kept for drivers who prefer the outside option to every station, full or
 not, so it measures price and congestion, and blocking measures capacity.
+
+Generalised-cost drivers (:mod:`evprice.market.dynamics`) see occupancy: they choose with
+the rerouting rule whatever ``when_full`` is, so a full station is never their choice.
 """
 
 from __future__ import annotations
