@@ -257,7 +257,7 @@ def test_the_share_choosing_a_station_is_the_logit_of_its_queue(queued):
 
 
 def test_the_share_falls_as_the_queue_grows():
-    # before drivers saw the queue, min(present, chargers) made all four shares equal (0.28)
+    # before drivers saw the queue, min(present, chargers) made all four shares equal (0.274)
     shares = [_shares_with_a_queue(q, 20_000)[1] for q in (0, 1, 2, 4)]
     assert all(a > b for a, b in zip(shares, shares[1:])), shares
     assert shares[0] > 0.25 and shares[-1] < 0.002
