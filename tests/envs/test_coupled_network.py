@@ -290,3 +290,12 @@ def test_sioux_falls_congestion_is_by_hour_at_every_period():
     env = make_env("SiouxFalls-v0", action_period_s=900)
     vc = env.config.road_volume_capacity_by_hour
     assert [env.congestion(k) for k in range(8)] == [vc[8]] * 4 + [vc[9]] * 4
+
+
+def test_switching_the_driver_model_drops_the_scenarios_defaults_for_the_other_model():
+    env = make_env("CoupledNetwork-v0", driver_cost="utility")
+    cfg = env.config
+    assert cfg.value_of_time_per_h == 30.0 and cfg.outside_option_price_per_kwh is None  # the market's defaults
+    assert cfg.when_full == "queue" and cfg.price_sensitivity == 4.0  # the scenario's other defaults stay
+    with pytest.raises(ConfigError, match="value_of_time_per_h=5.0 is invalid with driver_cost='utility'"):
+        make_env("CoupledNetwork-v0", driver_cost="utility", value_of_time_per_h=5.0)  # set by the user

@@ -33,7 +33,19 @@ class EnvSpec:
     defaults: Mapping[str, Any] = field(default_factory=dict)
 
     def make_config(self, overrides: Mapping[str, Any] | None = None) -> Any:
-        return self.config_cls.from_overrides({**self.defaults, **(overrides or {})})
+        """The scenario's config: its defaults, then ``overrides``.
+
+        A default that the overridden config would not use (a driver model's fields once an
+        override switches the model) is dropped, so it cannot be refused for the user.
+        """
+        overrides = dict(overrides or {})
+        values = {**self.defaults, **overrides}
+        unused = getattr(self.config_cls, "unused_fields", None)
+        if unused is not None:
+            for key in unused(values):
+                if key in self.defaults and key not in overrides:
+                    del values[key]
+        return self.config_cls.from_overrides(values)
 
 
 _REGISTRY: dict[str, EnvSpec] = {}

@@ -12,6 +12,7 @@ Construct with keyword arguments, or from a mapping of overrides with
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -453,7 +454,18 @@ class MarketConfig(ConfigMixin):
 
     def ignored_fields(self) -> tuple[str, ...]:
         """The driver-model fields this configuration's ``driver_cost`` does not use."""
-        return GENERALISED_ONLY_FIELDS if self.driver_cost == "utility" else UTILITY_ONLY_FIELDS
+        return self.unused_fields({"driver_cost": self.driver_cost})
+
+    @classmethod
+    def unused_fields(cls, values: Mapping[str, Any]) -> tuple[str, ...]:
+        """The driver-model fields a configuration of these ``values`` would not use.
+
+        A scenario's registry drops its own defaults for them when an override switches the
+        driver model (``CoupledNetwork-v0`` with ``driver_cost="utility"``), so that only what
+        the user set can be refused.
+        """
+        utility = values.get("driver_cost", "utility") == "utility"
+        return GENERALISED_ONLY_FIELDS if utility else UTILITY_ONLY_FIELDS
 
     def _refuse_ignored_driver_fields(self) -> None:
         """A driver-model field set away from its default in the mode that ignores it is refused."""
