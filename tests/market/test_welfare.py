@@ -107,3 +107,11 @@ def test_surplus_is_not_reported_without_an_outside_option():
     assert np.isnan(env.world.step(np.ones((2, 2))).consumer_surplus).all()  # undefined
     info = env.step(np.zeros((2, 2, 1)))[4]
     assert "consumer_surplus" not in info["market"] and "social_welfare" not in info["market"]
+
+
+def test_surplus_is_defined_only_with_an_outside_option_and_a_money_value():
+    from evprice.market.welfare import surplus_defined
+
+    assert surplus_defined("utility", -5.5, 4.0) and surplus_defined("generalised", 1.8, 0.0)
+    assert not surplus_defined("utility", None, 4.0) and not surplus_defined("generalised", None, 4.0)
+    assert not surplus_defined("utility", -5.5, 0.0)  # no price coefficient: utility has no money value

@@ -46,7 +46,7 @@ from evprice.market.profiles import SECONDS_PER_HOUR
 from evprice.market.queueing import expected_wait_h
 from evprice.market.sessions import charging_duration_s, interval_overlap_s, window_overlap_s
 from evprice.market.state import MarketState, PeriodDraws, PeriodOutcome
-from evprice.market.welfare import money_per_utility
+from evprice.market.welfare import money_per_utility, surplus_defined
 
 
 def initial_state(params: MarketParams, elec_price_per_kwh: np.ndarray) -> MarketState:
@@ -397,9 +397,8 @@ def _consumer_surplus(
     """
     cfg = params.config
     generalised = cfg.driver_cost == "generalised"
-    if (cfg.outside_option_price_per_kwh if generalised else cfg.outside_option_utility) is None:
-        return None
-    if not generalised and cfg.price_sensitivity == 0.0:
+    outside = cfg.outside_option_price_per_kwh if generalised else cfg.outside_option_utility
+    if not surplus_defined(cfg.driver_cost, outside, cfg.price_sensitivity):
         return None
     energy = draws.energy_kwh[ab, am]
     start_s = alloc.start_s[ab, am]

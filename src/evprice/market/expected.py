@@ -21,7 +21,7 @@ from evprice.market.choice import logit_probabilities, systematic_utility
 from evprice.market.dynamics import account_period
 from evprice.market.params import MarketParams
 from evprice.market.state import MarketState, PeriodOutcome
-from evprice.market.welfare import logit_surplus_per_driver
+from evprice.market.welfare import logit_surplus_per_driver, surplus_defined
 
 
 def expected_shares(params: MarketParams, price_per_kwh: np.ndarray) -> np.ndarray:
@@ -61,7 +61,7 @@ def advance_period_expected(
     energy_cost = energy_cost_sub.sum(axis=2)
     total_arrivals = float(arrivals_sub.sum())
     cfg = params.config
-    if cfg.outside_option_utility is None or cfg.price_sensitivity == 0.0:
+    if not surplus_defined(cfg.driver_cost, cfg.outside_option_utility, cfg.price_sensitivity):
         surplus = np.full(b, np.nan)  # no outside option or no money value of utility: undefined
     else:  # the log-sum per arrival in money, and the energy not received refunded (evprice.market.welfare)
         v = systematic_utility(price, cfg.price_sensitivity, params.base_utility)

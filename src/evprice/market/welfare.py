@@ -56,6 +56,18 @@ def logit_surplus_per_driver(systematic: np.ndarray, outside_utility: float, sca
     return logsum
 
 
+def surplus_defined(driver_cost: str, outside_option: float | None, price_sensitivity: float) -> bool:
+    """Whether consumer surplus is defined: an outside option to measure it against and, for
+    utility drivers, a price coefficient to turn utility into money.
+
+    ``outside_option`` is ``outside_option_utility`` for utility drivers and
+    ``outside_option_price_per_kwh`` for generalised ones.
+    """
+    if outside_option is None:
+        return False
+    return driver_cost == "generalised" or price_sensitivity > 0.0
+
+
 def money_per_utility(driver_cost: str, price_sensitivity: float, energy_kwh: np.ndarray) -> np.ndarray:
     """Currency one unit of a driver's utility is worth (broadcast to ``energy_kwh``'s shape).
 
