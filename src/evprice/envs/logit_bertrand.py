@@ -5,14 +5,13 @@ multinomial logit,
 
     q_i = exp((a_i - p_i) / mu) / (sum_j exp((a_j - p_j) / mu) + exp(a0 / mu)),
 
-and station ``i`` earns ``(p_i - c_i) q_i``. With ``objective="social_welfare"`` every
-station's reward is the period's welfare, the consumer surplus ``mu ln(sum_j exp((a_j -
-p_j) / mu) + exp(a0 / mu)) - a0`` plus the profits (:mod:`evprice.market.welfare`).
-With ``demand="expected"`` (default) that is exactly what happens every period; with
-``demand="sampled"`` the same market is simulated
+and station ``i`` earns ``(p_i - c_i) q_i``. With ``demand="expected"`` (default) that is
+exactly what happens every period; with ``demand="sampled"`` the same market is simulated
 (Poisson arrivals of ``arrivals_per_period`` EVs, each buying ``1 / arrivals_per_period``
 kWh, sampled logit choices, ``chargers_per_station`` chargers each EV holds briefly) and
-agrees in expectation.
+agrees in expectation. With ``objective="social_welfare"`` every station's reward is the
+period's welfare, the consumer surplus ``mu ln(sum_j exp((a_j - p_j) / mu) + exp(a0 / mu))
+- a0`` plus the profits (:mod:`evprice.market.welfare`).
 
 Defaults: the baseline of the algorithmic-collusion literature (Calvano et al. 2020): two
 stations, ``a_i = 2``, ``a0 = 0``, ``mu = 0.25``, ``c_i = 1``; prices span the Nash and
