@@ -1,6 +1,7 @@
 import json
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from evprice.cli import main
@@ -57,7 +58,7 @@ def test_errors_name_the_problem_and_exit_2():
 def test_config_and_envs_commands():
     r = run("config", "--set", "n_stations=3")
     assert r.exit_code == 0, r.output
-    assert "{n_stations: 3}" in r.output and "{chargers_per_station: [4, 4, 4]}" in r.output
+    assert "\nn_stations: 3\n" in r.output and "\nchargers_per_station: [4, 4, 4]\n" in r.output
     assert "[currency/kWh]" in r.output
     r = run("envs")
     assert r.exit_code == 0 and "PublicCharging-v0" in r.output
@@ -65,8 +66,8 @@ def test_config_and_envs_commands():
     r = run("config", "--env", "CoupledNetwork-v0")
     assert r.exit_code == 0, r.output
     lines = r.output.splitlines()
-    assert "no effect with driver_cost='generalised'" in lines[lines.index("{price_sensitivity: 4.0}") - 1]
-    assert "no effect" not in lines[lines.index("{value_of_time_per_h: 20.0}") - 1]
+    assert "no effect with driver_cost='generalised'" in lines[lines.index("price_sensitivity: 4.0") - 1]
+    assert "no effect" not in lines[lines.index("value_of_time_per_h: 20.0") - 1]
     r = run("config", "--env", "CoupledNetwork-v0", "--set", "price_sensitivity=3")
     assert r.exit_code != 0 and "price_sensitivity=3.0 is invalid with driver_cost='generalised'" in r.output
 
@@ -360,3 +361,20 @@ def test_train_several_seeds_in_one_run_then_evaluate_and_resume_one(tmp_path):
     assert result.exit_code == 2 and "--seed-list '1,x' is invalid" in result.output
     result = run(*args, "--seed-list", "1,2", "--seeds", "2")
     assert result.exit_code == 2 and "give one of --seeds K and --seed-list" in result.output
+
+
+@pytest.mark.parametrize("env_id", ["PublicCharging-v0", "CoupledNetwork-v0", "LogitBertrand-v0"])
+def test_the_config_printout_is_a_config_file(tmp_path, env_id):
+    """``evprice config > cfg.yaml; evprice rollout --config cfg.yaml`` (issue 21, friction 1)."""
+    from evprice.envs import spec
+
+    r = run("config", "--env", env_id, "--set", "horizon_h=2.0")
+    assert r.exit_code == 0, r.output
+    values = yaml.safe_load(r.output)
+    assert values.pop("env") == env_id
+    assert spec(env_id).config_cls.from_overrides(values) == spec(env_id).make_config({"horizon_h": 2.0})
+    path = tmp_path / "cfg.yaml"
+    path.write_text(r.output, encoding="utf-8")
+    r = run("rollout", "--config", str(path), "--episodes", "1", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["env"] == env_id

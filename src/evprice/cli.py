@@ -551,17 +551,32 @@ def envs() -> None:
 @_config_option
 @_set_option
 def config(env_id, config_file, assignments) -> None:
-    """Print the resolved configuration as YAML, each key with its unit and meaning."""
+    """Print the resolved configuration as a YAML file, each key with its unit and meaning.
+
+    The output reads back: ``evprice config > cfg.yaml; evprice rollout --config cfg.yaml``.
+    """
     env, overrides = _resolve(env_id, config_file, assignments)
     s = spec(env)
     cfg = s.make_config(overrides)
+    click.echo(config_yaml(env, cfg, s.config_cls))
+
+
+def config_yaml(env_id: str, cfg: Any, config_cls: type) -> str:
+    """``cfg`` as a YAML mapping, one ``key: value`` line per field under a comment with its
+    meaning and unit (fields the driver model ignores marked); ``yaml.safe_load`` reads it back."""
     values = cfg.to_dict()
     ignored = cfg.ignored_fields() if hasattr(cfg, "ignored_fields") else ()
-    click.echo(f"# {env}")
-    for row in describe_fields(s.config_cls):
+    lines = [
+        "# the environment and every key of its configuration: pass this file back with --config",
+        f"env: {env_id}",
+    ]
+    for row in describe_fields(config_cls):
         unused = f" (no effect with driver_cost={cfg.driver_cost!r})" if row["name"] in ignored else ""
-        click.echo(f"# {row['doc']} [{row['unit']}]{unused}")
-        click.echo(yaml.safe_dump({row["name"]: values[row["name"]]}, default_flow_style=True, width=10_000).strip())
+        lines.append(f"# {row['doc']} [{row['unit']}]{unused}")
+        # a one-key flow mapping "{key: value}" without its braces is a block-mapping line
+        flow = yaml.safe_dump({row["name"]: values[row["name"]]}, default_flow_style=True, width=10_000).strip()
+        lines.append(flow[1:-1])
+    return "\n".join(lines)
 
 
 @main.command("replay", cls=_Command)
