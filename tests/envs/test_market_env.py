@@ -12,6 +12,11 @@ def test_registry():
         make_env("Nope-v0")
     with pytest.raises(ConfigError, match="unknown key 'bogus'"):
         make_env("PublicCharging-v0", bogus=1)
+    # a key of other scenarios is named as theirs, not matched to a look-alike (issue 21, friction 8)
+    with pytest.raises(ConfigError, match=r"'base_load_scale' for PublicCharging-v0: it is a key of GridCharging-v0, "):
+        make_env("PublicCharging-v0", base_load_scale=0.9)
+    with pytest.raises(ConfigError, match=r"'road_network' for GridCharging-v0: it is a key of CoupledNetwork-v0, "):
+        make_env("GridCharging-v0", road_network="doc2")
     assert spec("PublicCharging-v0").make_config({"n_stations": 3}).n_stations == 3
 
 

@@ -39,6 +39,7 @@ class EnvSpec:
         override switches the model) is dropped, so it cannot be refused for the user.
         """
         overrides = dict(overrides or {})
+        self._check_keys_belong_here(overrides)
         values = {**self.defaults, **overrides}
         unused = getattr(self.config_cls, "unused_fields", None)
         if unused is not None:
@@ -46,6 +47,19 @@ class EnvSpec:
                 if key in self.defaults and key not in overrides:
                     del values[key]
         return self.config_cls.from_overrides(values)
+
+    def _check_keys_belong_here(self, overrides: Mapping[str, Any]) -> None:
+        """A key of other scenarios' configs only is named as theirs, not matched to a look-alike of ours."""
+        own = set(self.config_cls.field_names())
+        for key in overrides:
+            if key in own:
+                continue
+            owners = [s.env_id for s in _REGISTRY.values() if key in s.config_cls.field_names()]
+            if owners:
+                raise ConfigError(
+                    f"unknown key {key!r} for {self.env_id}: it is a key of {', '.join(owners)}, "
+                    f"not of {self.env_id}: choose one of those environments, or remove the key"
+                )
 
 
 _REGISTRY: dict[str, EnvSpec] = {}
