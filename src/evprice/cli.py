@@ -409,7 +409,11 @@ def train_ccem_cmd(
     resume,
     quiet,
 ) -> None:
-    """Safe model-based pricing: probabilistic ensemble + constrained CEM (document 2)."""
+    """Safe model-based pricing: probabilistic ensemble + constrained CEM.
+
+    The method of document 2, the project "Dynamic Price Incentive for EV Decarbonization
+    Management in Distribution Network".
+    """
     from evprice.learn import CheckpointError
     from evprice.learn.safe import SafeRLConfig, train_ccem
 
