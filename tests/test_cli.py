@@ -378,3 +378,26 @@ def test_the_config_printout_is_a_config_file(tmp_path, env_id):
     r = run("rollout", "--config", str(path), "--episodes", "1", "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["env"] == env_id
+
+
+def test_training_to_a_log_prints_whole_lines_and_a_summary(tmp_path):
+    """stderr redirected (CliRunner's is no terminal): lines are not cut at 80 columns and the
+    run ends with a summary line holding the final evaluation (issue 21, friction 3)."""
+    args = ["train", "mappo", "--env", "LogitBertrand-v0", "--steps", "512", "--out", str(tmp_path / "run")]
+    args += [
+        "--ppo",
+        "num_envs=4",
+        "--ppo",
+        "rollout_periods=16",
+        "--ppo",
+        "eval_episodes=1",
+        "--ppo",
+        "eval_every_updates=2",
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    summary = lines[-1]
+    assert summary.startswith("mappo on LogitBertrand-v0: done, 512/512 steps in ")
+    assert "(Delta " in summary and len(summary) > 80
+    assert 1 <= len(lines) <= 11

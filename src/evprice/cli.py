@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +41,7 @@ from evprice.analysis.reports import benchmark_table
 from evprice.analysis.rollouts import evaluate, rollout
 from evprice.core.actions import ActionError
 from evprice.core.config import ConfigError, describe_fields, load_overrides_file, parse_assignment
+from evprice.core.progress import LogProgress, duration_text
 from evprice.envs.registry import make_env, registered_ids, spec
 from evprice.grid.feeders import FEEDERS, make_feeder
 from evprice.grid.powerflow import SOLVERS, make_solver, parse_added_load, powerflow_summary
@@ -341,8 +343,11 @@ def _run_progress(quiet: bool) -> Progress:
     )
 
 
-def _training_progress(quiet: bool) -> Progress:
-    """A progress bar on stderr with a status field (steps done of the total)."""
+def _training_progress(quiet: bool) -> Progress | LogProgress:
+    """A progress bar on stderr with a status field (steps done of the total); whole lines
+    and a summary line when stderr is not a terminal (a log file)."""
+    if not Console(stderr=True).is_terminal:
+        return LogProgress(quiet)
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -766,9 +771,11 @@ def experiment_cmd(
         workers=workers,
         address=address,
         reuse=reuse,
+        on_progress=lambda line: click.echo(f"{name}: {line}", err=True),
     )
+    start = time.perf_counter()
     report = run_experiment(name, settings, out_dir or f"runs/experiments/{name}")
-    click.echo(f"report: {report}")
+    click.echo(f"{name}: done in {duration_text(time.perf_counter() - start)}; report: {report}")
 
 
 def _print_theory(report: dict[str, Any]) -> None:

@@ -30,17 +30,26 @@ def _numbers(results):
 
 def test_local_workers_and_ray_tasks_give_the_sequential_numbers(tmp_path):
     ray = pytest.importorskip("ray")
-    sequential = run_tasks(train_arm, _tasks(tmp_path, "seq"))
-    workers = run_tasks(train_arm, _tasks(tmp_path, "workers"), workers=2)
+    calls = {"seq": [], "workers": [], "ray": []}
+    sequential = run_tasks(train_arm, _tasks(tmp_path, "seq"), on_done=lambda i, k: calls["seq"].append((i, k)))
+    workers = run_tasks(
+        train_arm, _tasks(tmp_path, "workers"), workers=2, on_done=lambda i, k: calls["workers"].append((i, k))
+    )
     assert _numbers(workers) == _numbers(sequential)  # equal, not close: the same arithmetic
     folders = [str(tmp_path / "workers" / "individual" / f"seed_{s}") for s in (0, 1)]
     assert [r["run_dir"] for r in workers[1]] == folders
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)  # the test's own local Ray
     try:
-        on_ray = run_tasks(train_arm, _tasks(tmp_path, "ray"), address="auto")
+        on_ray = run_tasks(
+            train_arm, _tasks(tmp_path, "ray"), address="auto", on_done=lambda i, k: calls["ray"].append((i, k))
+        )
     finally:
         ray.shutdown()
     assert _numbers(on_ray) == _numbers(sequential)
+    # progress: every task reported once as it finished, the count rising 1, 2 whatever the order
+    assert calls["seq"] == [(0, 1), (1, 2)]
+    for way in ("workers", "ray"):
+        assert sorted(i for i, _ in calls[way]) == [0, 1] and [k for _, k in calls[way]] == [1, 2]
     assert sequential[0][0]["delta"] != sequential[1][0]["delta"]  # the arms differ
 
 

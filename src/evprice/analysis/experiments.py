@@ -46,7 +46,9 @@ class ExperimentSettings:
     depend on ``workers`` or ``address``: ``--workers`` = the cores uses them all.
     ``reuse``: re-render the report from the rows of the finished run in ``out_dir``
     (``results.json``) without training again, for a change to the report's code; the
-    report keeps that run's wall time and machine.
+    report keeps that run's wall time and machine. ``on_progress``: called with one line of
+    text when the training starts and as each arm finishes (elapsed, time left); not part
+    of the run's settings.
     """
 
     seeds: int = 8
@@ -57,6 +59,7 @@ class ExperimentSettings:
     workers: int = 1
     address: str | None = None
     reuse: bool = False
+    on_progress: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for name, low in (("seeds", 1), ("episodes", 1)):

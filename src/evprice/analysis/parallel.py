@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 from evprice.core.config import ConfigError
@@ -50,20 +50,36 @@ def run_tasks(
     tasks: Sequence[dict[str, Any]],
     workers: int = 1,
     address: str | None = None,
+    on_done: Callable[[int, int], None] | None = None,
 ) -> list[Any]:
-    """``[fn(**task) for task in tasks]``, run as the module docstring says."""
+    """``[fn(**task) for task in tasks]``, run as the module docstring says.
+
+    ``on_done(index, finished)`` is called in this process as each task finishes: its index
+    in ``tasks`` and how many have finished so far (for progress; the order of finishing
+    depends on the workers, the results' order never does).
+    """
     check_parallel(workers, address)
+    done = on_done or (lambda index, finished: None)
     if address is not None:
-        return _run_ray(fn, tasks, address)
+        return _run_ray(fn, tasks, address, done)
     if workers == 1 or len(tasks) <= 1:
-        return [fn(**task) for task in tasks]
+        results = []
+        for i, task in enumerate(tasks):
+            results.append(fn(**task))
+            done(i, i + 1)
+        return results
     context = multiprocessing.get_context("spawn")  # fresh interpreters: no forked torch threads
     with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
-        futures = [pool.submit(fn, **task) for task in tasks]
+        futures = {pool.submit(fn, **task): i for i, task in enumerate(tasks)}
+        for finished, future in enumerate(as_completed(futures), start=1):
+            future.result()  # a task's error stops the run here
+            done(futures[future], finished)
         return [f.result() for f in futures]
 
 
-def _run_ray(fn: Callable[..., Any], tasks: Sequence[dict[str, Any]], address: str) -> list[Any]:
+def _run_ray(
+    fn: Callable[..., Any], tasks: Sequence[dict[str, Any]], address: str, done: Callable[[int, int], None]
+) -> list[Any]:
     import ray
 
     started = not ray.is_initialized()
@@ -72,6 +88,12 @@ def _run_ray(fn: Callable[..., Any], tasks: Sequence[dict[str, Any]], address: s
     try:
         remote = ray.remote(num_cpus=1)(fn)
         refs = [remote.options(num_cpus=task.get("torch_threads") or 1).remote(**task) for task in tasks]
+        index = {ref: i for i, ref in enumerate(refs)}
+        pending, finished = list(refs), 0
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            finished += 1
+            done(index[ready[0]], finished)
         return ray.get(refs)
     finally:
         if started:

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -370,9 +371,15 @@ def session_streams(seed: int, n_sessions: int) -> list[np.random.Generator]:
 
 
 def learn(
-    game: PricingGame, config: QLearningConfig, rngs: list[np.random.Generator]
+    game: PricingGame,
+    config: QLearningConfig,
+    rngs: list[np.random.Generator],
+    on_block: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Run ``S = len(rngs)`` sessions until each converges or reaches ``max_periods``.
+
+    ``on_block(periods, running)`` is called after each block of periods (for progress):
+    the periods run so far and the sessions not yet converged.
 
     Returns converged (S,) bool, periods (S,) int, final_state (S,) int and strategies
     (S, m**n, n) int, in the order of ``rngs``.
@@ -416,6 +423,8 @@ def learn(
                     running = [r for r, k in zip(running, keep) if k]
                 next_check = int(last_change.min()) + cfg.convergence_periods
             t += 1
+        if on_block is not None:
+            on_block(t, len(ids))
     finish(np.ones(len(ids), bool), cfg.max_periods, False)
     return converged, periods, final_state, strategies
 
@@ -427,8 +436,11 @@ def run_sessions(
     seed: int = 0,
     env_id: str = "LogitBertrand-v0",
     overrides: dict[str, Any] | None = None,
+    on_block: Callable[[int, int], None] | None = None,
 ) -> QLearningResult:
     """Run ``n_sessions`` independent Q-learning sessions on ``env_id`` and measure their outcome.
+
+    ``on_block(periods, running)``: progress, as in :func:`learn`.
 
     Each session's outcome is the cycle that its final greedy strategies reach from its final
     state (for sessions that hit ``max_periods`` too; ``converged`` says which did not converge).
@@ -437,7 +449,7 @@ def run_sessions(
     n_sessions = check_int("n_sessions", n_sessions, low=1, high=1_000_000)
     seed = check_int("seed", seed, low=0)
     game = make_game(cfg.n_prices, env_id, overrides)
-    converged, periods, final_state, strategies = learn(game, cfg, session_streams(seed, n_sessions))
+    converged, periods, final_state, strategies = learn(game, cfg, session_streams(seed, n_sessions), on_block)
     outcomes = [cycle_outcome(game, strategies[k], int(final_state[k])) for k in range(n_sessions)]
     cycle_profit = np.array([o[1] for o in outcomes])
     return QLearningResult(

@@ -27,7 +27,8 @@ Training arms use MAPPO (:func:`evprice.learn.trainer.train`) with the trainer's
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ from evprice.analysis.parallel import run_tasks
 from evprice.analysis.rollouts import evaluate
 from evprice.analysis.stats import diff_ci, mean_ci
 from evprice.core.config import ConfigError
+from evprice.core.progress import duration_text, eta_line
 from evprice.envs import make_env
 from evprice.policies.theory import benchmarks
 
@@ -161,6 +163,45 @@ def _theory(env_id: str, overrides: Mapping[str, Any]) -> tuple[dict[str, Any], 
     return benchmarks(env), env.n_periods
 
 
+def _arm_progress(
+    settings: ExperimentSettings, arms: list[tuple[str, str, dict[str, Any]]], steps: int
+) -> Callable[[int, int], None] | None:
+    """A line through ``settings.on_progress`` now and as each arm finishes, with the time left."""
+    say = settings.on_progress
+    if say is None:
+        return None
+    where = f"{settings.workers} worker(s)" if settings.address is None else f"Ray at {settings.address}"
+    say(f"training {len(arms)} arms x {settings.seeds} seeds, {steps:,} env-steps per seed, on {where}")
+    start = time.perf_counter()
+
+    def on_done(index: int, finished: int) -> None:
+        line = eta_line("arms", finished, len(arms), time.perf_counter() - start)
+        say(f"{line} ({arms[index][0]!r} finished)")
+
+    return on_done
+
+
+def _session_progress(settings: ExperimentSettings, config: Any) -> Callable[[int, int], None] | None:
+    """Lines through ``settings.on_progress``: periods run and sessions converged, at most one
+    per tenth of ``max_periods`` (sessions stop when they converge, so no time left is given)."""
+    say = settings.on_progress
+    if say is None:
+        return None
+    say(f"{settings.seeds} Q-learning sessions, up to {config.max_periods:,} periods each")
+    start, marks = time.perf_counter(), {"next": config.max_periods / 10}
+
+    def on_block(periods: int, running: int) -> None:
+        if periods >= marks["next"]:
+            marks["next"] = (periods // (config.max_periods / 10) + 1) * config.max_periods / 10
+            converged = settings.seeds - running
+            say(
+                f"{periods:,} periods, {converged}/{settings.seeds} sessions converged, "
+                f"{duration_text(time.perf_counter() - start)} elapsed"
+            )
+
+    return on_block
+
+
 def _arms_study(
     settings: ExperimentSettings,
     out: Path,
@@ -192,7 +233,7 @@ def _arms_study(
         for task in tasks:
             del task["arm_overrides"]
     else:
-        results = run_tasks(train_arm, tasks, settings.workers, settings.address)
+        results = run_tasks(train_arm, tasks, settings.workers, settings.address, _arm_progress(settings, arms, steps))
     rows: list[dict[str, Any]] = []
     summary: dict[str, Any] = {}
     for (label, env_id, arm_overrides), task, per_seed in zip(arms, tasks, results):
@@ -869,7 +910,9 @@ def _collusion_qlearning(settings: ExperimentSettings, out: Path) -> ExperimentR
     from evprice.analysis.qlearning import QLearningConfig, run_sessions, summarise
 
     config = QLearningConfig() if settings.steps is None else QLearningConfig(max_periods=settings.steps)
-    result = run_sessions(settings.seeds, config, seed=0, overrides=dict(settings.overrides))
+    result = run_sessions(
+        settings.seeds, config, seed=0, overrides=dict(settings.overrides), on_block=_session_progress(settings, config)
+    )
     summary = summarise(result)
     rows = [
         {
