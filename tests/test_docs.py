@@ -65,3 +65,11 @@ def test_readme_python_example_runs(capsys):
     code = readme.split("```python\n", 1)[1].split("```", 1)[0]
     exec(compile(code, "README.md", "exec"), {})
     assert "station_1.ChargingStationStatus" in capsys.readouterr().out
+
+
+def test_the_readme_says_what_the_seed_and_document_2_are():
+    """Issue 21, friction 7: the two source documents the pages cite by name are named before the quick start."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    intro = readme[: readme.index("## Quick start")]
+    assert "**The seed** (document 1) is the HERON EV" in intro
+    assert '**Document 2** is the project\n"Dynamic Price Incentive for EV Decarbonization' in intro
