@@ -216,12 +216,20 @@ def test_train_ccem_then_evaluate_it(tmp_path):
     result = run(*args)
     assert result.exit_code == 0, result.output
     assert (tmp_path / "checkpoints" / "last.pt").is_file()
+    # three episodes fill no window of planned episodes: the run lists what it wrote (issue 21, friction 4)
+    assert not (tmp_path / "checkpoints" / "best.pt").exists()
+    assert "(checkpoints/last.pt, metrics.csv, config.yaml); no best.pt" in result.stdout
     result = run("evaluate", "--checkpoint", str(tmp_path), "--episodes", "1", "--json")
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
+    assert "has no best.pt" in result.stderr and "using last.pt" in result.stderr  # said, not silent
+    summary = json.loads(result.stdout)
     assert summary["policy"] == "ccem" and summary["env"] == "CoupledNetworkPeak-v0" and "costs" in summary
     result = run("train", "ccem", "--plan", "population=0")
     assert result.exit_code == 2 and "population=0 is invalid" in result.output
+    # fewer steps than one episode would write no checkpoint at all: refused
+    result = run("train", "ccem", "--steps", "5", "--out", str(tmp_path / "short"), "--quiet")
+    assert result.exit_code == 2 and "total_steps=5 is invalid for CoupledNetworkPeak-v0" in result.output
+    assert "an episode has 12 pricing decisions" in result.output
 
 
 def test_train_and_evaluate_errors(tmp_path):

@@ -175,6 +175,8 @@ def _checkpoint_policy(path: str, env_id: str | None, assignments: tuple[str, ..
         trained_env, trained_overrides, factory = load_trained(path)
     except CheckpointError as err:
         raise ConfigError(str(err)) from None
+    if getattr(factory, "note", None):
+        click.echo(f"note: {factory.note}", err=True)
     if env_id is not None and env_id != trained_env:
         raise ConfigError(f"--env {env_id!r} does not match the checkpoint's environment {trained_env!r}")
     kept = tuple(f"{k}={json.dumps(v)}" for k, v in trained_overrides.items()) + tuple(assignments)
@@ -420,7 +422,7 @@ def train_ccem_cmd(
     Management in Distribution Network".
     """
     from evprice.learn import CheckpointError
-    from evprice.learn.safe import SafeRLConfig, train_ccem
+    from evprice.learn.safe import SafeRLConfig, checkpoints_written, train_ccem
 
     env, overrides = _resolve(env_id, config_file, assignments, default="CoupledNetworkPeak-v0")
     settings: dict[str, Any] = {
@@ -448,7 +450,13 @@ def train_ccem_cmd(
             train_ccem(env, cfg, overrides=overrides, out_dir=out, resume=resume, on_episode=on_episode)
         except CheckpointError as err:
             raise ConfigError(str(err)) from None
-    click.echo(f"run folder: {out} (checkpoints/best.pt, checkpoints/last.pt, metrics.csv, config.yaml)")
+    written = checkpoints_written(out)
+    missing = (
+        ""
+        if "checkpoints/best.pt" in written
+        else "; no best.pt: no window of planned episodes stayed within the cost limit, evaluate uses last.pt"
+    )
+    click.echo(f"run folder: {out} ({', '.join([*written, 'metrics.csv', 'config.yaml'])}){missing}")
 
 
 @train.command("rllib", cls=_Command)

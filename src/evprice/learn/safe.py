@@ -182,13 +182,33 @@ class CCEMPolicy:
         return self.env.prices_to_actions(np.clip(prices, self.env.params.price_min, self.env.params.price_max))
 
 
+def ccem_checkpoint_file(path: str | Path) -> tuple[Path, str | None]:
+    """The file a ``train_ccem`` run folder (or file) is evaluated from, and a note when it is
+    not the folder's ``best.pt``: ``best.pt`` is written only once a window of ``best_window``
+    planned episodes stayed within the cost limit, and ``last.pt`` stands in for it."""
+    p = Path(path)
+    if not p.is_dir():
+        return p, None
+    folder = p / "checkpoints" if (p / "checkpoints").is_dir() else p
+    if (folder / "best.pt").is_file():
+        return folder / "best.pt", None
+    return folder / "last.pt", (
+        f"{str(folder)!r} has no best.pt (no window of planned episodes stayed within the cost limit): "
+        "using last.pt, the final model"
+    )
+
+
+def checkpoints_written(out: str | Path) -> list[str]:
+    """The checkpoint files a ``train_ccem`` run folder holds, e.g. ``["checkpoints/best.pt", ...]``."""
+    folder = Path(out) / "checkpoints"
+    return [f"checkpoints/{name}" for name in ("best.pt", "last.pt") if (folder / name).is_file()]
+
+
 def load_ccem(path: str | Path) -> tuple[str, dict[str, Any], Callable[[Any], CCEMPolicy]]:
     """``(env_id, overrides, factory)`` of a ``train_ccem`` checkpoint (a run folder gives its
-    ``best.pt``, or ``last.pt`` when no episode stayed within the limit)."""
-    p = Path(path)
-    if p.is_dir():
-        folder = p / "checkpoints" if (p / "checkpoints").is_dir() else p
-        p = folder / "best.pt" if (folder / "best.pt").is_file() else folder / "last.pt"
+    ``best.pt``, or ``last.pt`` when there is none: :func:`ccem_checkpoint_file`; the factory's
+    ``note`` then says so)."""
+    p, note = ccem_checkpoint_file(path)
     data = load_checkpoint(resolve_checkpoint(p), kind="ccem")
     cfg = SafeRLConfig.from_overrides(data["config"])
 
@@ -202,6 +222,7 @@ def load_ccem(path: str | Path) -> tuple[str, dict[str, Any], Callable[[Any], CC
         model.load_state_dict(data["model"])
         return CCEMPolicy(env, model.eval(), cfg.planner_config(env.n_periods), float(data["kappa"]), cfg.seed)
 
+    factory.note = note  # type: ignore[attr-defined]
     return data["env_id"], dict(data["overrides"]), factory
 
 
@@ -233,6 +254,11 @@ def train_ccem(
     gen = torch.Generator().manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     env = make_gym(env_id, **overrides)
+    if state is None and cfg.total_steps < env.env.n_periods:
+        raise ConfigError(
+            f"total_steps={cfg.total_steps} is invalid for {env_id}: checkpoints are written when an episode ends, "
+            f"and an episode has {env.env.n_periods} pricing decisions; give at least {env.env.n_periods}"
+        )
     if cfg.model.cost_head == "auto":  # resolved once, and saved resolved in the checkpoints
         binary = getattr(env.env.config, "cost_form", "weighted") == "indicator"
         cfg = cfg.replace(model=cfg.model.replace(cost_head="logistic" if binary else "gaussian"))
