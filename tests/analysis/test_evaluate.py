@@ -14,6 +14,20 @@ def test_ci95_by_hand():
     assert ci95(np.array([1.0]), total=False) is None
 
 
+def test_intervals_of_counts_respect_their_support():
+    """Issue 21, friction 6: a count's interval never goes below 0 (it was blocked [-2.18, 4.18])."""
+    from evprice.analysis.stats import mean_ci
+
+    values = np.array([0.0, 0.0, 0.0, 8.0])  # mean 2, t half-width 6.37
+    half = stats.t.ppf(0.975, 3) * values.std(ddof=1) / 2
+    assert 2.0 - half < 0
+    assert mean_ci(values)[1] == pytest.approx([2.0 - half, 2.0 + half])  # no support given: the plain t interval
+    assert mean_ci(values, low=0.0)[1] == pytest.approx([0.0, 2.0 + half])
+    assert mean_ci(values, low=0.0, high=5.0)[1] == pytest.approx([0.0, 5.0])
+    assert ci95(values, total=False, key="blocked") == pytest.approx([0.0, 2.0 + half])
+    assert ci95(values - 5.0, total=False, key="profit") == pytest.approx([-3.0 - half, -3.0 + half])  # may be < 0
+
+
 def test_evaluate_shape_and_intervals():
     s = evaluate("PublicCharging-v0", "fixed", episodes=6, seed=2, price=1.3)
     runs, _ = run_episodes("PublicCharging-v0", "fixed", episodes=6, seed=2, policy_options={"price": 1.3})

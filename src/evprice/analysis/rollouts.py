@@ -152,9 +152,17 @@ def _aggregate(values: np.ndarray, key: str) -> int | float:
     return _number(values.mean(axis=0) if key in MEANS else values.sum(axis=0))
 
 
-def ci95(values: np.ndarray, total: bool) -> list[float] | None:
-    """95% confidence interval of the mean of ``values`` (E,) over episodes, or of their total."""
-    _, ci = mean_ci(values)
+NON_NEGATIVE = {
+    "mean_price", "revenue", "energy_kwh", "admitted", "blocked", "utilization", "arrivals", "gave_up",
+    "consumer_surplus", *COST_KEYS,
+}  # fmt: skip
+"""Quantities that are never negative: their intervals are cut at 0."""
+
+
+def ci95(values: np.ndarray, total: bool, key: str | None = None) -> list[float] | None:
+    """95% confidence interval of the mean of ``values`` (E,) over episodes, or of their total;
+    cut at 0 for a ``key`` in :data:`NON_NEGATIVE`."""
+    _, ci = mean_ci(values, low=0.0 if key in NON_NEGATIVE else None)
     if ci is None:
         return None
     scale = len(values) if total else 1
@@ -168,12 +176,12 @@ def _summary(runs: Episodes, env_id: str, policy: str, episodes: int, seed: int,
         row: dict[str, Any] = {"id": agent_id}
         row.update({k: _aggregate(runs.station[k][:, j], k) for k in STATION_KEYS})
         if with_ci:
-            row["ci95"] = {k: ci95(runs.station[k][:, j], k not in MEANS) for k in STATION_KEYS}
+            row["ci95"] = {k: ci95(runs.station[k][:, j], k not in MEANS, k) for k in STATION_KEYS}
         stations.append(row)
     keys = [k for k in MARKET_KEYS if k in runs.market]
     market: dict[str, Any] = {k: _aggregate(runs.market[k], k) for k in keys}
     if with_ci:
-        market["ci95"] = {k: ci95(runs.market[k], True) for k in keys}
+        market["ci95"] = {k: ci95(runs.market[k], True, k) for k in keys}
     out = {
         "env": env_id,
         "policy": policy,
@@ -186,7 +194,7 @@ def _summary(runs: Episodes, env_id: str, policy: str, episodes: int, seed: int,
     if runs.costs is not None:
         costs: dict[str, Any] = {k: _aggregate(runs.costs[k], k) for k in COST_KEYS}
         if with_ci:
-            costs["ci95"] = {k: ci95(runs.costs[k].astype(np.float64), True) for k in COST_KEYS}
+            costs["ci95"] = {k: ci95(runs.costs[k].astype(np.float64), True, k) for k in COST_KEYS}
         out["costs"] = costs
     return out
 

@@ -6,14 +6,26 @@ import numpy as np
 from scipy import stats
 
 
-def mean_ci(values: list[float] | np.ndarray) -> tuple[float, list[float] | None]:
+def mean_ci(
+    values: list[float] | np.ndarray, low: float | None = None, high: float | None = None
+) -> tuple[float, list[float] | None]:
     """Mean of ``values`` (K,) over independent runs (seeds, episodes) and its 95% Student t
-    interval (None for one value)."""
+    interval (None for one value).
+
+    ``low`` / ``high``: the quantity's support (``low=0`` for a count, an energy or a
+    revenue), to which the interval is cut: a mean cannot lie outside it, and a t interval
+    on few skewed runs can (``blocked [-2.18, 4.18]``).
+    """
     v = np.asarray(values, dtype=np.float64)
     if len(v) < 2:
         return float(v.mean()), None
     half = float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
-    return float(v.mean()), [float(v.mean() - half), float(v.mean() + half)]
+    lo, hi = float(v.mean() - half), float(v.mean() + half)
+    if low is not None:
+        lo, hi = max(lo, low), max(hi, low)
+    if high is not None:
+        lo, hi = min(lo, high), min(hi, high)
+    return float(v.mean()), [lo, hi]
 
 
 def diff_ci(a: list[float] | np.ndarray, b: list[float] | np.ndarray) -> tuple[float, list[float] | None]:

@@ -246,13 +246,13 @@ def _arms_study(
             "env": env_id,
             "overrides": arm_overrides,
             "mean_price": prices.mean(axis=0).tolist(),
-            "mean_price_ci95": [mean_ci(prices[:, j])[1] for j in range(prices.shape[1])],
+            "mean_price_ci95": [mean_ci(prices[:, j], low=0.0)[1] for j in range(prices.shape[1])],
             "profit": np.mean([sum(r["profit"]) for r in per_seed]),
             "profit_ci95": mean_ci([sum(r["profit"]) for r in per_seed])[1],
             "profit_per_period": per_period.mean(axis=0).tolist(),
             "profit_per_period_ci95": [mean_ci(per_period[:, j])[1] for j in range(per_period.shape[1])],
             "blocked": np.mean([sum(r["blocked"]) for r in per_seed]),
-            "blocked_ci95": mean_ci([sum(r["blocked"]) for r in per_seed])[1],
+            "blocked_ci95": mean_ci([sum(r["blocked"]) for r in per_seed], low=0.0)[1],
             "nash_prices": list(theory["nash"]["prices"]),
             "nash_profits": list(theory["nash"]["profits"]),
             "joint_prices": None if theory.get("joint") is None else list(theory["joint"]["prices"]),
@@ -265,7 +265,7 @@ def _arms_study(
             entry["delta"], entry["delta_ci95"] = mean_ci(deltas)
         violating = [r["violating_periods"] for r in per_seed if r["violating_periods"] is not None]
         if violating:
-            entry["violating_periods"], entry["violating_periods_ci95"] = mean_ci(violating)
+            entry["violating_periods"], entry["violating_periods_ci95"] = mean_ci(violating, low=0.0)
         if theory.get("capacity") is not None:
             entry["capacity_nash_prices"] = list(theory["capacity"]["nash"]["prices"])
         summary[label] = entry
