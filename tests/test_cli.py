@@ -278,7 +278,7 @@ def test_train_rllib_runs_one_iteration(tmp_path):
     assert result.exit_code == 2 and "RLlib checkpoint without evprice_rllib.yaml" in result.output
 
 
-def test_replay_a_baseline_writes_a_gif_and_prints_its_path(tmp_path):
+def test_replay_a_baseline_writes_a_gif_and_prints_its_path(tmp_path, monkeypatch):
     from PIL import Image
 
     out = tmp_path / "nash.gif"
@@ -288,6 +288,13 @@ def test_replay_a_baseline_writes_a_gif_and_prints_its_path(tmp_path):
     assert result.output.strip() == str(out)
     with Image.open(out) as im:
         assert im.n_frames == 8 + 1 and im.info["duration"] == 200  # 8 periods of 15 min, then the start; 5 fps
+    # without --out: under runs/replays/, never loose in the working directory (issue 21, friction 6)
+    monkeypatch.chdir(tmp_path)
+    result = run(*args, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "runs/replays/LogitBertrand-v0_nash.gif"
+    assert (tmp_path / "runs" / "replays" / "LogitBertrand-v0_nash.gif").is_file()
+    assert [p.name for p in tmp_path.glob("*.gif")] == ["nash.gif"]  # only the one written with --out
 
 
 def test_replay_a_trained_run_defaults_to_its_folder(tmp_path):

@@ -603,7 +603,7 @@ def config_yaml(env_id: str, cfg: Any, config_cls: type) -> str:
     "out_path",
     type=click.Path(dir_okay=False),
     default=None,
-    help="FILE.gif or FILE.mp4 (MP4 needs ffmpeg); default RUN_DIR/replay.gif, or replay_<env>_<policy>.gif",
+    help="FILE.gif or FILE.mp4 (MP4 needs ffmpeg); default RUN_DIR/replay.gif, or runs/replays/<env>_<policy>.gif",
 )
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="seed of the episode")
 @click.option(
@@ -641,7 +641,8 @@ def replay_cmd(run_dir, out_path, seed, fps, policy, price, markup, env_id, conf
         trained, env_id, assignments = _checkpoint_policy(run_dir, env_id, assignments)
     env, overrides = _resolve(env_id, config_file, assignments)
     if out_path is None:
-        out_path = run_folder_of(run_dir) / DEFAULT_NAME if run_dir is not None else f"replay_{env}_{policy}.gif"
+        # a baseline's replay goes under runs/ (ignored by git), not into the working directory
+        out_path = run_folder_of(run_dir) / DEFAULT_NAME if run_dir is not None else f"runs/replays/{env}_{policy}.gif"
     animation_format(out_path)  # a bad suffix fails before the episode is played
     with _run_progress(quiet) as progress:
         task = progress.add_task(f"replay {env}", total=None)
@@ -781,8 +782,13 @@ def experiment_cmd(
         reuse=reuse,
         on_progress=lambda line: click.echo(f"{name}: {line}", err=True),
     )
+    from evprice.learn.checkpoint import CheckpointError
+
     start = time.perf_counter()
-    report = run_experiment(name, settings, out_dir or f"runs/experiments/{name}")
+    try:
+        report = run_experiment(name, settings, out_dir or f"runs/experiments/{name}")
+    except CheckpointError as err:  # --reuse of a report whose run folders are not there
+        raise ConfigError(f"{err} (a report that replays trained policies needs its runs/ folder)") from None
     click.echo(f"{name}: done in {duration_text(time.perf_counter() - start)}; report: {report}")
 
 

@@ -137,12 +137,18 @@ def test_coordination_trains_every_arm_and_its_numbers_reproduce(tmp_path):
     assert "Delta" in text and (tmp_path / "figures" / "delta.png").read_bytes()[:8] == PNG_MAGIC
     for env in ("LogitBertrand-v0", "PublicCharging-v0"):
         assert (tmp_path / "figures" / f"price_path_{env}.png").read_bytes()[:8] == PNG_MAGIC
-        assert f"figures/utilization_path_{env}.png" in text
     assert (tmp_path / "figures" / "prices_LogitBertrand-v0.png").is_file()
     assert (tmp_path / "figures" / "prices_PublicCharging-v0.png").is_file()
     for key in ("profit", "blocked"):
         assert (tmp_path / "figures" / f"{key}_PublicCharging-v0.png").read_bytes()[:8] == PNG_MAGIC
-        assert f"figures/{key}_LogitBertrand-v0.png" in text
+    assert "figures/profit_LogitBertrand-v0.png" in text
+    # LogitBertrand-v0's expected demand has no chargers: no blocking or utilisation to show (issue 21,
+    # friction 6); PublicCharging-v0's arms keep theirs, and the table marks the others "-"
+    assert data["summary"]["LogitBertrand-v0 team"]["chargers"] is False
+    assert "figures/blocked_LogitBertrand-v0.png" not in text and "utilization_path_LogitBertrand-v0" not in text
+    assert "figures/utilization_path_PublicCharging-v0.png" in text
+    lines = [line for line in text.splitlines() if line.startswith("| LogitBertrand-v0 team |")]
+    assert lines and lines[0].rstrip(" |").endswith("| -")
     assert "figures/learning_curve_LogitBertrand-v0.png" in text
     assert (tmp_path / "figures" / "learning_curve_PublicCharging-v0.png").read_bytes()[:8] == PNG_MAGIC
     curve = data["summary"]["LogitBertrand-v0 individual"]["curve"]

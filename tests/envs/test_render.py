@@ -112,6 +112,17 @@ def test_occupancy_and_queue_match_the_observations():
     assert seen_queue
 
 
+def test_an_expected_demand_market_says_it_has_no_chargers():
+    """Issue 21, friction 6: LogitBertrand-v0's expected demand showed "0/4 busy"."""
+    env = _rendering("LogitBertrand-v0")
+    env.reset(seed=0)
+    env.step(np.zeros((1, 2, 1)))
+    assert frame_labels(env.frame_data())["occupancy"] == ["expected demand: no chargers"] * 2
+    env = _rendering("LogitBertrand-v0", demand="sampled")  # the simulated market has its chargers
+    env.reset(seed=0)
+    assert frame_labels(env.frame_data())["occupancy"] == ["0/4 busy"] * 2
+
+
 def test_grid_frames_show_the_station_bus_voltages_and_the_feeder_minimum():
     env = _rendering("CoupledNetwork-v0")
     env.reset(seed=0)

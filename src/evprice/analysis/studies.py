@@ -156,11 +156,12 @@ def episode_path(env_id: str, factory: Any, *, seed: int, overrides: Mapping[str
     return path
 
 
-def _theory(env_id: str, overrides: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
+def _theory(env_id: str, overrides: Mapping[str, Any]) -> tuple[dict[str, Any], int, bool]:
     """The benchmarks of the environment's market (Stackelberg: its own leader, else the first
-    station) and its pricing periods per episode."""
+    station), its pricing periods per episode, and whether it has chargers (sampled demand:
+    blocking and utilisation mean something; expected demand has neither)."""
     env = make_env(env_id, 1, **dict(overrides))
-    return benchmarks(env), env.n_periods
+    return benchmarks(env), env.n_periods, env.config.demand == "sampled"
 
 
 def _arm_progress(
@@ -240,11 +241,12 @@ def _arms_study(
         overrides = task["overrides"]
         rows += [{"arm": label, "env": env_id, "seed": seed, **arm_overrides, **r} for seed, r in zip(seeds, per_seed)]
         prices = np.array([r["mean_price"] for r in per_seed])  # (K, N)
-        theory, n_periods = _theory(env_id, overrides)
+        theory, n_periods, chargers = _theory(env_id, overrides)
         per_period = np.array([r["profit"] for r in per_seed]) / n_periods  # (K, N)
         entry: dict[str, Any] = {
             "env": env_id,
             "overrides": arm_overrides,
+            "chargers": chargers,
             "mean_price": prices.mean(axis=0).tolist(),
             "mean_price_ci95": [mean_ci(prices[:, j], low=0.0)[1] for j in range(prices.shape[1])],
             "profit": np.mean([sum(r["profit"]) for r in per_seed]),
@@ -304,8 +306,14 @@ def _saved_results(out: Path, tasks: list[dict[str, Any]], settings: ExperimentS
     return results
 
 
+def _has_chargers(entry: Mapping[str, Any]) -> bool:
+    """Whether an arm's market has chargers (summaries written before the key existed: yes)."""
+    return bool(entry.get("chargers", True))
+
+
 def _price_table(summary: Mapping[str, Any]) -> str:
     grid = any("violating_periods" in s for s in summary.values())
+    blocking = any(_has_chargers(s) for s in summary.values())  # a column only where it means something
     rows = []
     for label, s in summary.items():
         rows.append(
@@ -317,8 +325,8 @@ def _price_table(summary: Mapping[str, Any]) -> str:
                 s.get("delta"),
                 "-" if s.get("delta_ci95") is None else f"[{s['delta_ci95'][0]:.3f}, {s['delta_ci95'][1]:.3f}]",
                 float(s["profit"]),
-                float(s["blocked"]),
             ]
+            + ([float(s["blocked"]) if _has_chargers(s) else "-"] if blocking else [])
             + ([s.get("violating_periods")] if grid else [])
         )
     header = [
@@ -329,8 +337,8 @@ def _price_table(summary: Mapping[str, Any]) -> str:
         "Delta",
         "Delta 95% CI",
         "profit / episode",
-        "blocked / episode",
     ]
+    header += ["blocked / episode"] if blocking else []
     return markdown_table(header + (["periods out of grid limits / episode"] if grid else []), rows)
 
 
@@ -356,10 +364,10 @@ def _outcome_figures(summary: Mapping[str, Any], out: Path, factor: str) -> list
     figs = []
     for env in dict.fromkeys(s["env"] for s in summary.values()):
         labels = [k for k, s in summary.items() if s["env"] == env]
-        for key, ylabel, what in (
-            ("profit", "profit per episode, all stations (currency)", "Profit"),
-            ("blocked", "EVs turned away per episode", "Blocking"),
-        ):
+        outcomes = [("profit", "profit per episode, all stations (currency)", "Profit")]
+        if any(_has_chargers(summary[k]) for k in labels):  # no chargers, no blocking to plot
+            outcomes.append(("blocked", "EVs turned away per episode", "Blocking"))
+        for key, ylabel, what in outcomes:
             path = figures.bars_with_ci(
                 out / "figures" / f"{key}_{env}.png",
                 labels,
@@ -415,18 +423,17 @@ def _path_figures(rows: list[dict[str, Any]], summary: Mapping[str, Any], out: P
             xlabel=f"pricing period (from {hours[0]:.0f}:00)",
             ylabel="price, stations averaged (currency/kWh)",
         )
-        use = figures.lines(
-            out / "figures" / f"utilization_path_{env}.png",
-            x,
-            {r["arm"]: np.mean(r["path"]["utilization"], axis=1) for r in arms},
-            title=f"Chargers busy over one evaluation episode: {env} (seed 0)",
-            xlabel=f"pricing period (from {hours[0]:.0f}:00)",
-            ylabel="share of chargers busy",
-        )
-        figs += [
-            (f"Price path of one evaluation episode on {env}, each arm's seed-0 policy", price),
-            (f"Utilisation over the same episode on {env}", use),
-        ]
+        figs.append((f"Price path of one evaluation episode on {env}, each arm's seed-0 policy", price))
+        if any(_has_chargers(summary[r["arm"]]) for r in arms):  # no chargers, nothing busy to plot
+            use = figures.lines(
+                out / "figures" / f"utilization_path_{env}.png",
+                x,
+                {r["arm"]: np.mean(r["path"]["utilization"], axis=1) for r in arms},
+                title=f"Chargers busy over one evaluation episode: {env} (seed 0)",
+                xlabel=f"pricing period (from {hours[0]:.0f}:00)",
+                ylabel="share of chargers busy",
+            )
+            figs.append((f"Utilisation over the same episode on {env}", use))
         if "vm_min_pu" in arms[0]["path"]:
             figs += _grid_path_figures(arms, env, x, f"pricing period (from {hours[0]:.0f}:00)", out)
     return figs

@@ -343,6 +343,7 @@ class MarketEnv:
             station_buses=None if buses is None or bus_vm is None else tuple(int(b) for b in buses),
             vm_min_pu=vm_min,
             vm_band_pu=band,
+            has_chargers=cfg.demand == "sampled",
         )
 
     def close(self) -> None:

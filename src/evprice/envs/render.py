@@ -83,6 +83,8 @@ class MarketFrame:
         vm_min_pu: lowest bus voltage on the feeder in the period just run, p.u. (None after
             reset, without a grid, or when no power flow of the period converged).
         vm_band_pu: the allowed voltage band ``(vm_min_pu, vm_max_pu)``, or None.
+        has_chargers: False in an expected-demand market (``demand="expected"``), which has
+            no chargers: nothing is busy, and the frame says so instead of ``0/4 busy``.
     """
 
     env_id: str
@@ -104,6 +106,7 @@ class MarketFrame:
     station_buses: tuple[int, ...] | None = None
     vm_min_pu: float | None = None
     vm_band_pu: tuple[float, float] | None = None
+    has_chargers: bool = True
 
     @property
     def n_stations(self) -> int:
@@ -154,6 +157,9 @@ def frame_labels(frame: MarketFrame) -> dict[str, Any]:
     price = [f"{p:.3f} {cur}/kWh" for p in frame.price_per_kwh]
     occupancy = []
     for i in range(frame.n_stations):
+        if not frame.has_chargers:
+            occupancy.append("expected demand: no chargers")
+            continue
         text = f"{int(frame.chargers_busy[i])}/{int(frame.chargers[i])} busy"
         if frame.has_queue:
             text += f", queue {int(frame.queue[i])}/{int(frame.waiting_spaces[i])}"
