@@ -4,9 +4,11 @@ An experiment is a function ``run(settings, out_dir) -> ExperimentResult`` regis
 :data:`EXPERIMENTS` (the studies themselves are in :mod:`evprice.analysis.studies`).
 :func:`run_experiment` calls it and writes into ``out_dir``:
 
-* ``results.csv``: one row per (arm, seed), the raw numbers;
+* ``results.csv`` (and ``paths.csv.gz``, ``curves.csv.gz``): the raw numbers in long form, one
+  number per row (:mod:`evprice.analysis.results`; :func:`~evprice.analysis.results.load_results`
+  reads them into pandas);
 * ``results.json``: the settings, the summary (means with 95% confidence intervals over
-  seeds) and the same rows;
+  seeds) and the rows whole;
 * ``report.md``: the question, the settings, the summary tables and the figures
   (``figures/*.png``), readable as a file or rendered by any Markdown viewer;
 * ``runs/``: the training run folders (checkpoints, metrics.csv, TensorBoard), so that any
@@ -15,7 +17,6 @@ An experiment is a function ``run(settings, out_dir) -> ExperimentResult`` regis
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import platform
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evprice.analysis.results import write_tables
 from evprice.core.config import ConfigError
 
 
@@ -165,7 +167,7 @@ def run_experiment(name: str, settings: ExperimentSettings, out_dir: str | Path)
         "machine": machine_line() if trained is None else trained["machine"],
         "command": command_line(name, settings, out),
     }
-    _write_csv(out / "results.csv", result.rows)
+    write_tables(out, result.rows)
     payload = {**meta, "summary": result.summary, "rows": result.rows}
     (out / "results.json").write_text(results_json(payload))
     report = out / "report.md"
@@ -259,17 +261,6 @@ def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(cell(x) for x in row) + " |" for row in rows]
     return "\n".join(out)
-
-
-def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    keys: list[str] = []
-    for row in rows:
-        keys += [k for k in row if k not in keys]
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=keys)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in row.items()})
 
 
 def results_json(payload: Mapping[str, Any]) -> str:
