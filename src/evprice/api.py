@@ -1,4 +1,4 @@
-"""The public entry points: ``make``, ``make_vec`` and ``make_gym``."""
+"""The public entry points: ``make``, ``make_vec``, ``make_gym`` and ``make_sb3_vec``."""
 
 from __future__ import annotations
 
@@ -42,6 +42,19 @@ def make_gym(
     >>> obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
     """
     return CentralPricingEnv(make_env(env_id, 1, **overrides), render_mode=render_mode)
+
+
+def make_sb3_vec(env_id: str = "PublicCharging-v0", num_envs: int = 1, **overrides: Any) -> Any:
+    """A Stable-Baselines3 ``VecEnv`` of ``num_envs`` copies of ``env_id``, one sub-environment per
+    (copy, station): train one parameter-shared SB3 policy for every station, as PettingZoo's
+    tutorials do (:mod:`evprice.adapters.sb3`). Needs ``pip install stable-baselines3``.
+
+    >>> from stable_baselines3 import PPO
+    >>> PPO("MlpPolicy", make_sb3_vec("LogitBertrand-v0", 8)).learn(4096)  # doctest: +SKIP
+    """
+    from evprice.adapters.sb3 import MarketSB3VecEnv  # imports SB3 (and torch) only when asked
+
+    return MarketSB3VecEnv(make_env(env_id, num_envs, **overrides))
 
 
 def list_envs() -> tuple[str, ...]:
