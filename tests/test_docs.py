@@ -73,3 +73,10 @@ def test_the_readme_says_what_the_seed_and_document_2_are():
     intro = readme[: readme.index("## Quick start")]
     assert "**The seed** (document 1) is the HERON EV" in intro
     assert '**Document 2** is the project\n"Dynamic Price Incentive for EV Decarbonization' in intro
+
+
+def test_the_cli_reference_is_generated_by_the_commands():
+    from evprice.cli_reference import reference_markdown
+
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert text == reference_markdown() + "\n", "regenerate it: python -m evprice.cli_reference > docs/cli.md"
