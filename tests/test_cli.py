@@ -345,6 +345,10 @@ def test_experiment_lists_runs_and_reports(tmp_path):
     result = run("experiment", "collusion-qlearning", "--seeds", "2", "--steps", "5000", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert f"report: {out / 'report.md'}" in result.output
+    # it says what it runs and how far it got on stderr, and ends with a summary line (issue 21, friction 2)
+    assert result.stderr.startswith("collusion-qlearning: 2 Q-learning sessions, up to 5,000 periods each\n")
+    assert "sessions converged" in result.stderr
+    assert result.stdout.strip().splitlines()[-1].startswith("collusion-qlearning: done in ")
     assert len(json.loads((out / "results.json").read_text())["rows"]) == 2
     bad = run("experiment", "collusion", "--out", str(tmp_path / "x"))
     assert bad.exit_code == 2 and "experiment 'collusion' is invalid" in bad.output
