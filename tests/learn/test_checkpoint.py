@@ -93,3 +93,31 @@ def test_a_checkpoint_of_another_trainer_is_refused(tmp_path):
     with pytest.raises(CheckpointError, match="written by the 'ppo' trainer; expected 'ccem'"):
         load_checkpoint(path, kind="ccem")
     assert load_checkpoint(path, kind=None)["kind"] == "ppo"
+
+
+def test_every_changed_byte_is_caught_by_the_integrity_check(tmp_path):
+    """Issue 19: of 15 single-byte flips, 11 used to load silently and one changed the policy."""
+    path = save_checkpoint(tmp_path / "last.pt", PAYLOAD)
+    original = path.read_bytes()
+    assert original.startswith(ckpt.MAGIC)
+    positions = [len(ckpt.MAGIC) + 3, *range(len(ckpt.MAGIC) + 70, len(original), max(1, len(original) // 15))]
+    for at in positions[:15]:
+        flipped = bytearray(original)
+        flipped[at] ^= 0x01
+        path.write_bytes(bytes(flipped))
+        with pytest.raises(CheckpointError, match=r"last.pt' failed its integrity check"):
+            load_checkpoint(path)
+    path.write_bytes(original)
+    assert load_checkpoint(path)["update"] == 3
+
+
+def test_a_checkpoint_written_before_the_digest_still_loads(tmp_path):
+    path = tmp_path / "old.pt"
+    torch.save({"format": ckpt.FORMAT, "version": ckpt.VERSION, "kind": "ppo", **PAYLOAD}, path)  # no digest line
+    assert load_checkpoint(path)["env_steps"] == 96
+
+
+def test_non_finite_weights_are_refused_by_name(tmp_path):
+    path = save_checkpoint(tmp_path / "last.pt", {**PAYLOAD, "actor": {"w": torch.tensor([1.0, float("nan")])}})
+    with pytest.raises(CheckpointError, match=r"holds non-finite numbers in actor.w"):
+        load_checkpoint(path)

@@ -1,15 +1,24 @@
-"""Checkpoints: written atomically, read with a clear error when damaged.
+"""Checkpoints: written atomically, checked on load, read with a clear error when damaged.
 
-A checkpoint is one ``torch.save`` file holding plain data and tensors only (loaded with
-``weights_only=True``): the format tag and the trainer that wrote it (``kind``: ``"ppo"``
-or ``"ccem"``), the environment id and overrides, the trainer's config, counters, and
-the trainer's own states (:data:`REQUIRED`). It is written to a temporary file in the same folder, flushed
-to disk and renamed over the old one, so a crash mid-write leaves the previous checkpoint
-intact.
+A checkpoint holds plain data and tensors only (loaded with ``weights_only=True``): the
+format tag and the trainer that wrote it (``kind``: ``"ppo"`` or ``"ccem"``), the
+environment id and overrides, the trainer's config, counters, and the trainer's own states
+(:data:`REQUIRED`).
+
+On disk it is the line :data:`MAGIC`, the SHA-256 of the rest in hex and a newline, then
+the ``torch.save`` bytes. Loading recomputes the digest, so a changed byte anywhere is a
+:class:`CheckpointError` naming the file, never a silently different policy; every
+floating-point tensor loaded must be finite. Files written before the digest (a plain
+``torch.save`` file) still load, with the other checks.
+
+It is written to a temporary file in the same folder, flushed to disk and renamed over the
+old one, so a crash mid-write leaves the previous checkpoint intact.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -27,6 +36,10 @@ REQUIRED = {
 """Keys every checkpoint of each kind holds."""
 
 
+MAGIC = b"evprice-checkpoint sha256\n"
+"""First line of a checkpoint file; the next line is the SHA-256 of the payload that follows."""
+
+
 class CheckpointError(ValueError):
     """A checkpoint file is missing, unreadable, damaged or of another format."""
 
@@ -37,8 +50,11 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any], kind: str = "ppo"
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        buffer = io.BytesIO()
+        torch.save({"format": FORMAT, "version": VERSION, "kind": kind, **payload}, buffer)
+        body = buffer.getvalue()
         with os.fdopen(fd, "wb") as f:
-            torch.save({"format": FORMAT, "version": VERSION, "kind": kind, **payload}, f)
+            f.write(MAGIC + hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + body)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint is an ordinary file
@@ -100,8 +116,9 @@ def load_checkpoint(path: str | Path, map_location: str = "cpu", kind: str | Non
 
     ``kind`` is the trainer expected (``None``: any)."""
     p = resolve_checkpoint(path)
+    body = _verified_body(p)
     try:
-        data = torch.load(p, map_location=map_location, weights_only=True)
+        data = torch.load(io.BytesIO(body), map_location=map_location, weights_only=True)
     except Exception as err:  # truncated zip, bad pickle, wrong file: all mean "damaged"
         raise CheckpointError(
             f"checkpoint {str(p)!r} is damaged or not a checkpoint ({type(err).__name__}: {err}); "
@@ -119,4 +136,41 @@ def load_checkpoint(path: str | Path, map_location: str = "cpu", kind: str | Non
     missing = [k for k in REQUIRED[data["kind"]] if k not in data]
     if missing:
         raise CheckpointError(f"checkpoint {str(p)!r} is incomplete: missing {missing}")
+    bad = _first_non_finite(data)
+    if bad is not None:
+        raise CheckpointError(f"checkpoint {str(p)!r} holds non-finite numbers in {bad}; use an earlier checkpoint")
     return data
+
+
+def _verified_body(path: Path) -> bytes:
+    """The ``torch.save`` bytes of a checkpoint file, its digest checked (files without one pass)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise CheckpointError(f"checkpoint {str(path)!r} cannot be read: {err.strerror}") from None
+    if not raw.startswith(MAGIC):
+        return raw  # written before checkpoints carried a digest
+    digest, sep, body = raw[len(MAGIC) :].partition(b"\n")
+    if not sep or hashlib.sha256(body).hexdigest().encode("ascii") != digest:
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} failed its integrity check (SHA-256 of its contents differs from the one "
+            "it was written with): it was changed or damaged; use an earlier checkpoint or train again"
+        )
+    return body
+
+
+def _first_non_finite(value: Any, where: str = "") -> str | None:
+    """The key path of the first floating-point tensor holding NaN or inf in ``value``, or None."""
+    if isinstance(value, torch.Tensor):
+        return where or "the payload" if value.is_floating_point() and not torch.isfinite(value).all() else None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _first_non_finite(item, f"{where}.{key}" if where else str(key))
+        if found is not None:
+            return found
+    return None
