@@ -10,7 +10,6 @@ import click
 
 from evprice.cli import main
 
-
 WIDTH = 100
 """Help text width: fixed, so that the page does not depend on the terminal it was made in."""
 

@@ -42,6 +42,7 @@ from evprice.api import make_gym
 from evprice.core.config import ConfigError, ConfigMixin, check_choice, check_float, check_int, config_field, invalid
 from evprice.learn.ccem import CCEMConfig, ConstrainedCEM
 from evprice.learn.checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint
+from evprice.learn.device import resolve_device
 from evprice.learn.ensemble import EnsembleConfig, ProbabilisticEnsemble
 from evprice.learn.replay import ReplayBuffer
 from evprice.learn.runlog import RunLog
@@ -145,10 +146,6 @@ class SafeRLConfig(ConfigMixin):
         return out
 
 
-def _device(name: str) -> torch.device:
-    return torch.device("cuda" if name == "cuda" or (name == "auto" and torch.cuda.is_available()) else "cpu")
-
-
 class CCEMPolicy:
     """A trained ensemble and planner as a :class:`evprice.policies.base.Policy` for one batched
     environment: each member's prices are planned from its global state (``obs`` unused)."""
@@ -249,7 +246,7 @@ def train_ccem(
         if config is None:
             cfg = SafeRLConfig.from_overrides(state["config"])
     overrides = dict(overrides or {})
-    device = _device(cfg.device)
+    device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)

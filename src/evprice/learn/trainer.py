@@ -57,6 +57,7 @@ from evprice.learn.checkpoint import (
     seed_folders,
 )
 from evprice.learn.config import PPOConfig
+from evprice.learn.device import resolve_device
 from evprice.learn.gae import gae
 from evprice.learn.networks import Actor, Critic, load_seed_state, seed_state
 from evprice.learn.normalise import ObservationNormaliser, RewardScaler
@@ -118,12 +119,6 @@ def run_folder(checkpoint: str | Path) -> Path:
     """The run folder of a checkpoint (``RUN/checkpoints/last.pt`` -> ``RUN``)."""
     path = resolve_checkpoint(checkpoint)
     return path.parent.parent if path.parent.name == "checkpoints" else path.parent
-
-
-def _device(cfg: PPOConfig) -> torch.device:
-    if cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available()):
-        return torch.device("cuda")
-    return torch.device("cpu")
 
 
 def build_learner(
@@ -255,7 +250,7 @@ def _train(
 ) -> list[dict[str, Any]]:
     """The loop of :func:`train`: K = ``len(seed_list)`` runs, from ``states`` when resuming;
     returns each seed's last metrics row."""
-    device = _device(cfg)
+    device = resolve_device(cfg.device)
     gens = [torch.Generator().manual_seed(s) for s in seed_list]
     n_seeds = len(seed_list)
 
