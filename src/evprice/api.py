@@ -7,6 +7,7 @@ from typing import Any
 from evprice.adapters.gymnasium_env import CentralPricingEnv
 from evprice.adapters.pettingzoo_env import ParallelMarketEnv
 from evprice.adapters.vector import VecMarketEnv
+from evprice.core.config import ConfigError
 from evprice.envs.registry import make_env, registered_ids
 
 
@@ -17,6 +18,11 @@ def make(env_id: str = "PublicCharging-v0", *, render_mode: str | None = None, *
     >>> env = make("PublicCharging-v0", n_stations=3, reward="individual")
     >>> obs, infos = env.reset(seed=0)
     """
+    if "num_envs" in overrides:  # a config key it is not: say what to use instead of a TypeError
+        raise ConfigError(
+            f"num_envs={overrides['num_envs']!r} is invalid for make(): the PettingZoo view is one environment; "
+            "use make_vec(env_id, num_envs) or make_sb3_vec(env_id, num_envs) for a batch"
+        )
     return ParallelMarketEnv(make_env(env_id, 1, **overrides), render_mode=render_mode)
 
 
@@ -41,6 +47,11 @@ def make_gym(
     >>> obs, info = env.reset(seed=0)
     >>> obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
     """
+    if "num_envs" in overrides:
+        raise ConfigError(
+            f"num_envs={overrides['num_envs']!r} is invalid for make_gym(): the Gymnasium view is one environment "
+            "with one central agent; use make_vec(env_id, num_envs) for a batch"
+        )
     return CentralPricingEnv(make_env(env_id, 1, **overrides), render_mode=render_mode)
 
 

@@ -67,3 +67,32 @@ def test_load_overrides_file(tmp_path):
         load_overrides_file(bad)
     with pytest.raises(ConfigError, match="cannot be read"):
         load_overrides_file(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("n_stations: 3\nn_stations: 4\n", r"key 'n_stations' is given twice \(lines 1 and 2\)"),
+        ("env: [a, b]\n", r"env=\['a', 'b'\] is invalid: expected an environment id"),
+        ("a:\n  b: 1\n  b: 2\n", "key 'b' is given twice"),
+    ],
+)
+def test_config_files_that_would_be_misread_are_refused(tmp_path, content, message):
+    """Issue 19: duplicate keys (the last one won silently) and a list for env."""
+    from evprice.core.config import load_overrides_file
+
+    path = tmp_path / "cfg.yaml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_overrides_file(path)
+
+
+def test_a_config_file_that_is_not_utf8_is_refused(tmp_path):
+    from evprice.core.config import load_overrides_file
+
+    path = tmp_path / "cfg.yaml"
+    path.write_text("n_stations: 3\n", encoding="utf-16")
+    with pytest.raises(ConfigError, match=r"cfg.yaml' is not UTF-8 text \(byte 0\): save it as UTF-8"):
+        load_overrides_file(path)
+    path.write_text("n_stations: 3\nenv: PublicCharging-v0\n", encoding="utf-8")
+    assert load_overrides_file(path) == {"n_stations": 3, "env": "PublicCharging-v0"}

@@ -92,3 +92,15 @@ def test_info_arrays_are_the_callers_to_edit():
 def test_num_envs_is_validated_by_its_own_name():
     with pytest.raises(ValueError, match="num_envs=0 is invalid"):
         make_env("PublicCharging-v0", 0)
+
+
+def test_settings_a_view_or_scenario_cannot_use_are_refused_when_made():
+    """Issue 19: origin_weights passed validation and the first step raised; make(num_envs=) was a TypeError."""
+    import evprice
+
+    with pytest.raises(ConfigError, match=r"origin_weights=\(1.0, 1.0\) is invalid for PublicCharging-v0: origin zones"):
+        make_env("PublicCharging-v0", origin_weights=[1, 1])
+    with pytest.raises(ConfigError, match=r"num_envs=4 is invalid for make\(\): .* use make_vec"):
+        evprice.make("PublicCharging-v0", num_envs=4)
+    with pytest.raises(ConfigError, match=r"num_envs=4 is invalid for make_gym\(\)"):
+        evprice.make_gym("PublicCharging-v0", num_envs=4)

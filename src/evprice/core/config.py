@@ -148,19 +148,51 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     return key, value
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a mapping that repeats a key (plain YAML keeps the last one silently)."""
+
+
+def _mapping_without_duplicates(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise ConfigError(
+                f"key {key!r} is given twice (lines {seen[key] + 1} and {key_node.start_mark.line + 1}): "
+                "give each key once"
+            )
+        seen[key] = key_node.start_mark.line
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+
+
 def load_overrides_file(path: str | Path) -> dict[str, Any]:
-    """Read a YAML file holding one mapping of override keys to values."""
+    """Read a YAML file (UTF-8) holding one mapping of override keys to values, each key once.
+
+    ``env``, if given, must be an environment id (a string)."""
     p = Path(path)
+    where = f"config file {str(p)!r}"
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        text = p.read_text(encoding="utf-8")
     except OSError as err:
-        raise ConfigError(f"config file {str(p)!r} cannot be read: {err.strerror}") from err
+        raise ConfigError(f"{where} cannot be read: {err.strerror}") from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{where} is not UTF-8 text (byte {err.start}): save it as UTF-8") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506  (a SafeLoader subclass)
+    except ConfigError as err:
+        raise ConfigError(f"{where}: {err}") from None
     except yaml.YAMLError as err:
-        raise ConfigError(f"config file {str(p)!r} is not valid YAML: {err}") from err
+        raise ConfigError(f"{where} is not valid YAML: {err}") from err
     if data is None:
         return {}
     if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
-        raise ConfigError(f"config file {str(p)!r} must hold a mapping of key: value pairs")
+        raise ConfigError(f"{where} must hold a mapping of key: value pairs")
+    if "env" in data and not isinstance(data["env"], str):
+        env = data["env"]
+        raise ConfigError(f"{where}: env={env!r} is invalid: expected an environment id such as 'PublicCharging-v0'")
     return data
 
 

@@ -39,6 +39,7 @@ import numpy as np
 
 from evprice.core.actions import check_actions, scale_action, unscale_action
 from evprice.core.agents import COORDINATOR_LEVEL, STATION_LEVEL, AgentSpec
+from evprice.core.config import ConfigError
 from evprice.core.features import Feature
 from evprice.core.observation import PAD_NAME, ObservationLayout, ObsName
 from evprice.envs.render import RENDER_FPS, RENDER_MODES, FrameRenderer, MarketFrame, check_render_mode
@@ -143,6 +144,12 @@ class MarketEnv:
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs={num_envs!r} is invalid: expected a positive integer")
         self.env_id = env_id
+        if config.origin_weights is not None and type(self)._travel_time_h is MarketEnv._travel_time_h:
+            raise ConfigError(
+                f"origin_weights={config.origin_weights!r} is invalid for {env_id}: origin zones need travel times "
+                "from each zone to each station every period, which only the road-network scenarios "
+                "(CoupledNetwork-v0, SiouxFalls-v0) provide; use None"
+            )
         config, sampler = resolve_sessions(config)
         self.config = config
         self.scenario = config if scenario is None else scenario
