@@ -98,7 +98,7 @@ def test_settings_a_view_or_scenario_cannot_use_are_refused_when_made():
     """Issue 19: origin_weights passed validation and the first step raised; make(num_envs=) was a TypeError."""
     import evprice
 
-    with pytest.raises(ConfigError, match=r"origin_weights=\(1.0, 1.0\) is invalid for PublicCharging-v0: origin zones"):
+    with pytest.raises(ConfigError, match=r"origin_weights=\(1.0, 1.0\) is invalid for PublicCharging-v0: origin"):
         make_env("PublicCharging-v0", origin_weights=[1, 1])
     with pytest.raises(ConfigError, match=r"num_envs=4 is invalid for make\(\): .* use make_vec"):
         evprice.make("PublicCharging-v0", num_envs=4)
