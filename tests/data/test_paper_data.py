@@ -243,3 +243,74 @@ def test_real_fees_and_capacity_follow_their_definitions(paper_data):
     capacity = usable.energy_kwh / (usable.soc_end_pct - usable.soc_start_pct) * 100
     np.testing.assert_allclose(capacity, usable.battery_capacity_kwh, atol=0.006)
     assert (orders.end_time >= orders.start_time).all()
+
+
+# -- inputs that used to end in a traceback or be misread (issue 19) -------------------------
+
+
+@pytest.mark.parametrize("content", [b"", b"hello\n", b"a,b\n1,2\n"])
+def test_a_file_that_is_no_workbook_is_named(tmp_path, content):
+    path = tmp_path / "orders.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(PaperDataError, match=r"orders.xlsx: is not an .xlsx workbook \(BadZipFile"):
+        load_charging_orders(path)
+
+
+def test_a_zip_that_is_no_workbook_is_named(tmp_path):
+    import zipfile
+
+    path = tmp_path / "orders.xlsx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("f.txt", "x")
+    with pytest.raises(PaperDataError, match=r"orders.xlsx: is not an .xlsx workbook"):
+        load_charging_orders(path)
+
+
+def test_a_logical_cell_is_not_read_as_one_kilowatt_hour(tmp_path):
+    import openpyxl
+
+    path = write_xlsx(tmp_path / "o.xlsx", source_columns(ORDER_COLUMNS, ORDERS))
+    book = openpyxl.load_workbook(path)
+    sheet = book.active
+    column = [c.value for c in sheet[1]].index("Charged energy（ kWh）") + 1
+    sheet.cell(row=3, column=column, value=True)  # a TRUE typed into an energy cell
+    book.save(path)
+    with pytest.raises(PaperDataError, match=r"holds TRUE / FALSE instead of numbers in rows \[3\]"):
+        load_charging_orders(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"energy_kwh": [15.0, 1e300, 0.01]}, r"Charged energy（ kWh）' must be in \[0, 10000\]; rows \[3\]"),
+        ({"energy_kwh": [15.0, -2.0, 0.01]}, r"must be in \[0, 10000\]; rows \[3\]"),
+        ({"duration_min": [30, -70, 1]}, r"must be >= 0; rows \[3\]"),
+        (
+            {"end_time": ["2022-01-01 07:30:05", "2022-01-02 01:10:10", "2022-01-03 12:31:20"]},
+            r"'End charging time' is before 'Start charging time' in rows \[2\]",
+        ),
+    ],
+)
+def test_orders_are_checked_for_type_sign_range_and_time_order(tmp_path, change, message):
+    path = write_xlsx(tmp_path / "o.xlsx", source_columns(ORDER_COLUMNS, {**ORDERS, **change}))
+    with pytest.raises(PaperDataError, match=message):
+        load_charging_orders(path)
+
+
+def test_session_files_that_fail_are_one_line_on_the_cli(tmp_path):
+    from click.testing import CliRunner
+
+    from evprice.cli import main
+
+    bad = tmp_path / "notes.txt"
+    bad.write_text("hello\n")
+    header_only = write_xlsx(tmp_path / "empty.xlsx", {name: [] for name in ORDER_COLUMNS})
+    missing = write_xlsx(tmp_path / "missing.xlsx", {"Time to order": ["2022-01-01 08:00:00"]})
+    for path, message in (
+        (bad, "notes.txt: is not an .xlsx workbook"),
+        (header_only, "holds no usable session (0 orders"),
+        (missing, "missing columns"),
+    ):
+        result = CliRunner().invoke(main, ["rollout", "--set", f"sessions={path}"])
+        assert result.exit_code == 2 and message in result.output, result.output
+        assert "Traceback" not in result.output

@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from evprice.core.config import ConfigError
+
 __all__ = [
     "ORDER_COLUMNS",
     "PAPER_DATA_FILES",
@@ -103,8 +105,10 @@ STATION_LOAD_TIME_COLUMNS: tuple[str, ...] = tuple(f"{m // 60:02d}:{m % 60:02d}"
 """``CSs_load.xlsx``: the 96 columns ``00:00`` ... ``23:45``, each the start of a 15-minute interval."""
 
 
-class PaperDataError(ValueError):
-    """A workbook does not match its documented format. The message says how."""
+class PaperDataError(ConfigError):
+    """A workbook does not match its documented format. The message names the file, sheet,
+    column and rows, and says how (a :class:`~evprice.core.config.ConfigError`, so the CLI
+    prints it as one line)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -212,14 +216,21 @@ def _read_sheet(path: str | Path, sheet: str | int) -> Any:
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"{p}: no such workbook")
-    with pd.ExcelFile(p, engine="openpyxl") as book:
+    try:
+        book = pd.ExcelFile(p, engine="openpyxl")
+    except Exception as err:  # not a zip, a zip that is no workbook, an empty file: openpyxl's many errors
+        raise PaperDataError(
+            f"{p}: is not an .xlsx workbook ({type(err).__name__}: {err}); expected an Excel file in the "
+            "EV_data1.xlsx layout"
+        ) from None
+    with book:
         sheets = book.sheet_names
         if isinstance(sheet, int):
             if not 0 <= sheet < len(sheets):
                 raise PaperDataError(f"{p}: has no sheet number {sheet}; sheets found: {sheets}")
         elif sheet not in sheets:
             raise PaperDataError(f"{p}: has no sheet {sheet!r}; sheets found: {sheets}")
-        return book.parse(sheet)
+        return book.parse(sheet, dtype=object)  # cells as typed: a TRUE stays a bool, not 1.0
 
 
 def _key(name: Any) -> str:
@@ -247,6 +258,9 @@ def _rows(mask: np.ndarray) -> str:
 
 def _numbers(column: Any, name: str, where: str, optional: bool = False) -> np.ndarray:
     pd = _import_pandas()
+    logical = column.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
+    if logical.any():  # TRUE would be read as 1
+        raise PaperDataError(f"{where}: column {name!r} holds TRUE / FALSE instead of numbers in rows {_rows(logical)}")
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
     given = column.notna().to_numpy()
     bad = given & ~np.isfinite(values)
@@ -306,7 +320,27 @@ def load_charging_orders(path: str | Path, sheet: str | int = 0) -> ChargingOrde
             f"other values in rows {_rows(unknown)}"
         )
     values["abnormal_settlement"] = np.array([_YES_NO[v] for v in flag], dtype=bool)
+    _check_orders(values, name, where)
     return ChargingOrders(**values, source=str(path))
+
+
+MAX_ORDER_ENERGY_KWH = 10_000.0
+"""Most energy one order may hold: ten times a heavy truck's battery (a larger value is a data error)."""
+
+
+def _check_orders(values: Mapping[str, np.ndarray], name: Any, where: str) -> None:
+    """Signs, ranges and time order of the orders, naming the column and rows of the first problem."""
+    for field, low, high in (("energy_kwh", 0.0, MAX_ORDER_ENERGY_KWH), ("duration_min", 0.0, None)):
+        v = values[field]
+        bad = v < low if high is None else (v < low) | (v > high)
+        if bad.any():
+            allowed = f">= {low:g}" if high is None else f"in [{low:g}, {high:g}]"
+            raise PaperDataError(f"{where}: column {name(field)!r} must be {allowed}; rows {_rows(bad)} are not")
+    backwards = values["end_time"] < values["start_time"]
+    if backwards.any():
+        raise PaperDataError(
+            f"{where}: column {name('end_time')!r} is before {name('start_time')!r} in rows {_rows(backwards)}"
+        )
 
 
 def _time_label(name: Any) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from evprice.core.config import ConfigError
 from evprice.data import CALIBRATED, BootstrapSampler, dwell_moments, load_charging_orders, sessions_from_orders
 from evprice.market.config import MarketConfig
 
@@ -38,7 +39,16 @@ def resolve_sessions(config: MarketConfig) -> tuple[MarketConfig, Any]:
         energy_mean, energy_cv = CALIBRATED.energy_mean_kwh, CALIBRATED.energy_cv
         dwell_mean, dwell_cv = dwell_moments(CALIBRATED)
     else:
-        sessions = sessions_from_orders(load_charging_orders(config.sessions))
+        try:
+            orders = load_charging_orders(config.sessions)
+        except ImportError as err:  # a base install: the workbook reader is an extra
+            raise ConfigError(f"sessions={config.sessions!r} needs the data extra: {err}") from None
+        sessions = sessions_from_orders(orders)
+        if len(sessions.energy_kwh) == 0:
+            raise ConfigError(
+                f"sessions={config.sessions!r} holds no usable session ({len(orders.energy_kwh)} orders; kept are "
+                "orders that delivered energy, took charging time and were settled normally)"
+            )
         sampler = BootstrapSampler(sessions)
         energy_mean, energy_cv = float(np.mean(sessions.energy_kwh)), _cv(sessions.energy_kwh)
         dwell_mean, dwell_cv = float(np.mean(sessions.dwell_h)), _cv(sessions.dwell_h)
