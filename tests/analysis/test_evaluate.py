@@ -72,3 +72,12 @@ def test_station_delta_is_undefined_when_the_joint_optimum_sacrifices_the_statio
 def test_no_delta_for_a_sampled_market_with_heavy_blocking():
     overrides = {"demand": "sampled", "arrivals_per_period": 20, "chargers_per_station": 1}
     assert "delta" not in evaluate("LogitBertrand-v0", "nash", episodes=2, overrides=overrides)
+
+
+def test_markets_without_a_benchmark_evaluate_with_delta_undefined():
+    """Issue 19: one station without an outside option raised in evaluate (rollout ran it), and a market
+    nobody buys from divided by zero."""
+    r = evaluate("PublicCharging-v0", "fixed", episodes=2, overrides={"n_stations": 1, "outside_option_utility": None})
+    assert "delta" not in r and r["market"]["arrivals"] > 0
+    r = evaluate("LogitBertrand-v0", "nash", episodes=2, overrides={"a0": 1000.0})  # the outside option always wins
+    assert r["market"]["admitted"] == 0 and r["delta"]["total"] is None and r["delta"]["ci95"]["total"] is None

@@ -257,15 +257,18 @@ def delta(runs: Episodes) -> dict[str, Any]:
 
     A station's Delta is None when its joint-optimum profit is not above its Nash profit
     (it can happen in asymmetric markets: the joint optimum may sacrifice a weak station),
-    because the index then has no meaning; the market's Delta is always defined.
+    because the index then has no meaning; the market's Delta is None for the same reason
+    when collusion gains nothing at all (a market nobody buys from: the outside option wins).
     """
     env = runs.env
     market = logit_market(env.params)
     nash, joint = bertrand_nash(market).profits, joint_optimum(market).profits
     per_period = runs.operating_profit / env.n_periods  # (E, N)
-    total = profit_gain(per_period.sum(axis=1), nash.sum(), joint.sum())  # (E,)
     out: dict[str, Any] = {}
     intervals: dict[str, Any] = {}
+    if not joint.sum() - nash.sum() > 1e-12 * max(1.0, abs(nash.sum())):
+        return {**{a: None for a in env.agent_ids}, "total": None, "ci95": {a: None for a in (*env.agent_ids, "total")}}
+    total = profit_gain(per_period.sum(axis=1), nash.sum(), joint.sum())  # (E,)
     for j, agent_id in enumerate(env.agent_ids):
         if joint[j] - nash[j] > 1e-12 * max(1.0, abs(nash[j])):
             gain = profit_gain(per_period[:, j], nash[j], joint[j])

@@ -114,7 +114,7 @@ def train_arm(
                 "profit": [float(s["profit"]) / episodes for s in stations],
                 "blocked": [float(s["blocked"]) / episodes for s in stations],
                 "admitted": [float(s["admitted"]) / episodes for s in stations],
-                "delta": None if delta is None else float(delta["total"]),
+                "delta": None if delta is None or delta["total"] is None else float(delta["total"]),
                 "violating_periods": None
                 if "costs" not in summary
                 else summary["costs"]["violating_periods"] / episodes,

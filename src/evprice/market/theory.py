@@ -434,6 +434,8 @@ def static_market_caveats(params: MarketParams) -> list[str]:
             f"driver_cost={cfg.driver_cost!r} with {cfg.n_origins} origin zone(s): no static logit market describes "
             "these drivers"
         ]
+    if cfg.n_stations == 1 and cfg.outside_option_utility is None:
+        return ["a single station without an outside option has no finite best price: no static benchmark"]
     if cfg.demand == "expected":
         return []
     notes = []
