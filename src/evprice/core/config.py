@@ -58,8 +58,10 @@ def check_float(
     high_open: bool = False,
 ) -> float:
     """Return ``value`` as a finite float within the given bounds, or raise."""
-    allowed = "a finite number" if low is None and high is None else "a finite number " + _range_text(
-        low, high, low_open, high_open
+    allowed = (
+        "a finite number"
+        if low is None and high is None
+        else "a finite number " + _range_text(low, high, low_open, high_open)
     )
     if not _is_number(value) or not math.isfinite(float(value)):
         raise invalid(name, value, allowed)
