@@ -140,7 +140,7 @@ def test_rollout_of_the_grid_market_reports_costs():
     r = run("rollout", "--env", "GridCharging-v0", "--episodes", "2", "--set", "horizon_h=6", "--json")
     assert r.exit_code == 0, r.output
     costs = json.loads(r.output)["costs"]
-    assert set(costs) == {"voltage", "line", "carbon", "total", "violating_periods"}
+    assert set(costs) == {"voltage", "line", "carbon", "total", "violating_periods", "nonconverged_periods"}
     assert costs["total"] >= 0 and 0 <= costs["violating_periods"] <= 2 * 24
     r = run("evaluate", "--env", "GridCharging-v0", "--policy", "fixed", "--episodes", "2", "--set", "horizon_h=2")
     assert r.exit_code == 0 and "grid costs" in r.output

@@ -82,3 +82,14 @@ def test_welfare_totals_are_the_periods_sums_and_absent_without_an_outside_optio
     assert s["market"]["social_welfare"] == pytest.approx(welfare, rel=1e-12)
     s = rollout("PublicCharging-v0", "fixed", episodes=2, seed=2, overrides={"outside_option_utility": None})
     assert "consumer_surplus" not in s["market"] and "social_welfare" not in s["market"]
+
+
+def test_rollouts_count_the_periods_whose_power_flow_did_not_converge():
+    """Issue 19: rollout / evaluate report non-converged power flows."""
+    ok = rollout("GridCharging-v0", "fixed", episodes=1, seed=0, overrides={"horizon_h": 1.0})
+    assert ok["costs"]["nonconverged_periods"] == 0
+    # six times the base load: no power flow converges (tests/envs/test_grid_charging.py)
+    failed = rollout(
+        "GridCharging-v0", "fixed", episodes=2, seed=0, overrides={"horizon_h": 1.0, "base_load_scale": 6.0}
+    )
+    assert failed["costs"]["nonconverged_periods"] == 2 * 4 == failed["costs"]["violating_periods"]

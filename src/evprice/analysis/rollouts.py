@@ -16,9 +16,10 @@ expected numbers, so they are floats.) ``consumer_surplus`` and ``social_welfare
 option to measure surplus against.
 
 In a grid-coupled market the object also holds ``"costs": {"voltage", "line", "carbon",
-"total", "violating_periods"}``: each constraint-cost term summed over all periods of all
-episodes (:mod:`evprice.grid.costs`; voltage in p.u., line in loading, carbon in kg CO2),
-and the number of periods whose total cost was positive.
+"total", "violating_periods", "nonconverged_periods"}``: each constraint-cost term summed
+over all periods of all episodes (:mod:`evprice.grid.costs`; voltage in p.u., line in
+loading, carbon in kg CO2), the number of periods whose total cost was positive, and the
+number whose power flow did not converge.
 
 :func:`evaluate` returns the same object where every station and the market also carry
 ``ci95``: for each of those quantities, the 95% confidence interval (Student t over
@@ -52,8 +53,11 @@ MARKET_KEYS = ("arrivals", "admitted", "blocked", "gave_up", "profit", "revenue"
 """Market totals; the welfare keys only where the market defines them."""
 MEANS = {"mean_price", "utilization"}
 """Quantities averaged over an episode's periods (the others are totals)."""
-COST_KEYS = ("voltage", "line", "carbon", "total", "violating_periods")
-"""Constraint-cost totals of a grid-coupled market (``info["grid"]``)."""
+COST_KEYS = ("voltage", "line", "carbon", "total", "violating_periods", "nonconverged_periods")
+"""Constraint-cost totals of a grid-coupled market (``info["grid"]``): each cost term, the
+periods with a positive cost, and the periods whose power flow did not converge (its cost
+is then the configured ``nonconvergence_cost``; a count above 0 says the feeder was pushed
+beyond what the solver can follow)."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,7 @@ def run_episodes(
                     csums[k] = csums[k] + grid[f"cost_{k}"][:used]
                 csums["total"] = csums["total"] + grid["cost"][:used]
                 csums["violating_periods"] = csums["violating_periods"] + (grid["cost"][:used] > 0)
+                csums["nonconverged_periods"] = csums["nonconverged_periods"] + ~np.asarray(grid["converged"][:used])
             done += 1
             if on_period is not None:
                 on_period(done, n_batches * periods)
