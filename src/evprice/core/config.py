@@ -40,12 +40,18 @@ def _is_number(value: Any) -> bool:
 
 def _range_text(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
     if low is None and high is None:
-        return "any finite value"
+        return "(any finite value)"
     if high is None:
         return f"{'>' if low_open else '>='} {low:g}"
     if low is None:
         return f"{'<' if high_open else '<='} {high:g}"
     return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+
+
+LARGEST_MAGNITUDE = 1e9
+"""No number of a configuration (money, energy, power, time, utility) is larger in magnitude:
+beyond it, observations (float32) and the products the dynamics form overflow. A bound a
+field sets itself takes precedence."""
 
 
 def check_float(
@@ -57,12 +63,14 @@ def check_float(
     low_open: bool = False,
     high_open: bool = False,
 ) -> float:
-    """Return ``value`` as a finite float within the given bounds, or raise."""
-    allowed = (
-        "a finite number"
-        if low is None and high is None
-        else "a finite number " + _range_text(low, high, low_open, high_open)
-    )
+    """Return ``value`` as a finite float within the given bounds, or raise.
+
+    An unbounded side is bounded by :data:`LARGEST_MAGNITUDE`."""
+    if low is None:
+        low = -LARGEST_MAGNITUDE
+    if high is None:
+        high = LARGEST_MAGNITUDE
+    allowed = "a finite number " + _range_text(low, high, low_open, high_open)
     if not _is_number(value) or not math.isfinite(float(value)):
         raise invalid(name, value, allowed)
     x = float(value)

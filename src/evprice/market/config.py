@@ -69,6 +69,9 @@ price stays inside the observation bounds."""
 MAX_ARRIVAL_RATE_PER_H = 10_000.0
 """Cap on the market-wide arrival rate: allocation loops over arrivals, so its cost grows
 with the rate (about 10 times the busiest real public sites)."""
+MIN_EFFICIENCY = 0.01
+"""Lowest charging efficiency accepted: the grid draw is the energy delivered over it (real
+chargers are 0.85-0.98; 1e-300 would overflow every grid quantity)."""
 MIN_CV = 1e-3
 """Smallest non-zero coefficient of variation (gamma shape 1/cv^2 = 10^6); 0 means a fixed value."""
 
@@ -381,7 +384,7 @@ class MarketConfig(ConfigMixin):
         )
         s(
             "charging_efficiency",
-            check_float("charging_efficiency", self.charging_efficiency, low=0.0, high=1.0, low_open=True),
+            check_float("charging_efficiency", self.charging_efficiency, low=MIN_EFFICIENCY, high=1.0),
         )
         s("marginal_cost_per_kwh", self._per_station_float("marginal_cost_per_kwh"))
         s("fixed_cost_per_h", self._per_station_float("fixed_cost_per_h", low=0.0))
