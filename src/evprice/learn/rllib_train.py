@@ -7,9 +7,11 @@ policies, PPO settings) lives in :mod:`evprice.adapters.rllib`; this module owns
 session and the loop.
 
 Ray session: with ``address=None`` a private local Ray instance is started (no dashboard,
-``num_env_runners + 1`` CPUs) and token authentication is switched off for it
-(``RAY_AUTH_MODE=disabled``, unless that variable is already set): ray 2.60 otherwise turns
-token auth on for every new local cluster and writes a token to ``~/.ray/auth_token``.
+``num_env_runners + 1`` CPUs) with Ray's own default, token authentication (ray 2.60 writes
+the token to ``~/.ray/auth_token``): its gRPC ports listen on every interface, so without
+it anyone who can reach the machine could submit work while the run lasts. An earlier
+version switched it off (``RAY_AUTH_MODE=disabled``); set that yourself only on a machine
+nobody else can reach.
 With ``address="ray://head:10001"`` (Ray Client) or ``"auto"`` / ``"host:6379"`` (from a
 cluster node) it joins that cluster and leaves its authentication alone: set
 ``RAY_AUTH_TOKEN`` (or ``~/.ray/auth_token``) as the cluster asks. If Ray is already
@@ -210,9 +212,9 @@ def _ray_session(address: str | None, num_cpus: int) -> Iterator[None]:
     if ray.is_initialized():  # the caller's session: use it, leave it running
         yield
         return
-    set_auth = address is None and AUTH_MODE_ENV_VAR not in os.environ  # an explicit choice wins
-    if set_auth:
-        os.environ[AUTH_MODE_ENV_VAR] = "disabled"
+    # a local instance keeps Ray's own default, token authentication: its gRPC ports listen on
+    # every interface, so without the token anyone who reaches the machine could submit work
+    auth_before = os.environ.get(AUTH_MODE_ENV_VAR)
     try:
         if address is None:
             ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
@@ -222,9 +224,11 @@ def _ray_session(address: str | None, num_cpus: int) -> Iterator[None]:
             yield
         finally:
             ray.shutdown()
-    finally:
-        if set_auth:
+    finally:  # Ray records the mode it chose in the environment: leave the caller's as it was
+        if auth_before is None:
             os.environ.pop(AUTH_MODE_ENV_VAR, None)
+        else:
+            os.environ[AUTH_MODE_ENV_VAR] = auth_before
 
 
 def _env_steps(result: Mapping[str, Any]) -> int:
