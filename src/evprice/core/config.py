@@ -52,6 +52,10 @@ LARGEST_MAGNITUDE = 1e9
 """No number of a configuration (money, energy, power, time, utility) is larger in magnitude:
 beyond it, observations (float32) and the products the dynamics form overflow. A bound a
 field sets itself takes precedence."""
+SMALLEST_MAGNITUDE = 1e-12
+"""A number smaller in magnitude is read as 0 (before the field's bounds are checked): the
+dynamics divide by powers, sensitivities and scales, and a subnormal one (5e-324)
+overflows the quotient, while no quantity of the model means anything at that size."""
 
 
 def check_float(
@@ -65,7 +69,8 @@ def check_float(
 ) -> float:
     """Return ``value`` as a finite float within the given bounds, or raise.
 
-    An unbounded side is bounded by :data:`LARGEST_MAGNITUDE`."""
+    An unbounded side is bounded by :data:`LARGEST_MAGNITUDE`; a magnitude below
+    :data:`SMALLEST_MAGNITUDE` is read as 0."""
     if low is None:
         low = -LARGEST_MAGNITUDE
     if high is None:
@@ -74,6 +79,7 @@ def check_float(
     if not _is_number(value) or not math.isfinite(float(value)):
         raise invalid(name, value, allowed)
     x = float(value)
+    x = 0.0 if abs(x) < SMALLEST_MAGNITUDE else x  # also -0.0, which numpy refuses as a negative scale
     if low is not None and (x < low or (low_open and x == low)):
         raise invalid(name, value, allowed)
     if high is not None and (x > high or (high_open and x == high)):
