@@ -9,7 +9,6 @@ longer one by hand.
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
 
@@ -78,7 +77,3 @@ def test_a_value_is_refused_by_name_or_runs_cleanly(env_id, key, value):
             )
         except ConfigError:
             return  # refused when the environment is built (a setting the scenario cannot use)
-
-
-def test_the_profile_is_bounded():
-    assert EXAMPLES >= 1 and math.isfinite(EXAMPLES)
