@@ -2,7 +2,27 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evprice.market.choice import ADMITTED, BLOCKED, GAVE_UP, choose, logit_probabilities
+from evprice.market import kernel
+from evprice.market.choice import ADMITTED, BLOCKED, GAVE_UP, logit_probabilities
+
+
+def choose(utility, outside_utility, has_free, reroute):
+    """The compiled rule (one driver per call) over the rows of ``utility`` (B, N)."""
+    n = utility.shape[1]
+    places = np.ones(n, dtype=np.int64)
+    rows = [
+        kernel.choose(
+            np.ascontiguousarray(utility[i], dtype=np.float64),
+            (~has_free[i]).astype(np.float64),  # one place each: free iff nobody is there
+            places,
+            0.0 if outside_utility is None else float(outside_utility[i]),
+            outside_utility is not None,
+            reroute,
+        )
+        for i in range(utility.shape[0])
+    ]
+    station, status = np.array(rows).T
+    return station, status
 
 
 def test_logit_probabilities_by_hand():
@@ -15,7 +35,7 @@ def test_logit_probabilities_by_hand():
 def test_gumbel_argmax_gives_logit_shares():
     rng = np.random.default_rng(0)
     v = np.array([-1.0, -1.5, -0.2])
-    n = 200_000
+    n = 100_000
     noise = rng.gumbel(0, 0.7, size=(n, 4))
     station, status = choose(v + noise[:, :3], -0.8 + noise[:, 3], np.ones((n, 3), bool), reroute=False)
     observed = np.bincount(np.where(status == GAVE_UP, 3, station), minlength=4) / n

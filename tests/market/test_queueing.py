@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from evprice.market.config import MarketConfig
-from evprice.market.dynamics import fcfs_start_s
+from evprice.market.kernel import fcfs_start_s
 from evprice.market.queueing import (
     erlang_b,
     erlang_c,
@@ -85,9 +85,12 @@ def test_mmck_with_a_large_room_tends_to_mmc_and_stays_finite_over_capacity():
 def test_fcfs_start_by_hand():
     # 2 chargers, 4 slots; at t = 10 the slots leave at 3 (free), 12, 15, 20 (3 present):
     # the newcomer waits for 2 departures: starts at 15
-    depart = np.array([[3.0, 12.0, 15.0, 20.0], [3.0, 1.0, 12.0, np.inf]])
-    start = fcfs_start_s(depart, np.array([3, 1]), np.array([2, 2]), np.array([10.0, 10.0]))
-    assert start.tolist() == [15.0, 10.0]
+    work = np.empty(4)
+    assert fcfs_start_s(np.array([3.0, 12.0, 15.0, 20.0]), 4, 3, 2, 10.0, work) == 15.0
+    # one EV present, 2 chargers: at once; the padding slot (places = 3) is never free
+    assert fcfs_start_s(np.array([3.0, 1.0, 12.0, 0.0]), 3, 1, 2, 10.0, work) == 10.0
+    # 3 chargers all busy, 4 places, one waiting: it starts at the second departure, 9
+    assert fcfs_start_s(np.array([9.0, 7.0, 30.0, 11.0]), 4, 4, 3, 5.0, work) == 9.0
 
 
 def _queue_world(lam_per_h: float, chargers: int, spaces: int, batch: int) -> tuple[MarketWorld, MarketConfig]:

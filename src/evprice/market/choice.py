@@ -24,6 +24,8 @@ not, so it measures price and congestion, and blocking measures capacity.
 
 Generalised-cost drivers (:mod:`evprice.market.dynamics`) see occupancy: they choose with
 the rerouting rule whatever ``when_full`` is, so a full station is never their choice.
+
+The rule runs compiled, one driver at a time, in :func:`evprice.market.kernel.choose`.
 """
 
 from __future__ import annotations
@@ -43,44 +45,6 @@ def systematic_utility(price_per_kwh: np.ndarray, price_sensitivity: float, base
     ``base_utility`` (N,) is the station utility minus the utility lost to travel time.
     """
     return base_utility - price_sensitivity * price_per_kwh
-
-
-def choose(
-    utility: np.ndarray,
-    outside_utility: np.ndarray | None,
-    has_free_charger: np.ndarray,
-    reroute: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    """One driver per row picks a station.
-
-    Args:
-        utility: (B, N) realised utility of each station, noise included.
-        outside_utility: (B,) realised utility of the outside option, or None if there is none.
-        has_free_charger: (B, N) whether each station can take one more EV.
-        reroute: if the first choice is full, go to the best station with a free charger.
-
-    Returns:
-        ``(station, status)``, both (B,) int: the station the driver charges at (or was
-        blocked at: its first choice), and ``ADMITTED``, ``BLOCKED`` or ``GAVE_UP``.
-    """
-    rows = np.arange(utility.shape[0])
-    first = utility.argmax(axis=1)
-    blocked = ~has_free_charger[rows, first]
-    station = first
-    if reroute:
-        free_utility = np.where(has_free_charger, utility, -np.inf)
-        alternative = free_utility.argmax(axis=1)
-        best_free = free_utility[rows, alternative]  # -inf when every station is full
-        if outside_utility is not None:
-            best_free = np.where(outside_utility > best_free, -np.inf, best_free)
-        rerouted = blocked & np.isfinite(best_free)
-        station = np.where(rerouted, alternative, first)
-        blocked = blocked & ~rerouted
-    status = np.where(blocked, BLOCKED, ADMITTED)
-    if outside_utility is not None:
-        status = np.where(outside_utility > utility[rows, first], GAVE_UP, status)
-        station = np.where(status == GAVE_UP, first, station)
-    return station, status
 
 
 def logit_probabilities(systematic: np.ndarray, outside_utility: float | None, scale: float) -> np.ndarray:

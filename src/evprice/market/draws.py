@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from evprice.market import kernel
 from evprice.market.config import ELEC_PRICE_NOISE_CLIP_STD
 from evprice.market.params import MarketParams
 from evprice.market.profiles import HOURS_PER_DAY, SECONDS_PER_HOUR
@@ -80,42 +81,31 @@ def sample_period_draws(
     (B, M, ...) with zeros after each batch member's last event. With a
     ``session_sampler`` each EV's energy and dwell come from it, jointly (its arrival
     time is not used: arrivals follow the market's hourly rates).
+
+    The draws run compiled (:func:`evprice.market.kernel.sample`) on the generators of
+    ``rngs``, which advance exactly as numpy's own methods would advance them; pass a
+    :class:`~evprice.market.kernel.StreamAddresses` to save building one per call.
     """
-    s = params.substeps_per_period
-    j0 = period * s
-    arrivals = rngs["arrivals"].poisson(params.expected_arrivals[j0 : j0 + s], size=(batch_size, s))
-    count = arrivals.sum(axis=1)
-    m = int(count.max()) if batch_size else 0
-    total = int(count.sum())
-    real = np.arange(m) < count[:, None]  # (B, M)
-    cfg = params.config
-    k = params.n_stations + 1
-    offset = np.full((batch_size, m), np.inf)
-    noise = np.zeros((batch_size, m, k))
-    dwell_s = np.zeros((batch_size, m))
-    energy_kwh = np.zeros((batch_size, m))
-    origin = np.zeros((batch_size, m), dtype=np.intp)
-    if total:  # (a draw of size 0 consumes nothing, so skipping it changes no stream)
-        substep = np.repeat(np.tile(np.arange(s), batch_size), arrivals.ravel())
-        offset[real] = (substep + rngs["arrivals"].random(total)) * params.dt_s
-        offset.sort(axis=1)
-        choice = rngs["choice"]
-        draw = choice.gumbel if cfg.noise == "gumbel" else choice.normal
-        noise[real] = draw(0.0, cfg.noise_scale, size=(total, k))
-        sessions = rngs["sessions"]
-        if session_sampler is not None:
-            drawn = session_sampler.sample(total, sessions)
+    streams = kernel.StreamAddresses.of(rngs)
+    p = params.packed
+    offset, noise, dwell_s, energy_kwh, origin = kernel.sample(
+        streams.table,
+        period,
+        batch_size,
+        params.n_stations,
+        p.scalars,
+        p.flags,
+        p.expected_arrivals,
+        p.origin_cdf,
+        session_sampler is None,
+    )
+    if session_sampler is not None:
+        real = np.isfinite(offset)
+        total = int(real.sum())
+        if total:  # (a draw of size 0 consumes nothing, so skipping it changes no stream)
+            drawn = session_sampler.sample(total, streams["sessions"])
             dwell_s[real] = np.asarray(drawn.dwell_h) * SECONDS_PER_HOUR
             energy_kwh[real] = drawn.energy_kwh
-        else:
-            dwell_s[real] = positive_draws(
-                sessions, cfg.dwell_time_distribution, params.dwell_mean_s, cfg.dwell_time_cv, (total,)
-            )
-            energy_kwh[real] = positive_draws(
-                sessions, cfg.energy_demand_distribution, params.energy_mean_kwh, cfg.energy_demand_cv, (total,)
-            )
-        if len(params.origin_cdf) > 1:  # independent zones: Poisson thinning of the market's arrivals
-            origin[real] = np.searchsorted(params.origin_cdf, rngs["origins"].random(total), side="right")
     return PeriodDraws(
         arrival_offset_s=offset, choice_noise=noise, dwell_s=dwell_s, energy_kwh=energy_kwh, origin=origin
     )

@@ -26,27 +26,27 @@ Arrivals and departures happen at exact instants inside a sub-step, so each stat
 an exact continuous-time loss system (or FCFS queue with a finite waiting room) whatever
 ``dt`` is; ``dt`` sets the resolution of the
 accounting only. Stage 3 is the one sequential part: arrivals are processed one at a time
-in time order (a loop over the period's arrival events, vectorised over the batch), so
-each driver sees the chargers taken by the drivers before it.
+in time order, so each driver sees the chargers taken by the drivers before it.
+
+The period runs compiled (:mod:`evprice.market.kernel`, one batch member per loop
+iteration, over numba's thread pool for large batches); this module is its Python face:
+it checks nothing the environments have not checked, calls the kernel and wraps its arrays
+in :class:`~evprice.market.state.MarketState` and :class:`~evprice.market.state.PeriodOutcome`.
 
 ``tests/market/reference_sim.py`` re-implements the seven stages as a plain per-sub-step,
-per-EV loop; the tests check that both give the same numbers on the same random draws.
+per-EV loop, and ``tests/market/numpy_dynamics.py`` keeps the vectorised numpy version the
+kernel replaced; the tests check all three give the same numbers on the same random draws.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from evprice.market.choice import ADMITTED, BLOCKED, GAVE_UP, NO_EVENT, choose, systematic_utility
-from evprice.market.economics import ema_after_period, energy_cost, price_integral, unit_energy_cost
+from evprice.market import kernel
+from evprice.market.economics import ema_after_period, energy_cost, unit_energy_cost
 from evprice.market.params import NO_SLOT, MarketParams
 from evprice.market.profiles import SECONDS_PER_HOUR
-from evprice.market.queueing import expected_wait_h
-from evprice.market.sessions import charging_duration_s, interval_overlap_s, window_overlap_s
 from evprice.market.state import MarketState, PeriodDraws, PeriodOutcome
-from evprice.market.welfare import money_per_utility, surplus_defined
 
 
 def initial_state(params: MarketParams, elec_price_per_kwh: np.ndarray) -> MarketState:
@@ -97,178 +97,6 @@ def queue_length(params: MarketParams, state: MarketState) -> np.ndarray:
     return np.maximum(present - params.capacity, 0).astype(np.float64)
 
 
-def _per_station(flat_station: np.ndarray, n_cells: int, weights: np.ndarray | None = None) -> np.ndarray:
-    """Sum ``weights`` (or count) by flat station index ``b * N + k`` into ``n_cells`` cells."""
-    return np.bincount(flat_station, weights=weights, minlength=n_cells)
-
-
-def fcfs_start_s(depart_s: np.ndarray, present: np.ndarray, chargers: np.ndarray, t_s: np.ndarray) -> np.ndarray:
-    """When an EV arriving at ``t_s`` gets a charger, first come first served.
-
-    Every EV present arrived earlier, so the newcomer starts once ``present - c + 1`` of them
-    have left: at the ``(present - c + 1)``-th earliest departure among them (Kiefer and
-    Wolfowitz's workload recursion), or at once when a charger is free.
-
-    Args:
-        depart_s: (A, C) departure times of the station's slots (free ones ``<= t``, padding ``inf``).
-        present: (A,) EVs present at ``t_s``; chargers: (A,) the station's chargers; t_s: (A,).
-
-    Returns:
-        (A,) start times, ``>= t_s``.
-    """
-    rows = np.arange(len(t_s))
-    ordered = np.sort(depart_s, axis=1)  # free slots first, then the present EVs' departures
-    n_free = (depart_s <= t_s[:, None]).sum(axis=1)
-    k = np.clip(n_free + present - chargers, 0, depart_s.shape[1] - 1)
-    return np.where(present < chargers, t_s, np.maximum(t_s, ordered[rows, k]))
-
-
-def _event_utilities(
-    params: MarketParams, price: np.ndarray, draws: PeriodDraws, travel_time_h: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-    """The part of each event's utility that does not depend on the queue.
-
-    Returns ``(base (B, M, N), outside (B, M) or None, travel_h (B, M, N))``: utility mode:
-    the systematic utility; generalised mode: minus the price paid and the travel time valued
-    in currency; ``travel_h`` the event's travel time to each station (zeros without zones).
-    """
-    cfg = params.config
-    b, m = draws.energy_kwh.shape
-    n = params.n_stations
-    if travel_time_h is None:  # the config's travel times: finite, the same for every driver
-        travel = finite_travel = np.broadcast_to(params.travel_time_h, (b, m, n))
-        unreachable = None
-    else:
-        tt = np.broadcast_to(travel_time_h, (b,) + travel_time_h.shape[-2:])  # (B, Z, N)
-        travel = tt[np.arange(b)[:, None], draws.origin]  # (B, M, N)
-        unreachable = np.isinf(travel)  # never chosen, whatever the weight of travel time (0 x inf is NaN)
-        finite_travel = np.where(unreachable, 0.0, travel)
-    mask = (lambda u: u) if unreachable is None else (lambda u: np.where(unreachable, -np.inf, u))  # noqa: E731
-    if cfg.driver_cost == "utility":
-        base = systematic_utility(price, cfg.price_sensitivity, params.base_utility)  # (B, N)
-        if travel_time_h is not None:  # the zones' travel times replace the config's travel_time_min
-            per_min = cfg.travel_time_sensitivity * 60.0
-            base = (base + per_min * params.travel_time_h)[:, None, :] - per_min * finite_travel
-        else:
-            base = np.broadcast_to(base[:, None, :], (b, m, n))
-        outside = None if cfg.outside_option_utility is None else np.full((b, m), cfg.outside_option_utility)
-        return mask(base), outside, travel
-    energy = draws.energy_kwh[..., None]  # (B, M, 1)
-    base = mask(-(price[:, None, :] * energy + cfg.value_of_time_per_h * cfg.travel_time_weight * finite_travel))
-    outside = None
-    if cfg.outside_option_price_per_kwh is not None:
-        outside = -(
-            cfg.outside_option_price_per_kwh * draws.energy_kwh + cfg.value_of_time_per_h * cfg.outside_option_time_h
-        )
-    return base, outside, travel
-
-
-@dataclass(frozen=True)
-class Allocation:
-    """Stage 3's result: ``slot_depart_s`` (B, N, C) after allocation, and per event (B, M)."""
-
-    slot_depart_s: np.ndarray  # (B, N, C) s
-    station: np.ndarray  # (B, M) int: where the driver charges (or was blocked: its first choice)
-    status: np.ndarray  # (B, M) int8: ADMITTED, BLOCKED, GAVE_UP or NO_EVENT
-    slot: np.ndarray  # (B, M) int: the slot taken (meaningful where admitted)
-    start_s: np.ndarray  # (B, M) s: start of charging (meaningful where admitted)
-    gain: np.ndarray  # (B, M) the chosen station's utility over the outside option's, noise included
-    expected_wait_h: np.ndarray  # (B, M) the wait the driver expected at the chosen station
-
-
-def _allocate(
-    params: MarketParams,
-    slot_depart_s: np.ndarray,
-    price: np.ndarray,
-    draws: PeriodDraws,
-    event_s: np.ndarray,
-    travel_time_h: np.ndarray | None = None,
-) -> Allocation:
-    """Stage 3: give the period's arrivals chargers, one event at a time, in time order.
-
-    Each driver sees the EVs present at its arrival instant, including those admitted
-    before it; with ``when_full="queue"`` it waits for a charger first come first served.
-
-    What a driver weighs besides price and travel:
-
-    * utility drivers: ``congestion_sensitivity x present / chargers``, the EVs present
-      (charging, and queued with ``when_full="queue"``, so a queue takes it above 1) per
-      charger; the driver takes the highest utility and, if that station is full, is
-      blocked (``"block"``, the HERON case) or reroutes (``"reroute"``);
-    * generalised drivers: with ``when_full="queue"``, the expected wait given the EVs
-      present (:func:`~evprice.market.queueing.expected_wait_h`) at ``value_of_time_per_h``;
-      with ``"block"`` a full station offers no wait. Drivers see occupancy, so a station
-      with no free place (charger, or waiting space when queueing) is out of their choice
-      set: they charge at the best station with a free place, or take the outside option,
-      and are blocked only when every station they prefer to it is full (counted at the one
-      they value most).
-
-    Args:
-        slot_depart_s: (B, N, C) slots at the start of the period (not modified).
-        price: (B, N) posted prices.
-        draws: the period's random inputs (noise (B, M, N + 1), energy, dwell, origin).
-        event_s: (B, M) arrival time of each event (inf = padding).
-        travel_time_h: (Z, N) or (B, Z, N) travel time from each origin zone to each station
-            this period, or None (``travel_time_min`` of the config, or no travel).
-
-    Returns:
-        The :class:`Allocation`.
-    """
-    cfg = params.config
-    b, m_max = event_s.shape
-    n = params.n_stations
-    depart = slot_depart_s.copy()  # (B, N, C) s
-    station = np.zeros((b, m_max), dtype=np.intp)
-    status = np.full((b, m_max), NO_EVENT, dtype=np.int8)
-    slot = np.zeros((b, m_max), dtype=np.intp)
-    start = np.array(event_s)
-    gain = np.zeros((b, m_max))
-    expected_wait = np.zeros((b, m_max))
-    rows = np.arange(b)
-
-    base, outside, travel_h = _event_utilities(params, price, draws, travel_time_h)
-    generalised = cfg.driver_cost == "generalised"
-    queue = cfg.when_full == "queue"
-    # generalised drivers see occupancy: they choose among the stations with a free place
-    reroute = cfg.when_full == "reroute" or generalised
-    dwell_h = params.dwell_mean_s / SECONDS_PER_HOUR
-    budget = cfg.time_budget_h
-    may_exclude = budget is not None or travel_time_h is not None
-
-    for m in range(m_max):
-        t = event_s[:, m]
-        occupied, present = held_chargers(params, depart, t)  # (B, N, C), (B, N)
-        utility = base[:, m] + draws.choice_noise[:, m, :n]
-        wait_h = None
-        if generalised:
-            if queue:
-                wait_h = expected_wait_h(present, params.capacity, dwell_h, params.dwell_scv)
-                utility = utility - cfg.value_of_time_per_h * wait_h
-            if budget is not None:
-                utility = np.where(travel_h[:, m] + (0.0 if wait_h is None else wait_h) > budget, -np.inf, utility)
-        elif cfg.congestion_sensitivity:
-            utility = utility - cfg.congestion_sensitivity * present / params.capacity
-        outside_u = None if outside is None else outside[:, m] + draws.choice_noise[:, m, n]
-        k, code = choose(utility, outside_u, present < params.places, reroute)
-        gain[:, m] = utility[rows, k] - (0.0 if outside_u is None else outside_u)
-        if wait_h is not None:
-            expected_wait[:, m] = wait_h[rows, k]
-        if may_exclude:  # every station unreachable or beyond the time budget: the driver gives up
-            code = np.where(np.isfinite(utility).any(axis=1), code, GAVE_UP)
-        code = np.where(np.isfinite(t), code, NO_EVENT)
-        station[:, m] = k
-        status[:, m] = code
-        admit = np.flatnonzero(code == ADMITTED)
-        if admit.size:
-            ka = k[admit]
-            first_free = occupied[admit, ka].argmin(axis=1)
-            if queue:
-                start[admit, m] = fcfs_start_s(depart[admit, ka], present[admit, ka], params.capacity[ka], t[admit])
-            depart[admit, ka, first_free] = start[admit, m] + draws.dwell_s[admit, m]
-            slot[admit, m] = first_free
-    return Allocation(depart, station, status, slot, start, gain, expected_wait)
-
-
 def advance_period(
     params: MarketParams,
     state: MarketState,
@@ -289,132 +117,78 @@ def advance_period(
     Returns:
         The state at the end of the period and what happened during it.
     """
-    s, dt_s, n = params.substeps_per_period, float(params.dt_s), params.n_stations
-    b = price_per_kwh.shape[0]
-    cells = b * n  # flat (batch member, station) index b * N + k
-    j0 = state.period * s
-    edges_s = j0 * dt_s + params.substep_edges_s  # (S + 1,)
-    t0_s, t1_s = edges_s[0], edges_s[-1]
-    price = np.array(price_per_kwh, dtype=np.float64)  # a copy: the caller's array stays the caller's
-    kwh_per_s = params.power_kw / SECONDS_PER_HOUR  # (N,)
-
-    # 1. public market signals of each sub-step: the hourly wholesale price
-    elec = state.elec_price_per_kwh[:, params.substep_hour[j0 : j0 + s]]  # (B, S)
-
-    # 2. arrivals, as events in time order
-    event_s = t0_s + draws.arrival_offset_s  # (B, M), inf = padding
-
-    # 3. allocation of each arrival to a station and a charger (after a wait, if queueing)
-    alloc = _allocate(params, state.slot_depart_s, price, draws, event_s, travel_time_h)
-    depart, station, status, slot, start = alloc.slot_depart_s, alloc.station, alloc.status, alloc.slot, alloc.start_s
-    ab, am = np.nonzero(status == ADMITTED)  # the admitted events, (A,) each
-    ak = station[ab, am]
-    new_start_s = start[ab, am]
-    new_depart_s = new_start_s + draws.dwell_s[ab, am]
-    new_end_s = new_start_s + charging_duration_s(draws.energy_kwh[ab, am], draws.dwell_s[ab, am], params.power_kw[ak])
-    new_price = price[ab, ak]
-    slot_start = state.slot_start_s.copy()
-    charge_end = state.slot_charge_end_s.copy()
-    slot_price = state.slot_price_per_kwh.copy()
-    slot_start[ab, ak, slot[ab, am]] = new_start_s
-    charge_end[ab, ak, slot[ab, am]] = new_end_s
-    slot_price[ab, ak, slot[ab, am]] = new_price
-
-    # 4. sessions: every session that charges during the period (admitted before it and
-    #    still to finish charging, or admitted during it) delivers P x its charging seconds
-    #    in each sub-step; chargers are held from the start of charging to departure.
-    ob, ok, oc = np.nonzero(state.slot_charge_end_s > t0_s)
-    cell = np.concatenate([ob * n + ok, ab * n + ak])  # (A_old + A,)
-    start_s = np.concatenate([np.maximum(state.slot_start_s[ob, ok, oc], t0_s), new_start_s])
-    end_s = np.concatenate([state.slot_charge_end_s[ob, ok, oc], new_end_s])
-    session_price = np.concatenate([state.slot_price_per_kwh[ob, ok, oc], new_price])
-    kwh = window_overlap_s(start_s, end_s, edges_s) * kwh_per_s[cell % n, None]  # (A_old + A, S)
-    sub_cell = (cell[:, None] * s + np.arange(s)).ravel()  # flat (b, k, sub-step) index
-    energy_sub = np.bincount(sub_cell, weights=kwh.ravel(), minlength=cells * s).reshape(b, n, s)
-    held_old_s = interval_overlap_s(state.slot_start_s, state.slot_depart_s, t0_s, t1_s)  # (B, N, C)
-    held_old_s = np.where(params.slot_padding, 0.0, held_old_s).sum(axis=2)
-    held_new_s = interval_overlap_s(new_start_s, new_depart_s, t0_s, t1_s)
-    charger_seconds = held_old_s + _per_station(ab * n + ak, cells, held_new_s).reshape(b, n)
-
-    # 5. revenue (locked price x energy), energy cost, fixed cost
-    revenue_sub = np.bincount(sub_cell, weights=(kwh * session_price[:, None]).ravel(), minlength=cells * s).reshape(
-        b, n, s
+    packed = params.packed
+    price = np.array(price_per_kwh, dtype=np.float64, order="C")  # a copy: the caller's array stays the caller's
+    if travel_time_h is None:
+        travel, zones = packed.no_travel, False
+    else:
+        travel = np.asarray(travel_time_h, dtype=np.float64)
+        travel, zones = np.ascontiguousarray(travel if travel.ndim == 3 else travel[None]), True
+    inputs = (
+        state.slot_depart_s,
+        state.slot_start_s,
+        state.slot_charge_end_s,
+        state.slot_price_per_kwh,
+        state.revenue_ema_per_h,
+        state.cost_ema_per_h,
+        state.elec_price_per_kwh,
     )
-    energy_cost_sub, fixed, revenue_ema, cost_ema = account_period(params, state, elec, energy_sub, revenue_sub)
+    events = (draws.arrival_offset_s, draws.choice_noise, draws.dwell_s, draws.energy_kwh, draws.origin)
+    kernel_params = (
+        packed.station,
+        packed.capacity,
+        packed.places,
+        packed.scalars,
+        packed.flags,
+        packed.ema_weights_per_h,
+    )
+    run = kernel.advance_parallel if price.shape[0] >= kernel.PARALLEL_MIN_BATCH else kernel.advance_serial
+    out = run(
+        state.period,
+        price,
+        tuple(np.ascontiguousarray(a, dtype=np.float64) for a in inputs),
+        (*(np.ascontiguousarray(a, dtype=np.float64) for a in events[:4]), np.ascontiguousarray(events[4], np.int64)),
+        travel,
+        zones,
+        kernel_params,
+        packed.substep_hour,
+    )
+    return _wrap(params, state, price, out)
 
-    # 6. profit windows (in account_period) and 7. advance time
+
+def _wrap(params: MarketParams, state: MarketState, price: np.ndarray, out: tuple) -> tuple[MarketState, PeriodOutcome]:
+    """The kernel's arrays as the next state and the period's outcome."""
+    (depart, start, charge_end, slot_price, revenue_ema, cost_ema, energy_sub, revenue_sub, energy_cost) = out[:9]
+    (admitted, blocked, utilization, arrivals, gave_up, waiting_h, booked_profit, surplus) = out[9:]
     new_state = MarketState(
         period=state.period + 1,
         price_per_kwh=price,
         slot_depart_s=depart,
-        slot_start_s=slot_start,
+        slot_start_s=start,
         slot_charge_end_s=charge_end,
         slot_price_per_kwh=slot_price,
         revenue_ema_per_h=revenue_ema,
         cost_ema_per_h=cost_ema,
         elec_price_per_kwh=state.elec_price_per_kwh,
     )
-    bb, bm = np.nonzero(status == BLOCKED)
-    booked = _booked_profit(params, state.elec_price_per_kwh, ab, ak, new_start_s, new_end_s, new_price)
-    surplus = _consumer_surplus(params, draws, alloc, event_s, ab, am, new_end_s, new_price)
+    period_h = params.config.action_period_s / SECONDS_PER_HOUR
     outcome = PeriodOutcome(
         price_per_kwh=price.copy(),  # not the state's array: outcomes go to users, who may edit them
         energy_kwh=energy_sub.sum(axis=2),
         energy_kwh_per_substep=energy_sub,
         revenue=revenue_sub.sum(axis=2),
-        energy_cost=energy_cost_sub.sum(axis=2),
-        fixed_cost=fixed,
-        admitted=_per_station(ab * n + ak, cells).reshape(b, n),
-        blocked=_per_station(bb * n + station[bb, bm], cells).reshape(b, n),
-        utilization=charger_seconds / (params.capacity * (t1_s - t0_s)),
-        arrivals=np.isfinite(draws.arrival_offset_s).sum(axis=1),
-        gave_up=(status == GAVE_UP).sum(axis=1),
-        waiting_h=(
-            _per_station(ab * n + ak, cells, new_start_s - event_s[ab, am]).reshape(b, n) / SECONDS_PER_HOUR
-            if params.config.when_full == "queue"
-            else np.zeros((b, n))  # no queue, no wait
-        ),
-        booked_profit=_per_station(ab * n + ak, cells, booked).reshape(b, n) - fixed,
-        consumer_surplus=np.bincount(ab, weights=surplus, minlength=b) if surplus is not None else np.full(b, np.nan),
+        energy_cost=energy_cost,
+        fixed_cost=np.broadcast_to(params.fixed_cost_per_h * period_h, price.shape).copy(),
+        admitted=admitted,
+        blocked=blocked,
+        utilization=utilization,
+        arrivals=arrivals,
+        gave_up=gave_up,
+        waiting_h=waiting_h,
+        booked_profit=booked_profit,
+        consumer_surplus=surplus,
     )
     return new_state, outcome
-
-
-def _consumer_surplus(
-    params: MarketParams,
-    draws: PeriodDraws,
-    alloc: Allocation,
-    event_s: np.ndarray,
-    ab: np.ndarray,
-    am: np.ndarray,
-    end_s: np.ndarray,
-    price: np.ndarray,
-) -> np.ndarray | None:
-    """(A,) surplus of each admitted EV over the outside option, currency (see :mod:`evprice.market.welfare`).
-
-    None when it is not defined: no outside option, or utility drivers with no price
-    coefficient to value utility in money.
-    """
-    cfg = params.config
-    generalised = cfg.driver_cost == "generalised"
-    outside = cfg.outside_option_price_per_kwh if generalised else cfg.outside_option_utility
-    if not surplus_defined(cfg.driver_cost, outside, cfg.price_sensitivity):
-        return None
-    energy = draws.energy_kwh[ab, am]
-    start_s = alloc.start_s[ab, am]
-    received = params.power_kw[alloc.station[ab, am]] * _booked_seconds(params, start_s, end_s) / SECONDS_PER_HOUR
-    surplus = money_per_utility(cfg.driver_cost, cfg.price_sensitivity, energy) * alloc.gain[ab, am]
-    surplus += price * (energy - received)
-    if generalised and cfg.when_full == "queue":
-        waited_h = (start_s - event_s[ab, am]) / SECONDS_PER_HOUR
-        surplus += cfg.value_of_time_per_h * (alloc.expected_wait_h[ab, am] - waited_h)
-    return surplus
-
-
-def _booked_seconds(params: MarketParams, start_s: np.ndarray, end_s: np.ndarray) -> np.ndarray:
-    """(A,) charging seconds of each session up to the horizon (a queued EV may start after it)."""
-    end_s = np.minimum(end_s, float(params.horizon_s))
-    return end_s - np.minimum(start_s, end_s)
 
 
 def account_period(
@@ -445,33 +219,6 @@ def account_period(
     cost_ema = ema_after_period(state.cost_ema_per_h, energy_cost_sub, decay, weights)
     cost_ema += params.fixed_cost_per_h * (1.0 - decay)
     return energy_cost_sub, fixed, revenue_ema, cost_ema
-
-
-def _booked_profit(
-    params: MarketParams,
-    elec_price_per_kwh: np.ndarray,
-    batch: np.ndarray,
-    station: np.ndarray,
-    start_s: np.ndarray,
-    end_s: np.ndarray,
-    price: np.ndarray,
-) -> np.ndarray:
-    """(A,) whole-session profit of each admitted EV, counting charging up to the horizon.
-
-    The EV pays its locked price for ``P (end - start)`` kWh and costs the wholesale price
-    integrated over its charging interval (the hourly price may change during a long
-    session), divided by the charging efficiency, plus the marginal cost per kWh.
-    """
-    if not len(batch):
-        return np.zeros(0)
-    end_s = np.minimum(end_s, float(params.horizon_s))
-    start_s = np.minimum(start_s, end_s)  # a queued EV may start after the horizon
-    kw = params.power_kw[station]
-    kwh = kw * _booked_seconds(params, start_s, end_s) / SECONDS_PER_HOUR
-    rows = elec_price_per_kwh[batch]
-    g = price_integral(params, rows, np.stack([start_s, end_s], axis=1))
-    wholesale = kw * (g[:, 1] - g[:, 0]) / SECONDS_PER_HOUR / params.config.charging_efficiency
-    return kwh * (price - params.marginal_cost_per_kwh[station]) - wholesale
 
 
 def leader_prices(

@@ -18,6 +18,7 @@ Time conventions (used throughout ``evprice.market``):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -136,6 +137,13 @@ class MarketParams:
             delivered_kwh_per_ev=kwh_per_ev,
             max_energy_rate_kw=max_rate_kw,
         )
+
+    @cached_property
+    def packed(self):
+        """The flat arrays the compiled kernels read (:func:`evprice.market.kernel.pack`), built once."""
+        from evprice.market.kernel import pack  # numba loads with the first period, not with the configs
+
+        return pack(self)
 
     @property
     def max_revenue_per_h(self) -> np.ndarray:

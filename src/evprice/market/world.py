@@ -16,6 +16,7 @@ from evprice.market.config import MarketConfig
 from evprice.market.draws import STREAMS, SessionSampler, sample_elec_price, sample_period_draws
 from evprice.market.dynamics import advance_period, initial_state
 from evprice.market.expected import advance_period_expected
+from evprice.market.kernel import StreamAddresses
 from evprice.market.params import MarketParams
 from evprice.market.state import MarketState, PeriodDraws, PeriodOutcome
 
@@ -69,7 +70,7 @@ class MarketWorld:
         self.batch_size = int(batch_size)
         self._scenarios = self.batch_size if scenarios is None else int(scenarios)
         self._copies = self.batch_size // self._scenarios
-        self._rngs: dict[str, np.random.Generator] | None = None
+        self._rngs: StreamAddresses | None = None
         self._state: MarketState | None = None
 
     @property
@@ -93,8 +94,8 @@ class MarketWorld:
         return self.state.period >= self.params.n_periods
 
     def reset(self, seed: int | None = None) -> MarketState:
-        if seed is not None or self._rngs is None:
-            self._rngs = spawn_streams(seed, STREAMS)
+        if seed is not None or self._rngs is None:  # the compiled draws call the generators by address
+            self._rngs = StreamAddresses(spawn_streams(seed, STREAMS))
         elec = sample_elec_price(self.params, self._scenarios, self._rngs["exogenous"])
         self._state = initial_state(self.params, self.tile(elec))
         return self._state
