@@ -73,7 +73,7 @@ class CentralPricingEnv(RenderView, gym.Env):
             raise RuntimeError(f"{self.env.env_id}: call reset() before step() (the episode is over or not started)")
         price = check_actions(action, (self.env.n_agents,), what="action (price of each station, currency/kWh)")
         price = np.clip(price, self.env.params.price_min, self.env.params.price_max)
-        _, reward, terminated, truncated, info = self.env.step(self.env.prices_to_actions(price[None]))
+        _, reward, terminated, truncated, info = self.env.step_checked(self.env.prices_to_actions(price[None]))
         done = bool(truncated[0] or terminated[0])
         self._needs_reset = done
         out: dict[str, Any] = {

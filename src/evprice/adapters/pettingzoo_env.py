@@ -104,7 +104,7 @@ class ParallelMarketEnv(RenderView, ParallelEnv):
                 raise ActionError(f"no action for {a}; every live agent must act each step")
             value = np.asarray(actions[a]).reshape(-1) if np.ndim(actions[a]) == 0 else np.asarray(actions[a])
             self._actions[0, i] = check_actions(value, (1,), what=f"action of {a}")
-        obs, reward, terminated, truncated, info = self.env.step(self._actions)
+        obs, reward, terminated, truncated, info = self.env.step_checked(self._actions)
         infos = _agent_infos(self.possible_agents, info)
         rewards = dict(zip(self.possible_agents, reward[0].tolist()))
         terms = dict.fromkeys(self.possible_agents, bool(terminated[0]))
@@ -118,6 +118,9 @@ class ParallelMarketEnv(RenderView, ParallelEnv):
         return self.env.global_state()[0]
 
 
+_COUNTS = frozenset({"admitted", "blocked"})
+
+
 def _agent_infos(agents: list[str], info: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Per-agent info dicts of plain Python numbers from the batched (1, N) arrays.
 
@@ -126,18 +129,19 @@ def _agent_infos(agents: list[str], info: dict[str, Any]) -> dict[str, dict[str,
     ``info["grid"]`` in a grid-coupled market) are passed to every agent, each (1,) entry
     as a number and each (1, N) entry as the agent's own.
     """
-    rows = np.stack([np.asarray(info[k][0], dtype=np.float64) for k in STATION_INFO_KEYS], axis=1).tolist()
-    counts = {k for k in ("admitted", "blocked") if np.issubdtype(info[k].dtype, np.integer)}
-    groups = {k: v for k, v in info.items() if isinstance(v, dict)}
+    columns = [info[k][0].tolist() for k in STATION_INFO_KEYS]  # Python numbers
+    counts = [k in _COUNTS and np.issubdtype(info[k].dtype, np.integer) for k in STATION_INFO_KEYS]
+    groups = [(name, group) for name, group in info.items() if isinstance(group, dict)]
+    shared = {name: {k: v[0].item() for k, v in group.items() if np.ndim(v) == 1} for name, group in groups}
+    own = {name: [(k, v[0].tolist()) for k, v in group.items() if np.ndim(v) != 1] for name, group in groups}
     out = {}
-    for i, (a, row) in enumerate(zip(agents, rows)):
-        d: dict[str, Any] = {k: (int(v) if k in counts else v) for k, v in zip(STATION_INFO_KEYS, row)}
-        for name, group in groups.items():
-            d[name] = {k: _number(v[0] if np.ndim(v) == 1 else v[0, i]) for k, v in group.items()}
+    for i, a in enumerate(agents):
+        d: dict[str, Any] = {
+            k: c[i] if is_count else float(c[i]) for k, c, is_count in zip(STATION_INFO_KEYS, columns, counts)
+        }
+        for name, group in groups:
+            values = dict(shared[name])
+            values.update((k, row[i]) for k, row in own[name])
+            d[name] = {k: values[k] for k in group}  # the group's own key order
         out[a] = d
     return out
-
-
-def _number(x: Any) -> bool | int | float:
-    """A numpy scalar as the Python number of its kind."""
-    return np.asarray(x).item()

@@ -101,7 +101,7 @@ class RllibMarketEnv(MultiAgentEnv):
             value = action_dict[a]
             value = np.reshape(value, (1,)) if np.ndim(value) == 0 else value  # a bare number is accepted
             self._actions[0, i] = check_actions(value, (1,), what=f"action of {a}")
-        obs, reward, terminated, truncated, info = self.env.step(self._actions)
+        obs, reward, terminated, truncated, info = self.env.step_checked(self._actions)
         term, trunc = bool(terminated[0]), bool(truncated[0])
         agents = self.possible_agents
         infos = _agent_infos(agents, info)

@@ -255,10 +255,16 @@ class MarketEnv:
             truncated (B,) bool, info)``; the episode is truncated at its horizon and never
             terminates early.
         """
+        return self.step_checked(check_actions(actions, (self.num_envs, self.n_agents, 1)))
+
+    def step_checked(
+        self, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """:meth:`step` for actions a view has already validated (``check_actions``): (B, N, 1)
+        finite float64, so the framework views check each action once."""
         if self.world.done:
             raise RuntimeError(f"{self.env_id}: the episode is over: call reset() before step()")
-        a = check_actions(actions, (self.num_envs, self.n_agents, 1))
-        price = scale_action(a[..., 0], self._price_low, self._price_high)
+        price = scale_action(actions[..., 0], self._price_low, self._price_high)
         if self._leader is not None:
             price, next_commitment = leader_prices(price, self._commitment, self._leader)
         outcome = self.world.step(price, self._travel_time_h())

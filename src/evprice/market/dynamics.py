@@ -159,7 +159,7 @@ def advance_period(
 def _wrap(params: MarketParams, state: MarketState, price: np.ndarray, out: tuple) -> tuple[MarketState, PeriodOutcome]:
     """The kernel's arrays as the next state and the period's outcome."""
     (depart, start, charge_end, slot_price, revenue_ema, cost_ema, energy_sub, revenue_sub, energy_cost) = out[:9]
-    (admitted, blocked, utilization, arrivals, gave_up, waiting_h, booked_profit, surplus) = out[9:]
+    (admitted, blocked, utilization, arrivals, gave_up, waiting_h, booked_profit, surplus, energy, revenue) = out[9:]
     new_state = MarketState(
         period=state.period + 1,
         price_per_kwh=price,
@@ -174,9 +174,9 @@ def _wrap(params: MarketParams, state: MarketState, price: np.ndarray, out: tupl
     period_h = params.config.action_period_s / SECONDS_PER_HOUR
     outcome = PeriodOutcome(
         price_per_kwh=price.copy(),  # not the state's array: outcomes go to users, who may edit them
-        energy_kwh=energy_sub.sum(axis=2),
+        energy_kwh=energy,
         energy_kwh_per_substep=energy_sub,
-        revenue=revenue_sub.sum(axis=2),
+        revenue=revenue,
         energy_cost=energy_cost,
         fixed_cost=np.broadcast_to(params.fixed_cost_per_h * period_h, price.shape).copy(),
         admitted=admitted,

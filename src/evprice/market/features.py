@@ -22,9 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from evprice.core.features import Feature, Field, Visibility
-from evprice.market.dynamics import occupancy_fraction, queue_length
+from evprice.market import kernel
 from evprice.market.params import MarketParams
-from evprice.market.profiles import SECONDS_PER_DAY
 from evprice.market.state import MarketState
 
 PUBLIC_MARKET_SIGNAL = "PublicMarketSignal"
@@ -128,23 +127,30 @@ def declare_features(params: MarketParams) -> tuple[Feature, ...]:
 def state_vector(params: MarketParams, state: MarketState, commitment_per_kwh: np.ndarray | None = None) -> np.ndarray:
     """Values of every feature field in declared order, shape (B, 3 + 5 N) (3 + 6 N with
     ``when_full="queue"``: the queue length after the price; one more column, the leader's
-    ``commitment_per_kwh`` (B,), when the market has a leader), float64."""
-    b, n = state.price_per_kwh.shape
-    t_s = state.period * params.config.action_period_s  # since the episode start
-    hour = params.hour_index(t_s)
-    angle = 2.0 * np.pi * ((params.start_s + t_s) % SECONDS_PER_DAY) / SECONDS_PER_DAY
-    public = np.empty((b, 3))
-    public[:, 0] = state.elec_price_per_kwh[:, hour]
-    public[:, 1] = np.sin(angle)
-    public[:, 2] = np.cos(angle)
-    columns = [occupancy_fraction(params, state), state.price_per_kwh]
-    if params.config.when_full == "queue":
-        columns.append(queue_length(params, state))
-    columns += [state.profit_ema_per_h, state.revenue_ema_per_h, state.cost_ema_per_h]
-    per_station = np.stack(columns, axis=2)  # (B, N, 5 or 6)
-    parts = [public, per_station.reshape(b, -1)]
+    ``commitment_per_kwh`` (B,), when the market has a leader), float64.
+
+    Computed compiled (:func:`evprice.market.kernel.state_values`)."""
+    b = state.price_per_kwh.shape[0]
     if params.config.leader is not None:
         if commitment_per_kwh is None:
             raise ValueError("the market has a leader: state_vector needs its commitment_per_kwh (B,)")
-        parts.append(np.asarray(commitment_per_kwh, dtype=np.float64).reshape(b, 1))
-    return np.concatenate(parts, axis=1)
+        extra = np.asarray(commitment_per_kwh, dtype=np.float64).reshape(b, 1)
+    else:
+        extra = _NO_COLUMNS[:b] if b <= len(_NO_COLUMNS) else np.empty((b, 0))
+    p = params.packed
+    return kernel.state_values(
+        state.period,
+        state.price_per_kwh,
+        state.slot_depart_s,
+        state.revenue_ema_per_h,
+        state.cost_ema_per_h,
+        state.elec_price_per_kwh,
+        p.capacity,
+        p.places,
+        p.scalars,
+        p.flags,
+        extra,
+    )
+
+
+_NO_COLUMNS = np.empty((4096, 0))

@@ -312,6 +312,27 @@ def _gumbel(rng, scale):
 
 
 @njit(cache=True)
+def _poisson(rng, lam, e_minus_lam):
+    """One Poisson(lam) count, as numpy's ``Generator.poisson`` draws it, given ``exp(-lam)``.
+
+    Below a mean of 10 numpy multiplies uniforms until the product falls to ``exp(-lam)``;
+    computing that once per sub-step instead of once per draw is the saving.
+    """
+    if lam >= 10.0:
+        return rng.poisson(lam)
+    if lam == 0.0:
+        return 0
+    count = 0
+    product = 1.0
+    while True:
+        product *= rng.random()
+        if product > e_minus_lam:
+            count += 1
+        else:
+            return count
+
+
+@njit(cache=True)
 def _session_value(rng, kind, a, b):
     if kind == FIXED_VALUE:
         return a
@@ -329,9 +350,11 @@ def sample(streams, period, batch, n_stations, scalars, flags, expected_arrivals
     arrivals = _generator_at(streams, ARRIVALS)
     counts = np.zeros((batch, s), dtype=np.int64)
     per_member = np.zeros(batch, dtype=np.int64)
+    lam = expected_arrivals[j0 : j0 + s]
+    e_minus_lam = np.exp(-lam)
     for b in range(batch):
         for j in range(s):
-            counts[b, j] = arrivals.poisson(expected_arrivals[j0 + j])
+            counts[b, j] = _poisson(arrivals, lam[j], e_minus_lam[j])
             per_member[b] += counts[b, j]
     m = 0
     for b in range(batch):
@@ -344,11 +367,16 @@ def sample(streams, period, batch, n_stations, scalars, flags, expected_arrivals
     origin = np.zeros((batch, m), dtype=np.int64)
     for b in range(batch):
         i = 0
+        row = offset[b]
         for j in range(s):
             for _ in range(counts[b, j]):
-                offset[b, i] = (j + arrivals.random()) * dt
+                x = (j + arrivals.random()) * dt
+                at = i  # insertion sort: a member has a handful of arrivals, and no allocation
+                while at > 0 and row[at - 1] > x:
+                    row[at] = row[at - 1]
+                    at -= 1
+                row[at] = x
                 i += 1
-        offset[b, : per_member[b]] = np.sort(offset[b, : per_member[b]])
     choice = _generator_at(streams, CHOICE)
     scale = scalars[NOISE_SCALE]
     for b in range(batch):
@@ -372,7 +400,7 @@ def sample(streams, period, batch, n_stations, scalars, flags, expected_arrivals
 
 
 # -- one batch member's period -------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _argmax(u, n):
     """First index of the largest of ``u[:n]`` (0 when all are -inf), as ``numpy.argmax``."""
     best = 0
@@ -382,7 +410,7 @@ def _argmax(u, n):
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def choose(utility, present, places, outside_utility, has_outside, reroute):
     """One driver picks a station (the rule of :mod:`evprice.market.choice`).
 
@@ -416,9 +444,9 @@ def choose(utility, present, places, outside_utility, has_outside, reroute):
     return k, code
 
 
-@njit(cache=True)
-def _book_substeps(energy_sub, revenue_sub, start, end, t0, dt, s, kwh_per_s, price):
-    """Add the energy ``kwh_per_s x overlap`` of ``[start, end)`` with each sub-step, and its revenue."""
+@njit(cache=True, inline="always")
+def _book_substeps(energy_sub, revenue_sub, b, k, start, end, t0, dt, s, kwh_per_s, price):
+    """Add to ``[b, k]`` the energy ``kwh_per_s x overlap`` of ``[start, end)`` with each sub-step, and its revenue."""
     if end <= start:
         return
     j = max(0, int((start - t0) // dt))
@@ -429,21 +457,21 @@ def _book_substeps(energy_sub, revenue_sub, start, end, t0, dt, s, kwh_per_s, pr
         seconds = min(end, lo + dt) - max(start, lo)
         if seconds > 0.0:
             kwh = seconds * kwh_per_s
-            energy_sub[j] += kwh
-            revenue_sub[j] += kwh * price
+            energy_sub[b, k, j] += kwh
+            revenue_sub[b, k, j] += kwh * price
         j += 1
 
 
-@njit(cache=True)
-def _price_integral(elec, cum, t, scalars, flags):
+@njit(cache=True, inline="always")
+def _price_integral(elec, cum, b, t, scalars, flags):
     """``G(t)``: the hourly wholesale price integrated from the episode's first hour to ``t``."""
     first_hour = flags[FIRST_HOUR]
     into = scalars[START_S] + t
     hour = min(int(into // 3600.0) - first_hour, flags[N_HOURS] - 1)
-    return cum[hour] + elec[hour] * (into - (first_hour + hour) * 3600.0)
+    return cum[b, hour] + elec[b, hour] * (into - (first_hour + hour) * 3600.0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def fcfs_start_s(depart_s, places, present, chargers, t_s, work):
     """When an EV arriving at ``t_s`` gets a charger, first come first served.
 
@@ -473,11 +501,11 @@ def fcfs_start_s(depart_s, places, present, chargers, t_s, work):
     return max(t_s, ordered[k])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _member_period(b, t0, hour_of_substep, price, state, draws, travel, has_zones, par, out, scratch, cum):
     """Run member ``b``'s period, writing row ``b`` of every output (see :func:`advance`).
 
-    ``scratch`` (4, max(N, C)) and ``cum`` (H + 1,) are the member's own work space.
+    ``scratch[b]`` (4, max(N, C)) and ``cum[b]`` (H + 1,) are the member's own work space.
     """
     slot_depart, slot_start, slot_charge_end, slot_price, revenue_ema, cost_ema, elec = state
     offset, noise, dwell, energy, origin = draws
@@ -500,6 +528,8 @@ def _member_period(b, t0, hour_of_substep, price, state, draws, travel, has_zone
         waiting_h,
         booked_profit,
         surplus,
+        energy_total,
+        revenue_total,
     ) = out
     n = price.shape[1]
     n_slots = slot_depart.shape[2]
@@ -516,16 +546,16 @@ def _member_period(b, t0, hour_of_substep, price, state, draws, travel, has_zone
     vot = scalars[VOT_PER_H]
     horizon = scalars[HORIZON_S]
     efficiency = scalars[EFFICIENCY]
-    utility = scratch[0]
-    present = scratch[1]
-    wait = scratch[2]
-    ordered = scratch[3]
+    utility = scratch[b, 0]
+    present = scratch[b, 1]
+    wait = scratch[b, 2]
+    ordered = scratch[b, 3]
     bt = b if travel.shape[0] > 1 else 0
 
     # the hourly price integral of this member, for whole-session profits
-    cum[0] = 0.0
+    cum[b, 0] = 0.0
     for h in range(elec.shape[1]):
-        cum[h + 1] = cum[h] + elec[b, h] * 3600.0
+        cum[b, h + 1] = cum[b, h] + elec[b, h] * 3600.0
 
     # 4 (sessions under way): the sessions still charging as the period starts, and the
     # charger time of every EV already present
@@ -539,8 +569,10 @@ def _member_period(b, t0, hour_of_substep, price, state, draws, travel, has_zone
             out_price[b, k, c] = slot_price[b, k, c]
             if slot_charge_end[b, k, c] > t0:
                 _book_substeps(
-                    energy_sub[b, k],
-                    revenue_sub[b, k],
+                    energy_sub,
+                    revenue_sub,
+                    b,
+                    k,
                     max(slot_start[b, k, c], t0),
                     slot_charge_end[b, k, c],
                     t0,
@@ -632,14 +664,14 @@ def _member_period(b, t0, hour_of_substep, price, state, draws, travel, has_zone
         out_price[b, k, free] = price[b, k]
         admitted[b, k] += 1
         # its energy and revenue in this period, its charger time, its wait
-        _book_substeps(energy_sub[b, k], revenue_sub[b, k], start, charge_end, t0, dt, s, power / 3600.0, price[b, k])
+        _book_substeps(energy_sub, revenue_sub, b, k, start, charge_end, t0, dt, s, power / 3600.0, price[b, k])
         utilization[b, k] += max(min(start + d, t1) - max(start, t0), 0.0)
         waiting_h[b, k] += start - t
         # its whole-session profit (charging up to the horizon) and the driver's surplus
         end = min(charge_end, horizon)
         begin = min(start, end)
         kwh = power * (end - begin) / 3600.0
-        g = _price_integral(elec[b], cum, end, scalars, flags) - _price_integral(elec[b], cum, begin, scalars, flags)
+        g = _price_integral(elec, cum, b, end, scalars, flags) - _price_integral(elec, cum, b, begin, scalars, flags)
         wholesale = power * g / 3600.0 / efficiency
         booked_profit[b, k] += kwh * (price[b, k] - station[MARGINAL, k]) - wholesale
         if flags[SURPLUS]:
@@ -660,14 +692,20 @@ def _member_period(b, t0, hour_of_substep, price, state, draws, travel, has_zone
         rev = decay * revenue_ema[b, k]
         cost = decay * cost_ema[b, k]
         total_cost = 0.0
+        total_energy = 0.0
+        total_revenue = 0.0
         for j in range(s):
             c_j = energy_sub[b, k, j] * (elec[b, hour_of_substep[j]] / efficiency + station[MARGINAL, k])
             total_cost += c_j
+            total_energy += energy_sub[b, k, j]
+            total_revenue += revenue_sub[b, k, j]
             rev += revenue_sub[b, k, j] * ema_weights[j]
             cost += c_j * ema_weights[j]
         out_revenue_ema[b, k] = rev
         out_cost_ema[b, k] = cost + unit_fixed * (1.0 - decay)
         energy_cost[b, k] = total_cost
+        energy_total[b, k] = total_energy
+        revenue_total[b, k] = total_revenue
         utilization[b, k] /= station[CAPACITY, k] * (t1 - t0)
         waiting_h[b, k] = waiting_h[b, k] / 3600.0 if queue else 0.0
         booked_profit[b, k] -= fixed
@@ -698,6 +736,8 @@ def _prepare(period, state, par):
         np.zeros((batch, n)),
         np.zeros((batch, n)),
         np.empty(batch),
+        np.empty((batch, n)),
+        np.empty((batch, n)),
     )
     scratch = np.empty((batch, 4, max(n, n_slots)))
     cum = np.empty((batch, state[6].shape[1] + 1))
@@ -711,7 +751,7 @@ def advance_serial(period, price, state, draws, travel, has_zones, par, substep_
     s = par[4][SUBSTEPS]
     hours = substep_hour[period * s : period * s + s]
     for b in range(price.shape[0]):
-        _member_period(np.int64(b), t0, hours, price, state, draws, travel, has_zones, par, out, scratch[b], cum[b])
+        _member_period(np.int64(b), t0, hours, price, state, draws, travel, has_zones, par, out, scratch, cum)
     return out
 
 
@@ -722,5 +762,49 @@ def advance_parallel(period, price, state, draws, travel, has_zones, par, subste
     s = par[4][SUBSTEPS]
     hours = substep_hour[period * s : period * s + s]
     for b in prange(price.shape[0]):
-        _member_period(np.int64(b), t0, hours, price, state, draws, travel, has_zones, par, out, scratch[b], cum[b])
+        _member_period(np.int64(b), t0, hours, price, state, draws, travel, has_zones, par, out, scratch, cum)
     return out
+
+
+# -- the features' values ------------------------------------------------------------------
+@njit(cache=True)
+def state_values(period, price, slot_depart, revenue_ema, cost_ema, elec, capacity, places, scalars, flags, extra):
+    """Every market feature field in declared order (see :func:`evprice.market.features.state_vector`).
+
+    Args:
+        extra: (B, 0) or (B, 1) columns appended at the end (the leader's commitment).
+
+    Returns:
+        (B, 3 + 5 N) float64, or 3 + 6 N with a queue (its length after the price), plus ``extra``.
+    """
+    batch, n = price.shape
+    per_station = 6 if flags[QUEUE] else 5
+    values = np.empty((batch, 3 + per_station * n + extra.shape[1]))
+    t = period * flags[SUBSTEPS] * scalars[DT_S]
+    into_day = (scalars[START_S] + t) % 86400.0
+    angle = 2.0 * np.pi * into_day / 86400.0
+    hour = min(int((scalars[START_S] + t) // 3600.0) - flags[FIRST_HOUR], flags[N_HOURS] - 1)
+    sin, cos = np.sin(angle), np.cos(angle)
+    for b in range(batch):
+        values[b, 0] = elec[b, hour]
+        values[b, 1] = sin
+        values[b, 2] = cos
+        col = 3
+        for k in range(n):
+            present = 0
+            for c in range(places[k]):
+                if slot_depart[b, k, c] > t:
+                    present += 1
+            values[b, col] = min(present, capacity[k]) / capacity[k]
+            values[b, col + 1] = price[b, k]
+            col += 2
+            if flags[QUEUE]:
+                values[b, col] = max(present - capacity[k], 0)
+                col += 1
+            values[b, col] = revenue_ema[b, k] - cost_ema[b, k]
+            values[b, col + 1] = revenue_ema[b, k]
+            values[b, col + 2] = cost_ema[b, k]
+            col += 3
+        for e in range(extra.shape[1]):
+            values[b, col + e] = extra[b, e]
+    return values
