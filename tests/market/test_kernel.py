@@ -20,7 +20,7 @@ from evprice.core.rng import spawn_streams
 from evprice.market import kernel
 from evprice.market.config import MarketConfig
 from evprice.market.draws import STREAMS, sample_elec_price, sample_period_draws
-from evprice.market.dynamics import advance_period, initial_state
+from evprice.market.dynamics import advance_period, initial_state, run_period
 from evprice.market.params import MarketParams
 
 from . import numpy_dynamics as oracle
@@ -171,6 +171,23 @@ def test_random_configs_match_numpy(overrides, seed, batch):
 @given(overrides=generalised_configs, seed=st.integers(0, 2**16), batch=st.sampled_from([1, 3, PARALLEL]))
 def test_random_generalised_configs_match_numpy(overrides, seed, batch):
     _compare_with_numpy(_config({**overrides, "driver_cost": "generalised"}), batch, seed)
+
+
+@pytest.mark.parametrize("batch", [1, PARALLEL])
+@pytest.mark.parametrize("overrides", [{}, dict(origin_weights=(1.0, 2.0), arrival_rate_per_h=20.0)])
+def test_drawing_inside_the_kernel_gives_the_numbers_of_drawing_first(batch, overrides):
+    params = MarketParams.from_config(MarketConfig(**overrides))
+    fused, split = (kernel.StreamAddresses(spawn_streams(4, STREAMS)) for _ in range(2))
+    a = b = initial_state(params, sample_elec_price(params, batch, fused["exogenous"]))
+    travel = None if params.origin_cdf.size == 1 else np.full((2, params.n_stations), 0.25)
+    for k in range(params.n_periods):
+        prices = np.full((batch, params.n_stations), 1.1 + 0.01 * k)
+        a, out_a = run_period(params, a, prices, fused, travel)
+        b, out_b = advance_period(params, b, prices, sample_period_draws(params, k, batch, split), travel)
+        for name in ("revenue", "energy_kwh_per_substep", "admitted", "blocked", "gave_up", "consumer_surplus"):
+            np.testing.assert_array_equal(getattr(out_a, name), getattr(out_b, name), err_msg=f"period {k}: {name}")
+        np.testing.assert_array_equal(a.slot_depart_s, b.slot_depart_s)
+    assert fused["choice"].random() == split["choice"].random()
 
 
 def test_a_period_leaves_its_inputs_untouched():

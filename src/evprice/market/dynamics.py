@@ -117,6 +117,40 @@ def advance_period(
     Returns:
         The state at the end of the period and what happened during it.
     """
+    floats = (draws.arrival_offset_s, draws.choice_noise, draws.dwell_s, draws.energy_kwh)
+    origin = np.ascontiguousarray(draws.origin, dtype=np.int64)
+    events = (*(np.ascontiguousarray(a, dtype=np.float64) for a in floats), origin)
+    return _run(params, state, price_per_kwh, events, travel_time_h, None)
+
+
+def run_period(
+    params: MarketParams,
+    state: MarketState,
+    price_per_kwh: np.ndarray,
+    streams: kernel.StreamAddresses,
+    travel_time_h: np.ndarray | None = None,
+) -> tuple[MarketState, PeriodOutcome]:
+    """Draw the period's random inputs from ``streams`` and run it, in one compiled call.
+
+    The same numbers as ``advance_period(params, state, price_per_kwh,
+    sample_period_draws(params, state.period, B, streams), travel_time_h)``, for markets
+    whose sessions come from the config's distributions (no session sampler).
+    """
+    return _run(params, state, price_per_kwh, _NO_EVENTS, travel_time_h, streams)
+
+
+_NO_STREAMS = np.zeros((len(kernel.DRAW_STREAMS), 5), dtype=np.uint64)
+_NO_EVENTS = (np.empty((0, 0)), np.empty((0, 0, 0)), np.empty((0, 0)), np.empty((0, 0)), np.empty((0, 0), np.int64))
+
+
+def _run(
+    params: MarketParams,
+    state: MarketState,
+    price_per_kwh: np.ndarray,
+    events: tuple,
+    travel_time_h: np.ndarray | None,
+    streams: kernel.StreamAddresses | None,
+) -> tuple[MarketState, PeriodOutcome]:
     packed = params.packed
     price = np.array(price_per_kwh, dtype=np.float64, order="C")  # a copy: the caller's array stays the caller's
     if travel_time_h is None:
@@ -124,34 +158,29 @@ def advance_period(
     else:
         travel = np.asarray(travel_time_h, dtype=np.float64)
         travel, zones = np.ascontiguousarray(travel if travel.ndim == 3 else travel[None]), True
-    inputs = (
-        state.slot_depart_s,
-        state.slot_start_s,
-        state.slot_charge_end_s,
-        state.slot_price_per_kwh,
-        state.revenue_ema_per_h,
-        state.cost_ema_per_h,
-        state.elec_price_per_kwh,
-    )
-    events = (draws.arrival_offset_s, draws.choice_noise, draws.dwell_s, draws.energy_kwh, draws.origin)
-    kernel_params = (
-        packed.station,
-        packed.capacity,
-        packed.places,
-        packed.scalars,
-        packed.flags,
-        packed.ema_weights_per_h,
-    )
     run = kernel.advance_parallel if price.shape[0] >= kernel.PARALLEL_MIN_BATCH else kernel.advance_serial
     out = run(
         state.period,
         price,
-        tuple(np.ascontiguousarray(a, dtype=np.float64) for a in inputs),
-        (*(np.ascontiguousarray(a, dtype=np.float64) for a in events[:4]), np.ascontiguousarray(events[4], np.int64)),
+        tuple(
+            np.ascontiguousarray(a, dtype=np.float64)  # no copy: the kernel's own outputs already are
+            for a in (
+                state.slot_depart_s,
+                state.slot_start_s,
+                state.slot_charge_end_s,
+                state.slot_price_per_kwh,
+                state.revenue_ema_per_h,
+                state.cost_ema_per_h,
+                state.elec_price_per_kwh,
+            )
+        ),
+        events,
         travel,
         zones,
-        kernel_params,
+        packed.kernel_params,
         packed.substep_hour,
+        _NO_STREAMS if streams is None else streams.table,
+        streams is not None,
     )
     return _wrap(params, state, price, out)
 

@@ -138,6 +138,20 @@ class Packed:
     origin_cdf: np.ndarray  # (Z,)
     no_travel: np.ndarray  # (1, 1, N) the config's travel times, for periods without a road network
 
+    @property
+    def kernel_params(self) -> tuple:
+        """The ``par`` tuple the period kernels take."""
+        return (
+            self.station,
+            self.capacity,
+            self.places,
+            self.scalars,
+            self.flags,
+            self.ema_weights_per_h,
+            self.expected_arrivals,
+            self.origin_cdf,
+        )
+
 
 def _session_law(distribution: str, mean: float, cv: float) -> tuple[int, float, float]:
     """``(kind, a, b)`` of a session quantity, computed as numpy's ``positive_draws`` does."""
@@ -509,7 +523,7 @@ def _member_period(b, t0, hour_of_substep, price, state, draws, travel, has_zone
     """
     slot_depart, slot_start, slot_charge_end, slot_price, revenue_ema, cost_ema, elec = state
     offset, noise, dwell, energy, origin = draws
-    station, capacity, places, scalars, flags, ema_weights = par
+    station, capacity, places, scalars, flags, ema_weights, _, _ = par
     (
         out_depart,
         out_start,
@@ -745,8 +759,25 @@ def _prepare(period, state, par):
 
 
 @njit(cache=True)
-def advance_serial(period, price, state, draws, travel, has_zones, par, substep_hour):
-    """One period of every member, one after the other (small batches)."""
+def advance_serial(period, price, state, draws, travel, has_zones, par, substep_hour, streams, sample_first):
+    """One period of every member, one after the other (small batches).
+
+    Args:
+        period: the period's index in the episode; price: (B, N) posted prices.
+        state: the slot arrays (B, N, C) x 4, the EMAs (B, N) x 2 and the hourly price (B, H).
+        draws: the period's events (offset, noise, dwell, energy, origin), or with
+            ``sample_first`` placeholders of their types, drawn here from ``streams``.
+        travel: (1 or B, Z, N) hours, read if ``has_zones``.
+        par: the packed parameters (:class:`Packed`: station table, capacity, places,
+            scalars, flags, EMA weights, expected arrivals, origin CDF).
+
+    Returns:
+        The 19 output arrays: next slots x 4, EMAs x 2, energy and revenue by sub-step,
+        energy cost, admitted, blocked, utilisation, arrivals, gave up, waiting, booked
+        profit, consumer surplus, energy and revenue totals.
+    """
+    if sample_first:  # draw the period's inputs here (``draws`` is a placeholder of the same types)
+        draws = sample(streams, period, price.shape[0], price.shape[1], par[3], par[4], par[6], par[7], True)
     out, scratch, cum, t0 = _prepare(period, state, par)
     s = par[4][SUBSTEPS]
     hours = substep_hour[period * s : period * s + s]
@@ -756,8 +787,10 @@ def advance_serial(period, price, state, draws, travel, has_zones, par, substep_
 
 
 @njit(cache=True, parallel=True)
-def advance_parallel(period, price, state, draws, travel, has_zones, par, substep_hour):
+def advance_parallel(period, price, state, draws, travel, has_zones, par, substep_hour, streams, sample_first):
     """One period of every member, over numba's thread pool (large batches)."""
+    if sample_first:  # draw the period's inputs here (``draws`` is a placeholder of the same types)
+        draws = sample(streams, period, price.shape[0], price.shape[1], par[3], par[4], par[6], par[7], True)
     out, scratch, cum, t0 = _prepare(period, state, par)
     s = par[4][SUBSTEPS]
     hours = substep_hour[period * s : period * s + s]

@@ -14,7 +14,7 @@ import numpy as np
 from evprice.core.rng import spawn_streams
 from evprice.market.config import MarketConfig
 from evprice.market.draws import STREAMS, SessionSampler, sample_elec_price, sample_period_draws
-from evprice.market.dynamics import advance_period, initial_state
+from evprice.market.dynamics import advance_period, initial_state, run_period
 from evprice.market.expected import advance_period_expected
 from evprice.market.kernel import StreamAddresses
 from evprice.market.params import MarketParams
@@ -128,6 +128,8 @@ class MarketWorld:
             raise RuntimeError("the episode is over (horizon reached): call reset() first")
         if self.config.demand == "expected":
             self._state, outcome = advance_period_expected(self.params, state, price_per_kwh)
+        elif self.session_sampler is None and self._copies == 1:  # draws and period in one compiled call
+            self._state, outcome = run_period(self.params, state, price_per_kwh, self._rngs, travel_time_h)
         else:
             draws = sample_period_draws(self.params, state.period, self._scenarios, self._rngs, self.session_sampler)
             if self._copies > 1:
