@@ -12,6 +12,9 @@ Measures, in one run:
 * per-scenario time of evprice's fast solver on the same kind of scenarios at batch sizes
   B = 1, 32 and 1,024, from a flat start and warm-started from the previous solution, with
   its speed-up over each pandapower figure;
+* env-steps per second of ``GridCharging-v0`` (B = 1,024) and ``CoupledNetwork-v0``
+  (B = 256) through ``make_vec`` on the compiled world and on the interpreted reference
+  (numpy's draws and the numpy dynamics of ``tests/market/numpy_dynamics.py``);
 * env-steps per second of ``GridCharging-v0`` through ``make_vec`` with B = 1,024 (one
   env-step = one pricing decision of one environment with a power flow), for a power flow
   every period and every sub-step, against the same market without the grid
@@ -38,12 +41,22 @@ import platform  # noqa: E402
 import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
-from throughput import calls_per_second, median_of, pettingzoo_steps_per_s, vector_env_steps_per_s  # noqa: E402
+from throughput import (  # noqa: E402
+    calls_per_second,
+    interpreted_world,
+    median_of,
+    pettingzoo_steps_per_s,
+    vector_env_steps_per_s,
+)
 
 from evprice.envs.grid_charging import GRID_CHARGING_DEFAULTS  # noqa: E402
 from evprice.grid.feeders import case33bw  # noqa: E402
 from evprice.grid.powerflow import FastRadialSolver  # noqa: E402
 
+WORLDS = {  # the "A compiled world" issue's targets on 2 cores
+    "GridCharging-v0, B = 1,024": (lambda t: vector_env_steps_per_s(t, "GridCharging-v0"), 600_000.0),
+    "CoupledNetwork-v0, B = 256": (lambda t: vector_env_steps_per_s(t, "CoupledNetwork-v0", num_envs=256), 100_000.0),
+}
 TARGET_SPEEDUP = 1_000.0
 TARGET_ENV_STEPS = 50_000.0
 BATCHES = (1, 32, 1024)
@@ -122,6 +135,9 @@ def main() -> None:
         "same market, no grid": median_of(lambda t: pettingzoo_steps_per_s(t, **same_market), s, r),
         "GridCharging-v0 (period)": median_of(lambda t: pettingzoo_steps_per_s(t, "GridCharging-v0"), s, r),
     }
+    worlds = {name: median_of(fn, s, r) for name, (fn, _) in WORLDS.items()}
+    with interpreted_world():
+        interpreted = {name: median_of(fn, s, r) for name, (fn, _) in WORLDS.items()}
     best_fast = fast[(BATCHES[-1], False)]
     report = {
         "machine": (
@@ -136,6 +152,8 @@ def main() -> None:
         "speedup_vs_runpp_warm": {f"B={b} warm": runpp["results"] / fast[(b, True)] for b in BATCHES},
         "env_steps_per_s": env,
         "pettingzoo_steps_per_s": pettingzoo,
+        "compiled_world_env_steps_per_s": worlds,
+        "interpreted_world_env_steps_per_s": interpreted,
         "grid_env_vs_market_env": env["GridCharging-v0 (period)"] / env["same market, no grid"],
         "speedup_target_met": runpp["auto"] / best_fast >= TARGET_SPEEDUP,
         "env_target_met": env["GridCharging-v0 (period)"] >= TARGET_ENV_STEPS,
@@ -158,6 +176,12 @@ def main() -> None:
         print(f"{name:<30}{v:14,.0f}{v / env['same market, no grid']:10.3f}")
     met = "yes" if report["env_target_met"] else "NO"
     print(f"target: GridCharging-v0 with a power flow every period at least {TARGET_ENV_STEPS:,.0f}: {met}\n")
+    print("the grid scenarios on the compiled world and on the interpreted reference (numpy draws and dynamics):")
+    print(f"{'make_vec':<30}{'compiled':>12}{'interpreted':>13}{'x interp.':>11}{'target':>12}  met")
+    for name, (_, target) in WORLDS.items():
+        c, i = worlds[name], interpreted[name]
+        print(f"{name:<30}{c:12,.0f}{i:13,.0f}{c / i:11.2f}{target:12,.0f}  {'yes' if c >= target else 'NO'}")
+    print()
     print(f"{'PettingZoo, B = 1':<30}{'steps/s':>14}{'x market':>10}")
     for name, v in pettingzoo.items():
         print(f"{name:<30}{v:14,.0f}{v / pettingzoo['same market, no grid']:10.3f}")

@@ -5,9 +5,16 @@ The scripts run as ``python benchmarks/<script>.py``, so this folder is on the i
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 
@@ -65,3 +72,71 @@ def vector_env_steps_per_s(
         i += 1
 
     return calls_per_second(step, seconds) * num_envs
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def interpreted_world() -> Iterator[None]:
+    """Run the worlds made inside on the interpreted reference: numpy's draws and the numpy
+    dynamics the compiled kernel replaced (``tests/market/numpy_dynamics.py``).
+
+    The feature values and everything around the world stay as they are, so the difference
+    measures the compiled period and its draws.
+    """
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import evprice.market.world as world
+    from tests.market import numpy_dynamics as oracle
+
+    saved = world.run_period, world.advance_period, world.sample_period_draws
+
+    def run_period(params, state, price_per_kwh, streams, travel_time_h=None):
+        draws = oracle.sample_period_draws(params, state.period, state.price_per_kwh.shape[0], streams)
+        return oracle.advance_period(params, state, price_per_kwh, draws, travel_time_h)
+
+    world.run_period, world.advance_period, world.sample_period_draws = (
+        run_period,
+        oracle.advance_period,
+        oracle.sample_period_draws,
+    )
+    try:
+        yield
+    finally:
+        world.run_period, world.advance_period, world.sample_period_draws = saved
+
+
+FIRST_CALL = """
+import json, time
+t0 = time.perf_counter()
+import numpy as np, evprice
+t1 = time.perf_counter()
+env = evprice.make_vec({env_id!r}, 1)
+env.reset(seed=0)
+env.step(np.zeros((1, env.n_agents, 1)))
+t2 = time.perf_counter()
+vec = evprice.make_vec({env_id!r}, 1024)
+vec.reset(seed=0)
+vec.step(np.zeros((1024, vec.n_agents, 1)))
+t3 = time.perf_counter()
+print(json.dumps({{"import_s": t1 - t0, "first_step_b1_s": t2 - t1, "first_step_b1024_s": t3 - t2}}))
+"""
+
+
+def first_calls(env_id: str = "PublicCharging-v0") -> dict[str, dict[str, float]]:
+    """Seconds to import evprice and run a first step at B = 1 and at B = 1,024, in fresh
+    processes: ``cold`` with an empty numba cache (everything compiles), ``cached`` after it."""
+    out = {}
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        for name in ("cold", "cached"):
+            run = subprocess.run(
+                [sys.executable, "-c", FIRST_CALL.format(env_id=env_id)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            out[name] = json.loads(run.stdout.strip().splitlines()[-1])
+    return out

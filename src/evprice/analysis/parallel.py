@@ -69,12 +69,20 @@ def run_tasks(
             done(i, i + 1)
         return results
     context = multiprocessing.get_context("spawn")  # fresh interpreters: no forked torch threads
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
+    pool_args = dict(max_workers=min(workers, len(tasks)), mp_context=context, initializer=_one_simulator_thread)
+    with ProcessPoolExecutor(**pool_args) as pool:
         futures = {pool.submit(fn, **task): i for i, task in enumerate(tasks)}
         for finished, future in enumerate(as_completed(futures), start=1):
             future.result()  # a task's error stops the run here
             done(futures[future], finished)
         return [f.result() for f in futures]
+
+
+def _one_simulator_thread() -> None:
+    """Each local worker runs the compiled world on one thread: the workers share the cores."""
+    import numba
+
+    numba.set_num_threads(1)
 
 
 def _run_ray(
