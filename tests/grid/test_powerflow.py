@@ -174,3 +174,66 @@ def test_tree_of_case33bw():
     assert tree.parent_bus[18] == 1 and tree.parent_bus[25] == 5
     np.testing.assert_array_equal(tree.line_parent, case33bw().from_bus)
     np.testing.assert_array_equal(tree.path.sum(axis=0)[[0, 1, 17, 32]], [0, 1, 17, 13])
+
+
+def _dense_iteration(feeder: Feeder, p: np.ndarray, q: np.ndarray, tol: float, max_iter: int):
+    """The fixed-point iteration as the dense product ``V <- V0 - conj(S / V) T^T diag(z) T``,
+    in numpy: what the compiled sweeps must follow. Returns (voltages, iterations, converged)."""
+    z_base = feeder.vn_kv**2 / S_BASE_MVA
+    z = (feeder.r_ohm + 1j * feeder.x_ohm) / z_base
+    keep = np.arange(feeder.n_bus) != feeder.slack_bus
+    t = feeder_tree(feeder).path[:, keep]
+    drop = t.T @ (z[:, None] * t)
+    s_conj = ((p - feeder.sgen_p_mw) - 1j * (q - feeder.sgen_q_mvar))[:, keep] / S_BASE_MVA
+    v0 = complex(feeder.slack_vm_pu)
+    out, its, ok = [], [], []
+    for row in s_conj:
+        v, done, used = np.full(keep.sum(), v0), False, max_iter
+        for it in range(1, max_iter + 1):
+            new = v0 - (row / np.conj(v)) @ drop
+            change = np.abs((new - v).view(np.float64)).max()
+            v = new
+            if not np.isfinite(change):
+                break
+            if change < tol:
+                done, used = True, it
+                break
+        full = np.full(feeder.n_bus, v0, dtype=complex)
+        full[keep] = v
+        out.append(full)
+        its.append(used)
+        ok.append(done)
+    return np.array(out), np.array(its), np.array(ok)
+
+
+@pytest.mark.parametrize("batch", [1, 70])  # serial, and over the thread pool
+@pytest.mark.parametrize("feeder", [case33bw, doc2])
+def test_the_compiled_sweeps_follow_the_dense_iteration(batch, feeder):
+    f = feeder()
+    p, q = random_loads(f, 3, batch, 1.5)
+    p[0], q[0] = 5.0 * f.load_p_mw, 5.0 * f.load_q_mvar  # beyond voltage collapse: not converged
+    solver = FastRadialSolver(f, tol_pu=1e-10, max_iter=60)
+    res = solver.solve(p, q)
+    v, its, ok = _dense_iteration(f, p, q, 1e-10, 60)
+    np.testing.assert_array_equal(res.converged, ok)
+    assert not ok[0] and (batch == 1 or ok[1:].all())
+    np.testing.assert_allclose(res.v_pu[ok], v[ok], rtol=0, atol=1e-12)
+    # rounding may move the stopping test across the tolerance by one iteration, no more
+    assert np.abs(res.iterations - its).max() <= 1 and (res.iterations == its).mean() > 0.9
+
+
+def test_a_scenario_gets_the_same_numbers_alone_and_on_the_thread_pool():
+    f = doc2()
+    p, q = random_loads(f, 5, 70, 1.5)
+    solver = FastRadialSolver(f)
+    batch = solver.solve(p, q)
+    for row in (0, 33, 69):
+        alone = solver.solve(p[row : row + 1], q[row : row + 1])
+        for field in dataclasses.fields(batch):
+            np.testing.assert_allclose(
+                getattr(batch, field.name)[row],
+                getattr(alone, field.name)[0],
+                rtol=1e-12,
+                atol=1e-15,
+                err_msg=field.name,
+            )

@@ -7,7 +7,7 @@ converge is reported (``converged`` False, its numbers NaN), never raised; only 
 input (wrong shape, NaN) raises.
 
 * :class:`FastRadialSolver` (``"fast"``, the default for simulation): a batched fixed-point
-  power flow for radial feeders, in numpy (below).
+  power flow for radial feeders (below), its iteration compiled (:mod:`evprice.grid.sweep`).
 * ``"pandapower"``: Newton-Raphson through ``pandapower.runpp``, the reference
   (:mod:`evprice.grid.pandapower_backend`, the only module that imports pandapower).
 
@@ -16,10 +16,10 @@ bus at ``V0`` and every other bus ``k`` drawing the current ``I_k = conj(S_k / V
 net load, the current of line ``l`` is the sum of the load currents downstream of it,
 ``I_line = T I`` (``T[l, k] = 1`` when line ``l`` lies on the path from the substation to
 bus ``k``), and the voltage of bus ``k`` is ``V0`` minus the drops along its path,
-``V = V0 - T^T diag(z) T I``. ``D = T^T diag(z) T`` depends on the network only and is
-computed once, which leaves one complex (B, n) x (n, n) product per iteration for the
-whole batch: ``V <- V0 - conj(S / V) D``, repeated until no voltage of a scenario moves by
-more than ``tol`` p.u. Its fixed point satisfies the same power-balance equations as
+``V = V0 - T^T diag(z) T I``. ``D = T^T diag(z) T`` depends on the network only; the iteration
+``V <- V0 - conj(S / V) D`` applies it as a backward sweep (line currents, leaves first)
+and a forward sweep (voltage drops, root first), O(n) per scenario, repeated until no
+voltage of a scenario moves by more than ``tol`` p.u. Its fixed point satisfies the same power-balance equations as
 Newton-Raphson's (the tests check it against pandapower to 1e-6 p.u.; about 1e-11 is
 typical); it converges to
 the operating (high-voltage) solution unless the feeder is close to voltage collapse,
@@ -36,6 +36,8 @@ import numpy as np
 
 from evprice.core.config import ConfigError
 from evprice.grid.feeders import Feeder
+from evprice.grid.sweep import PARALLEL_MIN_BATCH as SWEEP_PARALLEL_MIN_BATCH
+from evprice.grid.sweep import sweep_parallel, sweep_serial
 
 S_BASE_MVA = 1.0
 """Power base of the per-unit system."""
@@ -170,11 +172,6 @@ def feeder_tree(feeder: Feeder) -> Tree:
     )
 
 
-def _magnitude(z: np.ndarray) -> np.ndarray:
-    """``|z|`` of a complex array (numpy's ``abs`` goes through the slower ``hypot``)."""
-    return np.sqrt(z.real * z.real + z.imag * z.imag)
-
-
 class FastRadialSolver:
     """Batched fixed-point power flow of a radial feeder (see the module docstring).
 
@@ -197,17 +194,25 @@ class FastRadialSolver:
         self.max_iter = max_iter
         z_base_ohm = feeder.vn_kv**2 / S_BASE_MVA
         z = (feeder.r_ohm + 1j * feeder.x_ohm) / z_base_ohm  # (n_line,) p.u.
-        self._r = feeder.r_ohm / z_base_ohm
         tree = feeder_tree(feeder)
-        t = tree.path  # (n_line, n_bus)
-        self._parent_is_from = tree.line_parent == feeder.from_bus  # (n_line,) line orientation
-        self._line_parent = tree.line_parent
-        self._line_child = tree.line_child
         self._keep = np.flatnonzero(np.arange(feeder.n_bus) != feeder.slack_bus)  # the non-slack buses
-        t_keep = t[:, self._keep]  # the slack carries no line current of its own
-        self._t_keep_t = np.ascontiguousarray(t_keep.T)  # (n_bus - 1, n_line)
-        self._drop = t_keep.T @ (z[:, None] * t_keep)  # (n_bus - 1, n_bus - 1) D = T^T diag(z) T
-        self._from_slack = (feeder.from_bus == feeder.slack_bus) | (feeder.to_bus == feeder.slack_bus)
+        order = np.argsort(tree.depth, kind="stable")[1:]  # the non-slack buses, parents first
+        self._sweep_tree = (
+            order.astype(np.int64),
+            tree.parent_bus.astype(np.int64),
+            tree.parent_line.astype(np.int64),
+            int(feeder.slack_bus),
+            np.ascontiguousarray(z, dtype=np.complex128),
+        )
+        from_slack = (feeder.from_bus == feeder.slack_bus) | (feeder.to_bus == feeder.slack_bus)
+        self._sweep_lines = (
+            tree.line_parent.astype(np.int64),
+            tree.line_child.astype(np.int64),
+            np.ascontiguousarray(tree.line_parent == feeder.from_bus),  # the line's orientation
+            np.ascontiguousarray(feeder.r_ohm / z_base_ohm, dtype=np.float64),
+            np.ascontiguousarray(feeder.max_i_ka, dtype=np.float64),
+            np.ascontiguousarray(from_slack),
+        )
         self._i_base_ka = S_BASE_MVA / (np.sqrt(3.0) * feeder.vn_kv)
         self._v0 = complex(feeder.slack_vm_pu)
 
@@ -228,71 +233,41 @@ class FastRadialSolver:
         f = self.feeder
         p, q = check_bus_loads(f, p_mw, q_mvar)
         b = len(p)
-        keep = self._keep
-        s_conj = ((p - f.sgen_p_mw) - 1j * (q - f.sgen_q_mvar))[:, keep] / S_BASE_MVA  # conj of net load, p.u.
-        v = np.full((b, len(keep)), self._v0, dtype=np.complex128)
+        s_conj = ((p - f.sgen_p_mw) - 1j * (q - f.sgen_q_mvar)) / S_BASE_MVA  # conj of net load, p.u.
+        v_all = np.full((b, f.n_bus), self._v0, dtype=np.complex128)
         if v_start_pu is not None:
             start = np.asarray(v_start_pu, dtype=np.complex128)
             if start.shape != (b, f.n_bus):
                 raise ValueError(f"v_start_pu has shape {start.shape}: expected ({b}, {f.n_bus}), like p_mw")
-            start = start[:, keep]
+            start = start[:, self._keep]
             with np.errstate(invalid="ignore"):
                 usable = np.isfinite(start).all(axis=1) & (np.abs(start) > 0).all(axis=1)
-            v[usable] = start[usable]
-        iterations = np.full(b, self.max_iter)
-        done = np.zeros(b, dtype=bool)
-        active = np.arange(b)  # each scenario iterates until its own convergence, whatever its batch
-        with np.errstate(all="ignore"):  # a diverging scenario is reported, not warned about
-            for it in range(1, self.max_iter + 1):
-                every = len(active) == b
-                v_a = v if every else v[active]
-                current = (s_conj if every else s_conj[active]) / np.conjugate(v_a)  # I = conj(S / V)
-                v_new = self._v0 - current @ self._drop
-                # largest change of a real or imaginary part (a view of the complex array as pairs)
-                change = np.abs((v_new - v_a).view(np.float64)).max(axis=1)
-                if every:
-                    v = v_new
-                else:
-                    v[active] = v_new
-                newly = change < self.tol_pu
-                iterations[active[newly]] = it
-                done[active[newly]] = True
-                active = active[~newly & np.isfinite(change)]
-                if not len(active):
-                    break
-            current = s_conj / np.conjugate(v)
-            line_current = current @ self._t_keep_t  # (B, n_line) p.u., flowing away from the slack
-            v_all = np.full((b, f.n_bus), self._v0, dtype=np.complex128)
-            v_all[:, keep] = v
-            vm = _magnitude(v_all)
-            i_conj = np.conj(line_current)
-            p_parent = (v_all[:, self._line_parent] * i_conj).real * S_BASE_MVA  # into the line, upstream end
-            p_child = -(v_all[:, self._line_child] * i_conj).real * S_BASE_MVA  # into the line, downstream end
-            p_from = np.where(self._parent_is_from, p_parent, p_child)
-            p_to = np.where(self._parent_is_from, p_child, p_parent)
-            ok = done & np.isfinite(vm).all(axis=1) & (vm > 0.0).all(axis=1)
-            i_pu = _magnitude(line_current)
-            line_ka = i_pu * self._i_base_ka
-            loss_mw = ((i_pu * i_pu) @ self._r) * S_BASE_MVA
-            k = f.slack_bus
-            own_mva = (p[:, k] - f.sgen_p_mw[k]) + 1j * (q[:, k] - f.sgen_q_mvar[k])  # load at the slack bus itself
-            slack_mva = self._v0 * np.conj(line_current[:, self._from_slack].sum(axis=1)) * S_BASE_MVA + own_mva
-
-        def masked(a: np.ndarray) -> np.ndarray:
-            if ok.all():
-                return a
-            return np.where(ok.reshape((-1,) + (1,) * (a.ndim - 1)), a, np.nan)
-
+            v_all[np.ix_(usable, self._keep)] = start[usable]
+        k = f.slack_bus
+        own_mva = (p[:, k] - f.sgen_p_mw[k]) + 1j * (q[:, k] - f.sgen_q_mvar[k])  # load at the slack bus itself
+        sweep = sweep_parallel if b >= SWEEP_PARALLEL_MIN_BATCH else sweep_serial
+        iterations, (vm, line_ka, loading, p_from, p_to, loss, p_slack, q_slack, ok) = sweep(
+            s_conj,
+            v_all,
+            own_mva,
+            self._sweep_tree,
+            self._sweep_lines,
+            self._v0,
+            S_BASE_MVA,
+            self._i_base_ka,
+            self.tol_pu,
+            self.max_iter,
+        )  # v_all becomes the solution, in place
         return PowerFlowResult(
-            v_pu=masked(v_all),
-            vm_pu=masked(vm),
-            line_current_ka=masked(line_ka),
-            line_loading=masked(line_ka / f.max_i_ka),
-            p_from_mw=masked(p_from),
-            p_to_mw=masked(p_to),
-            p_loss_mw=masked(loss_mw),
-            p_slack_mw=masked(slack_mva.real),
-            q_slack_mvar=masked(slack_mva.imag),
+            v_pu=v_all,
+            vm_pu=vm,
+            line_current_ka=line_ka,
+            line_loading=loading,
+            p_from_mw=p_from,
+            p_to_mw=p_to,
+            p_loss_mw=loss,
+            p_slack_mw=p_slack,
+            q_slack_mvar=q_slack,
             converged=ok,
             iterations=iterations,
         )
