@@ -1,7 +1,7 @@
 """Carbon emission flow against a dense solve of its defining equations, and its balance.
 
-Both solution paths are exercised: ``CarbonFlow(f, dense_max_batch=0)`` always takes the
-tree elimination, ``dense_max_batch=10**6`` always the dense solve."""
+Batches are solved serially (below ``carbon.PARALLEL_MIN_BATCH`` scenarios) or over the
+thread pool; the tests use both."""
 
 import dataclasses
 
@@ -13,8 +13,6 @@ from hypothesis import strategies as st
 from evprice.grid.carbon import CarbonFlow
 from evprice.grid.feeders import case33bw, doc2
 from evprice.grid.powerflow import FastRadialSolver
-
-TREE, DENSE = 0, 10**6
 
 
 def reference_intensity(feeder, result, load_p_mw, ext_g, sgen_g):
@@ -61,9 +59,8 @@ def scenarios(f, seed, b, heavy, negative=0.0):
     sgen_mw=st.floats(0.0, 6.0),
     sgen_bus=st.integers(1, 32),
     negative=st.sampled_from([0.0, 0.3]),
-    path=st.sampled_from([TREE, DENSE]),
 )
-def test_both_paths_equal_the_reference(seed, heavy, sgen_mw, sgen_bus, negative, path):
+def test_the_elimination_equals_the_reference(seed, heavy, sgen_mw, sgen_bus, negative):
     """Any generator size and place, and injections: flows downstream, upstream or both."""
     sgen = np.zeros(33)
     sgen[sgen_bus] = sgen_mw
@@ -71,7 +68,7 @@ def test_both_paths_equal_the_reference(seed, heavy, sgen_mw, sgen_bus, negative
     p, q = scenarios(f, seed, 4, heavy, negative)
     res = FastRadialSolver(f).solve(p, q)
     assert res.converged.all()
-    got = CarbonFlow(f, dense_max_batch=path).nodal_intensity_g_per_kwh(res, 700.0, 900.0, p)
+    got = CarbonFlow(f).nodal_intensity_g_per_kwh(res, 700.0, 900.0, p)
     np.testing.assert_allclose(got, reference_intensity(f, res, p, 700.0, 900.0), rtol=1e-9, atol=1e-9)
     assert (got >= 700.0 - 1e-9).all() and (got <= 900.0 + 1e-9).all()
 
@@ -81,14 +78,13 @@ def test_both_paths_equal_the_reference(seed, heavy, sgen_mw, sgen_bus, negative
     seed=st.integers(0, 2**32 - 1),
     heavy=st.floats(0.05, 2.5),
     negative=st.sampled_from([0.0, 0.3]),
-    path=st.sampled_from([TREE, DENSE]),
 )
-def test_emissions_balance(seed, heavy, negative, path):
+def test_emissions_balance(seed, heavy, negative):
     """What the sources emit is what the loads and the line losses carry away."""
     f = doc2()
     p, q = scenarios(f, seed, 4, heavy, negative)
     res = FastRadialSolver(f).solve(p, q)
-    w = CarbonFlow(f, dense_max_batch=path).nodal_intensity_g_per_kwh(res, 650.0, 900.0, p)
+    w = CarbonFlow(f).nodal_intensity_g_per_kwh(res, 650.0, 900.0, p)
     local = f.sgen_p_mw + np.maximum(-p, 0.0)
     sources = np.maximum(res.p_slack_mw, 0.0) * 650.0 + (local * 900.0).sum(axis=1)
     # a line's losses carry the intensity of the end(s) feeding it: one end when the power
@@ -104,7 +100,7 @@ def test_emissions_balance(seed, heavy, negative, path):
 
 @pytest.mark.parametrize("sgen_bus", [5, 17, 24])
 def test_the_default_dispatch_agrees_across_batch_sizes(sgen_bus):
-    """Small batches take the dense solve, large ones the elimination: a scenario's
+    """Small batches run serially, large ones over the thread pool: a scenario's
     intensities do not depend on the batch it is solved in."""
     sgen = np.zeros(33)
     sgen[sgen_bus] = 2.5
@@ -125,13 +121,12 @@ def test_the_default_dispatch_agrees_across_batch_sizes(sgen_bus):
     np.testing.assert_allclose(big[:5], 900.0)  # every bus draws (or passes on) the generator's power
 
 
-@pytest.mark.parametrize("path", [TREE, DENSE])
-def test_no_generation_means_the_grid_intensity_everywhere(path):
+def test_no_generation_means_the_grid_intensity_everywhere():
     f = case33bw()
     p = np.tile(f.load_p_mw, (2, 1))
     p[1, 5] = 0.0  # a bus without load still passes the grid's power on
     res = FastRadialSolver(f).solve(p, np.tile(f.load_q_mvar, (2, 1)))
-    got = CarbonFlow(f, dense_max_batch=path).nodal_intensity_g_per_kwh(res, 612.0, 900.0, p)
+    got = CarbonFlow(f).nodal_intensity_g_per_kwh(res, 612.0, 900.0, p)
     np.testing.assert_allclose(got, 612.0)
 
 

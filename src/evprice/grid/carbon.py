@@ -24,31 +24,29 @@ feeder, bus 19 included.
 **Solution.** On a tree every line carries power one way, so each equation links a bus
 to its parent only when the parent feeds it. Eliminating from the leaves up
 (``w_c = alpha_c + beta_c w_parent``) creates no fill-in whatever the flow directions,
-and substituting back from the root gives every ``w``: two passes over the tree's
-depth levels, vectorised over the batch. Its cost is a few numpy calls per level whatever
-the batch; a batched dense solve costs ``O(B n^3)``. Small batches (at most
-``DENSE_MAX_BATCH`` scenarios, such as a single environment) therefore take the dense
-solve of the same equations and large ones the elimination; the tests check that both
-agree. A bus that no power enters (no load, no source) takes its parent's intensity.
+and substituting back from the root gives every ``w``: two passes over the buses, O(n) per
+scenario, compiled with numba (serially for small batches, over the thread pool from
+``PARALLEL_MIN_BATCH`` scenarios on). The tests check it against a dense solve of the same
+equations. A bus that no power enters (no load, no source) takes its parent's intensity.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit, prange
 
 from evprice.grid.feeders import Feeder
 from evprice.grid.powerflow import PowerFlowResult, feeder_tree
 
-DENSE_MAX_BATCH = 64
-"""Batches up to this size are solved densely (measured faster there on a 33-bus feeder)."""
+PARALLEL_MIN_BATCH = 64
+"""Batches of at least this many scenarios are solved over numba's thread pool."""
 
 
 class CarbonFlow:
     """Nodal carbon intensities of a feeder's power-flow results (see the module docstring)."""
 
-    def __init__(self, feeder: Feeder, dense_max_batch: int = DENSE_MAX_BATCH) -> None:
+    def __init__(self, feeder: Feeder) -> None:
         tree = feeder_tree(feeder)
-        self.dense_max_batch = dense_max_batch  # larger batches take the tree elimination
         self.feeder = feeder
         self._parent_is_from = tree.line_parent == feeder.from_bus
         self._line_parent = tree.line_parent  # (L,)
@@ -61,7 +59,7 @@ class CarbonFlow:
         self._to_child[np.arange(feeder.n_line), tree.line_child] = 1.0
         self._to_parent = np.zeros((feeder.n_line, n))
         self._to_parent[np.arange(feeder.n_line), tree.line_parent] = 1.0
-        self._levels = [np.flatnonzero(tree.depth == d) for d in range(1, int(tree.depth.max()) + 1)]
+        self._order = np.argsort(tree.depth, kind="stable")[1:].astype(np.int64)  # parents before children
         self._slack = feeder.slack_bus
         self._sgen_p_mw = np.maximum(feeder.sgen_p_mw, 0.0)
 
@@ -95,49 +93,69 @@ class CarbonFlow:
         gen[:, self._slack] += imported
         emission[:, self._slack] += imported * ext
         total_in = gen + down @ self._to_child + up @ self._to_parent  # (B, n) everything entering each bus
-        if b <= self.dense_max_batch:
-            w = self._solve_dense(total_in, emission, down, up, ext)
-        else:
-            w = self._solve_tree(total_in, emission, down, up, ext)
+        solve = _eliminate_parallel if b >= PARALLEL_MIN_BATCH else _eliminate_serial
+        w = solve(
+            np.ascontiguousarray(total_in),
+            np.ascontiguousarray(emission),
+            np.ascontiguousarray(down),
+            np.ascontiguousarray(up),
+            np.ascontiguousarray(ext, dtype=np.float64),
+            self._order,
+            self._parent_bus.astype(np.int64),
+            self._parent_line.astype(np.int64),
+            self._slack,
+        )
         return np.where(ok, w, np.nan)
 
-    def _solve_dense(
-        self, total_in: np.ndarray, emission: np.ndarray, down: np.ndarray, up: np.ndarray, ext: np.ndarray
-    ) -> np.ndarray:
-        """The equations as one (n, n) system per scenario; a bus nothing enters gets the row
-        ``w_k - w_parent = 0`` (the slack: ``w = ext``)."""
-        b, n = total_in.shape
-        empty = total_in <= 0.0
-        m = np.zeros((b, n, n))
-        diagonal = np.arange(n)
-        m[:, diagonal, diagonal] = np.where(empty, 1.0, total_in)
-        m[:, self._line_child, self._line_parent] = np.where(empty[:, self._line_child], -1.0, -down)
-        m[:, self._line_parent, self._line_child] = -up  # 0 in an empty parent's row: nothing enters it
-        rhs = np.where(empty, 0.0, emission)
-        rhs[:, self._slack] = np.where(empty[:, self._slack], ext, rhs[:, self._slack])
-        return np.linalg.solve(m, rhs[..., None])[..., 0]
 
-    def _solve_tree(
-        self, total_in: np.ndarray, emission: np.ndarray, down: np.ndarray, up: np.ndarray, ext: np.ndarray
-    ) -> np.ndarray:
-        """Leaf-to-root elimination, then root-to-leaf substitution (see the module docstring)."""
-        b = total_in.shape[0]
-        alpha = np.zeros((b, self.feeder.n_bus))
-        beta = np.zeros((b, self.feeder.n_bus))
-        acc = emission.copy()  # emissions entering each bus from its sources and (as eliminated) its children
-        with np.errstate(invalid="ignore", divide="ignore"):
-            for level in reversed(self._levels):  # leaves first
-                lines = self._parent_line[level]
-                t = total_in[:, level]
-                empty = t <= 0.0
-                alpha_l = np.where(empty, 0.0, acc[:, level] / t)
-                beta_l = np.where(empty, 1.0, down[:, lines] / t)
-                alpha[:, level], beta[:, level] = alpha_l, beta_l
-                # a child feeding its parent passes alpha_c (its beta is 0: its parent does not feed it)
-                np.add.at(acc.T, self._parent_bus[level], (up[:, lines] * alpha_l).T)
-            w = np.empty((b, self.feeder.n_bus))
-            t0 = total_in[:, self._slack]
-            w[:, self._slack] = np.where(t0 > 0.0, acc[:, self._slack] / t0, ext)
-            for level in self._levels:  # root first
-                w[:, level] = alpha[:, level] + beta[:, level] * w[:, self._parent_bus[level]]
-        return w
+@njit(cache=True)
+def _eliminate_one(b, total_in, emission, down, up, ext, order, parent_bus, parent_line, slack, alpha, beta, acc, w):
+    """Scenario ``b``: leaf-to-root elimination, then root-to-leaf substitution (module docstring)."""
+    n = order.shape[0]
+    for k in range(total_in.shape[1]):
+        acc[b, k] = emission[b, k]  # what enters each bus from its sources and its eliminated children
+    for i in range(n - 1, -1, -1):  # leaves first
+        k = order[i]
+        line = parent_line[k]
+        t = total_in[b, k]
+        if t <= 0.0:  # nothing enters: the parent's intensity
+            alpha[b, k], beta[b, k] = 0.0, 1.0
+        else:
+            alpha[b, k], beta[b, k] = acc[b, k] / t, down[b, line] / t
+        # a child feeding its parent passes alpha (its beta is 0: its parent does not feed it)
+        acc[b, parent_bus[k]] += up[b, line] * alpha[b, k]
+    t0 = total_in[b, slack]
+    w[b, slack] = acc[b, slack] / t0 if t0 > 0.0 else ext[b]
+    for i in range(n):  # root first
+        k = order[i]
+        w[b, k] = alpha[b, k] + beta[b, k] * w[b, parent_bus[k]]
+
+
+@njit(cache=True)
+def _eliminate_serial(total_in, emission, down, up, ext, order, parent_bus, parent_line, slack):
+    """(B, n) intensities, one scenario after the other."""
+    alpha, beta, acc, w = (
+        np.empty_like(total_in),
+        np.empty_like(total_in),
+        np.empty_like(total_in),
+        np.empty_like(total_in),
+    )
+    for b in range(total_in.shape[0]):
+        _eliminate_one(b, total_in, emission, down, up, ext, order, parent_bus, parent_line, slack, alpha, beta, acc, w)
+    return w
+
+
+@njit(cache=True, parallel=True)
+def _eliminate_parallel(total_in, emission, down, up, ext, order, parent_bus, parent_line, slack):
+    """(B, n) intensities over numba's thread pool."""
+    alpha, beta, acc, w = (
+        np.empty_like(total_in),
+        np.empty_like(total_in),
+        np.empty_like(total_in),
+        np.empty_like(total_in),
+    )
+    for b in prange(total_in.shape[0]):
+        _eliminate_one(
+            np.int64(b), total_in, emission, down, up, ext, order, parent_bus, parent_line, slack, alpha, beta, acc, w
+        )
+    return w
