@@ -425,7 +425,14 @@ def _argmax(u, n):
 
 
 @njit(cache=True, inline="always")
-def choose(utility, present, places, outside_utility, has_outside, reroute):
+def choose(
+    utility: np.ndarray,
+    present: np.ndarray,
+    places: np.ndarray,
+    outside_utility: float,
+    has_outside: bool,
+    reroute: bool,
+) -> tuple[int, int]:
     """One driver picks a station (the rule of :mod:`evprice.market.choice`).
 
     Args:
@@ -486,7 +493,7 @@ def _price_integral(elec, cum, b, t, scalars, flags):
 
 
 @njit(cache=True, inline="always")
-def fcfs_start_s(depart_s, places, present, chargers, t_s, work):
+def fcfs_start_s(depart_s: np.ndarray, places: int, present: int, chargers: int, t_s: float, work: np.ndarray) -> float:
     """When an EV arriving at ``t_s`` gets a charger, first come first served.
 
     Every EV present arrived earlier, so the newcomer starts once ``present - chargers + 1``
