@@ -85,69 +85,70 @@ def test_default_market_matches_reference_over_a_day():
     assert assert_matches_reference(MarketConfig()) > 200
 
 
-@pytest.mark.parametrize(
-    "overrides",
-    [
-        # overloaded market: lots of blocking
-        dict(arrival_rate_per_h=40.0, chargers_per_station=[2, 3]),
-        # rerouting with an overloaded market and no outside option
-        dict(arrival_rate_per_h=30.0, when_full="reroute", outside_option_utility=None),
-        # heterogeneous stations, probit noise, travel times, three stations
-        dict(
-            n_stations=3,
-            chargers_per_station=[1, 4, 2],
-            charger_power_kw=[7.0, 50.0, 22.0],
-            price_min=[0.5, 0.8, 0.6],
-            price_max=[1.5, 2.5, 1.8],
-            noise="normal",
-            travel_time_min=[5.0, 12.0, 0.0],
-            fixed_cost_per_h=[1.0, 6.0, 2.0],
-            arrival_rate_per_h=20.0,
-            station_utility=[0.5, -0.3, 0.0],
-            marginal_cost_per_kwh=[0.05, 0.2, -0.1],
-        ),
-        # fixed dwell and energy, coarse internal step, episode starting mid-morning
-        dict(dwell_time_cv=0.0, energy_demand_cv=0.0, dt_s=300, action_period_s=1800, start_hour=7.5, horizon_h=12.0),
-        # lognormal sessions, rerouting with an outside option under load
-        dict(
-            dwell_time_distribution="lognormal",
-            energy_demand_distribution="lognormal",
-            when_full="reroute",
-            arrival_rate_per_h=25.0,
-            chargers_per_station=2,
-        ),
-        # sessions longer than a period, hourly decisions, a two-day horizon
-        dict(dwell_time_mean_h=5.0, action_period_s=3600, horizon_h=48.0, ema_time_constant_h=0.25),
-        # one station, fine internal step
-        dict(n_stations=1, dt_s=10, action_period_s=600, horizon_h=4.0, start_hour=17.0),
-        # utility drivers who see the queue: congestion counts queued EVs, under load
-        dict(when_full="queue", waiting_spaces=[3, 1], chargers_per_station=[1, 2], arrival_rate_per_h=12.0),
-        # generalised drivers in block mode: full stations are out of the choice set
-        dict(
-            driver_cost="generalised",
-            n_stations=3,
-            chargers_per_station=[1, 2, 1],
-            arrival_rate_per_h=15.0,
-            noise_scale=3.0,
-            outside_option_price_per_kwh=1.9,
-            origin_weights=(1.0, 2.0),
-        ),
-        # generalised drivers who queue, with a time budget and probit noise, sessions past the horizon
-        dict(
-            driver_cost="generalised",
-            when_full="queue",
-            waiting_spaces=2,
-            chargers_per_station=1,
-            arrival_rate_per_h=6.0,
-            noise="normal",
-            noise_scale=2.0,
-            outside_option_price_per_kwh=1.7,
-            time_budget_h=1.5,
-            travel_time_min=[10.0, 25.0],
-            horizon_h=6.0,
-        ),
-    ],
-)
+VARIANTS = [
+    # overloaded market: lots of blocking
+    dict(arrival_rate_per_h=40.0, chargers_per_station=[2, 3]),
+    # rerouting with an overloaded market and no outside option
+    dict(arrival_rate_per_h=30.0, when_full="reroute", outside_option_utility=None),
+    # heterogeneous stations, probit noise, travel times, three stations
+    dict(
+        n_stations=3,
+        chargers_per_station=[1, 4, 2],
+        charger_power_kw=[7.0, 50.0, 22.0],
+        price_min=[0.5, 0.8, 0.6],
+        price_max=[1.5, 2.5, 1.8],
+        noise="normal",
+        travel_time_min=[5.0, 12.0, 0.0],
+        fixed_cost_per_h=[1.0, 6.0, 2.0],
+        arrival_rate_per_h=20.0,
+        station_utility=[0.5, -0.3, 0.0],
+        marginal_cost_per_kwh=[0.05, 0.2, -0.1],
+    ),
+    # fixed dwell and energy, coarse internal step, episode starting mid-morning
+    dict(dwell_time_cv=0.0, energy_demand_cv=0.0, dt_s=300, action_period_s=1800, start_hour=7.5, horizon_h=12.0),
+    # lognormal sessions, rerouting with an outside option under load
+    dict(
+        dwell_time_distribution="lognormal",
+        energy_demand_distribution="lognormal",
+        when_full="reroute",
+        arrival_rate_per_h=25.0,
+        chargers_per_station=2,
+    ),
+    # sessions longer than a period, hourly decisions, a two-day horizon
+    dict(dwell_time_mean_h=5.0, action_period_s=3600, horizon_h=48.0, ema_time_constant_h=0.25),
+    # one station, fine internal step
+    dict(n_stations=1, dt_s=10, action_period_s=600, horizon_h=4.0, start_hour=17.0),
+    # utility drivers who see the queue: congestion counts queued EVs, under load
+    dict(when_full="queue", waiting_spaces=[3, 1], chargers_per_station=[1, 2], arrival_rate_per_h=12.0),
+    # generalised drivers in block mode: full stations are out of the choice set
+    dict(
+        driver_cost="generalised",
+        n_stations=3,
+        chargers_per_station=[1, 2, 1],
+        arrival_rate_per_h=15.0,
+        noise_scale=3.0,
+        outside_option_price_per_kwh=1.9,
+        origin_weights=(1.0, 2.0),
+    ),
+    # generalised drivers who queue, with a time budget and probit noise, sessions past the horizon
+    dict(
+        driver_cost="generalised",
+        when_full="queue",
+        waiting_spaces=2,
+        chargers_per_station=1,
+        arrival_rate_per_h=6.0,
+        noise="normal",
+        noise_scale=2.0,
+        outside_option_price_per_kwh=1.7,
+        time_budget_h=1.5,
+        travel_time_min=[10.0, 25.0],
+        horizon_h=6.0,
+    ),
+]
+"""The named variants every implementation of the dynamics is checked on."""
+
+
+@pytest.mark.parametrize("overrides", VARIANTS)
 def test_variants_match_reference(overrides):
     assert assert_matches_reference(MarketConfig(**overrides), batch=2) > 0
 

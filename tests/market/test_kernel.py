@@ -24,7 +24,7 @@ from evprice.market.dynamics import advance_period, initial_state, run_period
 from evprice.market.params import MarketParams
 
 from . import numpy_dynamics as oracle
-from .test_dynamics import _config, configs, generalised_configs
+from .test_dynamics import VARIANTS, _config, configs, generalised_configs
 
 PARALLEL = kernel.PARALLEL_MIN_BATCH + 6
 
@@ -125,38 +125,7 @@ def _compare_with_numpy(cfg: MarketConfig, batch: int, seed: int, n_periods: int
     return arrivals
 
 
-@pytest.mark.parametrize(
-    "overrides",
-    [
-        {},
-        dict(arrival_rate_per_h=40.0, chargers_per_station=[2, 3]),
-        dict(arrival_rate_per_h=30.0, when_full="reroute", outside_option_utility=None),
-        dict(when_full="queue", waiting_spaces=[3, 1], chargers_per_station=[1, 2], arrival_rate_per_h=12.0),
-        dict(
-            driver_cost="generalised",
-            n_stations=3,
-            chargers_per_station=[1, 2, 1],
-            arrival_rate_per_h=15.0,
-            noise_scale=3.0,
-            outside_option_price_per_kwh=1.9,
-            origin_weights=(1.0, 2.0),
-        ),
-        dict(
-            driver_cost="generalised",
-            when_full="queue",
-            waiting_spaces=2,
-            chargers_per_station=1,
-            arrival_rate_per_h=6.0,
-            noise="normal",
-            noise_scale=2.0,
-            outside_option_price_per_kwh=1.7,
-            time_budget_h=1.5,
-            travel_time_min=[10.0, 25.0],
-            horizon_h=6.0,
-        ),
-        dict(dwell_time_mean_h=5.0, action_period_s=3600, horizon_h=48.0),  # sessions past periods and hours
-    ],
-)
+@pytest.mark.parametrize("overrides", [{}, *VARIANTS])
 def test_the_thread_pool_gives_the_numbers_of_numpy(overrides):
     assert _compare_with_numpy(MarketConfig(**overrides), PARALLEL, seed=7) > 100
 

@@ -145,6 +145,7 @@ def _eliminate_serial(total_in, emission, down, up, ext, order, parent_bus, pare
     return w
 
 
+# (a second function: numba keys its disk cache by function and signature, not by the parallel option)
 @njit(cache=True, parallel=True)
 def _eliminate_parallel(total_in, emission, down, up, ext, order, parent_bus, parent_line, slack):
     """(B, n) intensities over numba's thread pool."""

@@ -158,6 +158,8 @@ def sweep_serial(s_conj, v, own_mva, tree, lines, v0, s_base, i_base_ka, tol, ma
     return iterations, out
 
 
+# A second function rather than a second compile of sweep_serial: numba keys its disk cache by
+# function and signature, not by the parallel option.
 @njit(cache=True, parallel=True)
 def sweep_parallel(s_conj, v, own_mva, tree, lines, v0, s_base, i_base_ka, tol, max_iter):
     """:func:`sweep_serial` over numba's thread pool (large batches)."""

@@ -793,6 +793,8 @@ def advance_serial(period, price, state, draws, travel, has_zones, par, substep_
     return out
 
 
+# A second function rather than a second compile of advance_serial: numba keys its disk cache
+# by function and signature, not by the parallel option.
 @njit(cache=True, parallel=True)
 def advance_parallel(period, price, state, draws, travel, has_zones, par, substep_hour, streams, sample_first):
     """One period of every member, over numba's thread pool (large batches)."""
