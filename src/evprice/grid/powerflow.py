@@ -195,7 +195,6 @@ class FastRadialSolver:
         z_base_ohm = feeder.vn_kv**2 / S_BASE_MVA
         z = (feeder.r_ohm + 1j * feeder.x_ohm) / z_base_ohm  # (n_line,) p.u.
         tree = feeder_tree(feeder)
-        self._keep = np.flatnonzero(np.arange(feeder.n_bus) != feeder.slack_bus)  # the non-slack buses
         order = np.argsort(tree.depth, kind="stable")[1:]  # the non-slack buses, parents first
         self._sweep_tree = (
             order.astype(np.int64),
@@ -214,6 +213,8 @@ class FastRadialSolver:
             np.ascontiguousarray(from_slack),
         )
         self._i_base_ka = S_BASE_MVA / (np.sqrt(3.0) * feeder.vn_kv)
+        self._sgen_p_mw = np.ascontiguousarray(feeder.sgen_p_mw, dtype=np.float64)
+        self._sgen_q_mvar = np.ascontiguousarray(feeder.sgen_q_mvar, dtype=np.float64)
         self._v0 = complex(feeder.slack_vm_pu)
 
     def solve(self, p_mw: np.ndarray, q_mvar: np.ndarray, v_start_pu: np.ndarray | None = None) -> PowerFlowResult:
@@ -233,23 +234,21 @@ class FastRadialSolver:
         f = self.feeder
         p, q = check_bus_loads(f, p_mw, q_mvar)
         b = len(p)
-        s_conj = ((p - f.sgen_p_mw) - 1j * (q - f.sgen_q_mvar)) / S_BASE_MVA  # conj of net load, p.u.
-        v_all = np.full((b, f.n_bus), self._v0, dtype=np.complex128)
-        if v_start_pu is not None:
-            start = np.asarray(v_start_pu, dtype=np.complex128)
+        if v_start_pu is None:
+            start, has_start = _NO_START, False
+        else:
+            start = np.ascontiguousarray(v_start_pu, dtype=np.complex128)
             if start.shape != (b, f.n_bus):
                 raise ValueError(f"v_start_pu has shape {start.shape}: expected ({b}, {f.n_bus}), like p_mw")
-            start = start[:, self._keep]
-            with np.errstate(invalid="ignore"):
-                usable = np.isfinite(start).all(axis=1) & (np.abs(start) > 0).all(axis=1)
-            v_all[np.ix_(usable, self._keep)] = start[usable]
-        k = f.slack_bus
-        own_mva = (p[:, k] - f.sgen_p_mw[k]) + 1j * (q[:, k] - f.sgen_q_mvar[k])  # load at the slack bus itself
+            has_start = True
         sweep = sweep_parallel if b >= SWEEP_PARALLEL_MIN_BATCH else sweep_serial
-        iterations, (vm, line_ka, loading, p_from, p_to, loss, p_slack, q_slack, ok) = sweep(
-            s_conj,
-            v_all,
-            own_mva,
+        v_all, iterations, (vm, line_ka, loading, p_from, p_to, loss, p_slack, q_slack, ok) = sweep(
+            np.ascontiguousarray(p),
+            np.ascontiguousarray(q),
+            self._sgen_p_mw,
+            self._sgen_q_mvar,
+            start,
+            has_start,
             self._sweep_tree,
             self._sweep_lines,
             self._v0,
@@ -257,7 +256,7 @@ class FastRadialSolver:
             self._i_base_ka,
             self.tol_pu,
             self.max_iter,
-        )  # v_all becomes the solution, in place
+        )
         return PowerFlowResult(
             v_pu=v_all,
             vm_pu=vm,
@@ -272,6 +271,8 @@ class FastRadialSolver:
             iterations=iterations,
         )
 
+
+_NO_START = np.empty((1, 1), dtype=np.complex128)  # v_start placeholder when there is none
 
 SOLVERS = ("fast", "pandapower")
 

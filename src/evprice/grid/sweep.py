@@ -28,7 +28,8 @@ def _line_currents(b, s_conj, v, order, parent_bus, parent_line, work, line):
     n = order.shape[0]
     for i in range(n):
         k = order[i]
-        work[b, k] = s_conj[b, k] / np.conj(v[b, k])  # the load current I = conj(S / V)
+        x = v[b, k]  # the load current I = conj(S / V) = conj(S) V / |V|^2
+        work[b, k] = s_conj[b, k] * x / (x.real * x.real + x.imag * x.imag)
     for i in range(n - 1, -1, -1):  # leaves first: each line carries what is downstream of it
         k = order[i]
         line[b, parent_line[k]] = work[b, k]
@@ -65,48 +66,82 @@ def _solve_one(b, s_conj, v, order, parent_bus, parent_line, slack, z, v0, tol, 
     _line_currents(b, s_conj, v, order, parent_bus, parent_line, work, line)
 
 
-@njit(cache=True)  # not inlined: numba 0.68 mis-lowers its complex scalars inlined in prange
-def _finish_one(b, v, line, own_mva, done, lines, v0, s_base, i_base_ka, out):
-    """The results of scenario ``b`` from its voltages and line currents (NaN unless it converged)."""
-    line_parent, line_child, parent_is_from, r_pu, max_i_ka, from_slack = lines
-    vm, line_ka, loading, p_from, p_to, loss, p_slack, q_slack, ok = out
+@njit(cache=True, inline="always")
+def _finish_one(
+    b,
+    v,
+    line,
+    own_mva,
+    done,
+    line_parent,
+    line_child,
+    parent_is_from,
+    r_pu,
+    max_i_ka,
+    from_slack,
+    v0,
+    s_base,
+    i_base_ka,
+    vm,
+    line_ka,
+    loading,
+    p_from,
+    p_to,
+    loss,
+    p_slack,
+    q_slack,
+    ok,
+):
+    """The results of scenario ``b`` from its voltages and line currents (NaN unless it converged).
+
+    Written in real arithmetic, with its sums kept in the outputs and no early return:
+    earlier versions, inlined into the ``prange`` loop, came out wrong under numba 0.68 (the
+    slack's reactive power with the wrong sign, the losses garbage).
+    ``tests/grid/test_powerflow.py`` compares the thread pool with single scenarios.
+    """
     n_bus, n_line = v.shape[1], line.shape[1]
     good = done[b]
     for k in range(n_bus):
-        vm[b, k] = np.sqrt(v[b, k].real * v[b, k].real + v[b, k].imag * v[b, k].imag)
+        vr, vi = v[b, k].real, v[b, k].imag
+        vm[b, k] = np.sqrt(vr * vr + vi * vi)
         if not (vm[b, k] > 0.0 and np.isfinite(vm[b, k])):
             good = False
     ok[b] = good
-    if not good:
-        for k in range(n_bus):
-            v[b, k] = complex(np.nan, 0.0)
-            vm[b, k] = np.nan
-        for m in range(n_line):
-            line_ka[b, m] = loading[b, m] = p_from[b, m] = p_to[b, m] = np.nan
-        loss[b] = p_slack[b] = q_slack[b] = np.nan
-        return
-    # losses, and the current leaving the slack, summed over the lines in the outputs
     loss[b] = 0.0
-    p_slack[b] = 0.0
-    q_slack[b] = 0.0
+    p_slack[b] = 0.0  # the current leaving the slack, real part, until the end
+    q_slack[b] = 0.0  # and imaginary part
     for m in range(n_line):
-        current = line[b, m]  # p.u., flowing away from the slack
-        i_conj = np.conj(current)
-        p_parent = (v[b, line_parent[m]] * i_conj).real  # into the line at its upstream end
-        p_child = -(v[b, line_child[m]] * i_conj).real  # into the line at its downstream end
-        p_from[b, m] = (p_parent if parent_is_from[m] else p_child) * s_base
-        p_to[b, m] = (p_child if parent_is_from[m] else p_parent) * s_base
-        i_pu = np.sqrt(current.real * current.real + current.imag * current.imag)
+        ir, ii = line[b, m].real, line[b, m].imag  # p.u., flowing away from the slack
+        up, down = v[b, line_parent[m]], v[b, line_child[m]]
+        p_parent = (up.real * ir + up.imag * ii) * s_base  # Re(V conj(I)) into the line, upstream end
+        p_child = -(down.real * ir + down.imag * ii) * s_base  # into the line, downstream end
+        if parent_is_from[m]:
+            p_from[b, m], p_to[b, m] = p_parent, p_child
+        else:
+            p_from[b, m], p_to[b, m] = p_child, p_parent
+        i_pu = np.sqrt(ir * ir + ii * ii)
         line_ka[b, m] = i_pu * i_base_ka
         loading[b, m] = line_ka[b, m] / max_i_ka[m]
         loss[b] += i_pu * i_pu * r_pu[m] * s_base
-        if from_slack[m]:  # the current leaving the slack, for now
-            p_slack[b] += current.real
-            q_slack[b] += current.imag
-    # the power drawn from the external grid: v0 conj(I) + the slack bus's own load, in reals
+        if from_slack[m]:
+            p_slack[b] += ir
+            q_slack[b] += ii
+    # the power drawn from the external grid: v0 conj(I) + the slack bus's own load
     i_re, i_im = p_slack[b], q_slack[b]
     p_slack[b] = (v0.real * i_re + v0.imag * i_im) * s_base + own_mva[b].real
     q_slack[b] = (v0.imag * i_re - v0.real * i_im) * s_base + own_mva[b].imag
+    if not good:
+        for k in range(n_bus):
+            v[b, k] = np.nan
+            vm[b, k] = np.nan
+        for m in range(n_line):
+            line_ka[b, m] = np.nan
+            loading[b, m] = np.nan
+            p_from[b, m] = np.nan
+            p_to[b, m] = np.nan
+        loss[b] = np.nan
+        p_slack[b] = np.nan
+        q_slack[b] = np.nan
 
 
 @njit(cache=True)
@@ -124,54 +159,85 @@ def _outputs_jit(batch, n_bus, n_line):
     )
 
 
+@njit(cache=True, inline="always")
+def _start_one(b, p, q, sgen_p, sgen_q, v_start, has_start, slack, v0, s_base, s_conj, v, own_mva):
+    """Scenario ``b``'s net loads (conjugated, p.u.), its start (``v_start[b]`` where every
+    non-slack entry is finite and non-zero, else flat) and the load at the slack bus."""
+    n_bus = p.shape[1]
+    usable = has_start
+    if has_start:
+        for k in range(n_bus):
+            x = v_start[b, k]
+            if k != slack and not (np.isfinite(x.real) and np.isfinite(x.imag) and (x.real != 0.0 or x.imag != 0.0)):
+                usable = False
+    for k in range(n_bus):
+        s_conj[b, k] = complex((p[b, k] - sgen_p[k]) / s_base, -(q[b, k] - sgen_q[k]) / s_base)
+        v[b, k] = v_start[b, k] if usable and k != slack else v0
+    own_mva[b] = complex(p[b, slack] - sgen_p[slack], q[b, slack] - sgen_q[slack])
+
+
 @njit(cache=True)
-def sweep_serial(s_conj, v, own_mva, tree, lines, v0, s_base, i_base_ka, tol, max_iter):
+def _prepare(p, n_line, max_iter):
+    batch, n_bus = p.shape
+    return (
+        np.empty((batch, n_bus), dtype=np.complex128),  # conj(S)
+        np.empty((batch, n_bus), dtype=np.complex128),  # V
+        np.empty(batch, dtype=np.complex128),  # the slack bus's own load
+        np.empty((batch, n_bus), dtype=np.complex128),  # work (every entry is written before it is read)
+        np.empty((batch, n_line), dtype=np.complex128),  # line currents (likewise)
+        np.full(batch, max_iter, dtype=np.int64),
+        np.zeros(batch, dtype=np.bool_),
+        _outputs_jit(batch, n_bus, n_line),
+    )
+
+
+@njit(cache=True)
+def sweep_serial(p, q, sgen_p, sgen_q, v_start, has_start, tree, lines, v0, s_base, i_base_ka, tol, max_iter):
     """Solve every scenario, one after the other.
 
     Args:
-        s_conj: (B, n_bus) complex conjugate of each bus's net load, p.u. (the slack's unused).
-        v: (B, n_bus) complex start voltages, overwritten with the solutions (NaN where a
-            scenario did not converge; the slack's is ``v0``).
-        own_mva: (B,) complex load at the slack bus itself.
+        p, q: (B, n_bus) load at each bus, MW and Mvar; sgen_p, sgen_q: (n_bus,) static generation.
+        v_start: (B, n_bus) complex voltages to start from, read if ``has_start`` (a
+            scenario whose start is not finite and non-zero starts flat).
         tree: ``(order, parent_bus, parent_line, slack, z)``: the non-slack buses with every
             parent before its children, each bus's upstream bus and line, the slack bus, and
             the (n_line,) complex line impedances, p.u.
         lines: ``(line_parent, line_child, parent_is_from, r_pu, max_i_ka, from_slack)``, (n_line,) each.
 
     Returns:
-        ``(iterations (B,), (vm_pu, line_current_ka, line_loading, p_from_mw, p_to_mw,
-        p_loss_mw, p_slack_mw, q_slack_mvar, converged))``; a scenario that did not converge
-        keeps ``max_iter`` iterations and NaN numbers.
+        ``(v_pu (B, n_bus) complex, iterations (B,), (vm_pu, line_current_ka, line_loading,
+        p_from_mw, p_to_mw, p_loss_mw, p_slack_mw, q_slack_mvar, converged))``; a scenario that
+        did not converge keeps ``max_iter`` iterations and NaN numbers.
     """
     order, parent_bus, parent_line, slack, z = tree
-    batch, n_bus = v.shape
-    work = np.zeros_like(v)
-    line = np.zeros((batch, z.shape[0]), dtype=np.complex128)
-    iterations = np.full(batch, max_iter, dtype=np.int64)
-    done = np.zeros(batch, dtype=np.bool_)
-    out = _outputs_jit(batch, n_bus, z.shape[0])
-    for b in range(batch):
+    s_conj, v, own, work, line, iterations, done, out = _prepare(p, z.shape[0], max_iter)
+    lp, lc, pf, rp, mi, fs = lines  # unpacked once: in the loop body each unpacking counts references
+    vm, ka, ld, p_f, p_t, loss, ps, qs, ok = out
+    for b in range(p.shape[0]):
+        _start_one(b, p, q, sgen_p, sgen_q, v_start, has_start, slack, v0, s_base, s_conj, v, own)
         _solve_one(
             b, s_conj, v, order, parent_bus, parent_line, slack, z, v0, tol, max_iter, work, line, iterations, done
         )
-        _finish_one(b, v, line, own_mva, done, lines, v0, s_base, i_base_ka, out)
-    return iterations, out
+        _finish_one(
+            b, v, line, own, done, lp, lc, pf, rp, mi, fs, v0, s_base, i_base_ka, vm, ka, ld, p_f, p_t, loss, ps, qs, ok
+        )
+    return v, iterations, out
 
 
 # A second function rather than a second compile of sweep_serial: numba keys its disk cache by
 # function and signature, not by the parallel option.
 @njit(cache=True, parallel=True)
-def sweep_parallel(s_conj, v, own_mva, tree, lines, v0, s_base, i_base_ka, tol, max_iter):
+def sweep_parallel(p, q, sgen_p, sgen_q, v_start, has_start, tree, lines, v0, s_base, i_base_ka, tol, max_iter):
     """:func:`sweep_serial` over numba's thread pool (large batches)."""
     order, parent_bus, parent_line, slack, z = tree
-    batch, n_bus = v.shape
-    work = np.zeros_like(v)
-    line = np.zeros((batch, z.shape[0]), dtype=np.complex128)
-    its = np.full(batch, max_iter, dtype=np.int64)
-    done = np.zeros(batch, dtype=np.bool_)
-    out = _outputs_jit(batch, n_bus, z.shape[0])
-    for b in prange(batch):
+    s_conj, v, own, work, line, its, done, out = _prepare(p, z.shape[0], max_iter)
+    lp, lc, pf, rp, mi, fs = lines  # unpacked once: in the loop body each unpacking counts references
+    vm, ka, ld, p_f, p_t, loss, ps, qs, ok = out
+    for b in prange(p.shape[0]):
         i = np.int64(b)
+        _start_one(i, p, q, sgen_p, sgen_q, v_start, has_start, slack, v0, s_base, s_conj, v, own)
         _solve_one(i, s_conj, v, order, parent_bus, parent_line, slack, z, v0, tol, max_iter, work, line, its, done)
-        _finish_one(i, v, line, own_mva, done, lines, v0, s_base, i_base_ka, out)
-    return its, out
+        _finish_one(
+            i, v, line, own, done, lp, lc, pf, rp, mi, fs, v0, s_base, i_base_ka, vm, ka, ld, p_f, p_t, loss, ps, qs, ok
+        )
+    return v, its, out
