@@ -330,3 +330,17 @@ def test_more_stations_on_explicit_buses_and_reactive_draw():
     for _ in range(72):
         _, _, _, _, info = env.step(np.full((2, 5, 1), -1.0))
     assert info["grid"]["station_p_mw"].shape == (2, 5) and info["grid"]["converged"].all()
+
+
+def test_measurements_keep_only_the_power_flows_that_converged():
+    from evprice.envs.grid_charging import _over_converged
+
+    x = np.array([[[1.0, 2.0]], [[3.0, 4.0]]])  # (B = 2, F = 1, 2)
+    ok = np.array([[True], [False]])
+    for reduce in (np.min, np.max, np.mean):
+        np.testing.assert_array_equal(_over_converged(x, ok, reduce), [[1.0, 2.0], [np.nan, np.nan]])
+    y = np.array([[5.0, 1.0, 3.0], [2.0, 8.0, 6.0]])  # (B = 2, F = 3)
+    ok3 = np.array([[True, False, True], [False, False, False]])
+    np.testing.assert_array_equal(_over_converged(y, ok3, np.min), [3.0, np.nan])
+    np.testing.assert_array_equal(_over_converged(y, ok3, np.max), [5.0, np.nan])
+    np.testing.assert_array_equal(_over_converged(y, ok3, np.mean), [4.0, np.nan])

@@ -287,6 +287,8 @@ def _over_converged(x: np.ndarray, ok: np.ndarray, reduce) -> np.ndarray:
     """``reduce`` (np.min, np.max or np.mean) of ``x`` (B, F, ...) over axis 1, the power flows,
     keeping only those that converged (``ok`` (B, F)); NaN where none did."""
     mask = ok.reshape(ok.shape + (1,) * (x.ndim - 2))
+    if x.shape[1] == 1:  # one power flow a period: its value, or NaN (the same numbers, fewer passes)
+        return np.where(mask[:, 0], x[:, 0], np.nan)
     fill = {np.min: np.inf, np.max: -np.inf, np.mean: 0.0}[reduce]
     kept = np.where(mask, x, fill)
     count = mask.sum(axis=1)
