@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evprice.core.actions import ActionError, check_actions, scale_action, unscale_action
+from evprice.core.actions import ActionError, check_actions, check_single_action, scale_action, unscale_action
 
 
 def test_endpoints_and_midpoint_are_exact():
@@ -43,3 +43,32 @@ def test_unscale_inverts_scale(a, lo, width):
     value = scale_action(np.array([a]), lo_a, hi_a)
     assert lo_a[0] <= value[0] <= hi_a[0]
     assert np.allclose(unscale_action(value, lo_a, hi_a), a, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "action, value",
+    [
+        (np.array([0.25], dtype=np.float32), 0.25),
+        (np.array([-0.5]), -0.5),
+        (np.float64(0.75), 0.75),
+        (0.5, 0.5),
+        ([1.5], 1.5),  # clipped later, by scale_action
+        (np.array([1], dtype=np.int64), 1.0),
+    ],
+)
+def test_a_single_action_is_read_as_a_float(action, value):
+    assert check_single_action(action) == value
+
+
+@pytest.mark.parametrize(
+    "action, message",
+    [
+        (np.array([np.nan], dtype=np.float32), "non-finite value"),
+        (np.array([np.inf]), "non-finite value"),
+        (np.array([0.1, 0.2]), r"shape \(2,\), expected \(1,\)"),
+        ("high", "expected numbers"),
+    ],
+)
+def test_a_bad_single_action_is_refused_with_the_agents_name(action, message):
+    with pytest.raises(ActionError, match=f"action of station_1: .*{message}"):
+        check_single_action(action, what="action of station_1")

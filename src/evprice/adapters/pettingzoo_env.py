@@ -24,7 +24,7 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
 from evprice.adapters.render_view import RenderView
-from evprice.core.actions import ActionError, check_actions
+from evprice.core.actions import ActionError, check_single_action
 from evprice.core.observation import ObsName
 from evprice.envs.market_env import STATION_INFO_KEYS, MarketEnv
 from evprice.envs.render import RENDER_FPS, RENDER_MODES
@@ -102,8 +102,7 @@ class ParallelMarketEnv(RenderView, ParallelEnv):
         for i, a in enumerate(self.possible_agents):
             if a not in actions:
                 raise ActionError(f"no action for {a}; every live agent must act each step")
-            value = np.asarray(actions[a]).reshape(-1) if np.ndim(actions[a]) == 0 else np.asarray(actions[a])
-            self._actions[0, i] = check_actions(value, (1,), what=f"action of {a}")
+            self._actions[0, i, 0] = check_single_action(actions[a], what=f"action of {a}")
         obs, reward, terminated, truncated, info = self.env.step_checked(self._actions)
         infos = _agent_infos(self.possible_agents, info)
         rewards = dict(zip(self.possible_agents, reward[0].tolist()))

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from gymnasium import spaces
 
-from evprice.core.actions import ActionError, check_actions
+from evprice.core.actions import ActionError, check_single_action
 from evprice.envs.market_env import STATION_INFO_KEYS
 from evprice.envs.registry import make_env
 
@@ -98,9 +98,7 @@ class RllibMarketEnv(MultiAgentEnv):
         for i, a in enumerate(self.possible_agents):
             if a not in action_dict:
                 raise ActionError(f"no action for {a}; every station must act each step")
-            value = action_dict[a]
-            value = np.reshape(value, (1,)) if np.ndim(value) == 0 else value  # a bare number is accepted
-            self._actions[0, i] = check_actions(value, (1,), what=f"action of {a}")
+            self._actions[0, i, 0] = check_single_action(action_dict[a], what=f"action of {a}")  # or a bare number
         obs, reward, terminated, truncated, info = self.env.step_checked(self._actions)
         term, trunc = bool(terminated[0]), bool(truncated[0])
         agents = self.possible_agents

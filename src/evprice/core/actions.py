@@ -12,6 +12,8 @@ signal a bug upstream and must never move the simulation silently.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -36,13 +38,27 @@ def check_actions(actions: object, shape: tuple[int, ...], *, what: str = "actio
     return a
 
 
+def check_single_action(action: object, *, what: str = "action") -> float:
+    """One agent's action of shape ``(1,)`` (or a scalar) as a finite float.
+
+    The common case, a float numpy array of shape (1,) with a finite entry, is read
+    directly; anything else goes through :func:`check_actions`, which raises ``ActionError``
+    with its message."""
+    if type(action) is np.ndarray and action.shape == (1,) and action.dtype.kind == "f":
+        value = float(action[0])
+        if math.isfinite(value):
+            return value
+    raw = np.asarray(action)
+    return float(check_actions(raw.reshape(-1) if raw.ndim == 0 else raw, (1,), what=what)[0])
+
+
 def scale_action(action: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     """Map finite ``action`` (any shape broadcastable with ``low``/``high``) to ``[low, high]``.
 
     Out-of-range actions are clipped to ``[-1, 1]`` first. Callers validate with
     :func:`check_actions`.
     """
-    a = np.clip(action, -1.0, 1.0)
+    a = np.minimum(np.maximum(action, -1.0), 1.0)  # np.clip's values, at a third of its cost on small arrays
     return 0.5 * ((1.0 - a) * low + (1.0 + a) * high)
 
 

@@ -200,14 +200,15 @@ def _wrap(params: MarketParams, state: MarketState, price: np.ndarray, out: tupl
         cost_ema_per_h=cost_ema,
         elec_price_per_kwh=state.elec_price_per_kwh,
     )
-    period_h = params.config.action_period_s / SECONDS_PER_HOUR
+    fixed = np.empty_like(price)
+    fixed[...] = params.fixed_cost_per_h * (params.config.action_period_s / SECONDS_PER_HOUR)
     outcome = PeriodOutcome(
         price_per_kwh=price.copy(),  # not the state's array: outcomes go to users, who may edit them
         energy_kwh=energy,
         energy_kwh_per_substep=energy_sub,
         revenue=revenue,
         energy_cost=energy_cost,
-        fixed_cost=np.broadcast_to(params.fixed_cost_per_h * period_h, price.shape).copy(),
+        fixed_cost=fixed,
         admitted=admitted,
         blocked=blocked,
         utilization=utilization,
