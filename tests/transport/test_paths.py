@@ -24,6 +24,7 @@ from evprice.transport import (
     shortest_paths,
     shortest_times_h,
 )
+from evprice.transport.paths import CACHE_SIZE
 
 # (origin label, target label, hours, route) at free flow, derived by hand:
 DOC2_FREE_FLOW = [
@@ -212,6 +213,7 @@ def test_travel_times_cache_on_doc2():
     assert tt.target_labels == (1, 2, 3)
     free = tt.times_h({"urban": 0, "main": 0, "suburban": 0})
     assert tt.n_solves == 1 and free.shape == (13, 3) and not free.flags.writeable
+    assert tt.times_h({"urban": -0.0, "main": 0.0, "suburban": 0.0}) is free  # -0.0 is 0
     # node 8 -> station 1 at free flow: 0.229429 h (see DOC2_FREE_FLOW)
     assert free[net.index_of(8), 0] == pytest.approx(6.4 / 50 + 7.1 / 70, rel=1e-12)
     np.testing.assert_array_equal(np.diag(free[stations]), [0.0, 0.0, 0.0])
@@ -226,11 +228,19 @@ def test_travel_times_cache_on_doc2():
     assert tt.times_h({"suburban": 0.825, "main": 0.49, "urban": 0.625}) is step3
     assert tt.times_h(np.array(row)) is step3
     assert tt.n_solves == 2
-    # a change (even a tiny one) solves again; so does going back (only the last is kept)
+    # a change (even a tiny one) solves again; going back does not (it is kept)
     tt.times_h(row + np.array([0.0, 0.0, 1e-12]))
     assert tt.n_solves == 3
-    tt.times_h(row)
-    assert tt.n_solves == 4
+    assert tt.times_h(row) is step3
+    assert tt.n_solves == 3
+    # the cache holds CACHE_SIZE congestions: the oldest goes first
+    for i in range(CACHE_SIZE):
+        tt.times_h(row * (1.0 - 1e-3 * (i + 1)))
+    assert tt.n_solves == 3 + CACHE_SIZE
+    tt.times_h(row * (1.0 - 1e-3 * CACHE_SIZE))  # the newest: kept
+    assert tt.n_solves == 3 + CACHE_SIZE
+    tt.times_h(row)  # among the oldest: solved again
+    assert tt.n_solves == 4 + CACHE_SIZE
     np.testing.assert_array_equal(
         tt.times_h(row), shortest_times_h(net, arc_times_h(net, row), np.arange(13), stations)
     )

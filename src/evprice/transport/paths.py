@@ -121,15 +121,21 @@ def route(network: RoadNetwork, arc_time_h: Any, origin: int, target: int) -> tu
     return network.labels_of(nodes[::-1])
 
 
+CACHE_SIZE = 64
+"""Distinct congestions whose shortest times a :class:`TravelTimes` keeps."""
+
+
 class TravelTimes:
     """Shortest times from every node to a fixed set of targets, cached on the congestion.
 
     ``times_h(congestion)`` returns a read-only ``(n_nodes, n_targets)`` array of hours:
     entry ``[v, k]`` is the fastest time from node index ``v`` to ``target_indices[k]``.
-    It runs Dijkstra (one multi-source call on the reversed graph) only when
-    ``congestion`` differs from the previous call's: congestions are compared exactly,
-    after normalising (a mapping and the equal sequence are the same congestion; so are a
-    scalar ratio and the array of it). ``n_solves`` counts the Dijkstra calls.
+    It runs Dijkstra (one multi-source call on the reversed graph) only for a congestion
+    it has not solved among the last :data:`CACHE_SIZE` distinct ones (a day's hourly
+    congestions then cost 24 solves per environment, not one per period): congestions are
+    compared exactly, after normalising (a mapping and the equal sequence are the same
+    congestion; so are a scalar ratio and the array of it). ``n_solves`` counts the
+    Dijkstra calls.
 
     Construction solves once at zero congestion (free flow), so ``n_solves == 1`` after it,
     and raises if some node cannot reach some target there.
@@ -143,8 +149,7 @@ class TravelTimes:
         targets.flags.writeable = False
         self.target_indices = targets
         self._n_solves = 0
-        self._key: np.ndarray | None = None
-        self._times_h: np.ndarray | None = None
+        self._cache: dict[bytes, np.ndarray] = {}  # congestion key -> times, oldest first
         free_key = np.zeros(3) if network.congestion_law == "doc2_speed" else np.zeros(network.n_arcs)
         self._check_reachable(self._solve(free_key))
 
@@ -164,9 +169,9 @@ class TravelTimes:
         times = dijkstra(graph, directed=True, indices=self.target_indices).T.copy()
         self._n_solves += 1
         times.flags.writeable = False
-        key = key.copy()
-        key.flags.writeable = False
-        self._key, self._times_h = key, times
+        if len(self._cache) >= CACHE_SIZE:
+            del self._cache[next(iter(self._cache))]
+        self._cache[_cache_key(key)] = times
         return times
 
     def _check_reachable(self, times_h: np.ndarray) -> None:
@@ -187,6 +192,10 @@ class TravelTimes:
         ``congestion`` as for :func:`~evprice.transport.congestion.arc_times_h`.
         """
         key = congestion_key(self.network, congestion)
-        if self._key is not None and np.array_equal(key, self._key):
-            return self._times_h  # type: ignore[return-value]
-        return self._solve(key)
+        cached = self._cache.get(_cache_key(key))
+        return cached if cached is not None else self._solve(key)
+
+
+def _cache_key(key: np.ndarray) -> bytes:
+    """An exact, hashable form of a normalised congestion key (float64 values; -0.0 reads as 0)."""
+    return (np.asarray(key, dtype=np.float64) + 0.0).tobytes()
