@@ -21,7 +21,7 @@ Measures, in one run, on ``PublicCharging-v0`` (2 stations, 15 internal steps of
 
 Each rate is the median of ``--repeats`` timed runs of ``--seconds`` each, after a warm-up.
 BLAS threads are pinned to one; the compiled world uses numba's thread pool (every core)
-from 64 members on.
+from 128 members on.
 """
 
 from __future__ import annotations

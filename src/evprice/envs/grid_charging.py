@@ -155,8 +155,6 @@ class GridChargingEnv(MarketEnv):
         super().__init__(config, num_envs, env_id, scenarios=scenarios)
         feeder = self.grid.feeder
         self.station_buses = config.buses(feeder)
-        self._incidence = np.zeros((self.n_agents, feeder.n_bus))  # (N, n_bus): station -> bus
-        self._incidence[np.arange(self.n_agents), list(self.station_buses)] = 1.0
         self._q_per_p = math.tan(math.acos(config.charger_power_factor))
         hours = (
             self.params.first_hour + np.arange(self.params.n_hours)
@@ -260,15 +258,23 @@ class GridChargingEnv(MarketEnv):
         on average, ``station_kwh`` (M, N) over the interval (metered for the carbon cost);
         remembers the voltages of its last rows' members as the next start."""
         p_mw, q_mvar = self.grid.base_load(factor)
-        p_mw = p_mw + station_mw @ self._incidence
+        p_mw = p_mw + self._at_buses(station_mw)
         if self._q_per_p:
-            q_mvar = q_mvar + (self._q_per_p * station_mw) @ self._incidence
+            q_mvar = q_mvar + self._at_buses(self._q_per_p * station_mw)
         a = self.grid.assess(
-            p_mw, q_mvar, ext_g_per_kwh, metered_kwh=station_kwh @ self._incidence, v_start_pu=v_start_pu
+            p_mw, q_mvar, ext_g_per_kwh, metered_kwh=self._at_buses(station_kwh), v_start_pu=v_start_pu
         )
         per_member = len(factor) // self.num_envs
         self._v_last_pu = a.result.v_pu[per_member - 1 :: per_member]
         return a
+
+    def _at_buses(self, per_station: np.ndarray) -> np.ndarray:
+        """(M, N) station quantities summed at their buses: (M, n_bus). A scatter, not a product
+        with an incidence matrix: a BLAS call's idle threads would slow numba's down."""
+        out = np.zeros((per_station.shape[0], self.grid.feeder.n_bus))
+        for i, bus in enumerate(self.station_buses):
+            out[:, bus] += per_station[:, i]
+        return out
 
     def _feature_values(self, a: GridAssessment) -> np.ndarray:
         return grid_feature_values(

@@ -53,12 +53,6 @@ class CarbonFlow:
         self._line_child = tree.line_child  # (L,)
         self._parent_bus = tree.parent_bus  # (n,)
         self._parent_line = tree.parent_line  # (n,)
-        n = feeder.n_bus
-        # scatter of line quantities onto their child / parent bus: (L, n)
-        self._to_child = np.zeros((feeder.n_line, n))
-        self._to_child[np.arange(feeder.n_line), tree.line_child] = 1.0
-        self._to_parent = np.zeros((feeder.n_line, n))
-        self._to_parent[np.arange(feeder.n_line), tree.line_parent] = 1.0
         self._order = np.argsort(tree.depth, kind="stable")[1:].astype(np.int64)  # parents before children
         self._slack = feeder.slack_bus
         self._sgen_p_mw = np.maximum(feeder.sgen_p_mw, 0.0)
@@ -92,10 +86,9 @@ class CarbonFlow:
         imported = np.maximum(np.where(ok[:, 0], result.p_slack_mw, 0.0), 0.0)
         gen[:, self._slack] += imported
         emission[:, self._slack] += imported * ext
-        total_in = gen + down @ self._to_child + up @ self._to_parent  # (B, n) everything entering each bus
         solve = _eliminate_parallel if b >= PARALLEL_MIN_BATCH else _eliminate_serial
         w = solve(
-            np.ascontiguousarray(total_in),
+            np.ascontiguousarray(gen),
             np.ascontiguousarray(emission),
             np.ascontiguousarray(down),
             np.ascontiguousarray(up),
@@ -109,11 +102,21 @@ class CarbonFlow:
 
 
 @njit(cache=True)
-def _eliminate_one(b, total_in, emission, down, up, ext, order, parent_bus, parent_line, slack, alpha, beta, acc, w):
-    """Scenario ``b``: leaf-to-root elimination, then root-to-leaf substitution (module docstring)."""
+def _eliminate_one(b, gen, emission, down, up, ext, order, parent_bus, parent_line, slack, work, w):
+    """Scenario ``b``: leaf-to-root elimination, then root-to-leaf substitution (module docstring).
+
+    ``gen`` (B, n) is the power entering each bus from its own sources; ``work`` (4, B, n)
+    is scratch: ``alpha``, ``beta``, the emissions gathered at each bus, and everything
+    entering it (sources, and the lines that deliver into it)."""
+    alpha, beta, acc, total_in = work[0], work[1], work[2], work[3]
     n = order.shape[0]
-    for k in range(total_in.shape[1]):
+    for k in range(gen.shape[1]):
         acc[b, k] = emission[b, k]  # what enters each bus from its sources and its eliminated children
+        total_in[b, k] = gen[b, k]
+    for i in range(n):
+        k = order[i]
+        total_in[b, k] += down[b, parent_line[k]]  # from its parent
+        total_in[b, parent_bus[k]] += up[b, parent_line[k]]  # into its parent
     for i in range(n - 1, -1, -1):  # leaves first
         k = order[i]
         line = parent_line[k]
@@ -132,31 +135,19 @@ def _eliminate_one(b, total_in, emission, down, up, ext, order, parent_bus, pare
 
 
 @njit(cache=True)
-def _eliminate_serial(total_in, emission, down, up, ext, order, parent_bus, parent_line, slack):
+def _eliminate_serial(gen, emission, down, up, ext, order, parent_bus, parent_line, slack):
     """(B, n) intensities, one scenario after the other."""
-    alpha, beta, acc, w = (
-        np.empty_like(total_in),
-        np.empty_like(total_in),
-        np.empty_like(total_in),
-        np.empty_like(total_in),
-    )
-    for b in range(total_in.shape[0]):
-        _eliminate_one(b, total_in, emission, down, up, ext, order, parent_bus, parent_line, slack, alpha, beta, acc, w)
+    work, w = np.empty((4,) + gen.shape), np.empty_like(gen)
+    for b in range(gen.shape[0]):
+        _eliminate_one(b, gen, emission, down, up, ext, order, parent_bus, parent_line, slack, work, w)
     return w
 
 
 # (a second function: numba keys its disk cache by function and signature, not by the parallel option)
 @njit(cache=True, parallel=True)
-def _eliminate_parallel(total_in, emission, down, up, ext, order, parent_bus, parent_line, slack):
+def _eliminate_parallel(gen, emission, down, up, ext, order, parent_bus, parent_line, slack):
     """(B, n) intensities over numba's thread pool."""
-    alpha, beta, acc, w = (
-        np.empty_like(total_in),
-        np.empty_like(total_in),
-        np.empty_like(total_in),
-        np.empty_like(total_in),
-    )
-    for b in prange(total_in.shape[0]):
-        _eliminate_one(
-            np.int64(b), total_in, emission, down, up, ext, order, parent_bus, parent_line, slack, alpha, beta, acc, w
-        )
+    work, w = np.empty((4,) + gen.shape), np.empty_like(gen)
+    for b in prange(gen.shape[0]):
+        _eliminate_one(np.int64(b), gen, emission, down, up, ext, order, parent_bus, parent_line, slack, work, w)
     return w
