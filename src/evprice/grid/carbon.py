@@ -35,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from evprice.core.jit import CACHE
 from evprice.grid.feeders import Feeder
 from evprice.grid.powerflow import PowerFlowResult, feeder_tree
 
@@ -101,7 +102,7 @@ class CarbonFlow:
         return np.where(ok, w, np.nan)
 
 
-@njit(cache=True)
+@njit(cache=CACHE)
 def _eliminate_one(b, gen, emission, down, up, ext, order, parent_bus, parent_line, slack, work, w):
     """Scenario ``b``: leaf-to-root elimination, then root-to-leaf substitution (module docstring).
 
@@ -134,7 +135,7 @@ def _eliminate_one(b, gen, emission, down, up, ext, order, parent_bus, parent_li
         w[b, k] = alpha[b, k] + beta[b, k] * w[b, parent_bus[k]]
 
 
-@njit(cache=True)
+@njit(cache=CACHE)
 def _eliminate_serial(gen, emission, down, up, ext, order, parent_bus, parent_line, slack):
     """(B, n) intensities, one scenario after the other."""
     work, w = np.empty((4,) + gen.shape), np.empty_like(gen)
@@ -144,7 +145,7 @@ def _eliminate_serial(gen, emission, down, up, ext, order, parent_bus, parent_li
 
 
 # (a second function: numba keys its disk cache by function and signature, not by the parallel option)
-@njit(cache=True, parallel=True)
+@njit(cache=CACHE, parallel=True)
 def _eliminate_parallel(gen, emission, down, up, ext, order, parent_bus, parent_line, slack):
     """(B, n) intensities over numba's thread pool."""
     work, w = np.empty((4,) + gen.shape), np.empty_like(gen)

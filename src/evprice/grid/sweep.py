@@ -18,11 +18,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from evprice.core.jit import CACHE
+
 PARALLEL_MIN_BATCH = 64
 """Batches of at least this many scenarios solve over numba's thread pool."""
 
 
-@njit(cache=True, inline="always")
+@njit(cache=CACHE, inline="always")
 def _line_currents(b, s_conj, v, order, parent_bus, parent_line, work, line):
     """``line[b] = T I(v[b])``: the load currents at ``v[b]``, summed downstream of each line."""
     n = order.shape[0]
@@ -36,7 +38,7 @@ def _line_currents(b, s_conj, v, order, parent_bus, parent_line, work, line):
         work[b, parent_bus[k]] += work[b, k]  # (the slack's entry is never read)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=CACHE, inline="always")
 def _solve_one(b, s_conj, v, order, parent_bus, parent_line, slack, z, v0, tol, max_iter, work, line, iterations, done):
     """Iterate scenario ``b`` in place: ``v[b]`` (n_bus,) holds its start and gets its solution,
     ``line[b]`` (n_line,) the line currents at that solution; ``work[b]`` is scratch."""
@@ -66,7 +68,7 @@ def _solve_one(b, s_conj, v, order, parent_bus, parent_line, slack, z, v0, tol, 
     _line_currents(b, s_conj, v, order, parent_bus, parent_line, work, line)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=CACHE, inline="always")
 def _finish_one(
     b,
     v,
@@ -144,7 +146,7 @@ def _finish_one(
         q_slack[b] = np.nan
 
 
-@njit(cache=True)
+@njit(cache=CACHE)
 def _outputs_jit(batch, n_bus, n_line):
     return (
         np.empty((batch, n_bus)),
@@ -159,7 +161,7 @@ def _outputs_jit(batch, n_bus, n_line):
     )
 
 
-@njit(cache=True, inline="always")
+@njit(cache=CACHE, inline="always")
 def _start_one(b, p, q, sgen_p, sgen_q, v_start, has_start, slack, v0, s_base, s_conj, v, own_mva):
     """Scenario ``b``'s net loads (conjugated, p.u.), its start (``v_start[b]`` where every
     non-slack entry is finite and non-zero, else flat) and the load at the slack bus."""
@@ -176,7 +178,7 @@ def _start_one(b, p, q, sgen_p, sgen_q, v_start, has_start, slack, v0, s_base, s
     own_mva[b] = complex(p[b, slack] - sgen_p[slack], q[b, slack] - sgen_q[slack])
 
 
-@njit(cache=True)
+@njit(cache=CACHE)
 def _prepare(p, n_line, max_iter):
     batch, n_bus = p.shape
     return (
@@ -191,7 +193,7 @@ def _prepare(p, n_line, max_iter):
     )
 
 
-@njit(cache=True)
+@njit(cache=CACHE)
 def sweep_serial(p, q, sgen_p, sgen_q, v_start, has_start, tree, lines, v0, s_base, i_base_ka, tol, max_iter):
     """Solve every scenario, one after the other.
 
@@ -226,7 +228,7 @@ def sweep_serial(p, q, sgen_p, sgen_q, v_start, has_start, tree, lines, v0, s_ba
 
 # A second function rather than a second compile of sweep_serial: numba keys its disk cache by
 # function and signature, not by the parallel option.
-@njit(cache=True, parallel=True)
+@njit(cache=CACHE, parallel=True)
 def sweep_parallel(p, q, sgen_p, sgen_q, v_start, has_start, tree, lines, v0, s_base, i_base_ka, tol, max_iter):
     """:func:`sweep_serial` over numba's thread pool (large batches)."""
     order, parent_bus, parent_line, slack, z = tree

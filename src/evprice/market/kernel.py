@@ -41,6 +41,8 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from evprice.core.jit import CACHE
+
 PARALLEL_MIN_BATCH = 128
 """Batches of at least this many members run over numba's thread pool; smaller ones run
 serially. Starting the pool costs more than it saves for a few members, and next to a
@@ -319,7 +321,7 @@ def _generator_at(typingctx, table, row):
     return sig, codegen
 
 
-@njit(cache=True)
+@njit(cache=CACHE)
 def _gumbel(rng, scale):
     """One Gumbel(0, scale) variate, as numpy's ``Generator.gumbel`` draws it."""
     while True:
@@ -328,7 +330,7 @@ def _gumbel(rng, scale):
             return 0.0 - scale * math.log(-math.log(u))
 
 
-@njit(cache=True)
+@njit(cache=CACHE)
 def _poisson(rng, lam, e_minus_lam):
     """One Poisson(lam) count, as numpy's ``Generator.poisson`` draws it, given ``exp(-lam)``.
 
@@ -349,7 +351,7 @@ def _poisson(rng, lam, e_minus_lam):
             return count
 
 
-@njit(cache=True)
+@njit(cache=CACHE)
 def _session_value(rng, kind, a, b):
     if kind == FIXED_VALUE:
         return a
@@ -358,7 +360,7 @@ def _session_value(rng, kind, a, b):
     return rng.lognormal(a, b)
 
 
-@njit(cache=True)
+@njit(cache=CACHE)
 def sample(streams, period, batch, n_stations, scalars, flags, expected_arrivals, origin_cdf, draw_sessions):
     """The random inputs of pricing period ``period`` for ``batch`` members (see :func:`sample_draws`)."""
     s = flags[SUBSTEPS]
@@ -417,7 +419,7 @@ def sample(streams, period, batch, n_stations, scalars, flags, expected_arrivals
 
 
 # -- one batch member's period -------------------------------------------------------------
-@njit(cache=True, inline="always")
+@njit(cache=CACHE, inline="always")
 def _argmax(u, n):
     """First index of the largest of ``u[:n]`` (0 when all are -inf), as ``numpy.argmax``."""
     best = 0
@@ -427,7 +429,7 @@ def _argmax(u, n):
     return best
 
 
-@njit(cache=True, inline="always")
+@njit(cache=CACHE, inline="always")
 def choose(
     utility: np.ndarray,
     present: np.ndarray,
@@ -468,7 +470,7 @@ def choose(
     return k, code
 
 
-@njit(cache=True, inline="always")
+@njit(cache=CACHE, inline="always")
 def _book_substeps(energy_sub, revenue_sub, b, k, start, end, t0, dt, s, kwh_per_s, price):
     """Add to ``[b, k]`` the energy ``kwh_per_s x overlap`` of ``[start, end)`` with each sub-step, and its revenue."""
     if end <= start:
@@ -486,7 +488,7 @@ def _book_substeps(energy_sub, revenue_sub, b, k, start, end, t0, dt, s, kwh_per
         j += 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=CACHE, inline="always")
 def _price_integral(elec, cum, b, t, scalars, flags):
     """``G(t)``: the hourly wholesale price integrated from the episode's first hour to ``t``."""
     first_hour = flags[FIRST_HOUR]
@@ -495,7 +497,7 @@ def _price_integral(elec, cum, b, t, scalars, flags):
     return cum[b, hour] + elec[b, hour] * (into - (first_hour + hour) * 3600.0)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=CACHE, inline="always")
 def fcfs_start_s(depart_s: np.ndarray, places: int, present: int, chargers: int, t_s: float, work: np.ndarray) -> float:
     """When an EV arriving at ``t_s`` gets a charger, first come first served.
 
@@ -525,7 +527,7 @@ def fcfs_start_s(depart_s: np.ndarray, places: int, present: int, chargers: int,
     return max(t_s, ordered[k])
 
 
-@njit(cache=True, inline="always")
+@njit(cache=CACHE, inline="always")
 def _member_period(b, t0, hour_of_substep, price, state, draws, travel, has_zones, par, out, scratch, cum):
     """Run member ``b``'s period, writing row ``b`` of every output (see :func:`advance`).
 
@@ -735,7 +737,7 @@ def _member_period(b, t0, hour_of_substep, price, state, draws, travel, has_zone
         booked_profit[b, k] -= fixed
 
 
-@njit(cache=True)
+@njit(cache=CACHE)
 def _prepare(period, state, par):
     """The outputs of a period (zeroed where they accumulate), the members' work space, the period's start."""
     slot_depart = state[0]
@@ -768,7 +770,7 @@ def _prepare(period, state, par):
     return out, scratch, cum, period * s * scalars[DT_S]
 
 
-@njit(cache=True)
+@njit(cache=CACHE)
 def advance_serial(period, price, state, draws, travel, has_zones, par, substep_hour, streams, sample_first):
     """One period of every member, one after the other (small batches).
 
@@ -798,7 +800,7 @@ def advance_serial(period, price, state, draws, travel, has_zones, par, substep_
 
 # A second function rather than a second compile of advance_serial: numba keys its disk cache
 # by function and signature, not by the parallel option.
-@njit(cache=True, parallel=True)
+@njit(cache=CACHE, parallel=True)
 def advance_parallel(period, price, state, draws, travel, has_zones, par, substep_hour, streams, sample_first):
     """One period of every member, over numba's thread pool (large batches)."""
     if sample_first:  # draw the period's inputs here (``draws`` is a placeholder of the same types)
@@ -812,7 +814,7 @@ def advance_parallel(period, price, state, draws, travel, has_zones, par, subste
 
 
 # -- the features' values ------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=CACHE)
 def state_values(period, price, slot_depart, revenue_ema, cost_ema, elec, capacity, places, scalars, flags, extra):
     """Every market feature field in declared order (see :func:`evprice.market.features.state_vector`).
 
