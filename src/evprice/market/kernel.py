@@ -2,8 +2,9 @@
 
 This is the one implementation of the market's sampled dynamics (the seed's seven internal
 steps, see :mod:`evprice.market.dynamics` for the model): the random draws of a period
-(:func:`sample_draws`), and the period itself (:func:`advance`), compiled with numba and
-cached on disk (``cache=True``), serving every batch size with the same source:
+(:func:`sample`) and the period itself (:func:`advance_serial`, :func:`advance_parallel`),
+compiled with numba and cached on disk (``cache=True``), serving every batch size with the
+same source:
 
 * the draws are taken in the order the streams have always been consumed (Poisson counts
   of every member and sub-step, then arrival instants; utility noise; dwell times, then
@@ -362,7 +363,9 @@ def _session_value(rng, kind, a, b):
 
 @njit(cache=CACHE)
 def sample(streams, period, batch, n_stations, scalars, flags, expected_arrivals, origin_cdf, draw_sessions):
-    """The random inputs of pricing period ``period`` for ``batch`` members (see :func:`sample_draws`)."""
+    """The random inputs of pricing period ``period`` for ``batch`` members, as
+    :func:`evprice.market.draws.sample_period_draws` lays them out (offsets, noise, dwell,
+    energy, origin); with ``draw_sessions`` False the dwell and energy stay zero."""
     s = flags[SUBSTEPS]
     j0 = period * s
     dt = scalars[DT_S]
@@ -370,7 +373,9 @@ def sample(streams, period, batch, n_stations, scalars, flags, expected_arrivals
     counts = np.zeros((batch, s), dtype=np.int64)
     per_member = np.zeros(batch, dtype=np.int64)
     lam = expected_arrivals[j0 : j0 + s]
-    e_minus_lam = np.exp(-lam)
+    e_minus_lam = np.empty(s)
+    for j in range(s):  # scalar exp, as numpy's C computes it (a vectorised exp may differ in the last bit)
+        e_minus_lam[j] = math.exp(-lam[j])
     for b in range(batch):
         for j in range(s):
             counts[b, j] = _poisson(arrivals, lam[j], e_minus_lam[j])
@@ -529,7 +534,7 @@ def fcfs_start_s(depart_s: np.ndarray, places: int, present: int, chargers: int,
 
 @njit(cache=CACHE, inline="always")
 def _member_period(b, t0, hour_of_substep, price, state, draws, travel, has_zones, par, out, scratch, cum):
-    """Run member ``b``'s period, writing row ``b`` of every output (see :func:`advance`).
+    """Run member ``b``'s period, writing row ``b`` of every output (see :func:`advance_serial`).
 
     ``scratch[b]`` (4, max(N, C)) and ``cum[b]`` (H + 1,) are the member's own work space.
     """
