@@ -128,19 +128,17 @@ def _agent_infos(agents: list[str], info: dict[str, Any]) -> dict[str, dict[str,
     ``info["grid"]`` in a grid-coupled market) are passed to every agent, each (1,) entry
     as a number and each (1, N) entry as the agent's own.
     """
-    columns = [info[k][0].tolist() for k in STATION_INFO_KEYS]  # Python numbers
-    counts = [k in _COUNTS and np.issubdtype(info[k].dtype, np.integer) for k in STATION_INFO_KEYS]
+    columns = []  # per key, the agents' Python numbers
+    for k in STATION_INFO_KEYS:
+        row = info[k][0].tolist()
+        columns.append(row if k in _COUNTS and info[k].dtype.kind in "iu" else [float(x) for x in row])
+    rows = list(zip(*columns))  # per agent
     groups = [(name, group) for name, group in info.items() if isinstance(group, dict)]
-    shared = {name: {k: v[0].item() for k, v in group.items() if np.ndim(v) == 1} for name, group in groups}
-    own = {name: [(k, v[0].tolist()) for k, v in group.items() if np.ndim(v) != 1] for name, group in groups}
+    lists = {name: [(k, np.asarray(v)[0].tolist()) for k, v in group.items()] for name, group in groups}
     out = {}
     for i, a in enumerate(agents):
-        d: dict[str, Any] = {
-            k: c[i] if is_count else float(c[i]) for k, c, is_count in zip(STATION_INFO_KEYS, columns, counts)
-        }
-        for name, group in groups:
-            values = dict(shared[name])
-            values.update((k, row[i]) for k, row in own[name])
-            d[name] = {k: values[k] for k in group}  # the group's own key order
+        d: dict[str, Any] = dict(zip(STATION_INFO_KEYS, rows[i]))
+        for name, entries in lists.items():  # a (1,) entry's number, or the agent's own of a (1, N) one
+            d[name] = {k: x[i] if isinstance(x, list) else x for k, x in entries}
         out[a] = d
     return out
