@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from evprice.core.jit import CACHE
+from evprice.core.jit import CACHE, use_thread_pool
 from evprice.grid.feeders import Feeder
 from evprice.grid.powerflow import PowerFlowResult, feeder_tree
 
@@ -87,7 +87,7 @@ class CarbonFlow:
         imported = np.maximum(np.where(ok[:, 0], result.p_slack_mw, 0.0), 0.0)
         gen[:, self._slack] += imported
         emission[:, self._slack] += imported * ext
-        solve = _eliminate_parallel if b >= PARALLEL_MIN_BATCH else _eliminate_serial
+        solve = _eliminate_parallel if use_thread_pool(b, PARALLEL_MIN_BATCH) else _eliminate_serial
         w = solve(
             np.ascontiguousarray(gen),
             np.ascontiguousarray(emission),

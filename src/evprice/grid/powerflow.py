@@ -35,6 +35,7 @@ from typing import Protocol
 import numpy as np
 
 from evprice.core.config import ConfigError
+from evprice.core.jit import use_thread_pool
 from evprice.grid.feeders import Feeder
 from evprice.grid.sweep import PARALLEL_MIN_BATCH as SWEEP_PARALLEL_MIN_BATCH
 from evprice.grid.sweep import sweep_parallel, sweep_serial
@@ -241,7 +242,7 @@ class FastRadialSolver:
             if start.shape != (b, f.n_bus):
                 raise ValueError(f"v_start_pu has shape {start.shape}: expected ({b}, {f.n_bus}), like p_mw")
             has_start = True
-        sweep = sweep_parallel if b >= SWEEP_PARALLEL_MIN_BATCH else sweep_serial
+        sweep = sweep_parallel if use_thread_pool(b, SWEEP_PARALLEL_MIN_BATCH) else sweep_serial
         v_all, iterations, (vm, line_ka, loading, p_from, p_to, loss, p_slack, q_slack, ok) = sweep(
             np.ascontiguousarray(p),
             np.ascontiguousarray(q),

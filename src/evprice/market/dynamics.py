@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from evprice.core.jit import use_thread_pool
 from evprice.market import kernel
 from evprice.market.economics import ema_after_period, energy_cost, unit_energy_cost
 from evprice.market.params import NO_SLOT, MarketParams
@@ -158,7 +159,8 @@ def _run(
     else:
         travel = np.asarray(travel_time_h, dtype=np.float64)
         travel, zones = np.ascontiguousarray(travel if travel.ndim == 3 else travel[None]), True
-    run = kernel.advance_parallel if price.shape[0] >= kernel.PARALLEL_MIN_BATCH else kernel.advance_serial
+    pool = use_thread_pool(price.shape[0], kernel.PARALLEL_MIN_BATCH)
+    run = kernel.advance_parallel if pool else kernel.advance_serial
     out = run(
         state.period,
         price,
