@@ -20,13 +20,70 @@ import numpy as np
 from evprice.market.choice import ADMITTED, BLOCKED, GAVE_UP, NO_EVENT, systematic_utility
 from evprice.market.draws import SessionSampler, positive_draws
 from evprice.market.dynamics import account_period, held_chargers
-from evprice.market.economics import price_integral
 from evprice.market.params import MarketParams
 from evprice.market.profiles import SECONDS_PER_HOUR
 from evprice.market.queueing import expected_wait_h
-from evprice.market.sessions import charging_duration_s, interval_overlap_s, window_overlap_s
 from evprice.market.state import MarketState, PeriodDraws, PeriodOutcome
 from evprice.market.welfare import money_per_utility, surplus_defined
+
+
+# -- helpers the package had only for these dynamics --------------------------------------
+def charging_duration_s(energy_kwh: np.ndarray, dwell_s: np.ndarray, power_kw: np.ndarray) -> np.ndarray:
+    """Seconds an EV draws power: ``min(E / P, D)`` (broadcasting)."""
+    return np.minimum(energy_kwh / power_kw * SECONDS_PER_HOUR, dwell_s)
+
+
+def window_overlap_s(start_s: np.ndarray, end_s: np.ndarray, edges_s: np.ndarray) -> np.ndarray:
+    """Seconds of ``[start, end)`` inside each window ``[edges[i], edges[i+1])``.
+
+    Args:
+        start_s, end_s: (...) interval bounds (``start_s`` may be a scalar).
+        edges_s: (S + 1,) increasing window edges.
+
+    Returns:
+        (..., S) overlaps, each in ``[0, edges[i+1] - edges[i]]``.
+    """
+    lo = np.maximum(np.asarray(start_s)[..., None], edges_s[:-1])
+    hi = np.minimum(end_s[..., None], edges_s[1:])
+    return np.maximum(hi - lo, 0.0)
+
+
+def interval_overlap_s(start_s: np.ndarray, end_s: np.ndarray, lo_s: float, hi_s: float) -> np.ndarray:
+    """Seconds of ``[start, end)`` inside ``[lo, hi)``, elementwise."""
+    return np.maximum(np.minimum(end_s, hi_s) - np.maximum(start_s, lo_s), 0.0)
+
+
+def price_integral(params: MarketParams, elec_price_per_kwh: np.ndarray, t_s: np.ndarray) -> np.ndarray:
+    """``G(t) = integral of the hourly wholesale price from the start of the episode's first hour to t``.
+
+    ``G(t2) - G(t1)`` is the price-time integral over ``[t1, t2]``, (currency/kWh) x s; a
+    charger drawing ``P`` kW over that interval costs ``P (G(t2) - G(t1)) / 3600 / efficiency``.
+
+    Args:
+        elec_price_per_kwh: (B, H) hourly prices of the episode.
+        t_s: (B, ...) seconds since episode start, in ``[0, horizon]``.
+
+    Returns:
+        (B, ...) values of ``G``.
+    """
+    hour = params.hour_index(t_s)
+    cum = np.zeros((elec_price_per_kwh.shape[0], elec_price_per_kwh.shape[1] + 1))
+    np.cumsum(elec_price_per_kwh * SECONDS_PER_HOUR, axis=1, out=cum[:, 1:])
+    rows = np.arange(len(cum)).reshape((-1,) + (1,) * (hour.ndim - 1))
+    into_hour_s = params.start_s + np.asarray(t_s) - (params.first_hour + hour) * SECONDS_PER_HOUR
+    return cum[rows, hour] + elec_price_per_kwh[rows, hour] * into_hour_s
+
+
+def occupancy_fraction(params: MarketParams, state: MarketState) -> np.ndarray:
+    """(B, N) fraction of chargers holding an EV as the next period starts."""
+    present = held_chargers(params, state.slot_depart_s, float(state.period * params.config.action_period_s))[1]
+    return np.minimum(present, params.capacity) / params.capacity
+
+
+def queue_length(params: MarketParams, state: MarketState) -> np.ndarray:
+    """(B, N) EVs waiting for a charger as the next period starts (0 unless ``when_full="queue"``)."""
+    present = held_chargers(params, state.slot_depart_s, float(state.period * params.config.action_period_s))[1]
+    return np.maximum(present - params.capacity, 0).astype(np.float64)
 
 
 def _per_station(flat_station: np.ndarray, n_cells: int, weights: np.ndarray | None = None) -> np.ndarray:
@@ -263,7 +320,7 @@ def advance_period(
     b = price_per_kwh.shape[0]
     cells = b * n  # flat (batch member, station) index b * N + k
     j0 = state.period * s
-    edges_s = j0 * dt_s + params.substep_edges_s  # (S + 1,)
+    edges_s = j0 * dt_s + params.dt_s * np.arange(params.substeps_per_period + 1, dtype=np.float64)  # (S + 1,)
     t0_s, t1_s = edges_s[0], edges_s[-1]
     price = np.array(price_per_kwh, dtype=np.float64)  # a copy: the caller's array stays the caller's
     kwh_per_s = params.power_kw / SECONDS_PER_HOUR  # (N,)

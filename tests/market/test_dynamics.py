@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 from evprice.core.rng import spawn_streams
 from evprice.market.config import MarketConfig
 from evprice.market.draws import STREAMS, sample_elec_price, sample_period_draws
-from evprice.market.dynamics import advance_period, initial_state, occupancy_fraction
+from evprice.market.dynamics import advance_period, initial_state
 from evprice.market.params import MarketParams
 
+from .numpy_dynamics import occupancy_fraction
 from .reference_sim import ReferenceMarket
 
 

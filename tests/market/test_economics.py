@@ -4,8 +4,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from evprice.market.config import MarketConfig
-from evprice.market.economics import ema_after_period, energy_cost, price_integral, unit_energy_cost
+from evprice.market.economics import ema_after_period, energy_cost, unit_energy_cost
 from evprice.market.params import MarketParams
+
+from .numpy_dynamics import price_integral
 
 
 def test_unit_energy_cost_and_energy_cost():

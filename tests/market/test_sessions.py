@@ -1,8 +1,10 @@
+"""The session-timing helpers of the numpy oracle (tests/market/numpy_dynamics.py)."""
+
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evprice.market.sessions import charging_duration_s, interval_overlap_s, window_overlap_s
+from .numpy_dynamics import charging_duration_s, interval_overlap_s, window_overlap_s
 
 
 def test_session_timing():

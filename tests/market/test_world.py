@@ -10,10 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evprice.market.config import MarketConfig
-from evprice.market.dynamics import occupancy_fraction
 from evprice.market.features import declare_features, state_vector
 from evprice.market.theory import capacity_market, erlang_b
 from evprice.market.world import MarketWorld
+
+from .numpy_dynamics import occupancy_fraction
 
 
 def random_prices(world: MarketWorld, rng: np.random.Generator) -> np.ndarray:

@@ -86,18 +86,6 @@ def held_chargers(
     return held, held.sum(axis=2) - params.slot_padding.sum(axis=1)
 
 
-def occupancy_fraction(params: MarketParams, state: MarketState) -> np.ndarray:
-    """(B, N) fraction of chargers holding an EV as the next period starts."""
-    present = held_chargers(params, state.slot_depart_s, float(state.period * params.config.action_period_s))[1]
-    return np.minimum(present, params.capacity) / params.capacity
-
-
-def queue_length(params: MarketParams, state: MarketState) -> np.ndarray:
-    """(B, N) EVs waiting for a charger as the next period starts (0 unless ``when_full="queue"``)."""
-    present = held_chargers(params, state.slot_depart_s, float(state.period * params.config.action_period_s))[1]
-    return np.maximum(present - params.capacity, 0).astype(np.float64)
-
-
 def advance_period(
     params: MarketParams,
     state: MarketState,

@@ -1,4 +1,6 @@
-"""Money: energy cost, the profit EMAs, and the wholesale price integrated over time.
+"""Money: energy cost, the profit EMAs, and the supply tariff (numpy forms; the compiled period
+in :mod:`evprice.market.kernel` computes the same per session, the wholesale price integrated
+over each charging interval included).
 
 Per sub-step a station earns ``revenue = sum over its EVs of locked price x energy``, pays
 ``energy cost = (wholesale price / charging_efficiency + marginal_cost_per_kwh) x energy``
@@ -15,7 +17,6 @@ from __future__ import annotations
 import numpy as np
 
 from evprice.market.params import MarketParams
-from evprice.market.profiles import SECONDS_PER_HOUR
 
 
 def unit_energy_cost(params: MarketParams, elec_price_per_kwh: np.ndarray) -> np.ndarray:
@@ -50,27 +51,6 @@ def ema_after_period(
         (...) ``(1 - alpha)^S ema + sum_j alpha (1 - alpha)^(S-1-j) amount_j / dt_h``.
     """
     return decay * ema + amount_per_substep @ rate_weights_per_h
-
-
-def price_integral(params: MarketParams, elec_price_per_kwh: np.ndarray, t_s: np.ndarray) -> np.ndarray:
-    """``G(t) = integral of the hourly wholesale price from the start of the episode's first hour to t``.
-
-    ``G(t2) - G(t1)`` is the price-time integral over ``[t1, t2]``, (currency/kWh) x s; a
-    charger drawing ``P`` kW over that interval costs ``P (G(t2) - G(t1)) / 3600 / efficiency``.
-
-    Args:
-        elec_price_per_kwh: (B, H) hourly prices of the episode.
-        t_s: (B, ...) seconds since episode start, in ``[0, horizon]``.
-
-    Returns:
-        (B, ...) values of ``G``.
-    """
-    hour = params.hour_index(t_s)
-    cum = np.zeros((elec_price_per_kwh.shape[0], elec_price_per_kwh.shape[1] + 1))
-    np.cumsum(elec_price_per_kwh * SECONDS_PER_HOUR, axis=1, out=cum[:, 1:])
-    rows = np.arange(len(cum)).reshape((-1,) + (1,) * (hour.ndim - 1))
-    into_hour_s = params.start_s + np.asarray(t_s) - (params.first_hour + hour) * SECONDS_PER_HOUR
-    return cum[rows, hour] + elec_price_per_kwh[rows, hour] * into_hour_s
 
 
 def tiered_supply_cost(

@@ -169,10 +169,3 @@ class MarketParams:
         """Index into the episode's hourly series of time ``t_s`` (s since episode start, <= horizon)."""
         hour = (self.start_s + np.asarray(t_s, dtype=np.float64)) // SECONDS_PER_HOUR - self.first_hour
         return np.minimum(hour, self.n_hours - 1).astype(np.intp)
-
-    @property
-    def substep_edges_s(self) -> np.ndarray:
-        """Start times of the sub-steps of period 0 plus its end, shape ``(S + 1,)``.
-
-        Add ``k * action_period_s`` for period ``k``."""
-        return self.dt_s * np.arange(self.substeps_per_period + 1, dtype=np.float64)
