@@ -172,13 +172,19 @@ def _run(
         _NO_STREAMS if streams is None else streams.table,
         streams is not None,
     )
-    return _wrap(params, state, price, out)
+    return _wrap(state, price, out)
 
 
-def _wrap(params: MarketParams, state: MarketState, price: np.ndarray, out: tuple) -> tuple[MarketState, PeriodOutcome]:
-    """The kernel's arrays as the next state and the period's outcome."""
-    (depart, start, charge_end, slot_price, revenue_ema, cost_ema, energy_sub, revenue_sub, energy_cost) = out[:9]
-    (admitted, blocked, utilization, arrivals, gave_up, waiting_h, booked_profit, surplus, energy, revenue) = out[9:]
+def _wrap(state: MarketState, price: np.ndarray, blocks: tuple) -> tuple[MarketState, PeriodOutcome]:
+    """The kernel's output blocks (:data:`~evprice.market.kernel.OUTPUT_BLOCKS`) as the next
+    state and the period's outcome: views of the blocks, no copies."""
+    slots, rows, substeps, counts, member_counts, member_values = blocks
+    depart, start, charge_end, slot_price = slots
+    revenue_ema, cost_ema, energy_cost, utilization, waiting_h, booked_profit, energy, revenue, fixed = rows
+    energy_sub, _ = substeps
+    admitted, blocked = counts
+    arrivals, gave_up = member_counts
+    surplus = member_values[0]
     new_state = MarketState(
         period=state.period + 1,
         price_per_kwh=price,
@@ -190,8 +196,6 @@ def _wrap(params: MarketParams, state: MarketState, price: np.ndarray, out: tupl
         cost_ema_per_h=cost_ema,
         elec_price_per_kwh=state.elec_price_per_kwh,
     )
-    fixed = np.empty_like(price)
-    fixed[...] = params.fixed_cost_per_h * (params.config.action_period_s / SECONDS_PER_HOUR)
     outcome = PeriodOutcome(
         price_per_kwh=price.copy(),  # not the state's array: outcomes go to users, who may edit them
         energy_kwh=energy,
