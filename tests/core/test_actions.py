@@ -3,7 +3,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evprice.core.actions import ActionError, check_actions, check_single_action, scale_action, unscale_action
+from evprice.core.actions import (
+    ActionError,
+    check_actions,
+    check_single_action,
+    scale_action,
+    scale_single_action,
+    unscale_action,
+)
 
 
 def test_endpoints_and_midpoint_are_exact():
@@ -72,3 +79,15 @@ def test_a_single_action_is_read_as_a_float(action, value):
 def test_a_bad_single_action_is_refused_with_the_agents_name(action, message):
     with pytest.raises(ActionError, match=f"action of station_1: .*{message}"):
         check_single_action(action, what="action of station_1")
+
+
+def test_one_action_in_python_floats_maps_to_the_same_price_bit_for_bit():
+    """The one-environment views map each agent's action in Python floats; the price must be
+    numpy's to the last bit, or a PettingZoo trajectory would drift from the vector one."""
+    rng = np.random.default_rng(7)
+    a = np.concatenate([rng.uniform(-1.5, 1.5, 4000), [-1.0, 1.0, 0.0, -2.0, 2.0, 1e-300, -0.0]])
+    lo = rng.uniform(-1.0, 2.0, a.size)
+    hi = lo + rng.uniform(1e-9, 5.0, a.size)
+    expected = scale_action(a, lo, hi)
+    got = np.array([scale_single_action(float(x), float(p), float(q)) for x, p, q in zip(a, lo, hi)])
+    assert np.array_equal(got.view(np.uint64), expected.view(np.uint64))

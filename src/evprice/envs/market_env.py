@@ -32,6 +32,7 @@ built env), :meth:`MarketEnv.render` returns an ``(H, W, 3)`` ``uint8`` picture 
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -262,9 +263,17 @@ class MarketEnv:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """:meth:`step` for actions a view has already validated (``check_actions``): (B, N, 1)
         finite float64, so the framework views check each action once."""
+        return self.step_mapped(scale_action(actions[..., 0], self._price_low, self._price_high))
+
+    def step_mapped(
+        self, price_per_kwh: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """:meth:`step` for prices (B, N) in currency/kWh that a view has already mapped from
+        validated actions (:func:`~evprice.core.actions.scale_action`, or
+        :func:`~evprice.core.actions.scale_single_action` per agent): inside the bounds, unchecked."""
         if self.world.done:
             raise RuntimeError(f"{self.env_id}: the episode is over: call reset() before step()")
-        price = scale_action(actions[..., 0], self._price_low, self._price_high)
+        price = price_per_kwh
         if self._leader is not None:
             price, next_commitment = leader_prices(price, self._commitment, self._leader)
         outcome = self.world.step(price, self._travel_time_h())
@@ -272,7 +281,7 @@ class MarketEnv:
             self._commitment = next_commitment
         reward = self._reward(outcome)
         cost, extra_info = self._couple(outcome)
-        done = np.full(self.num_envs, self.world.done)
+        done = np.ones(self.num_envs, dtype=bool) if self.world.done else np.zeros(self.num_envs, dtype=bool)
         values = self._state_values()
         info = self._info(outcome, values[:, self._occupancy_index], cost)
         info.update(extra_info)
@@ -383,7 +392,7 @@ class MarketEnv:
             "profit": out.profit,
             "revenue": out.revenue,
             "energy_cost": out.energy_cost,
-            "fixed_cost": np.array(out.fixed_cost),
+            "fixed_cost": out.fixed_cost,
             "energy_kwh": out.energy_kwh,
             "admitted": out.admitted,
             "blocked": out.blocked,
@@ -397,7 +406,7 @@ class MarketEnv:
                 "gave_up": out.gave_up,
                 **(
                     {}
-                    if np.isnan(out.consumer_surplus).any()
+                    if math.isnan(out.consumer_surplus[0])  # NaN in every member or none: a property of the market
                     else {"consumer_surplus": out.consumer_surplus, "social_welfare": out.social_welfare}
                 ),
             },

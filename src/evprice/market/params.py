@@ -150,13 +150,16 @@ class MarketParams:
         """(N,) the most revenue a station can earn in an hour, at price_max."""
         return self.max_energy_rate_kw * self.price_max
 
-    @property
+    @cached_property
     def reward_scale_per_period(self) -> np.ndarray:
         """(N,) profit per period that counts as reward 1: ``config.reward_scale_per_period`` if
-        set, else the most revenue the station can earn in one period."""
+        set, else the most revenue the station can earn in one period. Read-only (computed once)."""
         if self.config.reward_scale_per_period is not None:
-            return np.full(self.n_stations, self.config.reward_scale_per_period)
-        return self.max_revenue_per_h * (self.config.action_period_s / SECONDS_PER_HOUR)
+            scale = np.full(self.n_stations, float(self.config.reward_scale_per_period))
+        else:
+            scale = self.max_revenue_per_h * (self.config.action_period_s / SECONDS_PER_HOUR)
+        scale.setflags(write=False)
+        return scale
 
     def arrival_weighted_elec_price_per_kwh(self) -> float:
         """The wholesale price a constant charging price meets on average: the episode's hourly

@@ -19,6 +19,7 @@ described by four numbers:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -92,7 +93,8 @@ class PeriodOutcome:
         """(B,) consumer surplus plus the stations' booked profit, currency (see :mod:`evprice.market.welfare`)."""
         return self.consumer_surplus + self.booked_profit.sum(axis=1)
 
-    @property
+    @cached_property
     def profit(self) -> np.ndarray:
-        """(B, N) revenue minus energy cost minus fixed cost."""
+        """(B, N) revenue minus energy cost minus fixed cost (worked out once per outcome: the
+        reward and ``info`` both read it)."""
         return self.revenue - self.energy_cost - self.fixed_cost
