@@ -184,3 +184,25 @@ def test_pickled_and_copied_envs_continue_identically(env_id, overrides):
             got = twin.step(actions)
             assert got[1] == expected[1] and got[4] == expected[4]
             assert all(np.array_equal(got[0][a], expected[0][a]) for a in env.possible_agents)
+
+
+@pytest.mark.parametrize("overrides", [CONFIGS[0], CONFIGS[4], CONFIGS[6]])
+def test_the_view_steps_the_world_exactly_as_the_batched_api_does(overrides):
+    """The view maps its actions in Python floats and assembles its own infos; every number it
+    returns must be the batched environment's, bit for bit."""
+    view, batched = evprice.make(**overrides), evprice.make(**overrides).env
+    view.reset(seed=3)
+    batched.reset(seed=3)
+    rng = np.random.default_rng(3)
+    agents = view.possible_agents
+    for _ in range(batched.n_periods):
+        a = rng.uniform(-1.3, 1.3, (1, len(agents), 1))  # some outside [-1, 1]: clipped by both
+        obs, rewards, _, truncs, infos = view.step({x: a[0, i].astype(np.float32) for i, x in enumerate(agents)})
+        b_obs, b_reward, _, b_trunc, b_info = batched.step(a.astype(np.float32).astype(np.float64))
+        for i, x in enumerate(agents):
+            assert np.array_equal(obs[x], b_obs[0, i])
+            assert rewards[x] == b_reward[0, i]
+            assert truncs[x] == bool(b_trunc[0])
+            assert infos[x]["price"] == b_info["price"][0, i] and infos[x]["profit"] == b_info["profit"][0, i]
+            assert infos[x]["market"] == {k: np.asarray(v)[0].item() for k, v in b_info["market"].items()}
+    assert not view.agents

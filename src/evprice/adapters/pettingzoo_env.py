@@ -24,7 +24,7 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
 from evprice.adapters.render_view import RenderView
-from evprice.core.actions import ActionError, check_single_action
+from evprice.core.actions import ActionError, check_single_action, scale_single_action
 from evprice.core.observation import ObsName
 from evprice.envs.market_env import STATION_INFO_KEYS, MarketEnv
 from evprice.envs.render import RENDER_FPS, RENDER_MODES
@@ -59,7 +59,11 @@ class ParallelMarketEnv(RenderView, ParallelEnv):
         self._action_spaces = {a: spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32) for a in self.possible_agents}
         low, high = env.layout.state_bounds
         self.state_space = spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
-        self._actions = np.zeros((1, len(self.possible_agents), 1))
+        self._agent_set = frozenset(self.possible_agents)
+        self._what = [f"action of {a}" for a in self.possible_agents]
+        self._price = np.zeros((1, len(self.possible_agents)))  # the world copies what it is given
+        self._price_low = [float(x) for x in env.params.price_min]  # per agent: the agents are the stations
+        self._price_high = [float(x) for x in env.params.price_max]
 
     # -- spaces ------------------------------------------------------------------------
     @property
@@ -96,19 +100,24 @@ class ParallelMarketEnv(RenderView, ParallelEnv):
             raise RuntimeError(f"{self.env.env_id}: no agents are live: call reset() before step()")
         if not isinstance(actions, dict):
             raise ActionError(f"actions must be a dict keyed by agent id, got {type(actions).__name__}")
-        unknown = set(actions) - set(self.agents)
-        if unknown:
-            raise ActionError(f"actions for unknown or finished agents {sorted(unknown)}; live agents: {self.agents}")
-        for i, a in enumerate(self.possible_agents):
-            if a not in actions:
-                raise ActionError(f"no action for {a}; every live agent must act each step")
-            self._actions[0, i, 0] = check_single_action(actions[a], what=f"action of {a}")
-        obs, reward, terminated, truncated, info = self.env.step_checked(self._actions)
-        infos = _agent_infos(self.possible_agents, info)
-        rewards = dict(zip(self.possible_agents, reward[0].tolist()))
-        terms = dict.fromkeys(self.possible_agents, bool(terminated[0]))
-        truncs = dict.fromkeys(self.possible_agents, bool(truncated[0]))
-        observations = {a: obs[0, i] for i, a in enumerate(self.possible_agents)}
+        agents = self.possible_agents  # every agent is live until the episode ends
+        if actions.keys() != self._agent_set:
+            unknown = set(actions) - set(self.agents)
+            if unknown:
+                raise ActionError(
+                    f"actions for unknown or finished agents {sorted(unknown)}; live agents: {self.agents}"
+                )
+            missing = next(a for a in agents if a not in actions)
+            raise ActionError(f"no action for {missing}; every live agent must act each step")
+        price, low, high = self._price, self._price_low, self._price_high
+        for i, a in enumerate(agents):  # checked once, mapped as scale_action maps, in Python floats
+            price[0, i] = scale_single_action(check_single_action(actions[a], what=self._what[i]), low[i], high[i])
+        obs, reward, terminated, truncated, info = self.env.step_mapped(price)
+        infos = _agent_infos(agents, info)
+        rewards = dict(zip(agents, reward[0].tolist()))
+        terms = dict.fromkeys(agents, bool(terminated[0]))
+        truncs = dict.fromkeys(agents, bool(truncated[0]))
+        observations = dict(zip(agents, obs[0]))
         if terminated[0] or truncated[0]:
             self.agents = []
         return observations, rewards, terms, truncs, infos
@@ -130,15 +139,27 @@ def _agent_infos(agents: list[str], info: dict[str, Any]) -> dict[str, dict[str,
     """
     columns = []  # per key, the agents' Python numbers
     for k in STATION_INFO_KEYS:
-        row = info[k][0].tolist()
-        columns.append(row if k in _COUNTS and info[k].dtype.kind in "iu" else [float(x) for x in row])
-    rows = list(zip(*columns))  # per agent
-    groups = [(name, group) for name, group in info.items() if isinstance(group, dict)]
-    lists = {name: [(k, np.asarray(v)[0].tolist()) for k, v in group.items()] for name, group in groups}
+        entry = info[k]
+        row = entry[0].tolist()  # floats already for a float array, ints for an integer one
+        if entry.dtype.kind != "f" and not (k in _COUNTS and entry.dtype.kind in "iu"):
+            row = [float(x) for x in row]
+        columns.append(row)
+    groups = []  # per group: its entries in order, (1,) ones as numbers, and its (1, N) entries' lists
+    for name, group in info.items():
+        if type(group) is dict:
+            shared, own = {}, []
+            for k, v in group.items():
+                shared[k] = x = np.asarray(v)[0].tolist()
+                if type(x) is list:
+                    own.append((k, x))
+            groups.append((name, shared, own))
     out = {}
-    for i, a in enumerate(agents):
-        d: dict[str, Any] = dict(zip(STATION_INFO_KEYS, rows[i]))
-        for name, entries in lists.items():  # a (1,) entry's number, or the agent's own of a (1, N) one
-            d[name] = {k: x[i] if isinstance(x, list) else x for k, x in entries}
+    for i, (a, row) in enumerate(zip(agents, zip(*columns))):
+        d: dict[str, Any] = dict(zip(STATION_INFO_KEYS, row))
+        for name, shared, own in groups:  # a copy per agent: each agent's dicts are its own
+            g = shared.copy()
+            for k, x in own:
+                g[k] = x[i]
+            d[name] = g
         out[a] = d
     return out
