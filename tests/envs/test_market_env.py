@@ -104,3 +104,13 @@ def test_settings_a_view_or_scenario_cannot_use_are_refused_when_made():
         evprice.make("PublicCharging-v0", num_envs=4)
     with pytest.raises(ConfigError, match=r"num_envs=4 is invalid for make_gym\(\)"):
         evprice.make_gym("PublicCharging-v0", num_envs=4)
+
+
+def test_info_columns_are_read_by_a_slice_only_when_they_are_evenly_spaced():
+    from evprice.envs.market_env import _as_slice
+
+    values = np.arange(40.0).reshape(2, 20)
+    for columns in ([3], [3, 8], [3, 8, 13], [0, 1, 2], [3, 8, 14], [8, 3], [5, 5]):
+        picked = values[:, _as_slice(columns)]
+        np.testing.assert_array_equal(picked, values[:, np.array(columns)])
+    assert isinstance(_as_slice([3, 8, 14]), np.ndarray) and isinstance(_as_slice([8, 3]), np.ndarray)

@@ -114,11 +114,12 @@ class ParallelMarketEnv(RenderView, ParallelEnv):
             price[0, i] = scale_single_action(check_single_action(actions[a], what=self._what[i]), low[i], high[i])
         obs, reward, terminated, truncated, info = self.env.step_mapped(price)
         infos = _agent_infos(agents, info)
-        rewards = dict(zip(agents, reward[0].tolist()))
-        terms = dict.fromkeys(agents, bool(terminated[0]))
-        truncs = dict.fromkeys(agents, bool(truncated[0]))
+        rewards = dict(zip(agents, reward.tolist()[0]))
+        ended, cut = bool(terminated[0]), bool(truncated[0])
+        terms = dict.fromkeys(agents, ended)
+        truncs = dict.fromkeys(agents, cut)
         observations = dict(zip(agents, obs[0]))
-        if terminated[0] or truncated[0]:
+        if ended or cut:
             self.agents = []
         return observations, rewards, terms, truncs, infos
 
@@ -140,7 +141,7 @@ def _agent_infos(agents: list[str], info: dict[str, Any]) -> dict[str, dict[str,
     columns = []  # per key, the agents' Python numbers
     for k in STATION_INFO_KEYS:
         entry = info[k]
-        row = entry[0].tolist()  # floats already for a float array, ints for an integer one
+        row = entry.tolist()[0]  # floats already for a float array, ints for an integer one
         if entry.dtype.kind != "f" and not (k in _COUNTS and entry.dtype.kind in "iu"):
             row = [float(x) for x in row]
         columns.append(row)
@@ -149,7 +150,7 @@ def _agent_infos(agents: list[str], info: dict[str, Any]) -> dict[str, dict[str,
         if type(group) is dict:
             shared, own = {}, []
             for k, v in group.items():
-                shared[k] = x = np.asarray(v)[0].tolist()
+                shared[k] = x = (v if type(v) is np.ndarray else np.asarray(v)).tolist()[0]
                 if type(x) is list:
                     own.append((k, x))
             groups.append((name, shared, own))

@@ -250,7 +250,7 @@ class CoupledNetworkEnv(GridChargingEnv):
         if self.config.objective != "revenue_minus_supply_cost":
             return super()._reward(outcome)
         net = outcome.revenue.sum(axis=1) - self._supply_cost(outcome)
-        return np.repeat((net / self.params.reward_scale_per_period.sum())[:, None], self.n_agents, axis=1)
+        return np.repeat((net / self.params.team_reward_scale_per_period)[:, None], self.n_agents, axis=1)
 
     def _couple(self, outcome: PeriodOutcome) -> tuple[np.ndarray, dict[str, Any]]:
         cost, info = super()._couple(outcome)

@@ -128,6 +128,14 @@ def run_period(
     return _run(params, state, price_per_kwh, _NO_EVENTS, travel_time_h, streams)
 
 
+_F64 = np.dtype(np.float64)
+
+
+def _c(a: np.ndarray) -> np.ndarray:
+    """``a`` as a C-ordered float64 array, a copy only if it is not one already."""
+    return np.ascontiguousarray(a, dtype=_F64)
+
+
 _NO_STREAMS = np.zeros((len(kernel.DRAW_STREAMS), 5), dtype=np.uint64)
 _NO_EVENTS = (np.empty((0, 0)), np.empty((0, 0, 0)), np.empty((0, 0)), np.empty((0, 0)), np.empty((0, 0), np.int64))
 
@@ -152,17 +160,14 @@ def _run(
     out = run(
         state.period,
         price,
-        tuple(
-            np.ascontiguousarray(a, dtype=np.float64)  # no copy: the kernel's own outputs already are
-            for a in (
-                state.slot_depart_s,
-                state.slot_start_s,
-                state.slot_charge_end_s,
-                state.slot_price_per_kwh,
-                state.revenue_ema_per_h,
-                state.cost_ema_per_h,
-                state.elec_price_per_kwh,
-            )
+        (  # no copies: the kernel's own outputs already are C-ordered float64
+            _c(state.slot_depart_s),
+            _c(state.slot_start_s),
+            _c(state.slot_charge_end_s),
+            _c(state.slot_price_per_kwh),
+            _c(state.revenue_ema_per_h),
+            _c(state.cost_ema_per_h),
+            _c(state.elec_price_per_kwh),
         ),
         events,
         travel,
@@ -181,7 +186,7 @@ def _wrap(state: MarketState, price: np.ndarray, blocks: tuple) -> tuple[MarketS
     slots, rows, substeps, counts, member_counts, member_values = blocks
     depart, start, charge_end, slot_price = slots
     revenue_ema, cost_ema, energy_cost, utilization, waiting_h, booked_profit, energy, revenue, fixed = rows
-    energy_sub, _ = substeps
+    energy_sub = substeps[0]
     admitted, blocked = counts
     arrivals, gave_up = member_counts
     surplus = member_values[0]

@@ -161,6 +161,11 @@ class MarketParams:
         scale.setflags(write=False)
         return scale
 
+    @cached_property
+    def team_reward_scale_per_period(self) -> float:
+        """The stations' summed reward scale: what a team reward (and a welfare reward) divides by."""
+        return float(self.reward_scale_per_period.sum())
+
     def arrival_weighted_elec_price_per_kwh(self) -> float:
         """The wholesale price a constant charging price meets on average: the episode's hourly
         profile (before noise, which has mean 0) weighted by the arrival rate."""
