@@ -49,14 +49,14 @@ class CarbonFlow:
     def __init__(self, feeder: Feeder) -> None:
         tree = feeder_tree(feeder)
         self.feeder = feeder
-        self._parent_is_from = tree.line_parent == feeder.from_bus
+        self._parent_is_from = np.ascontiguousarray(tree.line_parent == feeder.from_bus)  # (L,)
         self._line_parent = tree.line_parent  # (L,)
         self._line_child = tree.line_child  # (L,)
-        self._parent_bus = tree.parent_bus  # (n,)
-        self._parent_line = tree.parent_line  # (n,)
+        self._parent_bus = tree.parent_bus.astype(np.int64)  # (n,)
+        self._parent_line = tree.parent_line.astype(np.int64)  # (n,)
         self._order = np.argsort(tree.depth, kind="stable")[1:].astype(np.int64)  # parents before children
-        self._slack = feeder.slack_bus
-        self._sgen_p_mw = np.maximum(feeder.sgen_p_mw, 0.0)
+        self._slack = int(feeder.slack_bus)
+        self._sgen_p_mw = np.ascontiguousarray(np.maximum(feeder.sgen_p_mw, 0.0), dtype=np.float64)
 
     def nodal_intensity_g_per_kwh(
         self,
@@ -74,50 +74,65 @@ class CarbonFlow:
             load_p_mw: (B, n_bus) the loads the power flow was solved for.
         """
         b = result.batch_size
-        ok = result.converged[:, None]
-        p_from, p_to = np.where(ok, result.p_from_mw, 0.0), np.where(ok, result.p_to_mw, 0.0)  # no NaN below
-        p_parent = np.where(self._parent_is_from, p_from, p_to)  # into the line, upstream
-        p_child = np.where(self._parent_is_from, p_to, p_from)  # into the line, downstream
-        down = np.maximum(-p_child, 0.0)  # (B, L) delivered to the child (flow downstream)
-        up = np.maximum(-p_parent, 0.0)  # (B, L) delivered to the parent (flow upstream)
         ext = np.broadcast_to(np.asarray(ext_grid_g_per_kwh, dtype=np.float64), (b,))
-        injected = np.maximum(-np.asarray(load_p_mw, dtype=np.float64).reshape(b, -1), 0.0)  # negative loads
-        gen = self._sgen_p_mw + injected  # (B, n) power entering each bus from local sources
-        emission = gen * sgen_g_per_kwh  # (B, n) MW x g/kWh injected at each bus
-        imported = np.maximum(np.where(ok[:, 0], result.p_slack_mw, 0.0), 0.0)
-        gen[:, self._slack] += imported
-        emission[:, self._slack] += imported * ext
         solve = _eliminate_parallel if use_thread_pool(b, PARALLEL_MIN_BATCH) else _eliminate_serial
-        w = solve(
-            np.ascontiguousarray(gen),
-            np.ascontiguousarray(emission),
-            np.ascontiguousarray(down),
-            np.ascontiguousarray(up),
-            np.ascontiguousarray(ext, dtype=np.float64),
+        return solve(
+            np.ascontiguousarray(result.p_from_mw, dtype=np.float64),
+            np.ascontiguousarray(result.p_to_mw, dtype=np.float64),
+            np.ascontiguousarray(result.p_slack_mw, dtype=np.float64),
+            np.ascontiguousarray(result.converged, dtype=np.bool_),
+            np.ascontiguousarray(np.asarray(load_p_mw, dtype=np.float64).reshape(b, -1)),
+            np.ascontiguousarray(ext),
+            self._sgen_p_mw,
+            float(sgen_g_per_kwh),
+            self._parent_is_from,
             self._order,
-            self._parent_bus.astype(np.int64),
-            self._parent_line.astype(np.int64),
+            self._parent_bus,
+            self._parent_line,
             self._slack,
         )
-        return np.where(ok, w, np.nan)
+
+
+@njit(cache=CACHE, inline="always")
+def _positive(x):
+    """``np.maximum(x, 0.0)`` of one finite number, the same bits (``-0.0`` stays ``-0.0``)."""
+    return x if x >= 0.0 else 0.0
 
 
 @njit(cache=CACHE)
-def _eliminate_one(b, gen, emission, down, up, ext, order, parent_bus, parent_line, slack, work, w):
-    """Scenario ``b``: leaf-to-root elimination, then root-to-leaf substitution (module docstring).
+def _eliminate_one(
+    b, p_from, p_to, p_slack, converged, load, ext, sgen_mw, sgen_g, parent_is_from, order, parent_bus, parent_line,
+    slack, work, w,
+):  # fmt: skip
+    """Scenario ``b``: the sources and line inflows, leaf-to-root elimination, then root-to-leaf
+    substitution (module docstring); NaN at every bus where the power flow did not converge.
 
-    ``gen`` (B, n) is the power entering each bus from its own sources; ``work`` (4, B, n)
-    is scratch: ``alpha``, ``beta``, the emissions gathered at each bus, and everything
-    entering it (sources, and the lines that deliver into it)."""
-    alpha, beta, acc, total_in = work[0], work[1], work[2], work[3]
+    ``work`` (5, B, max(n, L)) is scratch: ``alpha``, ``beta``, the emissions gathered at
+    each bus, everything entering it (sources, and the lines that deliver into it), and the
+    power each line delivers to its child (flow downstream)."""
+    n_bus = w.shape[1]
+    if not converged[b]:
+        for k in range(n_bus):
+            w[b, k] = np.nan
+        return
+    alpha, beta, acc, total_in, down = work[0], work[1], work[2], work[3], work[4]
+    for line in range(p_from.shape[1]):
+        child = p_to[b, line] if parent_is_from[line] else p_from[b, line]  # into the line, downstream
+        down[b, line] = _positive(-child)
+    for k in range(n_bus):  # the bus's own sources: static generation and a negative load
+        gen = sgen_mw[k] + _positive(-load[b, k])
+        acc[b, k] = gen * sgen_g  # what enters each bus from its sources and its eliminated children
+        total_in[b, k] = gen
+    imported = _positive(p_slack[b])
+    total_in[b, slack] += imported
+    acc[b, slack] += imported * ext[b]
     n = order.shape[0]
-    for k in range(gen.shape[1]):
-        acc[b, k] = emission[b, k]  # what enters each bus from its sources and its eliminated children
-        total_in[b, k] = gen[b, k]
     for i in range(n):
         k = order[i]
-        total_in[b, k] += down[b, parent_line[k]]  # from its parent
-        total_in[b, parent_bus[k]] += up[b, parent_line[k]]  # into its parent
+        line = parent_line[k]
+        parent = p_from[b, line] if parent_is_from[line] else p_to[b, line]  # into the line, upstream
+        total_in[b, k] += down[b, line]  # from its parent
+        total_in[b, parent_bus[k]] += _positive(-parent)  # into its parent
     for i in range(n - 1, -1, -1):  # leaves first
         k = order[i]
         line = parent_line[k]
@@ -127,7 +142,8 @@ def _eliminate_one(b, gen, emission, down, up, ext, order, parent_bus, parent_li
         else:
             alpha[b, k], beta[b, k] = acc[b, k] / t, down[b, line] / t
         # a child feeding its parent passes alpha (its beta is 0: its parent does not feed it)
-        acc[b, parent_bus[k]] += up[b, line] * alpha[b, k]
+        parent = p_from[b, line] if parent_is_from[line] else p_to[b, line]
+        acc[b, parent_bus[k]] += _positive(-parent) * alpha[b, k]
     t0 = total_in[b, slack]
     w[b, slack] = acc[b, slack] / t0 if t0 > 0.0 else ext[b]
     for i in range(n):  # root first
@@ -136,19 +152,29 @@ def _eliminate_one(b, gen, emission, down, up, ext, order, parent_bus, parent_li
 
 
 @njit(cache=CACHE)
-def _eliminate_serial(gen, emission, down, up, ext, order, parent_bus, parent_line, slack):
+def _eliminate_serial(p_from, p_to, p_slack, converged, load, ext, sgen_mw, sgen_g, parent_is_from, order, parent_bus,
+                      parent_line, slack):  # fmt: skip
     """(B, n) intensities, one scenario after the other."""
-    work, w = np.empty((4,) + gen.shape), np.empty_like(gen)
-    for b in range(gen.shape[0]):
-        _eliminate_one(b, gen, emission, down, up, ext, order, parent_bus, parent_line, slack, work, w)
+    batch, n_bus = load.shape
+    work, w = np.empty((5, batch, max(n_bus, p_from.shape[1]))), np.empty((batch, n_bus))
+    for b in range(batch):
+        _eliminate_one(
+            b, p_from, p_to, p_slack, converged, load, ext, sgen_mw, sgen_g, parent_is_from, order, parent_bus,
+            parent_line, slack, work, w,
+        )  # fmt: skip
     return w
 
 
 # (a second function: numba keys its disk cache by function and signature, not by the parallel option)
 @njit(cache=CACHE, parallel=True)
-def _eliminate_parallel(gen, emission, down, up, ext, order, parent_bus, parent_line, slack):
+def _eliminate_parallel(p_from, p_to, p_slack, converged, load, ext, sgen_mw, sgen_g, parent_is_from, order,
+                        parent_bus, parent_line, slack):  # fmt: skip
     """(B, n) intensities over numba's thread pool."""
-    work, w = np.empty((4,) + gen.shape), np.empty_like(gen)
-    for b in prange(gen.shape[0]):
-        _eliminate_one(np.int64(b), gen, emission, down, up, ext, order, parent_bus, parent_line, slack, work, w)
+    batch, n_bus = load.shape
+    work, w = np.empty((5, batch, max(n_bus, p_from.shape[1]))), np.empty((batch, n_bus))
+    for b in prange(batch):
+        _eliminate_one(
+            np.int64(b), p_from, p_to, p_slack, converged, load, ext, sgen_mw, sgen_g, parent_is_from, order,
+            parent_bus, parent_line, slack, work, w,
+        )  # fmt: skip
     return w
