@@ -48,3 +48,15 @@ def test_out_of_bounds_prices_are_clipped_and_bad_actions_raise():
         env.step([1.2, 1.3])
     with pytest.raises(ActionError, match="non-finite"):
         env.step([1.2, np.nan, 1.3])
+
+
+def test_the_posted_prices_are_the_agents_prices_to_the_last_bit():
+    """The view posts the prices it is given, not their round trip through [-1, 1]."""
+    env = evprice.make_gym("PublicCharging-v0")
+    env.reset(seed=1)
+    rng = np.random.default_rng(1)
+    low, high = env.action_space.low.astype(np.float64), env.action_space.high.astype(np.float64)
+    for _ in range(20):
+        price = rng.uniform(low, high)
+        posted = env.step(price)[4]["station"]["price"]
+        assert np.array_equal(posted, price)

@@ -48,6 +48,7 @@ class CentralPricingEnv(RenderView, gym.Env):
             env.render_mode = render_mode  # validated there
         self.agents = env.agent_ids
         low, high = env.params.price_min, env.params.price_max
+        self._price_low, self._price_high = low, high
         self.action_space = spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
         s_low, s_high = env.layout.state_bounds
         self.observation_space = spaces.Box(s_low.astype(np.float32), s_high.astype(np.float32), dtype=np.float32)
@@ -72,8 +73,9 @@ class CentralPricingEnv(RenderView, gym.Env):
         if self._needs_reset:
             raise RuntimeError(f"{self.env.env_id}: call reset() before step() (the episode is over or not started)")
         price = check_actions(action, (self.env.n_agents,), what="action (price of each station, currency/kWh)")
-        price = np.clip(price, self.env.params.price_min, self.env.params.price_max)
-        _, reward, terminated, truncated, info = self.env.step_checked(self.env.prices_to_actions(price[None]))
+        price = np.minimum(np.maximum(price, self._price_low), self._price_high)  # np.clip's values, cheaper
+        # the prices themselves: no round trip through [-1, 1], which could move them by an ulp
+        _, reward, terminated, truncated, info = self.env.step_mapped(price[None])
         done = bool(truncated[0] or terminated[0])
         self._needs_reset = done
         out: dict[str, Any] = {
