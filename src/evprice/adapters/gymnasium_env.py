@@ -30,6 +30,7 @@ from evprice.adapters.render_view import RenderView
 from evprice.core.actions import check_actions
 from evprice.envs.market_env import STATION_INFO_KEYS, MarketEnv
 from evprice.envs.render import RENDER_FPS, RENDER_MODES
+from evprice.envs.snapshot import EnvSnapshot
 
 
 class CentralPricingEnv(RenderView, gym.Env):
@@ -86,6 +87,15 @@ class CentralPricingEnv(RenderView, gym.Env):
             if isinstance(values, dict):
                 out[group] = {k: _first(v) for k, v in values.items()}
         return self.env.global_state()[0], float(reward[0].mean()), bool(terminated[0]), bool(truncated[0]), out
+
+    def snapshot(self) -> EnvSnapshot:
+        """The whole state of the environment as an immutable value (:mod:`evprice.envs.snapshot`)."""
+        return self.env.snapshot()
+
+    def restore(self, snapshot: EnvSnapshot) -> None:
+        """Put a :meth:`snapshot` back; ``step`` may follow unless it was taken at the episode's end."""
+        self.env.restore(snapshot)
+        self._needs_reset = self.env.world.done
 
 
 def _first(x: Any) -> Any:

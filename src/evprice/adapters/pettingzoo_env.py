@@ -28,6 +28,7 @@ from evprice.core.actions import ActionError, check_single_action, scale_single_
 from evprice.core.observation import ObsName
 from evprice.envs.market_env import STATION_INFO_KEYS, MarketEnv
 from evprice.envs.render import RENDER_FPS, RENDER_MODES
+from evprice.envs.snapshot import EnvSnapshot
 
 
 class ParallelMarketEnv(RenderView, ParallelEnv):
@@ -122,6 +123,15 @@ class ParallelMarketEnv(RenderView, ParallelEnv):
         if ended or cut:
             self.agents = []
         return observations, rewards, terms, truncs, infos
+
+    def snapshot(self) -> EnvSnapshot:
+        """The whole state of the environment as an immutable value (:mod:`evprice.envs.snapshot`)."""
+        return self.env.snapshot()
+
+    def restore(self, snapshot: EnvSnapshot) -> None:
+        """Put a :meth:`snapshot` back; the agents are live unless it was taken at the episode's end."""
+        self.env.restore(snapshot)
+        self.agents = [] if self.env.world.done else list(self.possible_agents)
 
     def state(self) -> np.ndarray:
         return self.env.global_state()[0]

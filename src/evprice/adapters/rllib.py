@@ -34,6 +34,7 @@ from gymnasium import spaces
 from evprice.core.actions import ActionError, check_single_action
 from evprice.envs.market_env import STATION_INFO_KEYS
 from evprice.envs.registry import make_env
+from evprice.envs.snapshot import EnvSnapshot
 
 try:
     from ray.rllib.env.multi_agent_env import MultiAgentEnv
@@ -110,6 +111,15 @@ class RllibMarketEnv(MultiAgentEnv):
         if term or trunc:
             self.agents = []
         return observations, rewards, terminateds, truncateds, infos
+
+    def snapshot(self) -> EnvSnapshot:
+        """The whole state of the environment as an immutable value (:mod:`evprice.envs.snapshot`)."""
+        return self.env.snapshot()
+
+    def restore(self, snapshot: EnvSnapshot) -> None:
+        """Put a :meth:`snapshot` back; the agents are live unless it was taken at the episode's end."""
+        self.env.restore(snapshot)
+        self.agents = [] if self.env.world.done else list(self.possible_agents)
 
     def state(self) -> np.ndarray:
         """Every feature field in declared order (F,) float32."""

@@ -25,6 +25,7 @@ from gymnasium import spaces
 
 from evprice.adapters.render_view import RenderView
 from evprice.envs.market_env import MarketEnv
+from evprice.envs.snapshot import EnvSnapshot
 
 
 class VecMarketEnv(RenderView):
@@ -76,6 +77,16 @@ class VecMarketEnv(RenderView):
             np.repeat(truncated[:, None], n, axis=1),
             info,
         )
+
+    def snapshot(self) -> EnvSnapshot:
+        """The whole state of the batch as an immutable value (:mod:`evprice.envs.snapshot`)."""
+        return self.env.snapshot()
+
+    def restore(self, snapshot: EnvSnapshot) -> None:
+        """Put a :meth:`snapshot` back; ``step`` follows on from it (the batch resets itself at an
+        episode's end, so a snapshot is never taken at one)."""
+        self.env.restore(snapshot)
+        self._needs_reset = False
 
     def state(self) -> np.ndarray:
         """Global state (B, F) float32."""

@@ -195,6 +195,26 @@ class GridChargingEnv(MarketEnv):
             self._assess(self._load_factor[:, hour], idle, idle, self._ext_grid_g_per_kwh[hour])
         )
 
+    def _snapshot_parts(self) -> dict[str, Any]:
+        return {
+            **super()._snapshot_parts(),
+            "grid_stream": None if self._grid_rng is None else self._grid_rng.bit_generator.state,
+            "load_factor": self._load_factor,
+            "grid_values": self._grid_values,
+            "v_last_pu": self._v_last_pu,
+        }
+
+    def _restore_parts(self, parts: dict[str, Any]) -> None:
+        super()._restore_parts(parts)
+        if parts["grid_stream"] is None:
+            self._grid_rng = None
+        else:
+            if self._grid_rng is None:
+                self._grid_rng = spawn_streams(0, (GRID_STREAM,))[GRID_STREAM]
+            self._grid_rng.bit_generator.state = parts["grid_stream"]
+        self._load_factor, self._grid_values = parts["load_factor"], parts["grid_values"]
+        self._v_last_pu = parts["v_last_pu"]
+
     def _couple(self, outcome: PeriodOutcome) -> tuple[np.ndarray, dict[str, Any]]:
         p = self.params
         b, n, s = outcome.energy_kwh_per_substep.shape

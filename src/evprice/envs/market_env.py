@@ -43,8 +43,10 @@ from evprice.core.agents import COORDINATOR_LEVEL, STATION_LEVEL, AgentSpec
 from evprice.core.config import ConfigError
 from evprice.core.features import Feature
 from evprice.core.observation import PAD_NAME, ObservationLayout, ObsName
+from evprice.core.snapshot import freeze, thaw
 from evprice.envs.render import RENDER_FPS, RENDER_MODES, FrameRenderer, MarketFrame, check_render_mode
 from evprice.envs.sessions import resolve_sessions
+from evprice.envs.snapshot import EnvSnapshot
 from evprice.grid.features import STATION_GRID
 from evprice.market.config import MarketConfig
 from evprice.market.dynamics import held_chargers, leader_prices
@@ -245,6 +247,48 @@ class MarketEnv:
         self._on_reset(seed)
         self._last_info = None
         return self.observe()
+
+    @property
+    def period(self) -> int:
+        """Pricing periods completed in the current episode (0 right after ``reset``)."""
+        return self.world.state.period
+
+    def snapshot(self) -> EnvSnapshot:
+        """The whole state (world, random streams, the scenario's own parts) as an immutable,
+        picklable value: :meth:`restore` puts it back (:mod:`evprice.envs.snapshot`)."""
+        return EnvSnapshot(
+            env_id=self.env_id,
+            num_envs=self.num_envs,
+            config=self.config,
+            world=self.world.snapshot(),
+            parts=freeze(self._snapshot_parts()),
+        )
+
+    def restore(self, snapshot: EnvSnapshot) -> None:
+        """Put back a :meth:`snapshot` of this environment, or of another one of the same
+        scenario, batch size and config; the steps that follow repeat those that followed it."""
+        if not isinstance(snapshot, EnvSnapshot):
+            raise TypeError(f"snapshot must be an EnvSnapshot (from env.snapshot()), got {type(snapshot).__name__}")
+        if (snapshot.env_id, snapshot.num_envs) != (self.env_id, self.num_envs):
+            raise ValueError(
+                f"the snapshot is of {snapshot.env_id} with num_envs={snapshot.num_envs}; "
+                f"this environment is {self.env_id} with num_envs={self.num_envs}"
+            )
+        if snapshot.config != self.config:
+            raise ValueError(
+                f"the snapshot was taken with another config of {self.env_id}: restore it into an environment "
+                "made with the same overrides"
+            )
+        self.world.restore(snapshot.world)
+        self._restore_parts(thaw(snapshot.parts))
+
+    def _snapshot_parts(self) -> dict[str, Any]:
+        """The scenario's own state beside the world's (coupled scenarios add theirs)."""
+        return {"commitment": self._commitment, "last_info": self._last_info}
+
+    def _restore_parts(self, parts: dict[str, Any]) -> None:
+        self._commitment = parts["commitment"]
+        self._last_info = parts["last_info"]
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Apply one pricing decision per agent.

@@ -167,7 +167,7 @@ class CCEMPolicy:
             p.reset()
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
-        if self.env.world.state.period == 0:  # a new episode: no warm start
+        if self.env.period == 0:  # a new episode: no warm start
             self.reset()
         state = self.env.global_state()
         prices = np.empty((self.env.num_envs, self.env.n_agents))

@@ -7,11 +7,12 @@ agents, observation layouts and rewards around it.
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from evprice.core.rng import spawn_streams
+from evprice.core.snapshot import FrozenDict, freeze, thaw
 from evprice.market.config import MarketConfig
 from evprice.market.draws import STREAMS, SessionSampler, sample_elec_price, sample_period_draws
 from evprice.market.dynamics import advance_period, initial_state, run_period
@@ -24,6 +25,19 @@ from evprice.market.state import MarketState, PeriodDraws, PeriodOutcome
 def _tile(a: np.ndarray, copies: int) -> np.ndarray:
     """Repeat ``a`` (E, ...) ``copies`` times along the batch axis: (copies * E, ...)."""
     return a if copies == 1 else np.tile(a, (copies,) + (1,) * (a.ndim - 1))
+
+
+@dataclass(frozen=True)
+class WorldSnapshot:
+    """The whole state of a :class:`MarketWorld`, as a value (:meth:`MarketWorld.snapshot`).
+
+    ``state`` holds read-only copies of the market's arrays; ``streams`` each named random
+    stream's ``bit_generator.state``, frozen. Picklable."""
+
+    batch_size: int
+    n_scenarios: int
+    state: MarketState
+    streams: FrozenDict
 
 
 class MarketWorld:
@@ -99,6 +113,38 @@ class MarketWorld:
         elec = sample_elec_price(self.params, self._scenarios, self._rngs["exogenous"])
         self._state = initial_state(self.params, self.tile(elec))
         return self._state
+
+    def snapshot(self) -> WorldSnapshot:
+        """The market's state and every random stream's position, as an immutable value."""
+        state = self.state  # raises before the first reset
+        return WorldSnapshot(
+            batch_size=self.batch_size,
+            n_scenarios=self._scenarios,
+            state=MarketState(**{f.name: freeze(getattr(state, f.name)) for f in fields(MarketState)}),
+            streams=FrozenDict({name: freeze(g.bit_generator.state) for name, g in self._rngs.items()}),
+        )
+
+    def restore(self, snapshot: WorldSnapshot) -> None:
+        """Put back the state and the streams of ``snapshot`` (taken from a world of the same
+        config and batch): the periods that follow repeat those that followed it, bit for bit.
+
+        The streams are set in place, so the compiled draws keep calling the same generators."""
+        if not isinstance(snapshot, WorldSnapshot):
+            raise TypeError(f"snapshot must be a WorldSnapshot, got {type(snapshot).__name__}")
+        if (snapshot.batch_size, snapshot.n_scenarios) != (self.batch_size, self._scenarios):
+            raise ValueError(
+                f"the snapshot is of a world of batch_size={snapshot.batch_size} with {snapshot.n_scenarios} "
+                f"scenarios; this one has batch_size={self.batch_size} with {self._scenarios}"
+            )
+        if set(snapshot.streams) != set(STREAMS):
+            raise ValueError(
+                f"the snapshot's streams {sorted(snapshot.streams)} are not this world's {sorted(STREAMS)}"
+            )
+        if self._rngs is None:
+            self._rngs = StreamAddresses(spawn_streams(0, STREAMS))
+        for name, position in snapshot.streams.items():
+            self._rngs[name].bit_generator.state = thaw(position)
+        self._state = MarketState(**{f.name: thaw(getattr(snapshot.state, f.name)) for f in fields(MarketState)})
 
     def step(self, price_per_kwh: np.ndarray, travel_time_h: np.ndarray | None = None) -> PeriodOutcome:
         """Advance one pricing period at ``price_per_kwh`` (B, N), already inside the bounds.
