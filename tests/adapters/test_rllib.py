@@ -53,8 +53,9 @@ def test_reset_step_shapes_spaces_and_the_end_of_an_episode():
         assert not any(terms.values()) and set(terms) == set(truncs)
         for a in env.possible_agents:
             assert env.get_observation_space(a).contains(obs[a]) and isinstance(rewards[a], float)
-            assert set(infos[a]) == set(STATION_INFO_KEYS) and "cost" in infos[a]
-            assert all(isinstance(v, float) and math.isfinite(v) for v in infos[a].values())
+            assert set(infos[a]) == {*STATION_INFO_KEYS, "market"} and "cost" in infos[a]
+            numbers = [v for k, v in infos[a].items() if k != "market"] + list(infos[a]["market"].values())
+            assert all(isinstance(v, (int, float)) and math.isfinite(v) for v in numbers)
     assert env.agents == []
     with pytest.raises(RuntimeError, match="reset"):
         env.step({a: np.zeros(1) for a in env.possible_agents})
@@ -132,3 +133,21 @@ def test_one_short_training_iteration_writes_a_checkpoint(tmp_path):
     assert not ray.is_initialized()  # shut down again
     assert modes == [auth_before or "token"]  # issue 19: authentication was switched off, an open door
     assert os.environ.get(AUTH_MODE_ENV_VAR) == auth_before  # the caller's environment as it was
+
+
+@pytest.mark.parametrize("env_id", registered_ids())
+def test_one_info_contract_rllib_gives_what_pettingzoo_gives(env_id):
+    """Every per-station key and every group (market, grid) on both views, the same numbers."""
+    import evprice
+
+    rl, pz = RllibMarketEnv({"env_id": env_id}), evprice.make(env_id)
+    rl.reset(seed=5)
+    pz.reset(seed=5)
+    rng = np.random.default_rng(5)
+    for _ in range(6):
+        actions = {a: rng.uniform(-1, 1, 1).astype(np.float32) for a in pz.possible_agents}
+        r_obs, r_rew, _, _, r_info = rl.step(actions)
+        p_obs, p_rew, _, _, p_info = pz.step(actions)
+        assert r_info == p_info and r_rew == p_rew
+        assert all(np.array_equal(r_obs[a], p_obs[a]) for a in pz.possible_agents)
+    assert "market" in p_info[pz.possible_agents[0]]

@@ -23,10 +23,10 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
+from evprice.adapters.multi_agent import AgentActions, agent_infos
 from evprice.adapters.render_view import RenderView
-from evprice.core.actions import ActionError, check_single_action, scale_single_action
 from evprice.core.observation import ObsName
-from evprice.envs.market_env import STATION_INFO_KEYS, MarketEnv
+from evprice.envs.market_env import MarketEnv
 from evprice.envs.render import RENDER_FPS, RENDER_MODES
 from evprice.envs.snapshot import EnvSnapshot
 
@@ -60,11 +60,7 @@ class ParallelMarketEnv(RenderView, ParallelEnv):
         self._action_spaces = {a: spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32) for a in self.possible_agents}
         low, high = env.layout.state_bounds
         self.state_space = spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
-        self._agent_set = frozenset(self.possible_agents)
-        self._what = [f"action of {a}" for a in self.possible_agents]
-        self._price = np.zeros((1, len(self.possible_agents)))  # the world copies what it is given
-        self._price_low = [float(x) for x in env.params.price_min]  # per agent: the agents are the stations
-        self._price_high = [float(x) for x in env.params.price_max]
+        self._read_actions = AgentActions(env)
 
     # -- spaces ------------------------------------------------------------------------
     @property
@@ -99,22 +95,9 @@ class ParallelMarketEnv(RenderView, ParallelEnv):
     def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
         if not self.agents:
             raise RuntimeError(f"{self.env.env_id}: no agents are live: call reset() before step()")
-        if not isinstance(actions, dict):
-            raise ActionError(f"actions must be a dict keyed by agent id, got {type(actions).__name__}")
         agents = self.possible_agents  # every agent is live until the episode ends
-        if actions.keys() != self._agent_set:
-            unknown = set(actions) - set(self.agents)
-            if unknown:
-                raise ActionError(
-                    f"actions for unknown or finished agents {sorted(unknown)}; live agents: {self.agents}"
-                )
-            missing = next(a for a in agents if a not in actions)
-            raise ActionError(f"no action for {missing}; every live agent must act each step")
-        price, low, high = self._price, self._price_low, self._price_high
-        for i, a in enumerate(agents):  # checked once, mapped as scale_action maps, in Python floats
-            price[0, i] = scale_single_action(check_single_action(actions[a], what=self._what[i]), low[i], high[i])
-        obs, reward, terminated, truncated, info = self.env.step_mapped(price)
-        infos = _agent_infos(agents, info)
+        obs, reward, terminated, truncated, info = self.env.step_mapped(self._read_actions.prices(actions))
+        infos = agent_infos(agents, info)
         rewards = dict(zip(agents, reward.tolist()[0]))
         ended, cut = bool(terminated[0]), bool(truncated[0])
         terms = dict.fromkeys(agents, ended)
@@ -135,42 +118,3 @@ class ParallelMarketEnv(RenderView, ParallelEnv):
 
     def state(self) -> np.ndarray:
         return self.env.global_state()[0]
-
-
-_COUNTS = frozenset({"admitted", "blocked"})
-
-
-def _agent_infos(agents: list[str], info: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per-agent info dicts of plain Python numbers from the batched (1, N) arrays.
-
-    Counts stay ints when the market counts EVs, and floats when it counts expected EVs
-    (``demand="expected"``). Groups of system-wide values (``info["market"]``, and
-    ``info["grid"]`` in a grid-coupled market) are passed to every agent, each (1,) entry
-    as a number and each (1, N) entry as the agent's own.
-    """
-    columns = []  # per key, the agents' Python numbers
-    for k in STATION_INFO_KEYS:
-        entry = info[k]
-        row = entry.tolist()[0]  # floats already for a float array, ints for an integer one
-        if entry.dtype.kind != "f" and not (k in _COUNTS and entry.dtype.kind in "iu"):
-            row = [float(x) for x in row]
-        columns.append(row)
-    groups = []  # per group: its entries in order, (1,) ones as numbers, and its (1, N) entries' lists
-    for name, group in info.items():
-        if type(group) is dict:
-            shared, own = {}, []
-            for k, v in group.items():
-                shared[k] = x = (v if type(v) is np.ndarray else np.asarray(v)).tolist()[0]
-                if type(x) is list:
-                    own.append((k, x))
-            groups.append((name, shared, own))
-    out = {}
-    for i, (a, row) in enumerate(zip(agents, zip(*columns))):
-        d: dict[str, Any] = dict(zip(STATION_INFO_KEYS, row))
-        for name, shared, own in groups:  # a copy per agent: each agent's dicts are its own
-            g = shared.copy()
-            for k, x in own:
-                g[k] = x[i]
-            d[name] = g
-        out[a] = d
-    return out

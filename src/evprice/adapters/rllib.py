@@ -10,8 +10,9 @@ module does, and fails with that hint when Ray is missing.
   actions ``Box(-1, 1, (1,), float32)`` per agent, mapped to the price range as everywhere
   in evprice; observations ``Box(low, high, (D,), float32)`` from the env's bounds; episodes
   end by truncation at the horizon (``truncateds["__all__"]``), never by termination; each
-  agent's info holds its per-station values (``STATION_INFO_KEYS``: price, profit, ...,
-  and the constraint ``cost``) as floats.
+  agent's info is the PettingZoo view's (:func:`evprice.adapters.multi_agent.agent_infos`):
+  its per-station values (``STATION_INFO_KEYS``: price, profit, ..., and the constraint
+  ``cost``) and the ``market`` (and ``grid``) groups, as Python numbers.
 * :func:`register_env`: registers a scenario (id plus overrides) under a Tune name.
 * :func:`ppo_config`: a multi-agent ``PPOConfig`` with one shared policy or one per station.
 
@@ -31,8 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from gymnasium import spaces
 
-from evprice.core.actions import ActionError, check_single_action
-from evprice.envs.market_env import STATION_INFO_KEYS
+from evprice.adapters.multi_agent import AgentActions, agent_infos
 from evprice.envs.registry import make_env
 from evprice.envs.snapshot import EnvSnapshot
 
@@ -73,7 +73,7 @@ class RllibMarketEnv(MultiAgentEnv):
         }
         self.action_spaces = {a: spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32) for a in self.possible_agents}
         super().__init__()
-        self._actions = np.zeros((1, len(self.possible_agents), 1))
+        self._read_actions = AgentActions(self.env)
 
     @property
     def n_periods(self) -> int:
@@ -91,19 +91,10 @@ class RllibMarketEnv(MultiAgentEnv):
         """One pricing decision of every station (``{agent: (1,) in [-1, 1]}``)."""
         if not self.agents:
             raise RuntimeError(f"{self.env_id}: no agents are live: call reset() before step()")
-        if not isinstance(action_dict, Mapping):
-            raise ActionError(f"actions must be a dict keyed by agent id, got {type(action_dict).__name__}")
-        unknown = set(action_dict) - set(self.possible_agents)
-        if unknown:
-            raise ActionError(f"actions for unknown agents {sorted(unknown)}; agents: {self.possible_agents}")
-        for i, a in enumerate(self.possible_agents):
-            if a not in action_dict:
-                raise ActionError(f"no action for {a}; every station must act each step")
-            self._actions[0, i, 0] = check_single_action(action_dict[a], what=f"action of {a}")  # or a bare number
-        obs, reward, terminated, truncated, info = self.env.step_checked(self._actions)
+        obs, reward, terminated, truncated, info = self.env.step_mapped(self._read_actions.prices(action_dict))
         term, trunc = bool(terminated[0]), bool(truncated[0])
         agents = self.possible_agents
-        infos = _agent_infos(agents, info)
+        infos = agent_infos(agents, info)
         observations = {a: obs[0, i] for i, a in enumerate(agents)}
         rewards = dict(zip(agents, reward[0].tolist()))
         terminateds = {**dict.fromkeys(agents, term), "__all__": term}
@@ -124,13 +115,6 @@ class RllibMarketEnv(MultiAgentEnv):
     def state(self) -> np.ndarray:
         """Every feature field in declared order (F,) float32."""
         return self.env.global_state()[0]
-
-
-def _agent_infos(agents: list[str], info: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """``{agent: {key: float}}`` for every key of ``STATION_INFO_KEYS`` (the constraint ``cost``
-    among them) from the batched (1, N) arrays."""
-    table = np.stack([np.asarray(info[k][0], dtype=np.float64) for k in STATION_INFO_KEYS], axis=1).tolist()
-    return {a: dict(zip(STATION_INFO_KEYS, row)) for a, row in zip(agents, table)}
 
 
 def env_name(env_id: str, overrides: Mapping[str, Any] | None = None) -> str:

@@ -1,0 +1,97 @@
+"""What the dict-keyed multi-agent views (PettingZoo, RLlib) share: reading every agent's
+action once, and one info contract.
+
+* :class:`AgentActions` reads ``{agent: action}`` into the prices of a one-member
+  :class:`~evprice.envs.MarketEnv`: each action checked once
+  (:func:`~evprice.core.actions.check_single_action`) and mapped in Python floats exactly as
+  :func:`~evprice.core.actions.scale_action` maps it, for
+  :meth:`~evprice.envs.MarketEnv.step_mapped`.
+* :func:`agent_infos` is the info contract: each agent's dict holds its own value of every
+  per-station key (:data:`~evprice.envs.STATION_INFO_KEYS`) and every group of system-wide
+  values the scenario reports (``market``, and ``grid`` in a grid-coupled scenario), as plain
+  Python numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from evprice.core.actions import ActionError, check_single_action, scale_single_action
+from evprice.envs.market_env import STATION_INFO_KEYS, MarketEnv
+
+_COUNTS = frozenset({"admitted", "blocked"})
+
+
+class AgentActions:
+    """The (1, N) prices of one step from a dict of the agents' actions in [-1, 1].
+
+    Args:
+        env: the one-member environment; its agents are its stations, in order.
+    """
+
+    def __init__(self, env: MarketEnv) -> None:
+        self.agents = list(env.agent_ids)
+        self._agent_set = frozenset(self.agents)
+        self._what = [f"action of {a}" for a in self.agents]
+        self._price = np.zeros((1, len(self.agents)))  # reused: the world copies what it is given
+        self._low = [float(x) for x in env.params.price_min]
+        self._high = [float(x) for x in env.params.price_max]
+
+    def prices(self, actions: Any) -> np.ndarray:
+        """(1, N) prices in currency/kWh for ``actions``, one ``(1,)`` action (or a number) per
+        agent; every agent must act, and no other key may appear (``ActionError`` otherwise).
+
+        The array is reused by the next call: pass it straight to ``step_mapped``."""
+        if not isinstance(actions, Mapping):
+            raise ActionError(f"actions must be a dict keyed by agent id, got {type(actions).__name__}")
+        if actions.keys() != self._agent_set:
+            unknown = set(actions) - self._agent_set
+            if unknown:
+                raise ActionError(
+                    f"actions for unknown or finished agents {sorted(unknown)}; live agents: {self.agents}"
+                )
+            missing = next(a for a in self.agents if a not in actions)
+            raise ActionError(f"no action for {missing}; every live agent must act each step")
+        price, low, high = self._price, self._low, self._high
+        for i, a in enumerate(self.agents):
+            price[0, i] = scale_single_action(check_single_action(actions[a], what=self._what[i]), low[i], high[i])
+        return price
+
+
+def agent_infos(agents: list[str], info: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per-agent info dicts of plain Python numbers from the batched (1, N) arrays.
+
+    Counts stay ints when the market counts EVs, and floats when it counts expected EVs
+    (``demand="expected"``). Groups of system-wide values (``info["market"]``, and
+    ``info["grid"]`` in a grid-coupled market) go to every agent, each (1,) entry as a
+    number and each (1, N) entry as the agent's own; each agent gets its own copy of each group.
+    """
+    columns = []  # per key, the agents' Python numbers
+    for k in STATION_INFO_KEYS:
+        entry = info[k]
+        row = entry.tolist()[0]  # floats already for a float array, ints for an integer one
+        if entry.dtype.kind != "f" and not (k in _COUNTS and entry.dtype.kind in "iu"):
+            row = [float(x) for x in row]
+        columns.append(row)
+    groups = []  # per group: its entries in order, (1,) ones as numbers, and its (1, N) entries' lists
+    for name, group in info.items():
+        if type(group) is dict:
+            shared, own = {}, []
+            for k, v in group.items():
+                shared[k] = x = (v if type(v) is np.ndarray else np.asarray(v)).tolist()[0]
+                if type(x) is list:
+                    own.append((k, x))
+            groups.append((name, shared, own))
+    out = {}
+    for i, (a, row) in enumerate(zip(agents, zip(*columns))):
+        d: dict[str, Any] = dict(zip(STATION_INFO_KEYS, row))
+        for name, shared, own in groups:  # a copy per agent: each agent's dicts are its own
+            g = shared.copy()
+            for k, x in own:
+                g[k] = x[i]
+            d[name] = g
+        out[a] = d
+    return out
