@@ -148,3 +148,15 @@ def test_stackelberg_policy_posts_the_leaders_solution(leader):
             np.testing.assert_allclose(info["profit"][0], want_profit, atol=1e-4)
     with pytest.raises(ConfigError, match="stackelberg"):
         make_policy("stackelberg", env, price=1.0)
+
+
+def test_delta_ends_are_the_nash_and_joint_profits_and_a_gain_needs_a_gap():
+    from evprice.policies.theory import delta_ends, gain_is_defined
+
+    env = make_env("LogitBertrand-v0")
+    nash, joint = delta_ends(env)
+    # Calvano et al. (2020)'s duopoly (a = 2, c = 1, mu = 0.25, a0 = 0): their published profits
+    np.testing.assert_allclose(nash, [0.2229267, 0.2229267], atol=1e-7)
+    np.testing.assert_allclose(joint, [0.3374905, 0.3374905], atol=1e-7)
+    assert gain_is_defined(1.0, 2.0) and not gain_is_defined(2.0, 2.0) and not gain_is_defined(2.0, 1.0)
+    assert not gain_is_defined(1e6, 1e6 + 1e-7)  # a gap below 1e-12 of the profit is no gap

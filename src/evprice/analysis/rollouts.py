@@ -41,9 +41,9 @@ import numpy as np
 from evprice.analysis.stats import mean_ci
 from evprice.envs.market_env import WELFARE_INFO_KEYS, MarketEnv
 from evprice.envs.registry import make_env
-from evprice.market.theory import bertrand_nash, joint_optimum, logit_market, profit_gain
+from evprice.market.theory import profit_gain
 from evprice.policies.baselines import make_policy
-from evprice.policies.theory import defines_delta
+from evprice.policies.theory import defines_delta, delta_ends, gain_is_defined
 
 MAX_BATCH = 256
 """Episodes simulated side by side; more episodes run as successive batches."""
@@ -266,16 +266,15 @@ def delta(runs: Episodes) -> dict[str, Any]:
     when collusion gains nothing at all (a market nobody buys from: the outside option wins).
     """
     env = runs.env
-    market = logit_market(env.params)
-    nash, joint = bertrand_nash(market).profits, joint_optimum(market).profits
+    nash, joint = delta_ends(env)
     per_period = runs.operating_profit / env.n_periods  # (E, N)
     out: dict[str, Any] = {}
     intervals: dict[str, Any] = {}
-    if not joint.sum() - nash.sum() > 1e-12 * max(1.0, abs(nash.sum())):
+    if not gain_is_defined(nash.sum(), joint.sum()):
         return {**{a: None for a in env.agent_ids}, "total": None, "ci95": {a: None for a in (*env.agent_ids, "total")}}
     total = profit_gain(per_period.sum(axis=1), nash.sum(), joint.sum())  # (E,)
     for j, agent_id in enumerate(env.agent_ids):
-        if joint[j] - nash[j] > 1e-12 * max(1.0, abs(nash[j])):
+        if gain_is_defined(nash[j], joint[j]):
             gain = profit_gain(per_period[:, j], nash[j], joint[j])
             out[agent_id], intervals[agent_id] = float(gain.mean()), ci95(gain, False)
         else:

@@ -16,8 +16,8 @@ from evprice.learn.config import PPOConfig
 from evprice.learn.networks import Actor, load_seed_state
 from evprice.learn.normalise import ObservationNormaliser
 from evprice.learn.seed_envs import SeedEnvs
-from evprice.market.theory import bertrand_nash, joint_optimum, logit_market, profit_gain
-from evprice.policies.theory import defines_delta
+from evprice.market.theory import profit_gain
+from evprice.policies.theory import defines_delta, delta_ends, gain_is_defined
 
 
 class TrainedPolicy:
@@ -123,9 +123,8 @@ def _delta_bounds(env: MarketEnv) -> tuple[float, float] | None:
     """The joint Nash and joint-optimum profits per period of a logit market that defines Delta."""
     if not defines_delta(env):
         return None
-    market = logit_market(env.params)
-    nash, joint = bertrand_nash(market).profits.sum(), joint_optimum(market).profits.sum()
-    if joint - nash <= 1e-12 * max(1.0, abs(nash)):  # a monopoly's Nash is its optimum: no index
+    nash, joint = (ends.sum() for ends in delta_ends(env))
+    if not gain_is_defined(nash, joint):  # a monopoly's Nash is its optimum: no index
         return None
     return float(nash), float(joint)
 

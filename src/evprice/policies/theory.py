@@ -44,7 +44,10 @@ __all__ = [
     "capacity_joint_optimum",
     "capacity_market",
     "capacity_nash",
+    "defines_delta",
+    "delta_ends",
     "erlang_b",
+    "gain_is_defined",
     "joint_optimum",
     "lambertw_exp",
     "logit_market",
@@ -61,6 +64,19 @@ def defines_delta(env: MarketEnv) -> bool:
     """Whether ``Delta`` compares like with like: the static market is exactly the environment's
     expected market (:func:`evprice.market.theory.static_market_is_exact`)."""
     return static_market_is_exact(env.params)
+
+
+def delta_ends(env: MarketEnv) -> tuple[np.ndarray, np.ndarray]:
+    """The two ends of ``Delta`` for ``env``'s market: each station's Nash and joint-optimum
+    profits per pricing period, (N,) each (the one place Delta's benchmarks are computed)."""
+    market = logit_market(env.params)
+    return bertrand_nash(market).profits, joint_optimum(market).profits
+
+
+def gain_is_defined(nash_profit: float, joint_profit: float) -> bool:
+    """Whether ``Delta = (pi - pi_N) / (pi_M - pi_N)`` has a meaning: the joint optimum earns
+    more than Nash (not so for a monopoly, or a station the joint optimum sacrifices)."""
+    return joint_profit - nash_profit > 1e-12 * max(1.0, abs(nash_profit))
 
 
 def benchmarks(env: MarketEnv, leader: int | None = None) -> dict[str, Any]:
