@@ -1,0 +1,278 @@
+"""Training and evaluating the experiments' arms: MAPPO runs over seeds, spread over worker
+processes, resumed from the results already saved."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evprice.analysis.curves import band, read_curve
+from evprice.analysis.experiments import (
+    ExperimentSettings,
+)
+from evprice.analysis.parallel import run_tasks
+from evprice.analysis.rollouts import evaluate
+from evprice.analysis.stats import mean_ci
+from evprice.core.config import ConfigError
+from evprice.core.progress import duration_text, eta_line
+from evprice.envs import make_env
+from evprice.policies.theory import benchmarks
+
+EVAL_SEED = 10_000
+
+
+DEFAULT_STEPS = 300_000
+"""Training env-steps per seed of the MAPPO experiments' arms. Chosen from measured curves:
+Delta on ``LogitBertrand-v0`` passes 0.9 at about 100k env-steps and 0.99 at about 250k,
+and every report's learning curves state where each arm reached its plateau (or that it
+did not: then pass ``--steps``)."""
+
+ARM_TORCH_THREADS = 1
+"""Torch threads of every arm's training, however the arms are spread: batched float32 sums
+differ with the thread count, and an arm must give the same numbers in this process, in a
+local worker or on a cluster node. ``--workers`` (one per core) uses the other cores."""
+
+CURVE_EVERY_UPDATES = 10
+"""Experiment arms evaluate their policies every this many updates (about 20k env-steps with
+the trainer's 64 environments x 32 periods), every seed on the same evaluation episodes
+(``eval_seed`` = :data:`EVAL_SEED`: common demand, so the seeds' curves differ by their
+policies only): the learning curves and the plateau test."""
+
+
+def train_arm(
+    label: str,
+    env_id: str,
+    overrides: Mapping[str, Any],
+    seeds: list[int],
+    steps: int,
+    episodes: int,
+    run_dir: str,
+    torch_threads: int | None = None,
+) -> list[dict[str, Any]]:
+    """Train MAPPO on ``env_id`` with ``overrides`` for every seed of ``seeds`` in one batched
+    run (``run_dir/seed_<s>/``), then evaluate each seed's deterministic policy.
+
+    Returns one dict per seed: per station mean price (currency/kWh), profit per episode and
+    blocked EVs, the market's Delta (None where undefined), on a grid the periods per
+    episode whose constraint cost is positive (``violating_periods``, else None), the seed's
+    run folder, the path of its first evaluation episode (:func:`episode_path`) and its
+    learning curve (:func:`evprice.analysis.curves.read_curve`). A pure function of its
+    arguments (what :mod:`evprice.analysis.parallel` needs to spread arms over processes).
+    """
+    from evprice.learn.config import PPOConfig
+    from evprice.learn.policy import load_policy
+    from evprice.learn.trainer import train
+
+    cfg = PPOConfig(
+        total_steps=steps, eval_every_updates=CURVE_EVERY_UPDATES, eval_seed=EVAL_SEED, torch_threads=torch_threads
+    )
+    train(env_id, cfg, seeds=seeds, overrides=dict(overrides), out_dir=run_dir)
+    out = []
+    for seed in seeds:
+        seed_dir = Path(run_dir) / f"seed_{seed}"
+        _, _, policy = load_policy(seed_dir)
+        factory = lambda env, policy=policy: policy  # noqa: E731
+        summary = evaluate(env_id, factory, episodes=episodes, seed=EVAL_SEED + seed, overrides=overrides)
+        stations = summary["stations"]
+        delta = summary.get("delta")
+        out.append(
+            {
+                "mean_price": [float(s["mean_price"]) for s in stations],
+                "profit": [float(s["profit"]) / episodes for s in stations],
+                "blocked": [float(s["blocked"]) / episodes for s in stations],
+                "admitted": [float(s["admitted"]) / episodes for s in stations],
+                "delta": None if delta is None or delta["total"] is None else float(delta["total"]),
+                "violating_periods": None
+                if "costs" not in summary
+                else summary["costs"]["violating_periods"] / episodes,
+                "run_dir": str(seed_dir),
+                "path": episode_path(env_id, factory, seed=EVAL_SEED + seed, overrides=overrides),
+                "curve": read_curve(seed_dir),
+            }
+        )
+    return out
+
+
+def episode_path(env_id: str, factory: Any, *, seed: int, overrides: Mapping[str, Any]) -> dict[str, list]:
+    """Per period of one episode (member 0 of ``seed``'s evaluation): each station's price
+    (currency/kWh), utilisation (share of chargers busy) and blocked EVs, ``(T, N)`` lists,
+    and the hour of day at the start of each period, ``(T,)``. On a grid also, ``(T,)``: the
+    feeder's lowest voltage ``vm_min_pu`` (p.u.), its most loaded monitored line
+    ``max_line_loading`` (fraction of rating) and the constraint ``cost``; and the limits
+    ``grid_limits`` = ``{"vm_min_pu", "vm_max_pu", "line_loading_limit"}``."""
+    env = make_env(env_id, 1, **dict(overrides))
+    policy = factory(env)
+    obs = env.reset(seed)
+    p = env.params
+    hours = [(p.start_s + k * env.config.action_period_s) / 3600.0 % 24.0 for k in range(env.n_periods)]
+    path: dict[str, list] = {"hour": hours, "price": [], "utilization": [], "blocked": []}
+    for _ in range(env.n_periods):
+        obs, _, _, _, info = env.step(policy(obs))
+        for key in ("price", "utilization", "blocked"):
+            path[key].append(np.asarray(info[key][0], dtype=np.float64).tolist())
+        if "grid" in info:
+            for key in ("vm_min_pu", "max_line_loading", "cost"):
+                path.setdefault(key, []).append(float(info["grid"][key][0]))
+    if "vm_min_pu" in path:
+        cfg = env.config
+        path["grid_limits"] = {
+            "vm_min_pu": cfg.vm_min_pu,
+            "vm_max_pu": cfg.vm_max_pu,
+            "line_loading_limit": cfg.line_loading_limit,
+        }
+    return path
+
+
+def _theory(env_id: str, overrides: Mapping[str, Any]) -> tuple[dict[str, Any], int, bool]:
+    """The benchmarks of the environment's market (Stackelberg: its own leader, else the first
+    station), its pricing periods per episode, and whether it has chargers (sampled demand:
+    blocking and utilisation mean something; expected demand has neither)."""
+    env = make_env(env_id, 1, **dict(overrides))
+    return benchmarks(env), env.n_periods, env.config.demand == "sampled"
+
+
+def _arm_progress(
+    settings: ExperimentSettings, arms: list[tuple[str, str, dict[str, Any]]], steps: int
+) -> Callable[[int, int], None] | None:
+    """A line through ``settings.on_progress`` now and as each arm finishes, with the time left."""
+    say = settings.on_progress
+    if say is None:
+        return None
+    where = f"{settings.workers} worker(s)" if settings.address is None else f"Ray at {settings.address}"
+    say(f"training {len(arms)} arms x {settings.seeds} seeds, {steps:,} env-steps per seed, on {where}")
+    start = time.perf_counter()
+
+    def on_done(index: int, finished: int) -> None:
+        line = eta_line("arms", finished, len(arms), time.perf_counter() - start)
+        say(f"{line} ({arms[index][0]!r} finished)")
+
+    return on_done
+
+
+def _session_progress(settings: ExperimentSettings, config: Any) -> Callable[[int, int], None] | None:
+    """Lines through ``settings.on_progress``: periods run and sessions converged, at most one
+    per tenth of ``max_periods`` (sessions stop when they converge, so no time left is given)."""
+    say = settings.on_progress
+    if say is None:
+        return None
+    say(f"{settings.seeds} Q-learning sessions, up to {config.max_periods:,} periods each")
+    start, marks = time.perf_counter(), {"next": config.max_periods / 10}
+
+    def on_block(periods: int, running: int) -> None:
+        if periods >= marks["next"]:
+            marks["next"] = (periods // (config.max_periods / 10) + 1) * config.max_periods / 10
+            converged = settings.seeds - running
+            say(
+                f"{periods:,} periods, {converged}/{settings.seeds} sessions converged, "
+                f"{duration_text(time.perf_counter() - start)} elapsed"
+            )
+
+    return on_block
+
+
+def _arms_study(
+    settings: ExperimentSettings,
+    out: Path,
+    *,
+    arms: list[tuple[str, str, dict[str, Any]]],
+    steps: int,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Train and evaluate every (label, env, overrides) arm, all its seeds in one batched run
+    per arm, the arms spread over ``settings.workers`` processes or a Ray cluster; rows and
+    summary (with each arm's learning curve band and its plateau)."""
+    seeds = list(range(settings.seeds))
+    tasks = [
+        {
+            "label": label,
+            "env_id": env_id,
+            "overrides": {**dict(settings.overrides), **arm_overrides},
+            "seeds": seeds,
+            "steps": steps,
+            "episodes": settings.episodes,
+            "run_dir": str(out / "runs" / label.replace(" ", "_").replace(",", "")),
+            "torch_threads": ARM_TORCH_THREADS,
+        }
+        for label, env_id, arm_overrides in arms
+    ]
+    if settings.reuse:
+        for task, (_, _, arm_overrides) in zip(tasks, arms):
+            task["arm_overrides"] = arm_overrides
+        results = _saved_results(out, tasks, settings)
+        for task in tasks:
+            del task["arm_overrides"]
+    else:
+        results = run_tasks(train_arm, tasks, settings.workers, settings.address, _arm_progress(settings, arms, steps))
+    rows: list[dict[str, Any]] = []
+    summary: dict[str, Any] = {}
+    for (label, env_id, arm_overrides), task, per_seed in zip(arms, tasks, results):
+        overrides = task["overrides"]
+        rows += [{"arm": label, "env": env_id, "seed": seed, **arm_overrides, **r} for seed, r in zip(seeds, per_seed)]
+        prices = np.array([r["mean_price"] for r in per_seed])  # (K, N)
+        theory, n_periods, chargers = _theory(env_id, overrides)
+        per_period = np.array([r["profit"] for r in per_seed]) / n_periods  # (K, N)
+        entry: dict[str, Any] = {
+            "env": env_id,
+            "overrides": arm_overrides,
+            "chargers": chargers,
+            "mean_price": prices.mean(axis=0).tolist(),
+            "mean_price_ci95": [mean_ci(prices[:, j], low=0.0)[1] for j in range(prices.shape[1])],
+            "profit": np.mean([sum(r["profit"]) for r in per_seed]),
+            "profit_ci95": mean_ci([sum(r["profit"]) for r in per_seed])[1],
+            "profit_per_period": per_period.mean(axis=0).tolist(),
+            "profit_per_period_ci95": [mean_ci(per_period[:, j])[1] for j in range(per_period.shape[1])],
+            "blocked": np.mean([sum(r["blocked"]) for r in per_seed]),
+            "blocked_ci95": mean_ci([sum(r["blocked"]) for r in per_seed], low=0.0)[1],
+            "nash_prices": list(theory["nash"]["prices"]),
+            "nash_profits": list(theory["nash"]["profits"]),
+            "joint_prices": None if theory.get("joint") is None else list(theory["joint"]["prices"]),
+            "stackelberg": {k: theory["stackelberg"][k] for k in ("leader", "prices", "profits")},
+            "curve": band([r["curve"] for r in per_seed], _curve_scale(per_seed[0]["curve"], theory)),
+            "trained_steps": steps,
+        }
+        deltas = [r["delta"] for r in per_seed if r["delta"] is not None]
+        if deltas:
+            entry["delta"], entry["delta_ci95"] = mean_ci(deltas)
+        violating = [r["violating_periods"] for r in per_seed if r["violating_periods"] is not None]
+        if violating:
+            entry["violating_periods"], entry["violating_periods_ci95"] = mean_ci(violating, low=0.0)
+        if theory.get("capacity") is not None:
+            entry["capacity_nash_prices"] = list(theory["capacity"]["nash"]["prices"])
+        summary[label] = entry
+    return rows, summary
+
+
+def _curve_scale(curve: Mapping[str, Any], theory: Mapping[str, Any]) -> float | None:
+    """The benchmark distance a learning curve's plateau is judged on: 1 in Delta (Nash to
+    joint), ``joint - Nash`` in mean price; None (the curve's own range) without a joint price."""
+    if curve["metric"] == "eval_delta":
+        return 1.0
+    if theory.get("joint") is None:
+        return None
+    return float(abs(np.mean(theory["joint"]["prices"]) - np.mean(theory["nash"]["prices"])))
+
+
+def _saved_results(out: Path, tasks: list[dict[str, Any]], settings: ExperimentSettings) -> list[list[dict]]:
+    """What :func:`train_arm` returned for each task in the run whose ``results.json`` is in
+    ``out`` (``settings.reuse``): its rows by arm, in seed order. Refuses a file of another
+    run (other arms, seeds or steps)."""
+    path = out / "results.json"
+    if not path.is_file():
+        raise ConfigError(f"reuse: {path} not found: reuse re-renders the report of a finished run in --out")
+    saved = json.loads(path.read_text())
+    steps = saved["settings"]["steps"]
+    results = []
+    for task in tasks:
+        rows = sorted((r for r in saved["rows"] if r["arm"] == task["label"]), key=lambda r: r["seed"])
+        if [r["seed"] for r in rows] != task["seeds"] or steps != task["steps"]:
+            raise ConfigError(
+                f"reuse: {path} holds arm {task['label']!r} with seeds {[r['seed'] for r in rows]} and {steps} "
+                f"steps; this run asks for seeds {task['seeds']} and {task['steps']} steps"
+            )
+        drop = {"arm", "env", "seed", "reaction", *task["arm_overrides"]}
+        results.append([{k: v for k, v in r.items() if k not in drop} for r in rows])
+    return results
