@@ -10,6 +10,7 @@ action once, and one info contract.
   per-station key (:data:`~evprice.envs.STATION_INFO_KEYS`) and every group of system-wide
   values the scenario reports (``market``, and ``grid`` in a grid-coupled scenario), as plain
   Python numbers.
+* :class:`LiveAgentSnapshots` gives such a view ``snapshot()`` / ``restore()``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 
 from evprice.core.actions import ActionError, check_single_action, scale_single_action
 from evprice.envs.market_env import STATION_INFO_KEYS, MarketEnv
+from evprice.envs.snapshot import EnvSnapshot
 
 _COUNTS = frozenset({"admitted", "blocked"})
 
@@ -59,6 +61,24 @@ class AgentActions:
         for i, a in enumerate(self.agents):
             price[0, i] = scale_single_action(check_single_action(actions[a], what=self._what[i]), low[i], high[i])
         return price
+
+
+class LiveAgentSnapshots:
+    """``snapshot()`` / ``restore()`` for a view over a one-member ``self.env`` whose live agents
+    are ``self.agents`` (all of ``self.possible_agents`` until the episode ends)."""
+
+    env: MarketEnv
+    agents: list[str]
+    possible_agents: list[str]
+
+    def snapshot(self) -> EnvSnapshot:
+        """The whole state of the environment as an immutable value (:mod:`evprice.envs.snapshot`)."""
+        return self.env.snapshot()
+
+    def restore(self, snapshot: EnvSnapshot) -> None:
+        """Put a :meth:`snapshot` back; the agents are live unless it was taken at the episode's end."""
+        self.env.restore(snapshot)
+        self.agents = [] if self.env.world.done else list(self.possible_agents)
 
 
 def agent_infos(agents: list[str], info: dict[str, Any]) -> dict[str, dict[str, Any]]:

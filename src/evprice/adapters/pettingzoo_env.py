@@ -23,15 +23,14 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
-from evprice.adapters.multi_agent import AgentActions, agent_infos
+from evprice.adapters.multi_agent import AgentActions, LiveAgentSnapshots, agent_infos
 from evprice.adapters.render_view import RenderView
 from evprice.core.observation import ObsName
 from evprice.envs.market_env import MarketEnv
 from evprice.envs.render import RENDER_FPS, RENDER_MODES
-from evprice.envs.snapshot import EnvSnapshot
 
 
-class ParallelMarketEnv(RenderView, ParallelEnv):
+class ParallelMarketEnv(LiveAgentSnapshots, RenderView, ParallelEnv):
     """PettingZoo ``ParallelEnv`` over a one-member :class:`MarketEnv`.
 
     ``render_mode`` (None or ``"rgb_array"``) is set on the wrapped environment; None keeps
@@ -106,15 +105,6 @@ class ParallelMarketEnv(RenderView, ParallelEnv):
         if ended or cut:
             self.agents = []
         return observations, rewards, terms, truncs, infos
-
-    def snapshot(self) -> EnvSnapshot:
-        """The whole state of the environment as an immutable value (:mod:`evprice.envs.snapshot`)."""
-        return self.env.snapshot()
-
-    def restore(self, snapshot: EnvSnapshot) -> None:
-        """Put a :meth:`snapshot` back; the agents are live unless it was taken at the episode's end."""
-        self.env.restore(snapshot)
-        self.agents = [] if self.env.world.done else list(self.possible_agents)
 
     def state(self) -> np.ndarray:
         return self.env.global_state()[0]

@@ -32,9 +32,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from gymnasium import spaces
 
-from evprice.adapters.multi_agent import AgentActions, agent_infos
+from evprice.adapters.multi_agent import AgentActions, LiveAgentSnapshots, agent_infos
 from evprice.envs.registry import make_env
-from evprice.envs.snapshot import EnvSnapshot
 
 try:
     from ray.rllib.env.multi_agent_env import MultiAgentEnv
@@ -51,7 +50,7 @@ SHARED_POLICY_ID = "shared"
 """Module id of the one policy all stations use with ``shared_policy=True``."""
 
 
-class RllibMarketEnv(MultiAgentEnv):
+class RllibMarketEnv(LiveAgentSnapshots, MultiAgentEnv):
     """RLlib ``MultiAgentEnv`` over a one-member :class:`~evprice.envs.MarketEnv`.
 
     Args:
@@ -102,15 +101,6 @@ class RllibMarketEnv(MultiAgentEnv):
         if term or trunc:
             self.agents = []
         return observations, rewards, terminateds, truncateds, infos
-
-    def snapshot(self) -> EnvSnapshot:
-        """The whole state of the environment as an immutable value (:mod:`evprice.envs.snapshot`)."""
-        return self.env.snapshot()
-
-    def restore(self, snapshot: EnvSnapshot) -> None:
-        """Put a :meth:`snapshot` back; the agents are live unless it was taken at the episode's end."""
-        self.env.restore(snapshot)
-        self.agents = [] if self.env.world.done else list(self.possible_agents)
 
     def state(self) -> np.ndarray:
         """Every feature field in declared order (F,) float32."""
