@@ -43,3 +43,20 @@ def test_frozen_values_pickle_and_keep_the_generator_state_exactly():
 def test_only_values_can_be_frozen():
     with pytest.raises(TypeError, match="Generator"):
         freeze({"rng": np.random.default_rng(0)})
+
+
+def test_plain_data_keeps_every_array_exactly():
+    from evprice.core.snapshot import from_plain, to_plain
+
+    value = {
+        "f": np.array([1.5, np.inf, -np.inf, np.nan, -0.0]),
+        "c": np.array([[1 + 2j, np.nan * 1j]]),
+        "b": np.array([True, False]),
+        "i": np.arange(6, dtype=np.int64).reshape(2, 3),
+        "nested": [np.float64(2.5), None, {"s": "text", "n": 2**127}],
+    }
+    back = from_plain(pickle.loads(pickle.dumps(to_plain(value))))
+    for k in ("f", "c", "b", "i"):
+        assert back[k].dtype == value[k].dtype and back[k].shape == value[k].shape
+        assert back[k].tobytes() == value[k].tobytes() and not back[k].flags.writeable
+    assert back["nested"] == (2.5, None, FrozenDict({"s": "text", "n": 2**127}))

@@ -232,3 +232,43 @@ def test_explained_variance_by_hand():
     values = torch.tensor([[1.0, 2.0, 3.0, 3.0], [0.0, 1.0, 2.0, 3.0]])
     # seed 0: residuals 0, 0, 0, 1: var 0.1875 over var 1.25 -> 1 - 0.15 = 0.85; seed 1: no spread
     assert explained_variance(returns, values) == [pytest.approx(0.85), None]
+
+
+@pytest.mark.parametrize(
+    "algo, rollout, overrides",
+    [
+        ("mappo", 10, {}),  # checkpoints fall inside episodes (96 periods a day)
+        ("ippo", 12, {"horizon_h": 6.0}),  # 24 periods a day: the checkpoint falls on an episode's end
+        ("mappo", 16, {"horizon_h": 6.0}),  # ... and between ends (32 = 24 + 8)
+    ],
+)
+def test_a_resumed_run_is_the_uninterrupted_run_bit_for_bit(tmp_path, algo, rollout, overrides):
+    """The checkpoint keeps the environments mid-episode, the episodes' running sums and the
+    reward scaler's running returns, so stopping and resuming changes nothing."""
+    from evprice.learn import load_checkpoint
+
+    cfg = PPOConfig(
+        algo=algo, num_envs=4, rollout_periods=rollout, checkpoint_every_updates=1, eval_episodes=1,
+        update_epochs=2, minibatches=2, total_steps=4 * rollout * 4,
+    )  # fmt: skip
+    whole = train("LogitBertrand-v0", cfg, overrides=overrides, out_dir=tmp_path / "whole")
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_two(row):  # the run dies after its second update's checkpoint
+        if row["update"] == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        train("LogitBertrand-v0", cfg, overrides=overrides, out_dir=tmp_path / "cut", on_update=stop_after_two)
+    assert load_checkpoint(tmp_path / "cut")["update"] == 2
+    resumed = train("LogitBertrand-v0", cfg, overrides=overrides, out_dir=tmp_path / "cut", resume=tmp_path / "cut")
+    a, b = load_checkpoint(tmp_path / "whole"), load_checkpoint(tmp_path / "cut")
+    for part in ("actor", "critic"):
+        assert a[part].keys() == b[part].keys()
+        assert all(torch.equal(a[part][k], b[part][k]) for k in a[part])
+    assert a["obs_norm"] == b["obs_norm"] and a["reward_scaler"] == b["reward_scaler"]
+    assert torch.equal(a["generator"], b["generator"]) and a["episode"] == b["episode"]
+    for key in ("policy_loss", "value_loss", "episodic_return", "eval_return", "env_steps"):
+        assert whole[key] == resumed[key]

@@ -74,3 +74,46 @@ def thaw(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(thaw(v) for v in value)
     return value
+
+
+ARRAY_TAG = "__ndarray__"
+"""Marks an encoded array in a :func:`to_plain` value."""
+
+
+def to_plain(value: Any, encode_array: Any = None) -> Any:
+    """``value`` (frozen or not) as plain data for a file: dicts, tuples, numbers, strings,
+    None, and arrays as ``encode_array(a)`` (default: ``{ARRAY_TAG: dtype, "shape": [...],
+    "data": bytes}``, exact for every dtype, inf and NaN included). :func:`from_plain` inverts it."""
+    encode = encode_array or _array_to_bytes
+    if isinstance(value, np.ndarray):
+        return encode(value)
+    if isinstance(value, Mapping):
+        return {k: to_plain(v, encode) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return tuple(to_plain(v, encode) for v in value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def from_plain(value: Any, decode_array: Any = None) -> Any:
+    """The frozen value a :func:`to_plain` value stands for (arrays read-only, dicts :class:`FrozenDict`)."""
+    decode = decode_array or _array_from_bytes
+    if isinstance(value, Mapping):
+        if ARRAY_TAG in value:
+            return freeze(decode(value))
+        return FrozenDict({k: from_plain(v, decode) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(from_plain(v, decode) for v in value)
+    return value
+
+
+def _array_to_bytes(a: np.ndarray) -> dict[str, Any]:
+    a = np.ascontiguousarray(a)
+    return {ARRAY_TAG: a.dtype.str, "shape": list(a.shape), "data": a.tobytes()}
+
+
+def _array_from_bytes(plain: Mapping[str, Any]) -> np.ndarray:
+    data = plain["data"]
+    raw = data if isinstance(data, bytes) else bytes(data)
+    return np.frombuffer(raw, dtype=np.dtype(plain[ARRAY_TAG])).reshape(plain["shape"]).copy()

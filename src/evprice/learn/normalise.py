@@ -150,10 +150,23 @@ class RewardScaler:
         return (reward / np.sqrt(var + 1e-8)).astype(np.float32)
 
     def seed_state(self, k: int | None = None) -> dict[str, Any]:
-        return {"rms": self.rms.seed_state(k)}
+        """Seed ``k``'s statistics and its members' running discounted returns (None before the
+        first reward), as plain lists: a resumed run scales the next rewards as the run would have."""
+        ret = None if self._return is None else (self._return if k is None else self._return[k]).tolist()
+        return {"rms": self.rms.seed_state(k), "return": ret}
 
     def load_seed_state(self, k: int | None, state: dict[str, Any]) -> None:
         self.rms.load_seed_state(k, state["rms"])
+        ret = state.get("return")  # absent from checkpoints written before it was kept
+        if ret is None:
+            return
+        ret = np.asarray(ret, dtype=np.float64)
+        if k is None:
+            self._return = ret
+            return
+        if self._return is None or self._return.shape[1:] != ret.shape:
+            self._return = np.zeros((self.seeds or 1, *ret.shape))
+        self._return[k] = ret
 
     def state_dict(self) -> dict[str, Any]:
         return self.seed_state(None)

@@ -15,6 +15,7 @@ import numpy as np
 
 from evprice.envs.market_env import STATION_INFO_KEYS, MarketEnv
 from evprice.envs.registry import spec
+from evprice.envs.snapshot import snapshot_from_plain, snapshot_to_plain
 
 
 class SeedEnvs:
@@ -47,3 +48,17 @@ class SeedEnvs:
 
     def global_state(self) -> np.ndarray:
         return np.stack([env.global_state() for env in self.envs])
+
+    def observe(self) -> np.ndarray:
+        """The current observations ``(K, B, N, D)``: what the last ``reset`` or ``step`` returned."""
+        return np.stack([env.observe() for env in self.envs])
+
+    def snapshot(self, k: int) -> dict[str, Any]:
+        """Seed ``k``'s environment as plain data for a checkpoint
+        (:func:`~evprice.envs.snapshot.snapshot_to_plain`)."""
+        return snapshot_to_plain(self.envs[k].snapshot())
+
+    def restore(self, k: int, plain: Mapping[str, Any]) -> None:
+        """Put seed ``k``'s environment back from :meth:`snapshot`'s plain data."""
+        env = self.envs[k]
+        env.restore(snapshot_from_plain(plain, env.config))

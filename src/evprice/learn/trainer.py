@@ -299,11 +299,19 @@ def _train(
     done_buf = torch.zeros((k_, t_len, b, 1), device=device)
     val_buf = torch.zeros((k_, t_len, b, n), device=device)
 
-    env_seeds = [int(torch.randint(0, 2**31 - 1, (1,), generator=g)) for g in gens]
-    raw_obs = envs.reset(env_seeds)
-    raw_state = envs.global_state()
     ep_return = np.zeros((k_, b, n))
     ep_profit = np.zeros((k_, b))
+    if states is not None and all("envs" in state for state in states):
+        # the environments and the episodes in progress as they were: the run goes on as if never stopped
+        for k, state in enumerate(states):
+            envs.restore(k, state["envs"])
+            ep_return[k] = np.asarray(state["episode"]["return"], dtype=np.float64)
+            ep_profit[k] = np.asarray(state["episode"]["profit"], dtype=np.float64)
+        raw_obs = envs.observe()
+    else:  # a new run (or a checkpoint written before environments were kept): new episodes
+        env_seeds = [int(torch.randint(0, 2**31 - 1, (1,), generator=g)) for g in gens]
+        raw_obs = envs.reset(env_seeds)
+    raw_state = envs.global_state()
     start = time.perf_counter()
     env_steps = 0 if states is None else int(states[0]["env_steps"])
     rows: list[dict[str, Any]] = []
@@ -447,6 +455,8 @@ def _train(
                     "state_norm": state_norm.seed_state(k),
                     "reward_scaler": reward_scaler.seed_state(k),
                     "generator": gens[k].get_state(),
+                    "envs": envs.snapshot(k),
+                    "episode": {"return": ep_return[k].tolist(), "profit": ep_profit[k].tolist()},
                     "metrics": {key: v for key, v in row.items() if v is not None},
                 }
                 save_checkpoint(folder / "checkpoints" / "last.pt", payload)
