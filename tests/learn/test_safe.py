@@ -117,3 +117,27 @@ def test_bad_settings_name_the_field():
         SafeRLConfig.from_overrides({"planner": {"population": 0}})
     with pytest.raises(ConfigError, match="cost_limit=-1 is invalid"):
         SafeRLConfig(cost_limit=-1)
+
+
+def test_a_resumed_run_is_the_uninterrupted_run_bit_for_bit(tmp_path):
+    """The checkpoint keeps the environment as the episode left it (and whether the model was
+    fitted yet), so a run stopped after an episode and resumed repeats the rest exactly."""
+    cfg = SafeRLConfig.from_overrides({**SMALL, "random_steps": 30})  # the stop falls before the first plan
+    whole = train_ccem("CoupledNetwork-v0", cfg, out_dir=tmp_path / "whole")
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_two(row):
+        if row["episode"] == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        train_ccem("CoupledNetwork-v0", cfg, out_dir=tmp_path / "cut", on_episode=stop_after_two)
+    rest = train_ccem("CoupledNetwork-v0", cfg, out_dir=tmp_path / "cut", resume=tmp_path / "cut")
+    keys = ("episode", "env_steps", "episode_reward", "episode_cost", "violating_steps", "planned", "kappa")
+    assert [[r[k] for k in keys] for r in whole["episodes"][2:]] == [[r[k] for k in keys] for r in rest["episodes"]]
+    import torch
+
+    a, b = whole["model"].state_dict(), rest["model"].state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)

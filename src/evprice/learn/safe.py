@@ -40,6 +40,7 @@ import torch
 
 from evprice.api import make_gym
 from evprice.core.config import ConfigError, ConfigMixin, check_choice, check_float, check_int, config_field, invalid
+from evprice.envs.snapshot import snapshot_from_plain, snapshot_to_plain
 from evprice.learn.ccem import CCEMConfig, ConstrainedCEM
 from evprice.learn.checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint
 from evprice.learn.device import resolve_device
@@ -273,11 +274,16 @@ def train_ccem(
         gen.set_state(state["generator"])
         torch.set_rng_state(state["torch_rng"])
         rng.bit_generator.state = state["numpy_rng"]
-        first_step, episode_rows, fitted = int(state["env_steps"]) + 1, int(state["episodes"]), True
+        first_step, episode_rows = int(state["env_steps"]) + 1, int(state["episodes"])
+        fitted = bool(state.get("fitted", True))  # absent from checkpoints written before it was kept
     out = Path(out_dir) if out_dir is not None else None
     log = RunLog(out, {"env": env_id, "overrides": overrides, "ccem": cfg.to_dict()}, SAFE_METRICS, state is not None)
 
-    obs, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
+    if state is not None and "envs" in state:  # the environment as the run left it: the next episode is the run's
+        env.restore(snapshot_from_plain(state["envs"], env.env.config))
+        obs, _ = env.reset()
+    else:  # a new run (or an older checkpoint, which kept no environment)
+        obs, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
     planner.reset()
     ep = {"reward": 0.0, "cost": 0.0, "violations": 0, "planned": True, "plan_times": []}
     rows: list[dict[str, Any]] = []
@@ -342,6 +348,8 @@ def train_ccem(
                 "generator": gen.get_state(),
                 "torch_rng": torch.get_rng_state(),
                 "numpy_rng": rng.bit_generator.state,
+                "fitted": fitted,
+                "envs": snapshot_to_plain(env.snapshot()),  # at the episode's end, before the next reset
             }
             save_checkpoint(out / "checkpoints" / "last.pt", payload, kind="ccem")
             window = [r for r in rows if r["planned"]][-cfg.best_window :]
