@@ -287,7 +287,7 @@ def train_ccem(
     planner.reset()
     ep = {"reward": 0.0, "cost": 0.0, "violations": 0, "planned": True, "plan_times": []}
     rows: list[dict[str, Any]] = []
-    best_reward = -np.inf
+    best_reward = -np.inf if state is None else float(state.get("best_reward", -np.inf))
     holdout = None
     start = time.perf_counter()
     for step in range(first_step, cfg.total_steps + 1):
@@ -351,14 +351,17 @@ def train_ccem(
                 "fitted": fitted,
                 "envs": snapshot_to_plain(env.snapshot()),  # at the episode's end, before the next reset
             }
-            save_checkpoint(out / "checkpoints" / "last.pt", payload, kind="ccem")
             window = [r for r in rows if r["planned"]][-cfg.best_window :]
+            better = False
             if ep["planned"] and len(window) == cfg.best_window:
                 reward_w = float(np.mean([r["episode_reward"] for r in window]))
                 cost_w = float(np.mean([r["episode_cost"] for r in window]))
-                if cost_w <= cfg.cost_limit and reward_w > best_reward:
-                    best_reward = reward_w
-                    save_checkpoint(out / "checkpoints" / "best.pt", payload, kind="ccem")
+                better = cost_w <= cfg.cost_limit and reward_w > best_reward
+                best_reward = reward_w if better else best_reward
+            payload["best_reward"] = best_reward  # kept: after a resume best.pt is only replaced by a better window
+            save_checkpoint(out / "checkpoints" / "last.pt", payload, kind="ccem")
+            if better:
+                save_checkpoint(out / "checkpoints" / "best.pt", payload, kind="ccem")
         if on_episode is not None:
             on_episode(row)
         obs, _ = env.reset()
