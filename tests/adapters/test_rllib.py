@@ -112,9 +112,12 @@ def test_one_short_training_iteration_writes_a_checkpoint(tmp_path):
     auth_before = os.environ.get(AUTH_MODE_ENV_VAR)
     seen, modes = [], []
 
+    listening = []
+
     def on_iteration(row):  # inside the session: the local instance runs with token authentication
         seen.append(row)
         modes.append(os.environ.get(AUTH_MODE_ENV_VAR))
+        listening.extend(_listening_addresses())
 
     summary = train_rllib(
         "LogitBertrand-v0",
@@ -132,6 +135,11 @@ def test_one_short_training_iteration_writes_a_checkpoint(tmp_path):
     assert ckpt is not None and os.path.isdir(ckpt) and os.listdir(ckpt)
     assert not ray.is_initialized()  # shut down again
     assert modes == [auth_before or "token"]  # issue 19: authentication was switched off, an open door
+    # the local instance's servers (GCS, raylet) listen on every interface (Ray binds them so
+    # whatever node address it is given), so the token is what keeps the door shut
+    assert {name for name, _ in listening} >= {"gcs_server", "raylet"}
+    exposed = [(name, ip) for name, ip in listening if ip not in ("127.0.0.1", "::1")]
+    assert not exposed or modes == ["token"], exposed
     assert os.environ.get(AUTH_MODE_ENV_VAR) == auth_before  # the caller's environment as it was
 
 
@@ -151,3 +159,16 @@ def test_one_info_contract_rllib_gives_what_pettingzoo_gives(env_id):
         assert r_info == p_info and r_rew == p_rew
         assert all(np.array_equal(r_obs[a], p_obs[a]) for a in pz.possible_agents)
     assert "market" in p_info[pz.possible_agents[0]]
+
+
+def _listening_addresses() -> list[tuple[str, str]]:
+    """``(process name, address)`` of every socket the Ray processes this one started listen on."""
+    import psutil
+
+    out = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            out += [(child.name(), c.laddr.ip) for c in child.net_connections("inet") if c.status == psutil.CONN_LISTEN]
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return out

@@ -8,8 +8,10 @@ session and the loop.
 
 Ray session: with ``address=None`` a private local Ray instance is started (no dashboard,
 ``num_env_runners + 1`` CPUs) with Ray's own default, token authentication (ray 2.60 writes
-the token to ``~/.ray/auth_token``): its gRPC ports listen on every interface, so without
-it anyone who can reach the machine could submit work while the run lasts. An earlier
+the token to ``~/.ray/auth_token``): its gRPC ports listen on every interface (the GCS
+server and the raylet bind ``::`` even when the node address is ``127.0.0.1``; the test
+lists the sockets), so without it anyone who can reach the machine could submit work while
+the run lasts. An earlier
 version switched it off (``RAY_AUTH_MODE=disabled``); set that yourself only on a machine
 nobody else can reach.
 With ``address="ray://head:10001"`` (Ray Client) or ``"auto"`` / ``"host:6379"`` (from a
