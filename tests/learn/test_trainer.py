@@ -272,3 +272,11 @@ def test_a_resumed_run_is_the_uninterrupted_run_bit_for_bit(tmp_path, algo, roll
     assert torch.equal(a["generator"], b["generator"]) and a["episode"] == b["episode"]
     for key in ("policy_loss", "value_loss", "episodic_return", "eval_return", "env_steps"):
         assert whole[key] == resumed[key]
+
+
+def test_a_resume_with_another_batch_starts_fresh_episodes(tmp_path):
+    cfg = PPOConfig(total_steps=128, num_envs=8, rollout_periods=16, eval_episodes=1)
+    train("LogitBertrand-v0", cfg, out_dir=tmp_path)
+    row = train("LogitBertrand-v0", cfg.replace(num_envs=4, total_steps=128 + 64), out_dir=tmp_path, resume=tmp_path)
+    # the saved environments (8 members) are not forced on 4: updates 2 and 3 of 64 env-steps each
+    assert row["update"] == 3 and row["env_steps"] == 128 + 2 * 64

@@ -301,14 +301,14 @@ def _train(
 
     ep_return = np.zeros((k_, b, n))
     ep_profit = np.zeros((k_, b))
-    if states is not None and all("envs" in state for state in states):
+    if states is not None and all(state.get("envs", {}).get("num_envs") == b for state in states):
         # the environments and the episodes in progress as they were: the run goes on as if never stopped
         for k, state in enumerate(states):
             envs.restore(k, state["envs"])
             ep_return[k] = np.asarray(state["episode"]["return"], dtype=np.float64)
             ep_profit[k] = np.asarray(state["episode"]["profit"], dtype=np.float64)
         raw_obs = envs.observe()
-    else:  # a new run (or a checkpoint written before environments were kept): new episodes
+    else:  # a new run, a resume with another num_envs, or a checkpoint that kept no environments: new episodes
         env_seeds = [int(torch.randint(0, 2**31 - 1, (1,), generator=g)) for g in gens]
         raw_obs = envs.reset(env_seeds)
     raw_state = envs.global_state()
