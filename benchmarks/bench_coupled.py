@@ -64,7 +64,7 @@ def gym_steps_per_s(seconds: float) -> float:
 
 def dijkstra_vs_cache(seconds: float) -> tuple[float, float]:
     env = make_env("CoupledNetwork-v0")
-    tt = env.travel_times
+    tt = env.coupling("roads").travel_times
     rows = doc2_congestion_table()  # document 2's 12 hours: consecutive rows differ
     k = 0
 

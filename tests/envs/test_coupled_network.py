@@ -19,7 +19,7 @@ def test_defaults_are_document_2s():
     cfg = env.config
     assert env.n_periods == 12 and cfg.action_period_s == 3600
     assert cfg.price_min == (1.1, 1.3, 1.2) and cfg.price_max == (1.4, 1.5, 1.4)
-    assert cfg.station_nodes == (1, 2, 3) and env.station_buses == (31, 13, 19)
+    assert cfg.station_nodes == (1, 2, 3) and env.coupling("grid").station_buses == (31, 13, 19)
     assert cfg.feeder == "doc2" and cfg.travel_time_weight == 4.0
     assert len(cfg.origin_weights) == 13
 
@@ -63,14 +63,14 @@ def test_travel_times_are_the_shortest_paths_of_each_period_and_cached():
     table = doc2_congestion_table()
     for k in range(3):
         expected = shortest_times_h(net, arc_times_h(net, table[k]), np.arange(13), [0, 1, 2])
-        np.testing.assert_allclose(env._travel_time_h(), expected, rtol=1e-12)
+        np.testing.assert_allclose(env.coupling("roads").travel_time_h(env.period), expected, rtol=1e-12)
         env.step(np.zeros((1, 3, 1)))
     # constant congestion: one solve for the free-flow check and one for the first period, then none
     env = make_env("CoupledNetwork-v0", road_saturation_by_hour=((0.5, 0.5, 0.5),))
     env.reset(seed=0)
     for _ in range(env.n_periods):
         env.step(np.zeros((1, 3, 1)))
-    assert env.travel_times.n_solves == 2
+    assert env.coupling("roads").travel_times.n_solves == 2
 
 
 def test_a_cheaper_station_draws_drivers_from_the_others():
@@ -158,16 +158,17 @@ def test_bad_config(overrides, message):
 
 def test_sioux_falls_routes_on_24_nodes_with_bpr_by_hour():
     env = make_env("SiouxFalls-v0")
-    assert env.network.n_nodes == 24 and env.config.station_nodes == (10, 16, 20)
+    assert env.coupling("roads").network.n_nodes == 24 and env.config.station_nodes == (10, 16, 20)
     env.reset(seed=0)
-    t8 = env._travel_time_h().copy()
+    t8 = env.coupling("roads").travel_time_h(env.period).copy()
     assert t8.shape == (24, 3)
-    assert env.congestion(0) == env.config.road_volume_capacity_by_hour[8]
+    assert env.coupling("roads").congestion(0) == env.config.road_volume_capacity_by_hour[8]
     # BPR: 1 + 0.15 x^4 on every link, so every time scales by the same factor
     x8, x12 = env.config.road_volume_capacity_by_hour[8], env.config.road_volume_capacity_by_hour[12]
     for _ in range(4):
         env.step(np.zeros((1, 3, 1)))
-    np.testing.assert_allclose(env._travel_time_h(), t8 * (1 + 0.15 * x12**4) / (1 + 0.15 * x8**4), rtol=1e-12)
+    t12 = env.coupling("roads").travel_time_h(env.period)
+    np.testing.assert_allclose(t12, t8 * (1 + 0.15 * x12**4) / (1 + 0.15 * x8**4), rtol=1e-12)
 
 
 def test_static_logit_theory_refuses_generalised_drivers():
@@ -200,12 +201,11 @@ def test_evaluate_runs_on_the_coupled_market_without_a_delta():
 
 
 def test_best_fixed_prices_search_the_coupled_market_itself():
-    from evprice.envs.coupled_network import CoupledNetworkEnv
     from evprice.policies.baselines import make_policy
 
     env = make_env("CoupledNetwork-v0", 2)
     copy = env.replicate(4, scenarios=2)
-    assert isinstance(copy, CoupledNetworkEnv) and copy.num_envs == 4
+    assert [c.name for c in copy.couplings] == ["roads", "grid", "tariff"] and copy.num_envs == 4
     policy = make_policy("best_fixed", env, seed=0)
     assert np.all(policy.price_per_kwh >= env.params.price_min) and np.all(policy.price_per_kwh <= env.params.price_max)
 
@@ -259,9 +259,9 @@ def test_road_congestion_follows_the_clock_at_every_pricing_period(period_s):
     table = doc2_congestion_table()  # document 2's steps 1-12 are the hours 08:00-20:00
     per_hour = 3600 // period_s
     for k in range(env.n_periods):
-        np.testing.assert_array_equal(env.congestion(k), table[k // per_hour])
+        np.testing.assert_array_equal(env.coupling("roads").congestion(k), table[k // per_hour])
     # the most saturated urban roads are at 10:00-11:00 (step 3) whatever the period length
-    urban = [env.congestion(k)[0] for k in range(env.n_periods)]
+    urban = [env.coupling("roads").congestion(k)[0] for k in range(env.n_periods)]
     peak_hours = {8 + k // per_hour for k in range(env.n_periods) if urban[k] == max(urban)}
     assert peak_hours == {10}
     env.reset(seed=0)
@@ -269,7 +269,7 @@ def test_road_congestion_follows_the_clock_at_every_pricing_period(period_s):
     for k in range(env.n_periods):
         if k % per_hour == 0:
             expected = shortest_times_h(net, arc_times_h(net, table[k // per_hour]), np.arange(13), [0, 1, 2])
-            np.testing.assert_allclose(env._travel_time_h(), expected, rtol=1e-12)
+            np.testing.assert_allclose(env.coupling("roads").travel_time_h(env.period), expected, rtol=1e-12)
         env.step(np.zeros((1, 3, 1)))
 
 
@@ -282,14 +282,14 @@ def test_outside_document_2s_hours_roads_are_at_its_least_saturated_level():
     for hour in (*range(8), *range(20, 24)):
         np.testing.assert_array_equal(by_hour[hour], [0.38, 0.4, 0.465])  # the columns' minima, read off the table
     env = make_env("CoupledNetwork-v0", start_hour=18.0, horizon_h=4.0)
-    assert [env.hour_of_day(k) for k in range(4)] == [18, 19, 20, 21]
-    np.testing.assert_array_equal(env.congestion(2), [0.38, 0.4, 0.465])
+    assert [env.coupling("roads").hour_of_day(k) for k in range(4)] == [18, 19, 20, 21]
+    np.testing.assert_array_equal(env.coupling("roads").congestion(2), [0.38, 0.4, 0.465])
 
 
 def test_sioux_falls_congestion_is_by_hour_at_every_period():
     env = make_env("SiouxFalls-v0", action_period_s=900)
     vc = env.config.road_volume_capacity_by_hour
-    assert [env.congestion(k) for k in range(8)] == [vc[8]] * 4 + [vc[9]] * 4
+    assert [env.coupling("roads").congestion(k) for k in range(8)] == [vc[8]] * 4 + [vc[9]] * 4
 
 
 def test_switching_the_driver_model_drops_the_scenarios_defaults_for_the_other_model():

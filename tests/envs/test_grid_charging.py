@@ -267,9 +267,9 @@ def test_periods_longer_than_an_hour_and_episodes_longer_than_a_day():
 
 
 def test_common_random_numbers_share_the_base_load_noise():
-    from evprice.envs.grid_charging import GridChargingEnv
+    from evprice.envs.registry import spec
 
-    env = GridChargingEnv(make_env("GridCharging-v0", 1).config, num_envs=4, scenarios=2)
+    env = spec("GridCharging-v0").make(make_env("GridCharging-v0", 1).config, num_envs=4, scenarios=2)
     obs = env.reset(seed=1)
     np.testing.assert_array_equal(obs[0], obs[2])
     assert not np.array_equal(obs[0], obs[1])
@@ -333,7 +333,7 @@ def test_more_stations_on_explicit_buses_and_reactive_draw():
 
 
 def test_measurements_keep_only_the_power_flows_that_converged():
-    from evprice.envs.grid_charging import _over_converged
+    from evprice.envs.couplings.grid import _over_converged
 
     x = np.array([[[1.0, 2.0]], [[3.0, 4.0]]])  # (B = 2, F = 1, 2)
     ok = np.array([[True], [False]])

@@ -77,10 +77,11 @@ def test_a_snapshot_is_a_value_stepping_never_changes_it():
     env.step(np.zeros((2, env.n_agents, 1)))
     snap = env.snapshot()
     depart = snap.world.state.slot_depart_s.copy()
-    load = snap.parts["load_factor"].copy()
+    grid = snap.parts["couplings"]["grid"]
+    load = grid["load_factor"].copy()
     for _ in range(5):
         env.step(np.ones((2, env.n_agents, 1)))
-    assert np.array_equal(snap.world.state.slot_depart_s, depart) and np.array_equal(snap.parts["load_factor"], load)
+    assert np.array_equal(snap.world.state.slot_depart_s, depart) and np.array_equal(grid["load_factor"], load)
     with pytest.raises(ValueError, match="read-only"):
         snap.world.state.slot_depart_s[0, 0, 0] = 1.0
     env.restore(snap)

@@ -46,18 +46,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from evprice.core.config import check_float, check_hourly, check_int, config_field, invalid
-from evprice.core.timing import HOURS_PER_DAY, SECONDS_PER_HOUR
-from evprice.envs.grid_charging import GRID_CHARGING_DEFAULTS, GridChargingConfig, GridChargingEnv
+from evprice.core.timing import HOURS_PER_DAY
+from evprice.envs.couplings import GridCoupling, RoadCoupling, SupplyTariff
+from evprice.envs.grid_charging import GRID_CHARGING_DEFAULTS, GridChargingConfig
 from evprice.envs.registry import EnvSpec, register
 from evprice.market.config import OBJECTIVES as MARKET_OBJECTIVES
-from evprice.market.economics import tiered_supply_cost
-from evprice.market.state import PeriodOutcome
-from evprice.transport import ROAD_CLASSES, RoadNetwork, TravelTimes, doc2_saturation_by_hour, load_network
+from evprice.transport import ROAD_CLASSES, RoadNetwork, load_network
 
 OBJECTIVES = (*MARKET_OBJECTIVES, "revenue_minus_supply_cost")
+COUPLINGS = (RoadCoupling, GridCoupling, SupplyTariff)
+"""The market composed with the road network (travel times), the feeder (power flow, grid
+costs) and the supply tariff (``info["network"]``, document 2's welfare), in this order."""
 
 DEFAULT_STATION_NODES = {"doc2": (1, 2, 3), "sioux_falls": (10, 16, 20)}
 """Road node (1-based label) of each station by network. Document 2: nodes 1, 2, 3. Sioux
@@ -211,79 +211,12 @@ class CoupledNetworkConfig(GridChargingConfig):
         return load_network(self.road_network)
 
 
-class CoupledNetworkEnv(GridChargingEnv):
-    """The grid-coupled market with drivers routed on a road network (see the module docstring)."""
-
-    def __init__(
-        self,
-        config: CoupledNetworkConfig,
-        num_envs: int = 1,
-        env_id: str = "CoupledNetwork-v0",
-        scenarios: int | None = None,
-    ) -> None:
-        super().__init__(config, num_envs, env_id, scenarios=scenarios)
-        self.network = config.make_network()
-        self.station_node_indices = tuple(self.network.index_of(v) for v in config.station_nodes)
-        self.travel_times = TravelTimes(self.network, self.station_node_indices)
-        by_hour = config.road_saturation_by_hour
-        self._saturation = doc2_saturation_by_hour() if by_hour is None else np.array(by_hour)  # (24, 3)
-        self._last_travel_h: np.ndarray | None = None
-
-    def hour_of_day(self, period: int) -> int:
-        """The clock hour (0-23) in which ``period`` starts."""
-        return int((self.params.start_s + period * self.config.action_period_s) // SECONDS_PER_HOUR % HOURS_PER_DAY)
-
-    def congestion(self, period: int) -> np.ndarray | float:
-        """The roads' congestion during ``period``, by the hour of day in which it starts:
-        saturation per road class (doc2 speed law) or the volume/capacity ratio of every link (BPR)."""
-        hour = self.hour_of_day(period)
-        if self.network.congestion_law == "doc2_speed":
-            return self._saturation[hour]
-        return float(self.config.road_volume_capacity_by_hour[hour])
-
-    # -- hooks -------------------------------------------------------------------------
-    def _travel_time_h(self) -> np.ndarray:
-        self._last_travel_h = self.travel_times.times_h(self.congestion(self.world.state.period))
-        return self._last_travel_h
-
-    def _reward(self, outcome: PeriodOutcome) -> np.ndarray:
-        if self.config.objective != "revenue_minus_supply_cost":
-            return super()._reward(outcome)
-        net = outcome.revenue.sum(axis=1) - self._supply_cost(outcome)
-        return np.repeat((net / self.params.team_reward_scale_per_period)[:, None], self.n_agents, axis=1)
-
-    def _couple(self, outcome: PeriodOutcome) -> tuple[np.ndarray, dict[str, Any]]:
-        cost, info = super()._couple(outcome)
-        supply = self._supply_cost(outcome)
-        info["network"] = {
-            "supply_cost": supply,
-            "revenue_minus_supply_cost": outcome.revenue.sum(axis=1) - supply,
-            "waiting_h": outcome.waiting_h,
-        }
-        return cost, info
-
-    def _supply_cost(self, outcome: PeriodOutcome) -> np.ndarray:
-        cfg = self.config
-        grid_kwh = outcome.energy_kwh_per_substep.sum(axis=1) / cfg.charging_efficiency  # (B, S)
-        return tiered_supply_cost(
-            grid_kwh,
-            self.params.dt_s / SECONDS_PER_HOUR,
-            cfg.supply_threshold_kw,
-            cfg.supply_cost_low_per_kwh,
-            cfg.supply_cost_high_per_kwh,
-        )
-
-
-def make_coupled_network(config: CoupledNetworkConfig, num_envs: int, env_id: str) -> CoupledNetworkEnv:
-    return CoupledNetworkEnv(config, num_envs, env_id)
-
-
 register(
     EnvSpec(
         env_id="CoupledNetwork-v0",
         description="document 2: drivers routed on a 13-node road network choose stations on a feeder; grid costs",
         config_cls=CoupledNetworkConfig,
-        factory=make_coupled_network,
+        couplings=COUPLINGS,
         defaults=COUPLED_NETWORK_DEFAULTS,
     )
 )
@@ -292,7 +225,7 @@ register(
         env_id="CoupledNetworkPeak-v0",
         description="CoupledNetwork-v0 with large hubs on a feeder near its voltage limit: prices decide safety",
         config_cls=CoupledNetworkConfig,
-        factory=make_coupled_network,
+        couplings=COUPLINGS,
         defaults=COUPLED_NETWORK_PEAK_DEFAULTS,
     )
 )
@@ -301,7 +234,7 @@ register(
         env_id="SiouxFalls-v0",
         description="CoupledNetwork-v0 on the Sioux Falls road network (24 nodes, BPR congestion by hour)",
         config_cls=CoupledNetworkConfig,
-        factory=make_coupled_network,
+        couplings=COUPLINGS,
         defaults={**COUPLED_NETWORK_DEFAULTS, "road_network": "sioux_falls"},
     )
 )

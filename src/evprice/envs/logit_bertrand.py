@@ -194,8 +194,12 @@ class LogitBertrandConfig(ConfigMixin):
             raise ConfigError(f"LogitBertrand-v0: {err}") from None
 
 
-def make_logit_bertrand(config: LogitBertrandConfig, num_envs: int, env_id: str) -> MarketEnv:
-    return MarketEnv(config.market_config(), num_envs, env_id, scenario=config)
+def make_logit_bertrand(
+    config: LogitBertrandConfig, num_envs: int, env_id: str, scenarios: int | None = None, couplings=()
+) -> MarketEnv:
+    """The logit market this config stands for (``couplings``: added to it, as by any scenario)."""
+    market = config.market_config()
+    return MarketEnv(market, num_envs, env_id, scenario=config, scenarios=scenarios, couplings=couplings)
 
 
 register(

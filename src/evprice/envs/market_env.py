@@ -9,21 +9,19 @@ Arrays only, no framework: the PettingZoo adapter is a ``num_envs = 1`` view of 
 vector adapter adds auto-reset. Shapes: ``B = num_envs``, ``N`` agents, ``D`` observation
 size, ``F`` state size.
 
-A coupled scenario (the grid- and road-coupled markets) extends it through its hooks:
-``_agent_specs`` and ``_declare_features`` (its agents' extra features), ``_on_reset``,
-``_travel_time_h`` (the drivers' travel times of the coming period), ``_reward``,
-``_couple`` (the constraint cost and extra info of a period) and ``_state_values`` (its
-features' values).
+A scenario composes it: one environment class built from the world, a tuple of couplings
+(:mod:`evprice.envs.coupling` is the protocol; :mod:`evprice.envs.couplings` has the
+feeder, the roads, the supply tariff and the leader's commitment) and a reward function
+from one registry (:mod:`evprice.envs.rewards`). Couplings add agents' features, state,
+each period's inputs (prices in force, travel times), constraint costs, ``info`` groups and
+observation columns; adding a system adds a coupling, not a subclass.
 
 Move order: by default every station's action sets its price for the period that is about
-to run, all at once. With a Stackelberg leader (``config.leader``) the leader moves first:
-its action at period ``t`` is a commitment to its price of period ``t + 1``, published at
-once in its public ``LeaderCommitment.next_price`` feature, so the followers see the
-leader's price before they set theirs (:func:`evprice.market.dynamics.leader_prices`). Its
-price in the first period is the middle of its bounds. The leader is a level-2 agent whose
-subordinates are the followers: it also reads their ``upper_level`` features (status and
-profit windows). Observations of different sizes are padded with zeros at their end to
-one size ``D`` (:data:`evprice.core.observation.PAD_NAME` columns).
+to run, all at once. With a Stackelberg leader (``config.leader``) the leader moves first
+(:mod:`evprice.envs.couplings.leader`, added whenever the config names one): its action at
+period ``t`` is a commitment to its price of period ``t + 1``, which the followers see
+before they set theirs. Observations of different sizes are padded with zeros at their end
+to one size ``D`` (:data:`evprice.core.observation.PAD_NAME` columns).
 
 Rendering: with ``render_mode="rgb_array"`` (constructor argument, or set the attribute on a
 built env), :meth:`MarketEnv.render` returns an ``(H, W, 3)`` ``uint8`` picture of batch member
@@ -34,30 +32,25 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from evprice.core.actions import check_actions, scale_action, unscale_action
-from evprice.core.agents import COORDINATOR_LEVEL, STATION_LEVEL, AgentSpec
+from evprice.core.agents import STATION_LEVEL, AgentSpec
 from evprice.core.config import ConfigError
-from evprice.core.features import Feature
 from evprice.core.observation import PAD_NAME, ObservationLayout, ObsName
 from evprice.core.snapshot import freeze, thaw
+from evprice.envs.coupling import Coupling, CouplingFactory, PeriodInputs, PeriodResult
+from evprice.envs.couplings.leader import LeaderCommitment
 from evprice.envs.render import RENDER_FPS, RENDER_MODES, FrameRenderer, MarketFrame, check_render_mode
+from evprice.envs.rewards import reward_function, reward_name
 from evprice.envs.sessions import resolve_sessions
 from evprice.envs.snapshot import EnvSnapshot
-from evprice.grid.features import STATION_GRID
 from evprice.market.config import MarketConfig
-from evprice.market.dynamics import held_chargers, leader_prices
-from evprice.market.features import (
-    LEADER_COMMITMENT,
-    PROFIT_WINDOW,
-    STATION_STATUS,
-    declare_features,
-    state_vector,
-)
-from evprice.market.reward import compute_reward
+from evprice.market.dynamics import held_chargers
+from evprice.market.features import PROFIT_WINDOW, STATION_STATUS, declare_features, state_vector
 from evprice.market.state import PeriodOutcome
 from evprice.market.world import MarketWorld
 
@@ -84,32 +77,19 @@ MARKET_INFO_KEYS = ("arrivals", "admitted", "blocked", "gave_up", *WELFARE_INFO_
 
 
 def station_agents(config: MarketConfig, extra_features: tuple[str, ...] = ()) -> tuple[AgentSpec, ...]:
-    """``station_1 ... station_N``: level 1, owning their status and profit window (and any
-    ``extra_features`` a coupled scenario gives them), pricing.
-
-    A Stackelberg leader (``config.leader``) is level 2 instead, with the other stations as
-    its subordinates; it also owns its ``LeaderCommitment``, which its action writes."""
-    specs = []
-    for agent_id in config.agent_ids:
-        if agent_id == config.leader:
-            spec = AgentSpec(
-                agent_id=agent_id,
-                level=COORDINATOR_LEVEL,
-                features=(STATION_STATUS, PROFIT_WINDOW, *extra_features, LEADER_COMMITMENT),
-                action_field=(LEADER_COMMITMENT, "next_price"),
-                action_period_s=config.action_period_s,
-                subordinates=tuple(a for a in config.agent_ids if a != agent_id),
-            )
-        else:
-            spec = AgentSpec(
-                agent_id=agent_id,
-                level=STATION_LEVEL,
-                features=(STATION_STATUS, PROFIT_WINDOW, *extra_features),
-                action_field=(STATION_STATUS, "price"),
-                action_period_s=config.action_period_s,
-            )
-        specs.append(spec)
-    return tuple(specs)
+    """``station_1 ... station_N``: level 1, owning their status and profit window (and the
+    ``extra_features`` the couplings give them), pricing. A leader's coupling amends its agent
+    (:class:`~evprice.envs.couplings.LeaderCommitment`)."""
+    return tuple(
+        AgentSpec(
+            agent_id=agent_id,
+            level=STATION_LEVEL,
+            features=(STATION_STATUS, PROFIT_WINDOW, *extra_features),
+            action_field=(STATION_STATUS, "price"),
+            action_period_s=config.action_period_s,
+        )
+        for agent_id in config.agent_ids
+    )
 
 
 class MarketEnv:
@@ -126,13 +106,17 @@ class MarketEnv:
             ``num_envs / scenarios`` policies on identical demand).
         render_mode: None (default: no rendering) or ``"rgb_array"`` (:meth:`render`
             returns a picture of member 0). It may also be set on a built environment.
+        couplings: what the scenario adds to the market, in order (:mod:`evprice.envs.coupling`):
+            factories called with this environment once its world exists. A leader's
+            commitment is added first whenever ``config.leader`` is set.
+        reward: the reward function's name in :mod:`evprice.envs.rewards`; None: the one the
+            config selects (:func:`~evprice.envs.rewards.reward_name`).
     """
 
     metadata = {"render_modes": list(RENDER_MODES), "render_fps": RENDER_FPS}
     _render_mode: str | None = None
     _renderer: FrameRenderer | None = None
     _last_info: dict[str, Any] | None = None
-    _commitment: np.ndarray | None = None  # (B,) the leader's price for the coming period
 
     def __init__(
         self,
@@ -142,28 +126,44 @@ class MarketEnv:
         scenario: Any = None,
         scenarios: int | None = None,
         render_mode: str | None = None,
+        couplings: Sequence[CouplingFactory] = (),
+        reward: str | None = None,
     ) -> None:
         self.render_mode = render_mode
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs={num_envs!r} is invalid: expected a positive integer")
         self.env_id = env_id
-        if config.origin_weights is not None and type(self)._travel_time_h is MarketEnv._travel_time_h:
-            raise ConfigError(
-                f"origin_weights={config.origin_weights!r} is invalid for {env_id}: origin zones need travel times "
-                "from each zone to each station every period, which only the road-network scenarios "
-                "(CoupledNetwork-v0, SiouxFalls-v0) provide; use None"
-            )
+        factories = tuple(couplings)
+        if config.leader is not None and LeaderCommitment not in factories:
+            factories = (LeaderCommitment, *factories)
+        self._coupling_factories = factories
+        self._reward_name = reward_name(config) if reward is None else reward
+        self._reward_fn = reward_function(self._reward_name)
         config, sampler = resolve_sessions(config)
         self.config = config
         self.scenario = config if scenario is None else scenario
         self.world = MarketWorld(config, int(num_envs), scenarios=scenarios, session_sampler=sampler)
         self.params = self.world.params
         self.num_envs = self.world.batch_size
-        self.agent_specs = self._agent_specs()
+        self.couplings: tuple[Coupling, ...] = tuple(factory(self) for factory in factories)
+        names = [c.name for c in self.couplings]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{env_id}: coupling names must be unique, got {names}")
+        if config.origin_weights is not None and not any(c.sets_travel_times for c in self.couplings):
+            raise ConfigError(
+                f"origin_weights={config.origin_weights!r} is invalid for {env_id}: origin zones need travel times "
+                "from each zone to each station every period, which only the road-network scenarios "
+                "(CoupledNetwork-v0, SiouxFalls-v0) provide; use None"
+            )
+        specs = station_agents(config, tuple(f for c in self.couplings for f in c.station_features))
+        for c in self.couplings:
+            specs = c.agents(specs)
+        self.agent_specs = specs
         self.agent_ids = tuple(a.agent_id for a in self.agent_specs)
-        self.features = self._declare_features()
+        declared = [c.features() for c in self.couplings]
+        self.features = declare_features(self.params) + tuple(f for group in declared for f in group)
+        self._valued = tuple(c for c, group in zip(self.couplings, declared) if group)  # couplings with columns
         self.layout = ObservationLayout(self.features, self.agent_specs)
-        self._leader = config.leader_index
         self._obs_index = self.layout.stacked_index(self.agent_ids, pad=True)  # (N, D)
         self._padded = bool((self._obs_index == self.layout.state_size).any())
         low, high = (np.append(b, 0.0) for b in self.layout.state_bounds)  # a padding column is 0
@@ -211,42 +211,48 @@ class MarketEnv:
     def replicate(self, num_envs: int, scenarios: int | None = None) -> MarketEnv:
         """A new environment of the same scenario and config with ``num_envs`` members
         (``scenarios``: common random numbers, as in the constructor)."""
-        return MarketEnv(self.config, num_envs, self.env_id, scenario=self.scenario, scenarios=scenarios)
+        return MarketEnv(
+            self.config,
+            num_envs,
+            self.env_id,
+            scenario=self.scenario,
+            scenarios=scenarios,
+            couplings=self._coupling_factories,
+            reward=self._reward_name,
+        )
 
-    # -- hooks of coupled scenarios -----------------------------------------------------
-    def _agent_specs(self) -> tuple[AgentSpec, ...]:
-        return station_agents(self.config)
+    def coupling(self, name: str) -> Coupling:
+        """The coupling named ``name`` (``"grid"``, ``"roads"``, ``"tariff"``, ``"leader"``, ...)."""
+        for c in self.couplings:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.env_id} has no coupling {name!r}; it has {[c.name for c in self.couplings]}")
 
-    def _declare_features(self) -> tuple[Feature, ...]:
-        return declare_features(self.params)
+    @property
+    def reward_name(self) -> str:
+        """The reward function's entry in :mod:`evprice.envs.rewards`."""
+        return self._reward_name
 
-    def _on_reset(self, seed: int | None) -> None:
-        """Called after the world's reset, before the first observation."""
-
-    def _travel_time_h(self) -> np.ndarray | None:
-        """Travel times (Z, N) or (B, Z, N) from each origin zone to each station for the period
-        about to run, hours; None: the market's own (``travel_time_min`` or none)."""
-        return None
-
-    def _reward(self, outcome: PeriodOutcome) -> np.ndarray:
-        """(B, N) reward of the period just run (the market's, by ``config.reward``)."""
-        return compute_reward(self.params, outcome, self.world.state)
-
-    def _couple(self, outcome: PeriodOutcome) -> tuple[np.ndarray, dict[str, Any]]:
-        """The constraint cost (B, N) of the period just run and extra ``info`` entries.
-
-        Called after the world's step, before the observation is assembled."""
-        return np.zeros(outcome.price_per_kwh.shape), {}
+    @property
+    def done(self) -> bool:
+        """Whether the episodes are over (``step`` needs a ``reset`` first)."""
+        return self.world.done
 
     # -- api ---------------------------------------------------------------------------
     def reset(self, seed: int | None = None) -> np.ndarray:
         """Start new episodes; returns observations (B, N, D) float32."""
         self.world.reset(seed)
-        if self._leader is not None:  # the first period's price, as if committed before the episode
-            self._commitment = self.world.state.price_per_kwh[:, self._leader].copy()
-        self._on_reset(seed)
+        for c in self.couplings:
+            c.reset(seed)
         self._last_info = None
-        return self.observe()
+        values = self._state_values()
+        if values.shape != (self.num_envs, self.state_size):
+            widths = {c.name: np.shape(c.values()) for c in self._valued}
+            raise ValueError(
+                f"{self.env_id}: the state has {values.shape[1]} columns, the declared features {self.state_size}: "
+                f"a coupling's values() disagree with its features() (values' shapes: {widths})"
+            )
+        return self._observations(values)
 
     @property
     def period(self) -> int:
@@ -261,7 +267,7 @@ class MarketEnv:
             num_envs=self.num_envs,
             config=self.config,
             world=self.world.snapshot(),
-            parts=freeze(self._snapshot_parts()),
+            parts=freeze({"last_info": self._last_info, "couplings": {c.name: c.snapshot() for c in self.couplings}}),
         )
 
     def restore(self, snapshot: EnvSnapshot) -> None:
@@ -280,15 +286,10 @@ class MarketEnv:
                 "made with the same overrides"
             )
         self.world.restore(snapshot.world)
-        self._restore_parts(thaw(snapshot.parts))
-
-    def _snapshot_parts(self) -> dict[str, Any]:
-        """The scenario's own state beside the world's (coupled scenarios add theirs)."""
-        return {"commitment": self._commitment, "last_info": self._last_info}
-
-    def _restore_parts(self, parts: dict[str, Any]) -> None:
-        self._commitment = parts["commitment"]
+        parts = thaw(snapshot.parts)
         self._last_info = parts["last_info"]
+        for c in self.couplings:
+            c.restore(parts["couplings"][c.name])
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Apply one pricing decision per agent.
@@ -318,14 +319,27 @@ class MarketEnv:
         :func:`~evprice.core.actions.scale_single_action` per agent): inside the bounds, unchecked."""
         if self.world.done:
             raise RuntimeError(f"{self.env_id}: the episode is over: call reset() before step()")
-        price = price_per_kwh
-        if self._leader is not None:
-            price, next_commitment = leader_prices(price, self._commitment, self._leader)
-        outcome = self.world.step(price, self._travel_time_h())
-        if self._leader is not None:
-            self._commitment = next_commitment
-        reward = self._reward(outcome)
-        cost, extra_info = self._couple(outcome)
+        if not self.couplings:
+            outcome = self.world.step(price_per_kwh, None)
+            cost, extra_info = np.zeros(outcome.price_per_kwh.shape), {}
+        else:
+            inputs = PeriodInputs(price_per_kwh)
+            for c in self.couplings:
+                inputs = c.inputs(inputs)
+            outcome = self.world.step(inputs.price_per_kwh, inputs.travel_time_h)
+            draw = outcome.energy_kwh_per_substep / self.config.charging_efficiency
+            for c in self.couplings:
+                draw = c.grid_draw(outcome, draw)
+            period = PeriodResult(outcome, draw)
+            cost, extra_info = None, {}
+            for c in self.couplings:
+                part = c.after_period(period)
+                if part.cost is not None:
+                    cost = part.cost if cost is None else cost + part.cost
+                extra_info.update(part.info)
+            if cost is None:
+                cost = np.zeros(outcome.price_per_kwh.shape)
+        reward = self._reward_fn(self, outcome, extra_info)
         done = np.ones(self.num_envs, dtype=bool) if self.world.done else np.zeros(self.num_envs, dtype=bool)
         values = self._state_values()
         info = self._info(outcome, values[:, self._occupancy_columns], cost)
@@ -348,8 +362,13 @@ class MarketEnv:
         return self._state_values().astype(np.float32)
 
     def _state_values(self) -> np.ndarray:
-        """Every feature field in declared order (B, F) float64."""
-        return state_vector(self.params, self.world.state, self._commitment)
+        """Every feature field in declared order (B, F) float64: the market's, then the couplings'."""
+        if not self._valued:
+            return state_vector(self.params, self.world.state)
+        if len(self._valued) == 1:
+            return state_vector(self.params, self.world.state, self._valued[0].values())
+        extra = np.concatenate([c.values() for c in self._valued], axis=1)
+        return state_vector(self.params, self.world.state, extra)
 
     # -- rendering -----------------------------------------------------------------------
     def render(self) -> np.ndarray | None:
@@ -377,19 +396,9 @@ class MarketEnv:
         present = held_chargers(p, state.slot_depart_s[member : member + 1], float(t_s))[1][0]
         queueing = cfg.when_full == "queue"
         info = self._last_info
-        grid = None if info is None else info.get("grid")
-        bus_vm = vm_min = band = None
-        names = self.layout.state_names
-        grid_columns = [(f"{a}.{STATION_GRID}", "bus_vm") for a in self.agent_ids]
-        if all(c in names for c in grid_columns):  # a grid-coupled scenario
-            band = (float(cfg.vm_min_pu), float(cfg.vm_max_pu))
-            if grid is not None:
-                bus_vm = np.asarray(grid["bus_vm_pu"][member], dtype=np.float64)
-                vm_min = float(grid["vm_min_pu"][member])
-            else:  # after reset: the base-load power flow the grid features hold
-                values = self._state_values()[member]
-                bus_vm = values[[names.index(c) for c in grid_columns]]
-        buses = getattr(self, "station_buses", None)
+        added: dict[str, Any] = {}
+        for c in self.couplings:
+            added.update(c.frame(member, info))
         return MarketFrame(
             env_id=self.env_id,
             period=int(state.period),
@@ -405,12 +414,8 @@ class MarketEnv:
             queue=np.maximum(present - p.capacity, 0) if queueing else None,
             waiting_spaces=np.asarray(cfg.waiting_spaces) if queueing else None,
             profit=None if info is None else np.asarray(info["profit"][member], dtype=np.float64),
-            cost=None if grid is None else float(np.max(info["cost"][member])),
-            bus_vm_pu=bus_vm,
-            station_buses=None if buses is None or bus_vm is None else tuple(int(b) for b in buses),
-            vm_min_pu=vm_min,
-            vm_band_pu=band,
             has_chargers=cfg.demand == "sampled",
+            **added,
         )
 
     def close(self) -> None:

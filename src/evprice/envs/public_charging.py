@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from evprice.envs.market_env import MarketEnv
 from evprice.envs.registry import EnvSpec, register
 from evprice.market.config import MarketConfig
 
@@ -11,6 +10,5 @@ register(
         env_id="PublicCharging-v0",
         description="public charging market: stations price every 15 min, drivers choose by price and congestion",
         config_cls=MarketConfig,
-        factory=MarketEnv,
     )
 )

@@ -1,12 +1,14 @@
 """Registered scenarios with versioned ids, e.g. ``"PublicCharging-v0"``.
 
 A spec binds an id to a config class, the id's own defaults (applied before the user's
-overrides) and a factory that assembles the batched environment.
+overrides) and what the environment is composed of: the couplings the market gets
+(:mod:`evprice.envs.coupling`), or for a scenario whose config is not the market's own
+(``LogitBertrand-v0``) a factory that makes one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,15 +24,30 @@ class EnvSpec:
         description: one line for ``evprice envs``.
         config_cls: the typed config; must provide ``from_overrides``, ``field_names``,
             ``to_dict`` and dataclass fields with ``unit`` and ``doc`` metadata.
-        factory: ``factory(config, num_envs, env_id)`` returns the batched environment.
+        couplings: the couplings composed onto the market, in order (factories called with
+            the environment; :class:`~evprice.envs.coupling.Coupling` subclasses are).
+        factory: ``factory(config, num_envs, env_id, scenarios=None, couplings=())`` returns the batched
+            environment; None (the usual case): :class:`~evprice.envs.MarketEnv` with
+            ``couplings``.
         defaults: overrides this scenario applies before the user's.
     """
 
     env_id: str
     description: str
     config_cls: type
-    factory: Callable[..., Any]
+    couplings: tuple[Callable[..., Any], ...] = ()
+    factory: Callable[..., Any] | None = None
     defaults: Mapping[str, Any] = field(default_factory=dict)
+
+    def make(self, config: Any, num_envs: int = 1, scenarios: int | None = None, couplings: Sequence[Any] = ()) -> Any:
+        """The batched environment of ``config`` (made by :meth:`make_config`) with ``num_envs``
+        members (``scenarios``: common random numbers, see :class:`~evprice.envs.MarketEnv`),
+        composed of the scenario's couplings and then ``couplings``."""
+        if self.factory is not None:
+            return self.factory(config, num_envs, self.env_id, scenarios=scenarios, couplings=tuple(couplings))
+        from evprice.envs.market_env import MarketEnv  # the assembly sits above the registry
+
+        return MarketEnv(config, num_envs, self.env_id, scenarios=scenarios, couplings=(*self.couplings, *couplings))
 
     def make_config(self, overrides: Mapping[str, Any] | None = None) -> Any:
         """The scenario's config: its defaults, then ``overrides``.
@@ -82,7 +99,8 @@ def spec(env_id: str) -> EnvSpec:
         raise ConfigError(f"unknown environment id {env_id!r}; registered: {', '.join(_REGISTRY)}") from None
 
 
-def make_env(env_id: str, num_envs: int = 1, **overrides: Any) -> Any:
-    """The batched environment ``env_id`` with ``num_envs`` members and config ``overrides``."""
+def make_env(env_id: str, num_envs: int = 1, couplings: Sequence[Any] = (), **overrides: Any) -> Any:
+    """The batched environment ``env_id`` with ``num_envs`` members and config ``overrides``;
+    ``couplings`` (:mod:`evprice.envs.coupling` factories) are composed after the scenario's own."""
     s = spec(env_id)
-    return s.factory(s.make_config(overrides), num_envs, env_id)
+    return s.make(s.make_config(overrides), num_envs, couplings=couplings)

@@ -29,7 +29,7 @@ class SeedEnvs:
     def __init__(self, env_id: str, num_envs: int, overrides: Mapping[str, Any], seeds: int) -> None:
         s = spec(env_id)
         config = s.make_config(dict(overrides))  # once: a config can take a solver's time to build
-        self.envs: list[MarketEnv] = [s.factory(config, num_envs, env_id) for _ in range(seeds)]
+        self.envs: list[MarketEnv] = [s.make(config, num_envs) for _ in range(seeds)]
         self.first = self.envs[0]
 
     def __len__(self) -> int:

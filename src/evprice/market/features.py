@@ -9,9 +9,11 @@ Declared order (which is also the order of the global state vector):
    ``StationProfitWindow`` (``owner`` + ``upper_level``): ``profit_ema``,
    ``revenue_ema``, ``cost_ema``;
 3. with a Stackelberg leader (``MarketConfig.leader``), its ``LeaderCommitment``
-   (``public``): ``next_price``, the price it has committed to for the coming period. The
-   leader's action writes this field; the price in force is the one committed a period
-   earlier (:func:`evprice.market.dynamics.leader_prices`).
+   (``public``, :func:`leader_commitment_feature`): ``next_price``, the price it has
+   committed to for the coming period. The leader's action writes this field; the price in
+   force is the one committed a period earlier (:func:`evprice.market.dynamics.leader_prices`).
+   It is declared by the leader coupling (:mod:`evprice.envs.couplings.leader`), right after
+   the market's features.
 
 All values are in physical units (no normalisation: trainers normalise observations),
 and the bounds below are guaranteed by the dynamics.
@@ -23,6 +25,7 @@ import numpy as np
 
 from evprice.core.features import Feature, Field, Visibility
 from evprice.market import kernel
+from evprice.market.config import MarketConfig
 from evprice.market.params import MarketParams
 from evprice.market.state import MarketState
 
@@ -58,7 +61,7 @@ def profit_window_bounds(params: MarketParams, station: int) -> dict[str, tuple[
 
 
 def declare_features(params: MarketParams) -> tuple[Feature, ...]:
-    """Every feature instance of the market, in declared order."""
+    """Every feature instance of the market (the leader's commitment aside), in declared order."""
     config = params.config
     cur = config.currency
     elec_lo, elec_hi = config.elec_price_bounds_per_kwh()
@@ -103,39 +106,39 @@ def declare_features(params: MarketParams) -> tuple[Feature, ...]:
                 owner=agent_id,
             )
         )
-    leader = config.leader_index
-    if leader is not None:
-        features.append(
-            Feature(
-                LEADER_COMMITMENT,
-                (
-                    Field(
-                        "next_price",
-                        f"{cur}/kWh",
-                        config.price_min[leader],
-                        config.price_max[leader],
-                        "price the leader has committed to for the coming pricing period",
-                    ),
-                ),
-                frozenset({Visibility.PUBLIC}),
-                owner=config.leader,
-            )
-        )
     return tuple(features)
 
 
-def state_vector(params: MarketParams, state: MarketState, commitment_per_kwh: np.ndarray | None = None) -> np.ndarray:
-    """Values of every feature field in declared order, shape (B, 3 + 5 N) (3 + 6 N with
-    ``when_full="queue"``: the queue length after the price; one more column, the leader's
-    ``commitment_per_kwh`` (B,), when the market has a leader), float64.
+def leader_commitment_feature(config: MarketConfig) -> Feature:
+    """The Stackelberg leader's ``LeaderCommitment`` (``public``, owned by ``config.leader``):
+    ``next_price``, the price it has committed to for the coming period."""
+    leader = config.leader_index
+    if leader is None:
+        raise ValueError("the market has no leader (config.leader is None)")
+    return Feature(
+        LEADER_COMMITMENT,
+        (
+            Field(
+                "next_price",
+                f"{config.currency}/kWh",
+                config.price_min[leader],
+                config.price_max[leader],
+                "price the leader has committed to for the coming pricing period",
+            ),
+        ),
+        frozenset({Visibility.PUBLIC}),
+        owner=config.leader,
+    )
+
+
+def state_vector(params: MarketParams, state: MarketState, extra: np.ndarray | None = None) -> np.ndarray:
+    """Values of every market feature field in declared order, then the ``extra`` columns
+    (B, E) (the couplings' features, e.g. a leader's commitment), shape (B, 3 + 5 N + E)
+    (3 + 6 N + E with ``when_full="queue"``: the queue length after the price), float64.
 
     Computed compiled (:func:`evprice.market.kernel.state_values`)."""
     b = state.price_per_kwh.shape[0]
-    if params.config.leader is not None:
-        if commitment_per_kwh is None:
-            raise ValueError("the market has a leader: state_vector needs its commitment_per_kwh (B,)")
-        extra = np.asarray(commitment_per_kwh, dtype=np.float64).reshape(b, 1)
-    else:
+    if extra is None:
         extra = _NO_COLUMNS[:b] if b <= len(_NO_COLUMNS) else np.empty((b, 0))
     p = params.packed
     return kernel.state_values(

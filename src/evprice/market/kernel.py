@@ -865,7 +865,7 @@ def state_values(period, price, slot_depart, revenue_ema, cost_ema, elec, capaci
     """Every market feature field in declared order (see :func:`evprice.market.features.state_vector`).
 
     Args:
-        extra: (B, 0) or (B, 1) columns appended at the end (the leader's commitment).
+        extra: (B, E) columns appended at the end (the couplings' features: a leader's commitment, the grid's).
 
     Returns:
         (B, 3 + 5 N) float64, or 3 + 6 N with a queue (its length after the price), plus ``extra``.

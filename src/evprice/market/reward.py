@@ -47,10 +47,10 @@ def compute_reward(params: MarketParams, outcome: PeriodOutcome, state: MarketSt
     """(B, N) reward of each station for the period just run; ``state`` is the state after it."""
     scale = params.reward_scale_per_period  # (N,)
     if params.config.objective == "social_welfare":
-        return _every_station(outcome.social_welfare / params.team_reward_scale_per_period, params.n_stations)
+        return every_station(outcome.social_welfare / params.team_reward_scale_per_period, params.n_stations)
     mode = params.config.reward
     if mode == "team":
-        return _every_station(outcome.profit.sum(axis=1) / params.team_reward_scale_per_period, params.n_stations)
+        return every_station(outcome.profit.sum(axis=1) / params.team_reward_scale_per_period, params.n_stations)
     if mode == "individual":
         return outcome.profit / scale
     if mode == "period":
@@ -59,7 +59,7 @@ def compute_reward(params: MarketParams, outcome: PeriodOutcome, state: MarketSt
     return state.profit_ema_per_h / (scale / period_h)
 
 
-def _every_station(value: np.ndarray, n_stations: int) -> np.ndarray:
+def every_station(value: np.ndarray, n_stations: int) -> np.ndarray:
     """(B, N) with each member's ``value`` (B,) in every station's column."""
     out = np.empty((value.shape[0], n_stations))
     out[...] = value[:, None]
