@@ -25,7 +25,7 @@ from evprice.grid.profiles import IEEE_RTS_WINTER_WEEKDAY
         ("ext_grid_emission_g_per_kwh", -1.0, r"ext_grid_emission_g_per_kwh=-1.0 is invalid"),
         ("ext_grid_emission_g_per_kwh", [700.0] * 5, r"exactly 24 such values \(got 5\)"),
         ("carbon_cap_g_per_kwh", 0.0, r"carbon_cap_g_per_kwh=0.0 is invalid"),
-        ("cost_weight_line", -1.0, r"cost_weight_line=-1.0 is invalid: expected a finite number in \[0, 1e\+09\]"),
+        ("cost_weight_line", -1.0, r"cost_weight_line=-1.0 is invalid: expected a finite number in \[0, 1e\+06\]"),
         ("cost_weight_voltage", float("nan"), r"cost_weight_voltage=nan is invalid"),
     ],
 )

@@ -95,16 +95,17 @@ def config(env_id, config_file, assignments) -> None:
 
 def config_yaml(env_id: str, cfg: Any, config_cls: type) -> str:
     """``cfg`` as a YAML mapping, one ``key: value`` line per field under a comment with its
-    meaning and unit (fields the driver model ignores marked); ``yaml.safe_load`` reads it back."""
+    meaning and unit (a field the configuration does not use is marked with the setting that
+    makes it unused); ``yaml.safe_load`` reads it back."""
     values = cfg.to_dict()
-    ignored = cfg.ignored_fields() if hasattr(cfg, "ignored_fields") else ()
+    unused = cfg.unused_here()
     lines = [
         "# the environment and every key of its configuration: pass this file back with --config",
         f"env: {env_id}",
     ]
     for row in describe_fields(config_cls):
-        unused = f" (no effect with driver_cost={cfg.driver_cost!r})" if row["name"] in ignored else ""
-        lines.append(f"# {row['doc']} [{row['unit']}]{unused}")
+        why = f" (no effect with {unused[row['name']]})" if row["name"] in unused else ""
+        lines.append(f"# {row['doc']} [{row['unit']}]{why}")
         # a one-key flow mapping "{key: value}" without its braces is a block-mapping line
         flow = yaml.safe_dump({row["name"]: values[row["name"]]}, default_flow_style=True, width=10_000).strip()
         lines.append(flow[1:-1])

@@ -46,11 +46,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from evprice.core.config import check_float, check_hourly, check_int, config_field, invalid
+from evprice.core.config import check_float, check_int, choice, config_field, invalid, number
 from evprice.core.timing import HOURS_PER_DAY
 from evprice.envs.couplings import GridCoupling, RoadCoupling, SupplyTariff
 from evprice.envs.grid_charging import GRID_CHARGING_DEFAULTS, GridChargingConfig
 from evprice.envs.registry import EnvSpec, register
+from evprice.market.config import MAX_PRICE_PER_KWH, PRICE_REASON
 from evprice.market.config import OBJECTIVES as MARKET_OBJECTIVES
 from evprice.transport import ROAD_CLASSES, RoadNetwork, load_network
 
@@ -144,7 +145,10 @@ class CoupledNetworkConfig(GridChargingConfig):
         "or 24 rows from 00:00; None = document 2's 12 steps as 08:00-20:00, its least saturated level at night",
     )
     road_volume_capacity_by_hour: float | tuple[float, ...] = _f(
-        SIOUX_FALLS_VC_BY_HOUR, "1", "BPR networks: volume/capacity ratio of every link, one number or 24 hourly"
+        SIOUX_FALLS_VC_BY_HOUR,
+        "1",
+        "BPR networks: volume/capacity ratio of every link, one number or 24 hourly",
+        number(0.0, 10.0, shape="hourly", reason="BPR's delay at 10 times capacity is 1 + 0.15 x 10^4 = 1,501 times"),
     )
     ALLOWED_OBJECTIVES = OBJECTIVES
 
@@ -153,10 +157,26 @@ class CoupledNetworkConfig(GridChargingConfig):
         "-",
         "'profit' (the market's reward), 'social_welfare' (consumer surplus + profit) or "
         "'revenue_minus_supply_cost' (document 2's welfare)",
+        choice("ALLOWED_OBJECTIVES"),
     )
-    supply_threshold_kw: float = _f(900.0, "kW", "total station draw up to which supply costs the low price")
-    supply_cost_low_per_kwh: float = _f(0.3, "currency/kWh", "supply cost below the threshold (document 2)")
-    supply_cost_high_per_kwh: float = _f(0.5, "currency/kWh", "supply cost above the threshold (document 2)")
+    supply_threshold_kw: float = _f(
+        900.0,
+        "kW",
+        "total station draw up to which supply costs the low price",
+        number(0.0, 1e6, reason="a distribution substation supplies at most about 100 MW"),
+    )
+    supply_cost_low_per_kwh: float = _f(
+        0.3,
+        "currency/kWh",
+        "supply cost below the threshold (document 2)",
+        number(0.0, MAX_PRICE_PER_KWH, reason=PRICE_REASON),
+    )
+    supply_cost_high_per_kwh: float = _f(
+        0.5,
+        "currency/kWh",
+        "supply cost above the threshold (document 2)",
+        number(0.0, MAX_PRICE_PER_KWH, reason=PRICE_REASON),
+    )
 
     def __post_init__(self) -> None:
         s = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
@@ -195,16 +215,6 @@ class CoupledNetworkConfig(GridChargingConfig):
                 for i, r in enumerate(rows)
             )
             s(name, checked * (HOURS_PER_DAY // len(checked)))
-        s(
-            "road_volume_capacity_by_hour",
-            check_hourly("road_volume_capacity_by_hour", self.road_volume_capacity_by_hour, low=0.0, high=10.0),
-        )
-        s("supply_threshold_kw", check_float("supply_threshold_kw", self.supply_threshold_kw, low=0.0))
-        s("supply_cost_low_per_kwh", check_float("supply_cost_low_per_kwh", self.supply_cost_low_per_kwh, low=0.0))
-        s(
-            "supply_cost_high_per_kwh",
-            check_float("supply_cost_high_per_kwh", self.supply_cost_high_per_kwh, low=0.0),
-        )
 
     def make_network(self) -> RoadNetwork:
         """The road network (a fresh load: networks are read-only and cheap)."""

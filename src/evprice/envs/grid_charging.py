@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from evprice.core.config import ConfigError, check_choice, check_float, check_int, config_field, invalid
+from evprice.core.config import ConfigError, check_int, choice, config_field, invalid, number
 from evprice.envs.couplings.grid import GridCoupling
 from evprice.envs.registry import EnvSpec, register
 from evprice.grid.config import GridConfig
@@ -71,16 +71,23 @@ class GridChargingConfig(GridConfig, MarketConfig):
     station_buses: tuple[int, ...] | None = _f(
         None, "-", "feeder bus (0-based) of each station; None = the feeder's station buses (doc2: 31, 13, 19)"
     )
-    charger_power_factor: float = _f(1.0, "1", "power factor of the stations' draw (lagging); 1 = no reactive power")
+    charger_power_factor: float = _f(
+        1.0,
+        "1",
+        "power factor of the stations' draw (lagging); 1 = no reactive power",
+        number(0.1, 1.0, reason="chargers run near unity (grid codes ask for 0.9 or more)"),
+    )
     powerflow_every: str = _f(
         "period",
         "-",
         "'period': a power flow every pricing period at its average loads; 'substep': one every internal step",
+        choice(POWERFLOW_EVERY),
     )
     grid_observability: str = _f(
         "published",
         "-",
         "'published': stations see the public GridSignal only; 'full': also bus voltages and line loadings",
+        choice(GRID_VISIBILITY),
     )
 
     def __post_init__(self) -> None:
@@ -102,12 +109,6 @@ class GridChargingConfig(GridConfig, MarketConfig):
             if feeder.slack_bus in checked:
                 raise invalid("station_buses", buses, allowed)
             s("station_buses", checked)
-        s(
-            "charger_power_factor",
-            check_float("charger_power_factor", self.charger_power_factor, low=0.1, high=1.0),
-        )
-        check_choice("powerflow_every", self.powerflow_every, POWERFLOW_EVERY)
-        check_choice("grid_observability", self.grid_observability, GRID_VISIBILITY)
         self.buses(self.make_feeder())  # a feeder with too few default buses fails now
 
     def buses(self, feeder: Feeder) -> tuple[int, ...]:

@@ -11,16 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evprice.core.config import (
-    ConfigError,
-    ConfigMixin,
-    check_choice,
-    check_float,
-    check_hourly,
-    check_int,
-    config_field,
-    invalid,
-)
+from evprice.core.config import ConfigError, ConfigMixin, check_int, choice, config_field, invalid, number
 from evprice.core.timing import HOURS_PER_DAY
 from evprice.grid.costs import COST_FORMS, CostWeights
 from evprice.grid.feeders import FEEDERS, Feeder, make_feeder
@@ -29,6 +20,11 @@ from evprice.grid.profiles import IEEE_RTS_WINTER_WEEKDAY
 
 MAX_EMISSION_G_PER_KWH = 5000.0
 """Upper bound of an emission factor (lignite is about 1,100 g/kWh)."""
+_EMISSION_REASON = "lignite, the most carbon-intensive fuel, emits about 1,100 g/kWh"
+_LOAD_REASON = "a factor of the published peak load; ten times it is beyond any feeder's rating"
+MAX_COST_WEIGHT = 1e6
+"""Largest weight of a cost term: the terms are O(1) to O(1,000), so costs stay far from overflow."""
+_WEIGHT = "terms are of order 1 to 1,000; a weight of a million ranks any term first"
 
 _f = config_field
 
@@ -44,61 +40,93 @@ class GridConfig(ConfigMixin):
         "-",
         "'case33bw' (IEEE 33-bus, Baran & Wu) or 'doc2' (document 2's variant: 3 MW generator at bus 5, "
         "loads x 0.9, 0.225 MW more at buses 31, 13, 19)",
+        choice(tuple(FEEDERS)),
     )
-    solver: str = _f("fast", "-", "power-flow solver: 'fast' (batched, numpy) or 'pandapower' (Newton-Raphson)")
+    solver: str = _f(
+        "fast", "-", "power-flow solver: 'fast' (batched, numpy) or 'pandapower' (Newton-Raphson)", choice(SOLVERS)
+    )
     base_load_profile: tuple[float, ...] | None = _f(
         None,
         "1",
         "24 hourly factors multiplying every bus's published (peak) load; None = the IEEE RTS winter weekday",
+        number(0.0, 10.0, shape="hourly_list", optional=True, reason=_LOAD_REASON),
     )
-    base_load_scale: float = _f(1.0, "1", "multiplier of every bus's base load")
+    base_load_scale: float = _f(1.0, "1", "multiplier of every bus's base load", number(0.0, 10.0, reason=_LOAD_REASON))
     base_load_noise_std: float = _f(
-        0.02, "1", "std of the relative noise on each hour's base load, drawn per episode (clipped at 3 std)"
+        0.02,
+        "1",
+        "std of the relative noise on each hour's base load, drawn per episode (clipped at 3 std)",
+        number(0.0, 0.3, reason="at 3 std the load stays positive (1 - 3 x 0.3 > 0)"),
     )
-    vm_min_pu: float = _f(0.95, "p.u.", "lowest allowed bus voltage")
-    vm_max_pu: float = _f(1.05, "p.u.", "highest allowed bus voltage")
+    vm_min_pu: float = _f(
+        0.95,
+        "p.u.",
+        "lowest allowed bus voltage",
+        number(0.5, 1.0, high_open=True, reason="grid codes allow 10% (EN 50160); half the nominal is a collapse"),
+    )
+    vm_max_pu: float = _f(
+        1.05,
+        "p.u.",
+        "highest allowed bus voltage",
+        number(1.0, 1.5, low_open=True, reason="equipment is rated within a few per cent of 1 p.u."),
+    )
     monitored_lines: tuple[int, ...] | None = _f(
         None, "-", "lines (0-based) whose loading is costed and observed; None = the feeder's own list"
     )
-    line_loading_limit: float = _f(0.9, "1", "allowed current of a monitored line, as a fraction of its rating")
-    ext_grid_emission_g_per_kwh: float | tuple[float, ...] = _f(
-        700.0, "g/kWh", "carbon intensity of power imported from the external grid: one number or 24 hourly values"
+    line_loading_limit: float = _f(
+        0.9,
+        "1",
+        "allowed current of a monitored line, as a fraction of its rating",
+        number(0.0, 10.0, low_open=True, reason="a fraction of the rating; ten times it is beyond any overload"),
     )
-    sgen_emission_g_per_kwh: float = _f(900.0, "g/kWh", "carbon intensity of the feeder's static generation")
+    ext_grid_emission_g_per_kwh: float | tuple[float, ...] = _f(
+        700.0,
+        "g/kWh",
+        "carbon intensity of power imported from the external grid: one number or 24 hourly values",
+        number(0.0, MAX_EMISSION_G_PER_KWH, shape="hourly_or_one", reason=_EMISSION_REASON),
+    )
+    sgen_emission_g_per_kwh: float = _f(
+        900.0,
+        "g/kWh",
+        "carbon intensity of the feeder's static generation",
+        number(0.0, MAX_EMISSION_G_PER_KWH, reason=_EMISSION_REASON),
+    )
     carbon_cap_g_per_kwh: float | None = _f(
         785.0,
         "g/kWh",
         "carbon intensity of the power at a station's bus above which its energy incurs the carbon cost; "
         "None = no carbon cost",
+        number(0.0, MAX_EMISSION_G_PER_KWH, low_open=True, optional=True, reason=_EMISSION_REASON),
     )
-    cost_weight_voltage: float = _f(1.0, "1/p.u.", "weight of the voltage term in the total cost")
-    cost_weight_line: float = _f(1.0, "1", "weight of the line-loading term in the total cost")
-    cost_weight_carbon: float = _f(0.002, "1/kg", "weight of the carbon term (kg CO2 above the cap) in the total cost")
+    cost_weight_voltage: float = _f(
+        1.0, "1/p.u.", "weight of the voltage term in the total cost", number(0.0, MAX_COST_WEIGHT, reason=_WEIGHT)
+    )
+    cost_weight_line: float = _f(
+        1.0, "1", "weight of the line-loading term in the total cost", number(0.0, MAX_COST_WEIGHT, reason=_WEIGHT)
+    )
+    cost_weight_carbon: float = _f(
+        0.002,
+        "1/kg",
+        "weight of the carbon term (kg CO2 above the cap) in the total cost",
+        number(0.0, MAX_COST_WEIGHT, reason=_WEIGHT),
+    )
     nonconvergence_cost: float = _f(
         10.0,
         "1",
         "weight of the share of a period's power flows that did not converge, on top of their worst-case terms",
+        number(0.0, MAX_COST_WEIGHT, reason=_WEIGHT),
     )
     cost_form: str = _f(
         "weighted",
         "-",
         "a period's cost: 'weighted' (the weighted total of the terms) or 'indicator' (1 if that total is above 0, "
         "else 0: an episode's cost counts its violating periods)",
+        choice(COST_FORMS),
     )
 
     def __post_init__(self) -> None:
+        self.check_declared()
         s = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
-        check_choice("feeder", self.feeder, tuple(FEEDERS))
-        check_choice("solver", self.solver, SOLVERS)
-        if self.base_load_profile is not None:
-            s(
-                "base_load_profile",
-                check_hourly("base_load_profile", self.base_load_profile, low=0.0, high=10.0, broadcast=False),
-            )
-        s("base_load_scale", check_float("base_load_scale", self.base_load_scale, low=0.0, high=10.0))
-        s("base_load_noise_std", check_float("base_load_noise_std", self.base_load_noise_std, low=0.0, high=0.3))
-        s("vm_min_pu", check_float("vm_min_pu", self.vm_min_pu, low=0.5, high=1.0, high_open=True))
-        s("vm_max_pu", check_float("vm_max_pu", self.vm_max_pu, low=1.0, high=1.5, low_open=True))
         feeder = self.make_feeder()
         if self.monitored_lines is not None:
             lines = self.monitored_lines
@@ -110,41 +138,6 @@ class GridConfig(ConfigMixin):
             if len(set(checked)) != len(checked):
                 raise invalid("monitored_lines", lines, "line indices without repeats")
             s("monitored_lines", checked)
-        s(
-            "line_loading_limit",
-            check_float("line_loading_limit", self.line_loading_limit, low=0.0, high=10.0, low_open=True),
-        )
-        grid = self.ext_grid_emission_g_per_kwh
-        if isinstance(grid, (list, tuple, np.ndarray)):
-            s(
-                "ext_grid_emission_g_per_kwh",
-                check_hourly(
-                    "ext_grid_emission_g_per_kwh", grid, low=0.0, high=MAX_EMISSION_G_PER_KWH, broadcast=False
-                ),
-            )
-        else:
-            s(
-                "ext_grid_emission_g_per_kwh",
-                check_float("ext_grid_emission_g_per_kwh", grid, low=0.0, high=MAX_EMISSION_G_PER_KWH),
-            )
-        s(
-            "sgen_emission_g_per_kwh",
-            check_float("sgen_emission_g_per_kwh", self.sgen_emission_g_per_kwh, low=0.0, high=MAX_EMISSION_G_PER_KWH),
-        )
-        if self.carbon_cap_g_per_kwh is not None:
-            s(
-                "carbon_cap_g_per_kwh",
-                check_float(
-                    "carbon_cap_g_per_kwh",
-                    self.carbon_cap_g_per_kwh,
-                    low=0.0,
-                    high=MAX_EMISSION_G_PER_KWH,
-                    low_open=True,
-                ),
-            )
-        for name in ("cost_weight_voltage", "cost_weight_line", "cost_weight_carbon", "nonconvergence_cost"):
-            s(name, check_float(name, getattr(self, name), low=0.0))
-        check_choice("cost_form", self.cost_form, COST_FORMS)
         if not self.vm_min_pu < feeder.slack_vm_pu < self.vm_max_pu:
             raise ConfigError(
                 f"vm_min_pu={self.vm_min_pu!r} and vm_max_pu={self.vm_max_pu!r} are invalid: the band must "

@@ -11,25 +11,13 @@ Construct with keyword arguments, or from a mapping of overrides with
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from evprice.core.config import (
-    ConfigError,
-    ConfigMixin,
-    check_choice,
-    check_float,
-    check_hourly,
-    check_int,
-    check_scalar_or_list,
-    config_field,
-    invalid,
-)
+from evprice.core.config import ConfigError, ConfigMixin, choice, config_field, integer, invalid, number
+from evprice.core.timing import HOURS_PER_DAY
 from evprice.market.profiles import (
     SECONDS_PER_HOUR,
     default_arrival_rates_per_h,
@@ -44,22 +32,6 @@ DRIVER_COSTS = ("utility", "generalised")
 SESSION_SOURCES = ("independent", "calibrated")
 REWARDS = ("team", "individual", "period", "ema")
 OBJECTIVES = ("profit", "social_welfare")
-UTILITY_ONLY_FIELDS = (
-    "station_utility",
-    "price_sensitivity",
-    "congestion_sensitivity",
-    "travel_time_sensitivity",
-    "outside_option_utility",
-)
-"""Fields only utility-model drivers use (``driver_cost="utility"``)."""
-GENERALISED_ONLY_FIELDS = (
-    "value_of_time_per_h",
-    "travel_time_weight",
-    "outside_option_price_per_kwh",
-    "outside_option_time_h",
-    "time_budget_h",
-)
-"""Fields only generalised-cost drivers use (``driver_cost="generalised"``)."""
 OBSERVABILITY = ("partial", "full")
 ELEC_PRICE_NOISE_CLIP_STD = 3.0
 """Hourly wholesale-price noise is normal, clipped at this many standard deviations so the
@@ -76,11 +48,34 @@ MIN_CV = 1e-3
 """Smallest non-zero coefficient of variation (gamma shape 1/cv^2 = 10^6); 0 means a fixed value."""
 
 
-def _check_cv(name: str, value: Any) -> float:
-    cv = check_float(name, value, low=0.0, high=10.0)
-    if 0.0 < cv < MIN_CV:
-        raise invalid(name, value, f"0 (a fixed value) or a number in [{MIN_CV:g}, 10]")
-    return cv
+MAX_CV = 10.0
+"""Largest coefficient of variation of a session quantity (a gamma shape of 0.01)."""
+MAX_CHARGER_POWER_KW = 10_000.0
+"""Largest charger power: megawatt charging reaches 3.75 MW."""
+MAX_PRICE_PER_KWH = 10_000.0
+"""Largest magnitude of a price per kWh, in any currency."""
+PRICE_REASON = "public tariffs are below 1,000 per kWh in every currency (KRW about 500)"
+MAX_HORIZON_H = 24.0 * 366
+"""Longest episode: a leap year (longer runs are several episodes)."""
+MAX_HORIZON_S = round(MAX_HORIZON_H * SECONDS_PER_HOUR)
+MAX_ENERGY_KWH = 1000.0
+"""Largest mean energy demand: the largest electric trucks hold about 1 MWh."""
+MAX_UTILITY = 1000.0
+"""Largest magnitude of a utility or a sensitivity: utilities are in units of the noise, and a
+difference of 1,000 already makes every choice certain (exp(-1000) is 0 in float64)."""
+_UTILITY_REASON = "in units of the noise; a utility gap of 1,000 already makes every choice certain"
+MAX_MONEY_PER_H = 1e6
+"""Largest amount of money per hour (a driver's value of time, a station's fixed cost)."""
+_MONEY_REASON = "money per hour: a million in any currency is beyond a station's or a driver's scale"
+MINUTES_PER_DAY = 24.0 * 60.0
+_TIME_REASON = "a driver's trip and wait, at most a day"
+_ARRIVALS_REASON = "allocation loops over arrivals; 10,000 EV/h is ten times the busiest public sites"
+_CV_REASON = "0 is a fixed value; a cv of 10 is a gamma shape of 0.01"
+_UTILITY = ("driver_cost", ("utility",))
+_UTILITY_WHY = "only driver_cost='utility' drivers use it"
+_GENERALISED = ("driver_cost", ("generalised",))
+_GENERALISED_WHY = "only driver_cost='generalised' drivers use it"
+_SINUSOID = {"used_when": ("elec_price_per_kwh", (None,)), "unused_why": "elec_price_per_kwh replaces the sinusoid"}
 
 
 _f = config_field
@@ -93,24 +88,65 @@ class MarketConfig(ConfigMixin):
     ALLOWED_OBJECTIVES = OBJECTIVES  # a scenario with more objectives widens it
 
     # -- market size -------------------------------------------------------------------
-    n_stations: int = _f(2, "1", "number of charging stations (agents station_1 ... station_N)")
+    n_stations: int = _f(
+        2,
+        "1",
+        "number of charging stations (agents station_1 ... station_N)",
+        integer(1, 1000, reason="every driver compares every station; no operator prices 1,000 sites on one market"),
+    )
     chargers_per_station: int | tuple[int, ...] = _f(
-        4, "1", "chargers at each station (one number, or one per station)"
+        4,
+        "1",
+        "chargers at each station (one number, or one per station)",
+        integer(1, 10_000, shape="station", reason="the largest charging parks hold a few hundred chargers"),
     )
     charger_power_kw: float | tuple[float, ...] = _f(
-        30.0, "kW", "power of each charger (one number, or one per station)"
+        30.0,
+        "kW",
+        "power of each charger (one number, or one per station)",
+        number(0.0, MAX_CHARGER_POWER_KW, low_open=True, shape="station", reason="megawatt chargers reach 3.75 MW"),
     )
     currency: str = _f("CNY", "-", "currency unit of every price, revenue and cost")
 
     # -- prices ------------------------------------------------------------------------
-    price_min: float | tuple[float, ...] = _f(0.6, "currency/kWh", "lowest price a station may set (action -1)")
-    price_max: float | tuple[float, ...] = _f(2.0, "currency/kWh", "highest price a station may set (action +1)")
+    price_min: float | tuple[float, ...] = _f(
+        0.6,
+        "currency/kWh",
+        "lowest price a station may set (action -1)",
+        number(0.0, MAX_PRICE_PER_KWH, shape="station", reason=PRICE_REASON),
+    )
+    price_max: float | tuple[float, ...] = _f(
+        2.0,
+        "currency/kWh",
+        "highest price a station may set (action +1)",
+        number(0.0, MAX_PRICE_PER_KWH, shape="station", reason=PRICE_REASON),
+    )
 
     # -- time --------------------------------------------------------------------------
-    dt_s: int = _f(60, "s", "internal simulation step; must divide 3600")
-    action_period_s: int = _f(900, "s", "time between pricing decisions; a multiple of dt_s")
-    horizon_h: float = _f(24.0, "h", "episode length; a multiple of action_period_s")
-    start_hour: float = _f(0.0, "h", "time of day at which an episode starts, in [0, 24)")
+    dt_s: int = _f(
+        60,
+        "s",
+        "internal simulation step; must divide 3600",
+        integer(1, SECONDS_PER_HOUR, reason="hourly arrival rates and prices change on the hour"),
+    )
+    action_period_s: int = _f(
+        900,
+        "s",
+        "time between pricing decisions; a multiple of dt_s",
+        integer(1, MAX_HORIZON_S, reason="no longer than the longest episode"),
+    )
+    horizon_h: float = _f(
+        24.0,
+        "h",
+        "episode length; a multiple of action_period_s",
+        number(0.0, MAX_HORIZON_H, low_open=True, reason="a leap year; longer runs are several episodes"),
+    )
+    start_hour: float = _f(
+        0.0,
+        "h",
+        "time of day at which an episode starts, in [0, 24)",
+        number(0.0, 24.0, high_open=True, reason="an hour of the day"),
+    )
 
     # -- demand ------------------------------------------------------------------------
     arrival_rate_per_h: float | tuple[float, ...] | None = _f(
@@ -118,20 +154,53 @@ class MarketConfig(ConfigMixin):
         "EV/h",
         "market-wide Poisson arrival rate: one number, or 24 hourly numbers; "
         "None = the built-in daily profile with arrivals_per_station_per_day EVs per station",
+        number(0.0, MAX_ARRIVAL_RATE_PER_H, shape="hourly", optional=True, reason=_ARRIVALS_REASON),
     )
     arrivals_per_station_per_day: float = _f(
-        45.0, "EV/day", "daily EVs per station of the built-in profile (used when arrival_rate_per_h is None)"
+        45.0,
+        "EV/day",
+        "daily EVs per station of the built-in profile (used when arrival_rate_per_h is None)",
+        number(
+            0.0,
+            lambda c: MAX_ARRIVAL_RATE_PER_H / c.n_stations,
+            reason=_ARRIVALS_REASON,
+            used_when=("arrival_rate_per_h", (None,)),
+            unused_why="arrival_rate_per_h replaces the built-in profile",
+        ),
     )
-    dwell_time_mean_h: float = _f(1.15, "h", "mean time an admitted EV stays plugged in")
+    dwell_time_mean_h: float = _f(
+        1.15,
+        "h",
+        "mean time an admitted EV stays plugged in",
+        number(0.0, MAX_HORIZON_H, low_open=True, reason="an EV that stays longer than an episode never leaves it"),
+    )
     dwell_time_cv: float = _f(
-        1.1, "1", "coefficient of variation of the dwell time (0 = fixed; gamma with cv 1 = exponential)"
+        1.1,
+        "1",
+        "coefficient of variation of the dwell time (0 = fixed; gamma with cv 1 = exponential)",
+        number(0.0, MAX_CV, reason=_CV_REASON),
     )
     dwell_time_distribution: str = _f(
-        "gamma", "-", "family of the dwell time: 'gamma' or 'lognormal', with the mean and cv above"
+        "gamma",
+        "-",
+        "family of the dwell time: 'gamma' or 'lognormal', with the mean and cv above",
+        choice(DISTRIBUTIONS),
     )
-    energy_demand_mean_kwh: float = _f(21.8, "kWh", "mean energy an EV wants")
-    energy_demand_cv: float = _f(0.66, "1", "coefficient of variation of the energy demand (0 = fixed)")
-    energy_demand_distribution: str = _f("gamma", "-", "family of the energy demand: 'gamma' or 'lognormal'")
+    energy_demand_mean_kwh: float = _f(
+        21.8,
+        "kWh",
+        "mean energy an EV wants",
+        number(0.0, MAX_ENERGY_KWH, low_open=True, reason="the largest electric trucks hold about 1 MWh"),
+    )
+    energy_demand_cv: float = _f(
+        0.66,
+        "1",
+        "coefficient of variation of the energy demand (0 = fixed)",
+        number(0.0, MAX_CV, reason=_CV_REASON),
+    )
+    energy_demand_distribution: str = _f(
+        "gamma", "-", "family of the energy demand: 'gamma' or 'lognormal'", choice(DISTRIBUTIONS)
+    )
     sessions: str = _f(
         "independent",
         "-",
@@ -146,41 +215,91 @@ class MarketConfig(ConfigMixin):
         "-",
         "'sampled': Poisson arrivals, sampled choices, finite chargers; 'expected': each period's "
         "demand is its expected logit share of the expected arrivals (no sampling, no capacity)",
+        choice(DEMAND_MODES),
     )
     station_utility: float | tuple[float, ...] = _f(
-        0.0, "1", "systematic utility of each station besides price, congestion and travel (quality, location)"
+        0.0,
+        "1",
+        "systematic utility of each station besides price, congestion and travel (quality, location)",
+        number(
+            -MAX_UTILITY,
+            MAX_UTILITY,
+            shape="station",
+            reason=_UTILITY_REASON,
+            used_when=_UTILITY,
+            unused_why=_UTILITY_WHY,
+        ),
     )
-    price_sensitivity: float = _f(4.0, "1/(currency/kWh)", "utility lost per currency/kWh of price")
+    price_sensitivity: float = _f(
+        4.0,
+        "1/(currency/kWh)",
+        "utility lost per currency/kWh of price",
+        number(0.0, MAX_UTILITY, reason=_UTILITY_REASON, used_when=_UTILITY, unused_why=_UTILITY_WHY),
+    )
     congestion_sensitivity: float = _f(
         2.0,
         "1",
         "utility lost per unit of occupancy, EVs present / chargers; queued EVs count, so a queue takes it above 1 "
         "(0 = blind to occupancy)",
+        number(0.0, MAX_UTILITY, reason=_UTILITY_REASON, used_when=_UTILITY, unused_why=_UTILITY_WHY),
     )
     travel_time_min: tuple[float, ...] | None = _f(
-        None, "min", "travel time to each station, one per station; None = no travel-time term"
+        None,
+        "min",
+        "travel time to each station, one per station; None = no travel-time term",
+        number(0.0, MINUTES_PER_DAY, shape="station", optional=True, reason="no driver travels a day to charge"),
     )
-    travel_time_sensitivity: float = _f(0.05, "1/min", "utility lost per minute of travel")
-    noise: str = _f("gumbel", "-", "idiosyncratic utility noise: 'gumbel' (multinomial logit) or 'normal' (probit)")
+    travel_time_sensitivity: float = _f(
+        0.05,
+        "1/min",
+        "utility lost per minute of travel",
+        number(0.0, MAX_UTILITY, reason=_UTILITY_REASON, used_when=_UTILITY, unused_why=_UTILITY_WHY),
+    )
+    noise: str = _f(
+        "gumbel",
+        "-",
+        "idiosyncratic utility noise: 'gumbel' (multinomial logit) or 'normal' (probit)",
+        choice(NOISE_KINDS),
+    )
     noise_scale: float = _f(
         1.0,
         "1",
         "scale of the Gumbel noise, or standard deviation of the normal noise (currency with "
         "driver_cost='generalised'); 0 = no noise: every driver takes the best alternative",
+        number(0.0, MAX_UTILITY, reason=_UTILITY_REASON),
     )
     outside_option_utility: float | None = _f(
         -5.5,
         "1",
         "systematic utility of not charging here (give up / charge elsewhere); None = no outside option",
+        number(
+            -MAX_UTILITY,
+            MAX_UTILITY,
+            optional=True,
+            reason=_UTILITY_REASON,
+            used_when=_UTILITY,
+            unused_why=_UTILITY_WHY,
+        ),
     )
     when_full: str = _f(
         "block",
         "-",
         "a driver whose chosen station is full is 'block'ed, 'reroute's to the best station with a free charger, "
         "or 'queue's for the first charger to free (blocked only when every waiting space is taken)",
+        choice(WHEN_FULL),
     )
     waiting_spaces: int | tuple[int, ...] = _f(
-        0, "1", "EVs that may queue at each station with when_full='queue' (one number, or one per station)"
+        0,
+        "1",
+        "EVs that may queue at each station with when_full='queue' (one number, or one per station)",
+        integer(
+            0,
+            10_000,
+            shape="station",
+            reason="a forecourt or car park, not a city",
+            used_when=("when_full", ("queue",)),
+            unused_why="waiting spaces exist only with when_full='queue'",
+        ),
     )
     driver_cost: str = _f(
         "utility",
@@ -188,52 +307,123 @@ class MarketConfig(ConfigMixin):
         "'utility': the utility model above; 'generalised': drivers minimise price x energy + value_of_time x "
         "(travel_time_weight x travel time + expected wait, with when_full='queue'), with noise_scale in currency; "
         "they see occupancy, so with when_full='block' they choose among the stations with a free charger",
+        choice(DRIVER_COSTS),
     )
     value_of_time_per_h: float = _f(
-        30.0, "currency/h", "what an hour of travel or waiting costs a driver (generalised)"
+        30.0,
+        "currency/h",
+        "what an hour of travel or waiting costs a driver (generalised)",
+        number(0.0, MAX_MONEY_PER_H, reason=_MONEY_REASON, used_when=_GENERALISED, unused_why=_GENERALISED_WHY),
     )
     travel_time_weight: float = _f(
-        1.0, "1", "weight of travel time against waiting time in the generalised cost (document 2: 4)"
+        1.0,
+        "1",
+        "weight of travel time against waiting time in the generalised cost (document 2: 4)",
+        number(0.0, 100.0, reason="a weight of time against time", used_when=_GENERALISED, unused_why=_GENERALISED_WHY),
     )
     outside_option_price_per_kwh: float | None = _f(
         None,
         "currency/kWh",
         "generalised: price of charging elsewhere (the outside option); None = no outside option",
+        number(
+            0.0,
+            MAX_PRICE_PER_KWH,
+            optional=True,
+            reason=PRICE_REASON,
+            used_when=_GENERALISED,
+            unused_why=_GENERALISED_WHY,
+        ),
     )
     outside_option_time_h: float = _f(
-        0.5, "h", "generalised: travel and waiting time of the outside option, valued at value_of_time_per_h"
+        0.5,
+        "h",
+        "generalised: travel and waiting time of the outside option, valued at value_of_time_per_h",
+        number(0.0, HOURS_PER_DAY, reason=_TIME_REASON, used_when=_GENERALISED, unused_why=_GENERALISED_WHY),
     )
     time_budget_h: float | None = _f(
         None,
         "h",
         "generalised: a driver does not consider a station whose travel time + expected wait exceeds this; "
         "None = no limit",
+        number(
+            0.0,
+            HOURS_PER_DAY,
+            low_open=True,
+            optional=True,
+            reason=_TIME_REASON,
+            used_when=_GENERALISED,
+            unused_why=_GENERALISED_WHY,
+        ),
     )
     origin_weights: tuple[float, ...] | None = _f(
         None,
         "1",
         "relative request rate of each origin zone (e.g. road node); None = one zone. Travel times per zone and "
         "station are passed to the world each period",
+        number(0.0, 1e6, shape="list", optional=True, reason="relative weights; their sum must be positive"),
     )
 
     # -- electricity and costs ---------------------------------------------------------
     elec_price_per_kwh: tuple[float, ...] | None = _f(
-        None, "currency/kWh", "24 hourly wholesale prices; None = the daily sinusoid below"
+        None,
+        "currency/kWh",
+        "24 hourly wholesale prices; None = the daily sinusoid below",
+        number(
+            -MAX_PRICE_PER_KWH,
+            MAX_PRICE_PER_KWH,
+            shape="hourly_list",
+            optional=True,
+            reason="wholesale prices may be negative; " + PRICE_REASON,
+        ),
     )
-    elec_price_mean_per_kwh: float = _f(0.65, "currency/kWh", "mean of the sinusoidal wholesale price")
-    elec_price_amplitude_per_kwh: float = _f(0.25, "currency/kWh", "amplitude of the sinusoidal wholesale price")
-    elec_price_peak_hour: float = _f(18.0, "h", "hour of day at which the sinusoidal wholesale price peaks")
+    elec_price_mean_per_kwh: float = _f(
+        0.65,
+        "currency/kWh",
+        "mean of the sinusoidal wholesale price",
+        number(-MAX_PRICE_PER_KWH, MAX_PRICE_PER_KWH, reason=PRICE_REASON, **_SINUSOID),
+    )
+    elec_price_amplitude_per_kwh: float = _f(
+        0.25,
+        "currency/kWh",
+        "amplitude of the sinusoidal wholesale price",
+        number(0.0, MAX_PRICE_PER_KWH, reason=PRICE_REASON, **_SINUSOID),
+    )
+    elec_price_peak_hour: float = _f(
+        18.0,
+        "h",
+        "hour of day at which the sinusoidal wholesale price peaks",
+        number(0.0, 24.0, high_open=True, reason="an hour of the day", **_SINUSOID),
+    )
     elec_price_noise_std_per_kwh: float = _f(
-        0.03, "currency/kWh", "std of the independent hourly noise on the wholesale price (clipped at 3 std)"
+        0.03,
+        "currency/kWh",
+        "std of the independent hourly noise on the wholesale price (clipped at 3 std)",
+        number(0.0, MAX_PRICE_PER_KWH, reason=PRICE_REASON),
     )
-    charging_efficiency: float = _f(0.95, "1", "energy delivered to EVs per unit bought from the grid")
+    charging_efficiency: float = _f(
+        0.95,
+        "1",
+        "energy delivered to EVs per unit bought from the grid",
+        number(MIN_EFFICIENCY, 1.0, reason="real chargers are 0.85-0.98; the grid draw divides by it"),
+    )
     marginal_cost_per_kwh: float | tuple[float, ...] = _f(
-        0.0, "currency/kWh", "cost per kWh delivered on top of the wholesale energy (fees, wear), per station"
+        0.0,
+        "currency/kWh",
+        "cost per kWh delivered on top of the wholesale energy (fees, wear), per station",
+        number(-MAX_PRICE_PER_KWH, MAX_PRICE_PER_KWH, shape="station", reason="a subsidy may make it negative"),
     )
     fixed_cost_per_h: float | tuple[float, ...] = _f(
-        4.0, "currency/h", "fixed cost of each station (one number, or one per station)"
+        4.0,
+        "currency/h",
+        "fixed cost of each station (one number, or one per station)",
+        number(0.0, MAX_MONEY_PER_H, shape="station", reason=_MONEY_REASON),
     )
-    ema_time_constant_h: float = _f(1.0, "h", "time constant of the profit, revenue and cost EMAs")
+    ema_time_constant_h: float = _f(
+        1.0,
+        "h",
+        "time constant of the profit, revenue and cost EMAs",
+        number(0.0, MAX_HORIZON_H, low_open=True, reason="an average over more than an episode never moves"),
+    )
 
     # -- learning interface ------------------------------------------------------------
     objective: str = _f(
@@ -241,18 +431,26 @@ class MarketConfig(ConfigMixin):
         "-",
         "'profit': the reward below; 'social_welfare': consumer surplus + the stations' profit, the same reward for "
         "every station (see evprice.market.welfare)",
+        choice("ALLOWED_OBJECTIVES"),
     )
     reward: str = _f(
         "team",
         "-",
         "objective 'profit': 'team', 'individual', 'period' or 'ema' (see evprice.market.reward)",
+        choice(REWARDS),
     )
     reward_scale_per_period: float | None = _f(
         None,
         "currency",
         "profit per period that counts as reward 1 for a station; None = its maximum revenue in a period",
+        number(0.0, low_open=True, optional=True, reason="a scale of money; rewards divide by it"),
     )
-    observability: str = _f("partial", "-", "'partial' (public + own features) or 'full' (+ other stations' status)")
+    observability: str = _f(
+        "partial",
+        "-",
+        "'partial' (public + own features) or 'full' (+ other stations' status)",
+        choice(OBSERVABILITY),
+    )
     leader: str | None = _f(
         None,
         "-",
@@ -261,29 +459,19 @@ class MarketConfig(ConfigMixin):
     )
 
     def __post_init__(self) -> None:
-        s = self._set
-        s("n_stations", check_int("n_stations", self.n_stations, low=1, high=1000))
-        n = self.n_stations
-        s("chargers_per_station", self._per_station_int("chargers_per_station", low=1, high=10_000))
-        s("charger_power_kw", self._per_station_float("charger_power_kw", low=0.0, low_open=True))
+        self.check_declared()
         if not isinstance(self.currency, str) or not self.currency.strip():
             raise invalid("currency", self.currency, "a non-empty currency label such as 'CNY'")
-        s("price_min", self._per_station_float("price_min", low=0.0))
-        s("price_max", self._per_station_float("price_max", low=0.0))
         for i, (lo, hi) in enumerate(zip(self.price_min, self.price_max)):
             if not hi > lo:
                 raise ConfigError(
                     f"price_max={self.price_max!r} is invalid: expected price_max > price_min "
                     f"for every station (station {i + 1}: {hi:g} <= {lo:g})"
                 )
-
-        s("dt_s", check_int("dt_s", self.dt_s, low=1, high=SECONDS_PER_HOUR))
         if SECONDS_PER_HOUR % self.dt_s:
             raise invalid("dt_s", self.dt_s, "an integer number of seconds in [1, 3600] that divides 3600")
-        s("action_period_s", check_int("action_period_s", self.action_period_s, low=1))
         if self.action_period_s % self.dt_s:
             raise invalid("action_period_s", self.action_period_s, f"a positive multiple of dt_s={self.dt_s}")
-        s("horizon_h", check_float("horizon_h", self.horizon_h, low=0.0, low_open=True, high=24.0 * 366))
         horizon_s = self.horizon_h * SECONDS_PER_HOUR
         if abs(horizon_s - round(horizon_s)) > 1e-6 or round(horizon_s) % self.action_period_s:
             raise invalid(
@@ -291,130 +479,32 @@ class MarketConfig(ConfigMixin):
                 self.horizon_h,
                 f"a positive multiple of action_period_s={self.action_period_s} s, in hours",
             )
-        s("start_hour", check_float("start_hour", self.start_hour, low=0.0, high=24.0, high_open=True))
         start_s = self.start_hour * SECONDS_PER_HOUR
         if abs(start_s - round(start_s)) > 1e-6 or round(start_s) % self.dt_s:
             raise invalid("start_hour", self.start_hour, f"an hour in [0, 24) that is a multiple of dt_s={self.dt_s} s")
-
-        s(
-            "arrivals_per_station_per_day",
-            check_float(
-                "arrivals_per_station_per_day",
-                self.arrivals_per_station_per_day,
-                low=0.0,
-                high=MAX_ARRIVAL_RATE_PER_H / self.n_stations,
-            ),
-        )
-        if self.arrival_rate_per_h is not None:
-            s(
-                "arrival_rate_per_h",
-                check_hourly("arrival_rate_per_h", self.arrival_rate_per_h, low=0.0, high=MAX_ARRIVAL_RATE_PER_H),
-            )
-        s("dwell_time_mean_h", check_float("dwell_time_mean_h", self.dwell_time_mean_h, low=0.0, low_open=True))
-        s("dwell_time_cv", _check_cv("dwell_time_cv", self.dwell_time_cv))
-        s(
-            "energy_demand_mean_kwh",
-            check_float("energy_demand_mean_kwh", self.energy_demand_mean_kwh, low=0.0, low_open=True),
-        )
-        s("energy_demand_cv", _check_cv("energy_demand_cv", self.energy_demand_cv))
-        check_choice("dwell_time_distribution", self.dwell_time_distribution, DISTRIBUTIONS)
+        for name in ("dwell_time_cv", "energy_demand_cv"):
+            if 0.0 < getattr(self, name) < MIN_CV:
+                raise invalid(name, getattr(self, name), f"0 (a fixed value) or a number in [{MIN_CV:g}, {MAX_CV:g}]")
         if not isinstance(self.sessions, str) or (
             self.sessions not in SESSION_SOURCES and not Path(self.sessions).is_file()
         ):
             allowed = "'independent', 'calibrated' or the path of an existing EV_data1-format .xlsx"
             raise invalid("sessions", self.sessions, allowed)
-        check_choice("energy_demand_distribution", self.energy_demand_distribution, DISTRIBUTIONS)
-
-        check_choice("demand", self.demand, DEMAND_MODES)
-        s("station_utility", self._per_station_float("station_utility"))
-        s("price_sensitivity", check_float("price_sensitivity", self.price_sensitivity, low=0.0))
-        s("congestion_sensitivity", check_float("congestion_sensitivity", self.congestion_sensitivity, low=0.0))
-        if self.travel_time_min is not None:
-            s(
-                "travel_time_min",
-                check_scalar_or_list(
-                    "travel_time_min",
-                    self.travel_time_min,
-                    n,
-                    lambda k, v: check_float(k, v, low=0.0),
-                    "a travel time >= 0 in minutes",
-                ),
+        if self.origin_weights is not None and not sum(self.origin_weights) > 0:
+            raise invalid(
+                "origin_weights", self.origin_weights, "a non-empty list of weights >= 0 with a positive sum, or None"
             )
-        s("travel_time_sensitivity", check_float("travel_time_sensitivity", self.travel_time_sensitivity, low=0.0))
-        check_choice("noise", self.noise, NOISE_KINDS)
-        s("noise_scale", check_float("noise_scale", self.noise_scale, low=0.0))
-        if self.outside_option_utility is not None:
-            s("outside_option_utility", check_float("outside_option_utility", self.outside_option_utility))
-        check_choice("when_full", self.when_full, WHEN_FULL)
-        s("waiting_spaces", self._per_station_int("waiting_spaces", low=0, high=10_000))
-        check_choice("driver_cost", self.driver_cost, DRIVER_COSTS)
-        s("value_of_time_per_h", check_float("value_of_time_per_h", self.value_of_time_per_h, low=0.0))
-        s("travel_time_weight", check_float("travel_time_weight", self.travel_time_weight, low=0.0))
-        if self.outside_option_price_per_kwh is not None:
-            s(
-                "outside_option_price_per_kwh",
-                check_float("outside_option_price_per_kwh", self.outside_option_price_per_kwh, low=0.0),
-            )
-        s("outside_option_time_h", check_float("outside_option_time_h", self.outside_option_time_h, low=0.0))
-        if self.time_budget_h is not None:
-            s("time_budget_h", check_float("time_budget_h", self.time_budget_h, low=0.0, low_open=True))
-        if self.origin_weights is not None:
-            w = self.origin_weights
-            if isinstance(w, (str, bytes)) or not hasattr(w, "__iter__") or len(list(w)) == 0:
-                raise invalid("origin_weights", w, "a non-empty list of weights >= 0 with a positive sum, or None")
-            checked = tuple(check_float(f"origin_weights[{i}]", v, low=0.0) for i, v in enumerate(w))
-            if not sum(checked) > 0:
-                raise invalid("origin_weights", w, "a non-empty list of weights >= 0 with a positive sum, or None")
-            s("origin_weights", checked)
-
-        if self.elec_price_per_kwh is not None:
-            s("elec_price_per_kwh", check_hourly("elec_price_per_kwh", self.elec_price_per_kwh, broadcast=False))
-        s("elec_price_mean_per_kwh", check_float("elec_price_mean_per_kwh", self.elec_price_mean_per_kwh))
-        s(
-            "elec_price_amplitude_per_kwh",
-            check_float("elec_price_amplitude_per_kwh", self.elec_price_amplitude_per_kwh, low=0.0),
-        )
-        s(
-            "elec_price_peak_hour",
-            check_float("elec_price_peak_hour", self.elec_price_peak_hour, low=0.0, high=24.0, high_open=True),
-        )
-        s(
-            "elec_price_noise_std_per_kwh",
-            check_float("elec_price_noise_std_per_kwh", self.elec_price_noise_std_per_kwh, low=0.0),
-        )
-        s(
-            "charging_efficiency",
-            check_float("charging_efficiency", self.charging_efficiency, low=MIN_EFFICIENCY, high=1.0),
-        )
-        s("marginal_cost_per_kwh", self._per_station_float("marginal_cost_per_kwh"))
-        s("fixed_cost_per_h", self._per_station_float("fixed_cost_per_h", low=0.0))
-        s("ema_time_constant_h", check_float("ema_time_constant_h", self.ema_time_constant_h, low=0.0, low_open=True))
-
-        check_choice("reward", self.reward, REWARDS)
-        if self.reward_scale_per_period is not None:
-            s(
-                "reward_scale_per_period",
-                check_float("reward_scale_per_period", self.reward_scale_per_period, low=0.0, low_open=True),
-            )
-        check_choice("observability", self.observability, OBSERVABILITY)
         if self.leader is not None:
             if self.leader not in self.agent_ids:
                 raise invalid("leader", self.leader, f"None or a station id in {list(self.agent_ids)}")
             if self.n_stations < 2:
                 raise invalid("leader", self.leader, "None with a single station (a leader needs a follower)")
-        if self.when_full != "queue" and any(self.waiting_spaces):
-            raise ConfigError(
-                f"waiting_spaces={self.waiting_spaces!r} is invalid with when_full={self.when_full!r}: "
-                "waiting spaces exist only with when_full='queue' (set it, or waiting_spaces=0)"
-            )
-        self._refuse_ignored_driver_fields()
         if self.driver_cost == "generalised" and self.when_full == "reroute":
             raise ConfigError(
                 "when_full='reroute' is invalid with driver_cost='generalised': generalised drivers see every "
                 "station's occupancy and never choose a full one, so rerouting would never happen; use 'block' "
                 "(they choose among the stations with a free charger) or 'queue'"
             )
-        check_choice("objective", self.objective, self.ALLOWED_OBJECTIVES)
         if self.objective != "profit" and self.reward != "team":
             raise ConfigError(
                 f"reward={self.reward!r} is invalid with objective={self.objective!r}: that objective is one number "
@@ -447,39 +537,9 @@ class MarketConfig(ConfigMixin):
                 )
 
     # -- validation helpers ------------------------------------------------------------
-    def _is_default(self, name: str) -> bool:
-        """Whether field ``name`` holds its default (a per-station default broadcast to every station)."""
-        default = {f.name: f.default for f in dataclasses.fields(self)}[name]
-        value = getattr(self, name)
-        if isinstance(value, tuple) and not isinstance(default, tuple):
-            return all(v == default for v in value)
-        return value == default
-
     def ignored_fields(self) -> tuple[str, ...]:
         """The driver-model fields this configuration's ``driver_cost`` does not use."""
-        return self.unused_fields({"driver_cost": self.driver_cost})
-
-    @classmethod
-    def unused_fields(cls, values: Mapping[str, Any]) -> tuple[str, ...]:
-        """The driver-model fields a configuration of these ``values`` would not use.
-
-        A scenario's registry drops its own defaults for them when an override switches the
-        driver model (``CoupledNetwork-v0`` with ``driver_cost="utility"``), so that only what
-        the user set can be refused.
-        """
-        utility = values.get("driver_cost", "utility") == "utility"
-        return GENERALISED_ONLY_FIELDS if utility else UTILITY_ONLY_FIELDS
-
-    def _refuse_ignored_driver_fields(self) -> None:
-        """A driver-model field set away from its default in the mode that ignores it is refused."""
-        used_by = "generalised" if self.driver_cost == "utility" else "utility"
-        for name in self.ignored_fields():
-            if not self._is_default(name):
-                raise ConfigError(
-                    f"{name}={getattr(self, name)!r} is invalid with driver_cost={self.driver_cost!r}: it has no "
-                    f"effect there (only driver_cost={used_by!r} drivers use it); remove it, or set "
-                    f"driver_cost={used_by!r}"
-                )
+        return tuple(n for n, why in self.unused_here().items() if why.startswith("driver_cost="))
 
     def _check_welfare_defined(self) -> None:
         """``objective="social_welfare"``: consumer surplus needs an outside option and a money value of utility."""
@@ -499,17 +559,6 @@ class MarketConfig(ConfigMixin):
                 "objective='social_welfare' is invalid with outside_option_price_per_kwh=None: consumer surplus is "
                 "the generalised cost saved against charging elsewhere; set outside_option_price_per_kwh"
             )
-
-    def _set(self, name: str, value: Any) -> None:
-        object.__setattr__(self, name, value)
-
-    def _per_station_float(self, name: str, **bounds: Any) -> tuple[float, ...]:
-        check = lambda k, v: check_float(k, v, **bounds)  # noqa: E731
-        return check_scalar_or_list(name, getattr(self, name), self.n_stations, check, "a finite number")
-
-    def _per_station_int(self, name: str, **bounds: Any) -> tuple[int, ...]:
-        check = lambda k, v: check_int(k, v, **bounds)  # noqa: E731
-        return check_scalar_or_list(name, getattr(self, name), self.n_stations, check, "an integer")
 
     # -- derived quantities ------------------------------------------------------------
     @property
