@@ -51,8 +51,8 @@ from evprice.core.timing import HOURS_PER_DAY
 from evprice.envs.couplings import GridCoupling, RoadCoupling, SupplyTariff
 from evprice.envs.grid_charging import GRID_CHARGING_DEFAULTS, GridChargingConfig
 from evprice.envs.registry import EnvSpec, register
-from evprice.market.config import MAX_PRICE_PER_KWH, PRICE_REASON
-from evprice.market.config import OBJECTIVES as MARKET_OBJECTIVES
+from evprice.market.limits import MAX_PRICE_PER_KWH, PRICE_REASON
+from evprice.market.limits import OBJECTIVES as MARKET_OBJECTIVES
 from evprice.transport import ROAD_CLASSES, RoadNetwork, load_network
 
 OBJECTIVES = (*MARKET_OBJECTIVES, "revenue_minus_supply_cost")

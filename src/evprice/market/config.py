@@ -12,72 +12,51 @@ Construct with keyword arguments, or from a mapping of overrides with
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from evprice.core.config import ConfigError, ConfigMixin, choice, config_field, integer, invalid, number
+from evprice.core.config import ConfigMixin, choice, config_field, integer, number
 from evprice.core.timing import HOURS_PER_DAY
+from evprice.market.limits import (
+    ARRIVALS_REASON,
+    CV_REASON,
+    DEMAND_MODES,
+    DISTRIBUTIONS,
+    DRIVER_COSTS,
+    ELEC_PRICE_NOISE_CLIP_STD,
+    MAX_ARRIVAL_RATE_PER_H,
+    MAX_CHARGER_POWER_KW,
+    MAX_CV,
+    MAX_ENERGY_KWH,
+    MAX_HORIZON_H,
+    MAX_HORIZON_S,
+    MAX_MONEY_PER_H,
+    MAX_PRICE_PER_KWH,
+    MAX_UTILITY,
+    MIN_EFFICIENCY,
+    MINUTES_PER_DAY,
+    MONEY_REASON,
+    NOISE_KINDS,
+    OBJECTIVES,
+    OBSERVABILITY,
+    PRICE_REASON,
+    REWARDS,
+    TIME_REASON,
+    UTILITY_REASON,
+    WHEN_FULL,
+)
 from evprice.market.profiles import (
     SECONDS_PER_HOUR,
     default_arrival_rates_per_h,
     sinusoid_price_profile_per_kwh,
 )
+from evprice.market.rules import check_market_rules
 
-NOISE_KINDS = ("gumbel", "normal")
-DEMAND_MODES = ("sampled", "expected")
-DISTRIBUTIONS = ("gamma", "lognormal")
-WHEN_FULL = ("block", "reroute", "queue")
-DRIVER_COSTS = ("utility", "generalised")
-SESSION_SOURCES = ("independent", "calibrated")
-REWARDS = ("team", "individual", "period", "ema")
-OBJECTIVES = ("profit", "social_welfare")
-OBSERVABILITY = ("partial", "full")
-ELEC_PRICE_NOISE_CLIP_STD = 3.0
-"""Hourly wholesale-price noise is normal, clipped at this many standard deviations so the
-price stays inside the observation bounds."""
-
-
-MAX_ARRIVAL_RATE_PER_H = 10_000.0
-"""Cap on the market-wide arrival rate: allocation loops over arrivals, so its cost grows
-with the rate (about 10 times the busiest real public sites)."""
-MIN_EFFICIENCY = 0.01
-"""Lowest charging efficiency accepted: the grid draw is the energy delivered over it (real
-chargers are 0.85-0.98; 1e-300 would overflow every grid quantity)."""
-MIN_CV = 1e-3
-"""Smallest non-zero coefficient of variation (gamma shape 1/cv^2 = 10^6); 0 means a fixed value."""
-
-
-MAX_CV = 10.0
-"""Largest coefficient of variation of a session quantity (a gamma shape of 0.01)."""
-MAX_CHARGER_POWER_KW = 10_000.0
-"""Largest charger power: megawatt charging reaches 3.75 MW."""
-MAX_PRICE_PER_KWH = 10_000.0
-"""Largest magnitude of a price per kWh, in any currency."""
-PRICE_REASON = "public tariffs are below 1,000 per kWh in every currency (KRW about 500)"
-MAX_HORIZON_H = 24.0 * 366
-"""Longest episode: a leap year (longer runs are several episodes)."""
-MAX_HORIZON_S = round(MAX_HORIZON_H * SECONDS_PER_HOUR)
-MAX_ENERGY_KWH = 1000.0
-"""Largest mean energy demand: the largest electric trucks hold about 1 MWh."""
-MAX_UTILITY = 1000.0
-"""Largest magnitude of a utility or a sensitivity: utilities are in units of the noise, and a
-difference of 1,000 already makes every choice certain (exp(-1000) is 0 in float64)."""
-_UTILITY_REASON = "in units of the noise; a utility gap of 1,000 already makes every choice certain"
-MAX_MONEY_PER_H = 1e6
-"""Largest amount of money per hour (a driver's value of time, a station's fixed cost)."""
-_MONEY_REASON = "money per hour: a million in any currency is beyond a station's or a driver's scale"
-MINUTES_PER_DAY = 24.0 * 60.0
-_TIME_REASON = "a driver's trip and wait, at most a day"
-_ARRIVALS_REASON = "allocation loops over arrivals; 10,000 EV/h is ten times the busiest public sites"
-_CV_REASON = "0 is a fixed value; a cv of 10 is a gamma shape of 0.01"
 _UTILITY = ("driver_cost", ("utility",))
 _UTILITY_WHY = "only driver_cost='utility' drivers use it"
 _GENERALISED = ("driver_cost", ("generalised",))
 _GENERALISED_WHY = "only driver_cost='generalised' drivers use it"
 _SINUSOID = {"used_when": ("elec_price_per_kwh", (None,)), "unused_why": "elec_price_per_kwh replaces the sinusoid"}
-
-
 _f = config_field
 
 
@@ -154,7 +133,7 @@ class MarketConfig(ConfigMixin):
         "EV/h",
         "market-wide Poisson arrival rate: one number, or 24 hourly numbers; "
         "None = the built-in daily profile with arrivals_per_station_per_day EVs per station",
-        number(0.0, MAX_ARRIVAL_RATE_PER_H, shape="hourly", optional=True, reason=_ARRIVALS_REASON),
+        number(0.0, MAX_ARRIVAL_RATE_PER_H, shape="hourly", optional=True, reason=ARRIVALS_REASON),
     )
     arrivals_per_station_per_day: float = _f(
         45.0,
@@ -163,7 +142,7 @@ class MarketConfig(ConfigMixin):
         number(
             0.0,
             lambda c: MAX_ARRIVAL_RATE_PER_H / c.n_stations,
-            reason=_ARRIVALS_REASON,
+            reason=ARRIVALS_REASON,
             used_when=("arrival_rate_per_h", (None,)),
             unused_why="arrival_rate_per_h replaces the built-in profile",
         ),
@@ -178,7 +157,7 @@ class MarketConfig(ConfigMixin):
         1.1,
         "1",
         "coefficient of variation of the dwell time (0 = fixed; gamma with cv 1 = exponential)",
-        number(0.0, MAX_CV, reason=_CV_REASON),
+        number(0.0, MAX_CV, reason=CV_REASON),
     )
     dwell_time_distribution: str = _f(
         "gamma",
@@ -196,7 +175,7 @@ class MarketConfig(ConfigMixin):
         0.66,
         "1",
         "coefficient of variation of the energy demand (0 = fixed)",
-        number(0.0, MAX_CV, reason=_CV_REASON),
+        number(0.0, MAX_CV, reason=CV_REASON),
     )
     energy_demand_distribution: str = _f(
         "gamma", "-", "family of the energy demand: 'gamma' or 'lognormal'", choice(DISTRIBUTIONS)
@@ -225,7 +204,7 @@ class MarketConfig(ConfigMixin):
             -MAX_UTILITY,
             MAX_UTILITY,
             shape="station",
-            reason=_UTILITY_REASON,
+            reason=UTILITY_REASON,
             used_when=_UTILITY,
             unused_why=_UTILITY_WHY,
         ),
@@ -234,14 +213,14 @@ class MarketConfig(ConfigMixin):
         4.0,
         "1/(currency/kWh)",
         "utility lost per currency/kWh of price",
-        number(0.0, MAX_UTILITY, reason=_UTILITY_REASON, used_when=_UTILITY, unused_why=_UTILITY_WHY),
+        number(0.0, MAX_UTILITY, reason=UTILITY_REASON, used_when=_UTILITY, unused_why=_UTILITY_WHY),
     )
     congestion_sensitivity: float = _f(
         2.0,
         "1",
         "utility lost per unit of occupancy, EVs present / chargers; queued EVs count, so a queue takes it above 1 "
         "(0 = blind to occupancy)",
-        number(0.0, MAX_UTILITY, reason=_UTILITY_REASON, used_when=_UTILITY, unused_why=_UTILITY_WHY),
+        number(0.0, MAX_UTILITY, reason=UTILITY_REASON, used_when=_UTILITY, unused_why=_UTILITY_WHY),
     )
     travel_time_min: tuple[float, ...] | None = _f(
         None,
@@ -253,7 +232,7 @@ class MarketConfig(ConfigMixin):
         0.05,
         "1/min",
         "utility lost per minute of travel",
-        number(0.0, MAX_UTILITY, reason=_UTILITY_REASON, used_when=_UTILITY, unused_why=_UTILITY_WHY),
+        number(0.0, MAX_UTILITY, reason=UTILITY_REASON, used_when=_UTILITY, unused_why=_UTILITY_WHY),
     )
     noise: str = _f(
         "gumbel",
@@ -266,7 +245,7 @@ class MarketConfig(ConfigMixin):
         "1",
         "scale of the Gumbel noise, or standard deviation of the normal noise (currency with "
         "driver_cost='generalised'); 0 = no noise: every driver takes the best alternative",
-        number(0.0, MAX_UTILITY, reason=_UTILITY_REASON),
+        number(0.0, MAX_UTILITY, reason=UTILITY_REASON),
     )
     outside_option_utility: float | None = _f(
         -5.5,
@@ -276,7 +255,7 @@ class MarketConfig(ConfigMixin):
             -MAX_UTILITY,
             MAX_UTILITY,
             optional=True,
-            reason=_UTILITY_REASON,
+            reason=UTILITY_REASON,
             used_when=_UTILITY,
             unused_why=_UTILITY_WHY,
         ),
@@ -313,7 +292,7 @@ class MarketConfig(ConfigMixin):
         30.0,
         "currency/h",
         "what an hour of travel or waiting costs a driver (generalised)",
-        number(0.0, MAX_MONEY_PER_H, reason=_MONEY_REASON, used_when=_GENERALISED, unused_why=_GENERALISED_WHY),
+        number(0.0, MAX_MONEY_PER_H, reason=MONEY_REASON, used_when=_GENERALISED, unused_why=_GENERALISED_WHY),
     )
     travel_time_weight: float = _f(
         1.0,
@@ -338,7 +317,7 @@ class MarketConfig(ConfigMixin):
         0.5,
         "h",
         "generalised: travel and waiting time of the outside option, valued at value_of_time_per_h",
-        number(0.0, HOURS_PER_DAY, reason=_TIME_REASON, used_when=_GENERALISED, unused_why=_GENERALISED_WHY),
+        number(0.0, HOURS_PER_DAY, reason=TIME_REASON, used_when=_GENERALISED, unused_why=_GENERALISED_WHY),
     )
     time_budget_h: float | None = _f(
         None,
@@ -350,7 +329,7 @@ class MarketConfig(ConfigMixin):
             HOURS_PER_DAY,
             low_open=True,
             optional=True,
-            reason=_TIME_REASON,
+            reason=TIME_REASON,
             used_when=_GENERALISED,
             unused_why=_GENERALISED_WHY,
         ),
@@ -416,7 +395,7 @@ class MarketConfig(ConfigMixin):
         4.0,
         "currency/h",
         "fixed cost of each station (one number, or one per station)",
-        number(0.0, MAX_MONEY_PER_H, shape="station", reason=_MONEY_REASON),
+        number(0.0, MAX_MONEY_PER_H, shape="station", reason=MONEY_REASON),
     )
     ema_time_constant_h: float = _f(
         1.0,
@@ -460,105 +439,12 @@ class MarketConfig(ConfigMixin):
 
     def __post_init__(self) -> None:
         self.check_declared()
-        if not isinstance(self.currency, str) or not self.currency.strip():
-            raise invalid("currency", self.currency, "a non-empty currency label such as 'CNY'")
-        for i, (lo, hi) in enumerate(zip(self.price_min, self.price_max)):
-            if not hi > lo:
-                raise ConfigError(
-                    f"price_max={self.price_max!r} is invalid: expected price_max > price_min "
-                    f"for every station (station {i + 1}: {hi:g} <= {lo:g})"
-                )
-        if SECONDS_PER_HOUR % self.dt_s:
-            raise invalid("dt_s", self.dt_s, "an integer number of seconds in [1, 3600] that divides 3600")
-        if self.action_period_s % self.dt_s:
-            raise invalid("action_period_s", self.action_period_s, f"a positive multiple of dt_s={self.dt_s}")
-        horizon_s = self.horizon_h * SECONDS_PER_HOUR
-        if abs(horizon_s - round(horizon_s)) > 1e-6 or round(horizon_s) % self.action_period_s:
-            raise invalid(
-                "horizon_h",
-                self.horizon_h,
-                f"a positive multiple of action_period_s={self.action_period_s} s, in hours",
-            )
-        start_s = self.start_hour * SECONDS_PER_HOUR
-        if abs(start_s - round(start_s)) > 1e-6 or round(start_s) % self.dt_s:
-            raise invalid("start_hour", self.start_hour, f"an hour in [0, 24) that is a multiple of dt_s={self.dt_s} s")
-        for name in ("dwell_time_cv", "energy_demand_cv"):
-            if 0.0 < getattr(self, name) < MIN_CV:
-                raise invalid(name, getattr(self, name), f"0 (a fixed value) or a number in [{MIN_CV:g}, {MAX_CV:g}]")
-        if not isinstance(self.sessions, str) or (
-            self.sessions not in SESSION_SOURCES and not Path(self.sessions).is_file()
-        ):
-            allowed = "'independent', 'calibrated' or the path of an existing EV_data1-format .xlsx"
-            raise invalid("sessions", self.sessions, allowed)
-        if self.origin_weights is not None and not sum(self.origin_weights) > 0:
-            raise invalid(
-                "origin_weights", self.origin_weights, "a non-empty list of weights >= 0 with a positive sum, or None"
-            )
-        if self.leader is not None:
-            if self.leader not in self.agent_ids:
-                raise invalid("leader", self.leader, f"None or a station id in {list(self.agent_ids)}")
-            if self.n_stations < 2:
-                raise invalid("leader", self.leader, "None with a single station (a leader needs a follower)")
-        if self.driver_cost == "generalised" and self.when_full == "reroute":
-            raise ConfigError(
-                "when_full='reroute' is invalid with driver_cost='generalised': generalised drivers see every "
-                "station's occupancy and never choose a full one, so rerouting would never happen; use 'block' "
-                "(they choose among the stations with a free charger) or 'queue'"
-            )
-        if self.objective != "profit" and self.reward != "team":
-            raise ConfigError(
-                f"reward={self.reward!r} is invalid with objective={self.objective!r}: that objective is one number "
-                "for the market, every station's reward, so reward has no effect; leave it at 'team'"
-            )
-        if self.objective == "social_welfare":
-            self._check_welfare_defined()
-        if self.demand == "expected":
-            # the expected-demand mode has closed-form logit shares and no queue
-            if self.when_full == "queue" or self.origin_weights is not None:
-                raise ConfigError(
-                    f"when_full={self.when_full!r}, origin_weights={self.origin_weights!r} is invalid with "
-                    "demand='expected': expected demand has no queue and one origin zone"
-                )
-            if self.driver_cost != "utility" or self.noise_scale == 0.0:
-                raise ConfigError(
-                    f"driver_cost={self.driver_cost!r}, noise_scale={self.noise_scale!r} is invalid with "
-                    "demand='expected': expected shares are the logit shares of the utility model, so "
-                    "driver_cost must be 'utility' and noise_scale > 0"
-                )
-            if self.noise != "gumbel":
-                raise ConfigError(
-                    f"noise={self.noise!r} is invalid with demand='expected': expected shares are the "
-                    "multinomial-logit ones, so noise must be 'gumbel'"
-                )
-            if self.congestion_sensitivity != 0.0:
-                raise ConfigError(
-                    f"congestion_sensitivity={self.congestion_sensitivity!r} is invalid with demand='expected': "
-                    "expected demand has no chargers to congest, so it must be 0"
-                )
+        check_market_rules(self)
 
     # -- validation helpers ------------------------------------------------------------
     def ignored_fields(self) -> tuple[str, ...]:
         """The driver-model fields this configuration's ``driver_cost`` does not use."""
         return tuple(n for n, why in self.unused_here().items() if why.startswith("driver_cost="))
-
-    def _check_welfare_defined(self) -> None:
-        """``objective="social_welfare"``: consumer surplus needs an outside option and a money value of utility."""
-        if self.driver_cost == "utility":
-            if self.outside_option_utility is None:
-                raise ConfigError(
-                    "objective='social_welfare' is invalid with outside_option_utility=None: consumer surplus is "
-                    "measured against not charging here, which needs an outside option; set outside_option_utility"
-                )
-            if self.price_sensitivity == 0.0:
-                raise ConfigError(
-                    "objective='social_welfare' is invalid with price_sensitivity=0: utility is turned into "
-                    "money through the price coefficient, so it must be > 0"
-                )
-        elif self.outside_option_price_per_kwh is None:
-            raise ConfigError(
-                "objective='social_welfare' is invalid with outside_option_price_per_kwh=None: consumer surplus is "
-                "the generalised cost saved against charging elsewhere; set outside_option_price_per_kwh"
-            )
 
     # -- derived quantities ------------------------------------------------------------
     @property

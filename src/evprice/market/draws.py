@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from evprice.market import kernel
-from evprice.market.config import ELEC_PRICE_NOISE_CLIP_STD
+from evprice.market.limits import ELEC_PRICE_NOISE_CLIP_STD
 from evprice.market.params import MarketParams
 from evprice.market.profiles import HOURS_PER_DAY, SECONDS_PER_HOUR
 from evprice.market.state import PeriodDraws
