@@ -40,7 +40,7 @@ from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from evprice.core.config import parse_assignment  # noqa: E402
+from evprice.core.overrides import parse_assignment  # noqa: E402
 from evprice.envs import make_env  # noqa: E402
 from evprice.learn.safe import SafeRLConfig, load_ccem, train_ccem  # noqa: E402
 from evprice.policies.baselines import make_policy  # noqa: E402

@@ -420,3 +420,32 @@ def test_training_to_a_log_prints_whole_lines_and_a_summary(tmp_path):
     assert summary.startswith("mappo on LogitBertrand-v0: done, 512/512 steps in ")
     assert "(Delta " in summary and len(summary) > 80
     assert 1 <= len(lines) <= 11
+
+
+@pytest.mark.parametrize("env_id", ["PublicCharging-v0", "CoupledNetwork-v0", "LogitBertrand-v0"])
+def test_the_nested_printout_reads_back_to_the_same_flat_table(tmp_path, env_id):
+    """``evprice config --nested`` groups the keys by section; read back, it prints the flat table again."""
+    flat = run("config", "--env", env_id, "--set", "horizon_h=2.0")
+    nested = run("config", "--env", env_id, "--set", "horizon_h=2.0", "--nested")
+    assert flat.exit_code == 0 and nested.exit_code == 0, nested.output
+    assert "market:\n  # " in nested.output and nested.output != flat.output
+    path = tmp_path / "nested.yaml"
+    path.write_text(nested.output, encoding="utf-8")
+    again = run("config", "--config", str(path))
+    assert again.exit_code == 0, again.output
+    assert again.output == flat.output
+
+
+def test_set_overrides_a_key_the_file_gives_in_its_section(tmp_path):
+    path = tmp_path / "cfg.yaml"
+    path.write_text("env: GridCharging-v0\ngrid:\n  cost_weight_line: 2.0\nmarket:\n  horizon_h: 2.0\n")
+    for override in ("cost_weight_line=3.0", "grid.cost_weight_line=3.0"):
+        r = run("config", "--config", str(path), "--set", override)
+        assert r.exit_code == 0, r.output
+        values = yaml.safe_load(r.output)
+        assert values["cost_weight_line"] == 3.0 and values["horizon_h"] == 2.0
+    r = run("config", "--config", str(path), "--set", "market.cost_weight_line=3.0")
+    assert r.exit_code == 2 and "'cost_weight_line' is in section 'grid'; write grid.cost_weight_line" in r.output
+    path.write_text("grid:\n  cost_weight_line: 2.0\ncost_weight_line: 3.0\n")
+    r = run("config", "--env", "GridCharging-v0", "--config", str(path))
+    assert r.exit_code == 2 and "'cost_weight_line' is given twice" in r.output

@@ -1,7 +1,8 @@
 import pytest
 import yaml
 
-from evprice.core.config import ConfigError, describe_fields
+from evprice.core.config import ConfigError
+from evprice.core.declared import describe_fields
 from evprice.market.config import MarketConfig
 
 

@@ -45,7 +45,8 @@ from typing import Any
 import numpy as np
 
 from evprice.analysis.rollouts import ci95
-from evprice.core.config import ConfigError, ConfigMixin, check_float, check_int, config_field, invalid
+from evprice.core.config import ConfigError, check_float, check_int, invalid
+from evprice.core.declared import ConfigMixin, config_field
 from evprice.envs.registry import make_env
 from evprice.market.theory import (
     LogitMarket,

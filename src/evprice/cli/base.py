@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from evprice.core.actions import ActionError
-from evprice.core.config import ConfigError, load_overrides_file, parse_assignment
+from evprice.core.config import ConfigError
+from evprice.core.overrides import load_overrides_file, merge_overrides, parse_assignment
 from evprice.envs.registry import spec
 
 DEFAULT_ENV = "PublicCharging-v0"
@@ -20,17 +21,19 @@ DEFAULT_ENV = "PublicCharging-v0"
 def _resolve(
     env_id: str | None, config_file: str | None, assignments: tuple[str, ...], default: str = DEFAULT_ENV
 ) -> tuple[str, dict[str, Any]]:
-    overrides: dict[str, Any] = {}
-    file_env = None
-    if config_file:
-        overrides = load_overrides_file(config_file)
-        file_env = overrides.pop("env", None)
-    for text in assignments:
-        key, value = parse_assignment(text)
-        overrides[key] = value
+    overrides, file_env = _overrides_given(config_file, assignments)
     env = env_id or file_env or default
     spec(env).make_config(overrides)  # validate now, with a clear message
     return env, overrides
+
+
+def _overrides_given(config_file: str | None, assignments: tuple[str, ...]) -> tuple[dict[str, Any], str | None]:
+    """The config file's overrides (without its ``env``), then each ``--set``, later ones winning
+    (:func:`~evprice.core.overrides.merge_overrides`), and the file's ``env`` (None without one)."""
+    file_overrides = load_overrides_file(config_file) if config_file else {}
+    file_env = file_overrides.pop("env", None)
+    layers = [dict([parse_assignment(text)]) for text in assignments]
+    return merge_overrides(file_overrides, *layers), file_env
 
 
 class _Command(click.Command):

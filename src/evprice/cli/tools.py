@@ -15,12 +15,14 @@ from evprice.cli.base import (
     _config_option,
     _console,
     _env_option,
+    _overrides_given,
     _resolve,
     _run_progress,
     _set_option,
     main,
 )
-from evprice.core.config import ConfigError, describe_fields, load_overrides_file, parse_assignment
+from evprice.core.config import ConfigError
+from evprice.core.declared import describe_fields, sections_of
 from evprice.core.progress import duration_text
 from evprice.envs.registry import registered_ids, spec
 from evprice.grid.feeders import FEEDERS, make_feeder
@@ -82,7 +84,8 @@ def envs() -> None:
 @_env_option
 @_config_option
 @_set_option
-def config(env_id, config_file, assignments) -> None:
+@click.option("--nested", is_flag=True, help="group the keys by section (market, arrivals, drivers, costs, ...)")
+def config(env_id, config_file, assignments, nested) -> None:
     """Print the resolved configuration as a YAML file, each key with its unit and meaning.
 
     The output reads back: ``evprice config > cfg.yaml; evprice rollout --config cfg.yaml``.
@@ -90,25 +93,36 @@ def config(env_id, config_file, assignments) -> None:
     env, overrides = _resolve(env_id, config_file, assignments)
     s = spec(env)
     cfg = s.make_config(overrides)
-    click.echo(config_yaml(env, cfg, s.config_cls))
+    click.echo(config_yaml(env, cfg, s.config_cls, nested=nested))
 
 
-def config_yaml(env_id: str, cfg: Any, config_cls: type) -> str:
+def config_yaml(env_id: str, cfg: Any, config_cls: type, nested: bool = False) -> str:
     """``cfg`` as a YAML mapping, one ``key: value`` line per field under a comment with its
     meaning and unit (a field the configuration does not use is marked with the setting that
-    makes it unused); ``yaml.safe_load`` reads it back."""
+    makes it unused); ``yaml.safe_load`` reads it back. ``nested``: each sectioned field under
+    its section's key (fields without a section first), which reads back the same."""
     values = cfg.to_dict()
     unused = cfg.unused_here()
+    sections = sections_of(config_cls) if nested else {}
     lines = [
         "# the environment and every key of its configuration: pass this file back with --config",
         f"env: {env_id}",
     ]
-    for row in describe_fields(config_cls):
-        why = f" (no effect with {unused[row['name']]})" if row["name"] in unused else ""
-        lines.append(f"# {row['doc']} [{row['unit']}]{why}")
-        # a one-key flow mapping "{key: value}" without its braces is a block-mapping line
-        flow = yaml.safe_dump({row["name"]: values[row["name"]]}, default_flow_style=True, width=10_000).strip()
-        lines.append(flow[1:-1])
+    rows = describe_fields(config_cls)
+    groups: dict[str | None, list[dict[str, str]]] = {}
+    for row in rows:
+        groups.setdefault(sections.get(row["name"]), []).append(row)
+    for section in sorted(groups, key=lambda g: g is not None):  # the flat group first, then in declared order
+        indent = ""
+        if section is not None:
+            lines.append(f"{section}:")
+            indent = "  "
+        for row in groups[section]:
+            why = f" (no effect with {unused[row['name']]})" if row["name"] in unused else ""
+            lines.append(f"{indent}# {row['doc']} [{row['unit']}]{why}")
+            # a one-key flow mapping "{key: value}" without its braces is a block-mapping line
+            flow = yaml.safe_dump({row["name"]: values[row["name"]]}, default_flow_style=True, width=10_000).strip()
+            lines.append(indent + flow[1:-1])
     return "\n".join(lines)
 
 
@@ -223,11 +237,7 @@ def experiment_cmd(
             raise ConfigError("give an experiment NAME (or --list)")
         return
     get_experiment(name)
-    overrides: dict[str, Any] = load_overrides_file(config_file) if config_file else {}
-    file_env = overrides.pop("env", None)
-    for text in assignments:
-        key, value = parse_assignment(text)
-        overrides[key] = value
+    overrides, file_env = _overrides_given(config_file, assignments)
     settings = ExperimentSettings(
         seeds=seeds,
         steps=steps,

@@ -20,7 +20,8 @@ from evprice.cli.base import (
     _set_option,
     main,
 )
-from evprice.core.config import ConfigError, parse_assignment
+from evprice.core.config import ConfigError
+from evprice.core.overrides import parse_assignment
 from evprice.core.progress import LogProgress
 
 

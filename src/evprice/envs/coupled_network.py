@@ -44,9 +44,11 @@ Document 2 does not state how long a pricing step is: here it is one hour, 12 st
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from evprice.core.config import check_float, check_int, choice, config_field, invalid, number
+from evprice.core.config import check_float, check_int, invalid
+from evprice.core.declared import choice, config_field, number
 from evprice.core.timing import HOURS_PER_DAY
 from evprice.envs.couplings import GridCoupling, RoadCoupling, SupplyTariff
 from evprice.envs.grid_charging import GRID_CHARGING_DEFAULTS, GridChargingConfig
@@ -72,7 +74,9 @@ SIOUX_FALLS_VC_BY_HOUR = (
 """Illustrative volume/capacity ratio of every link by hour of day for BPR networks: morning
 and evening peaks near capacity (no trip table was available for Sioux Falls)."""
 
-_f = config_field
+_costs = partial(config_field, section="costs")
+_learning = partial(config_field, section="learning")
+_roads = partial(config_field, section="roads")
 
 COUPLED_NETWORK_DEFAULTS: dict[str, Any] = {
     **GRID_CHARGING_DEFAULTS,
@@ -134,17 +138,17 @@ class CoupledNetworkConfig(GridChargingConfig):
 
     CONFIG_NAME = "CoupledNetwork-v0"
 
-    road_network: str = _f("doc2", "-", "'doc2' (13 nodes), 'sioux_falls' (24 nodes), or a CSV edge table")
-    station_nodes: tuple[int, ...] | None = _f(
+    road_network: str = _roads("doc2", "-", "'doc2' (13 nodes), 'sioux_falls' (24 nodes), or a CSV edge table")
+    station_nodes: tuple[int, ...] | None = _roads(
         None, "-", "road node (1-based label) of each station; None = the network's defaults (doc2: 1, 2, 3)"
     )
-    road_saturation_by_hour: tuple[tuple[float, ...], ...] | None = _f(
+    road_saturation_by_hour: tuple[tuple[float, ...], ...] | None = _roads(
         None,
         "1",
         "doc2-speed networks: saturation u of (urban, main, suburban) roads by hour of day, one row (every hour) "
         "or 24 rows from 00:00; None = document 2's 12 steps as 08:00-20:00, its least saturated level at night",
     )
-    road_volume_capacity_by_hour: float | tuple[float, ...] = _f(
+    road_volume_capacity_by_hour: float | tuple[float, ...] = _roads(
         SIOUX_FALLS_VC_BY_HOUR,
         "1",
         "BPR networks: volume/capacity ratio of every link, one number or 24 hourly",
@@ -152,26 +156,26 @@ class CoupledNetworkConfig(GridChargingConfig):
     )
     ALLOWED_OBJECTIVES = OBJECTIVES
 
-    objective: str = _f(
+    objective: str = _learning(
         "profit",
         "-",
         "'profit' (the market's reward), 'social_welfare' (consumer surplus + profit) or "
         "'revenue_minus_supply_cost' (document 2's welfare)",
         choice("ALLOWED_OBJECTIVES"),
     )
-    supply_threshold_kw: float = _f(
+    supply_threshold_kw: float = _costs(
         900.0,
         "kW",
         "total station draw up to which supply costs the low price",
         number(0.0, 1e6, reason="a distribution substation supplies at most about 100 MW"),
     )
-    supply_cost_low_per_kwh: float = _f(
+    supply_cost_low_per_kwh: float = _costs(
         0.3,
         "currency/kWh",
         "supply cost below the threshold (document 2)",
         number(0.0, MAX_PRICE_PER_KWH, reason=PRICE_REASON),
     )
-    supply_cost_high_per_kwh: float = _f(
+    supply_cost_high_per_kwh: float = _costs(
         0.5,
         "currency/kWh",
         "supply cost above the threshold (document 2)",

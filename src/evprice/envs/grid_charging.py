@@ -37,8 +37,10 @@ The scenario is the market composed with one coupling, :class:`evprice.envs.coup
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
-from evprice.core.config import ConfigError, check_int, choice, config_field, invalid, number
+from evprice.core.config import ConfigError, check_int, invalid
+from evprice.core.declared import choice, config_field, number
 from evprice.envs.couplings.grid import GridCoupling
 from evprice.envs.registry import EnvSpec, register
 from evprice.grid.config import GridConfig
@@ -48,7 +50,7 @@ from evprice.market.config import MarketConfig
 
 POWERFLOW_EVERY = ("period", "substep")
 
-_f = config_field
+_grid = partial(config_field, section="grid")
 
 GRID_CHARGING_DEFAULTS = {
     "n_stations": 3,
@@ -68,22 +70,22 @@ class GridChargingConfig(GridConfig, MarketConfig):
 
     CONFIG_NAME = "GridCharging-v0"
 
-    station_buses: tuple[int, ...] | None = _f(
+    station_buses: tuple[int, ...] | None = _grid(
         None, "-", "feeder bus (0-based) of each station; None = the feeder's station buses (doc2: 31, 13, 19)"
     )
-    charger_power_factor: float = _f(
+    charger_power_factor: float = _grid(
         1.0,
         "1",
         "power factor of the stations' draw (lagging); 1 = no reactive power",
         number(0.1, 1.0, reason="chargers run near unity (grid codes ask for 0.9 or more)"),
     )
-    powerflow_every: str = _f(
+    powerflow_every: str = _grid(
         "period",
         "-",
         "'period': a power flow every pricing period at its average loads; 'substep': one every internal step",
         choice(POWERFLOW_EVERY),
     )
-    grid_observability: str = _f(
+    grid_observability: str = _grid(
         "published",
         "-",
         "'published': stations see the public GridSignal only; 'full': also bus voltages and line loadings",

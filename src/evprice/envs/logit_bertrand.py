@@ -24,18 +24,12 @@ commits its price one period ahead, see :mod:`evprice.envs.market_env`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
-from evprice.core.config import (
-    ConfigError,
-    ConfigMixin,
-    check_choice,
-    check_float,
-    check_int,
-    check_scalar_or_list,
-    config_field,
-)
+from evprice.core.config import ConfigError, check_choice, check_float, check_int, check_scalar_or_list
+from evprice.core.declared import ConfigMixin, config_field
 from evprice.envs.market_env import MarketEnv
 from evprice.envs.registry import EnvSpec, register
 from evprice.market.config import (
@@ -57,7 +51,8 @@ CHARGE_TIME_SHARE = 1.0 / 3.0
 """The charger power is set so that an EV's energy takes a third of its dwell: every EV
 receives its whole ``1 / arrivals_per_period`` kWh, whatever the period length."""
 
-_f = config_field
+_market = partial(config_field, section="market")
+_learning = partial(config_field, section="learning")
 
 
 @dataclass(frozen=True)
@@ -66,37 +61,41 @@ class LogitBertrandConfig(ConfigMixin):
 
     CONFIG_NAME = "LogitBertrand-v0"
 
-    n_stations: int = _f(2, "1", "number of stations")
-    a: float | tuple[float, ...] = _f(2.0, "currency/kWh", "quality of each station (one number, or one per station)")
-    a0: float = _f(0.0, "currency/kWh", "quality of the outside option")
-    mu: float = _f(0.25, "currency/kWh", "logit price scale (horizontal differentiation), > 0")
-    c: float | tuple[float, ...] = _f(
+    n_stations: int = _market(2, "1", "number of stations")
+    a: float | tuple[float, ...] = _market(
+        2.0, "currency/kWh", "quality of each station (one number, or one per station)"
+    )
+    a0: float = _market(0.0, "currency/kWh", "quality of the outside option")
+    mu: float = _market(0.25, "currency/kWh", "logit price scale (horizontal differentiation), > 0")
+    c: float | tuple[float, ...] = _market(
         1.0, "currency/kWh", "marginal cost of each station (one number, or one per station)"
     )
-    price_min: float | tuple[float, ...] | None = _f(
+    price_min: float | tuple[float, ...] | None = _market(
         None, "currency/kWh", "lowest price; None = Nash price minus price_margin x (joint - Nash)"
     )
-    price_max: float | tuple[float, ...] | None = _f(
+    price_max: float | tuple[float, ...] | None = _market(
         None, "currency/kWh", "highest price; None = joint price plus price_margin x (joint - Nash)"
     )
-    price_margin: float = _f(0.1, "1", "margin of the default price range, as a fraction of joint - Nash")
-    demand: str = _f("expected", "-", "'expected' (deterministic logit shares) or 'sampled' (simulated market)")
-    arrivals_per_period: float = _f(1.0, "EV", "sampled mode: mean Poisson arrivals per period (each buys 1/this kWh)")
-    chargers_per_station: int = _f(4, "1", "sampled mode: chargers per station")
-    action_period_s: int = _f(900, "s", "time between pricing decisions")
-    dt_s: int = _f(60, "s", "internal step of the sampled market")
-    horizon_h: float = _f(24.0, "h", "episode length")
-    objective: str = _f(
+    price_margin: float = _market(0.1, "1", "margin of the default price range, as a fraction of joint - Nash")
+    demand: str = _market("expected", "-", "'expected' (deterministic logit shares) or 'sampled' (simulated market)")
+    arrivals_per_period: float = _market(
+        1.0, "EV", "sampled mode: mean Poisson arrivals per period (each buys 1/this kWh)"
+    )
+    chargers_per_station: int = _market(4, "1", "sampled mode: chargers per station")
+    action_period_s: int = _market(900, "s", "time between pricing decisions")
+    dt_s: int = _market(60, "s", "internal step of the sampled market")
+    horizon_h: float = _market(24.0, "h", "episode length")
+    objective: str = _learning(
         "profit",
         "-",
         "'profit' (rewards by reward below) or 'social_welfare' (consumer surplus + profit, every station's reward)",
     )
-    reward: str = _f("team", "-", "'team', 'individual', 'period' or 'ema'; rewards are profits (scale 1)")
-    observability: str = _f("full", "-", "'full' (every station's price is public) or 'partial'")
-    leader: str | None = _f(
+    reward: str = _learning("team", "-", "'team', 'individual', 'period' or 'ema'; rewards are profits (scale 1)")
+    observability: str = _learning("full", "-", "'full' (every station's price is public) or 'partial'")
+    leader: str | None = _market(
         None, "-", "Stackelberg leader ('station_k'): commits its price one period ahead; None = simultaneous"
     )
-    currency: str = _f("CU", "-", "currency unit label")
+    currency: str = _market("CU", "-", "currency unit label")
 
     def __post_init__(self) -> None:
         s = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731

@@ -52,11 +52,12 @@ class EnvSpec:
     def make_config(self, overrides: Mapping[str, Any] | None = None) -> Any:
         """The scenario's config: its defaults, then ``overrides``.
 
-        A default that the overridden config would not use (a driver model's fields once an
-        override switches the model) is dropped, so it cannot be refused for the user.
+        Keys may be flat, dotted or in sections (:mod:`evprice.core.overrides`). A default that
+        the overridden config would not use (a driver model's fields once an override switches
+        the model) is dropped, so it cannot be refused for the user.
         """
-        overrides = dict(overrides or {})
-        self._check_keys_belong_here(overrides)
+        self._check_keys_belong_here(_leaf_keys(overrides or {}, self.config_cls.field_names()))
+        overrides = self.config_cls.flat_overrides(overrides)
         values = {**self.defaults, **overrides}
         unused = getattr(self.config_cls, "unused_fields", None)
         if unused is not None:
@@ -65,10 +66,10 @@ class EnvSpec:
                     del values[key]
         return self.config_cls.from_overrides(values)
 
-    def _check_keys_belong_here(self, overrides: Mapping[str, Any]) -> None:
+    def _check_keys_belong_here(self, keys: Sequence[str]) -> None:
         """A key of other scenarios' configs only is named as theirs, not matched to a look-alike of ours."""
         own = set(self.config_cls.field_names())
-        for key in overrides:
+        for key in keys:
             if key in own:
                 continue
             owners = [s.env_id for s in _REGISTRY.values() if key in s.config_cls.field_names()]
@@ -77,6 +78,17 @@ class EnvSpec:
                     f"unknown key {key!r} for {self.env_id}: it is a key of {', '.join(owners)}, "
                     f"not of {self.env_id}: choose one of those environments, or remove the key"
                 )
+
+
+def _leaf_keys(overrides: Mapping[str, Any], own: Sequence[str]) -> list[str]:
+    """The field each key names: a dotted key's last part, a section mapping's keys."""
+    leaves: list[str] = []
+    for key, value in overrides.items():
+        if key not in own and isinstance(value, Mapping):
+            leaves.extend(str(k) for k in value)
+        else:
+            leaves.append(str(key).rpartition(".")[2])
+    return leaves
 
 
 _REGISTRY: dict[str, EnvSpec] = {}

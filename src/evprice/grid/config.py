@@ -8,10 +8,12 @@ allowed). Bus and line indices are 0-based pandapower indices.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
-from evprice.core.config import ConfigError, ConfigMixin, check_int, choice, config_field, invalid, number
+from evprice.core.config import ConfigError, check_int, invalid
+from evprice.core.declared import ConfigMixin, choice, config_field, number
 from evprice.core.timing import HOURS_PER_DAY
 from evprice.grid.costs import COST_FORMS, CostWeights
 from evprice.grid.feeders import FEEDERS, Feeder, make_feeder
@@ -26,7 +28,7 @@ MAX_COST_WEIGHT = 1e6
 """Largest weight of a cost term: the terms are O(1) to O(1,000), so costs stay far from overflow."""
 _WEIGHT = "terms are of order 1 to 1,000; a weight of a million ranks any term first"
 
-_f = config_field
+_grid = partial(config_field, section="grid")
 
 
 @dataclass(frozen=True)
@@ -35,88 +37,90 @@ class GridConfig(ConfigMixin):
 
     CONFIG_NAME = "grid"
 
-    feeder: str = _f(
+    feeder: str = _grid(
         "doc2",
         "-",
         "'case33bw' (IEEE 33-bus, Baran & Wu) or 'doc2' (document 2's variant: 3 MW generator at bus 5, "
         "loads x 0.9, 0.225 MW more at buses 31, 13, 19)",
         choice(tuple(FEEDERS)),
     )
-    solver: str = _f(
+    solver: str = _grid(
         "fast", "-", "power-flow solver: 'fast' (batched, numpy) or 'pandapower' (Newton-Raphson)", choice(SOLVERS)
     )
-    base_load_profile: tuple[float, ...] | None = _f(
+    base_load_profile: tuple[float, ...] | None = _grid(
         None,
         "1",
         "24 hourly factors multiplying every bus's published (peak) load; None = the IEEE RTS winter weekday",
         number(0.0, 10.0, shape="hourly_list", optional=True, reason=_LOAD_REASON),
     )
-    base_load_scale: float = _f(1.0, "1", "multiplier of every bus's base load", number(0.0, 10.0, reason=_LOAD_REASON))
-    base_load_noise_std: float = _f(
+    base_load_scale: float = _grid(
+        1.0, "1", "multiplier of every bus's base load", number(0.0, 10.0, reason=_LOAD_REASON)
+    )
+    base_load_noise_std: float = _grid(
         0.02,
         "1",
         "std of the relative noise on each hour's base load, drawn per episode (clipped at 3 std)",
         number(0.0, 0.3, reason="at 3 std the load stays positive (1 - 3 x 0.3 > 0)"),
     )
-    vm_min_pu: float = _f(
+    vm_min_pu: float = _grid(
         0.95,
         "p.u.",
         "lowest allowed bus voltage",
         number(0.5, 1.0, high_open=True, reason="grid codes allow 10% (EN 50160); half the nominal is a collapse"),
     )
-    vm_max_pu: float = _f(
+    vm_max_pu: float = _grid(
         1.05,
         "p.u.",
         "highest allowed bus voltage",
         number(1.0, 1.5, low_open=True, reason="equipment is rated within a few per cent of 1 p.u."),
     )
-    monitored_lines: tuple[int, ...] | None = _f(
+    monitored_lines: tuple[int, ...] | None = _grid(
         None, "-", "lines (0-based) whose loading is costed and observed; None = the feeder's own list"
     )
-    line_loading_limit: float = _f(
+    line_loading_limit: float = _grid(
         0.9,
         "1",
         "allowed current of a monitored line, as a fraction of its rating",
         number(0.0, 10.0, low_open=True, reason="a fraction of the rating; ten times it is beyond any overload"),
     )
-    ext_grid_emission_g_per_kwh: float | tuple[float, ...] = _f(
+    ext_grid_emission_g_per_kwh: float | tuple[float, ...] = _grid(
         700.0,
         "g/kWh",
         "carbon intensity of power imported from the external grid: one number or 24 hourly values",
         number(0.0, MAX_EMISSION_G_PER_KWH, shape="hourly_or_one", reason=_EMISSION_REASON),
     )
-    sgen_emission_g_per_kwh: float = _f(
+    sgen_emission_g_per_kwh: float = _grid(
         900.0,
         "g/kWh",
         "carbon intensity of the feeder's static generation",
         number(0.0, MAX_EMISSION_G_PER_KWH, reason=_EMISSION_REASON),
     )
-    carbon_cap_g_per_kwh: float | None = _f(
+    carbon_cap_g_per_kwh: float | None = _grid(
         785.0,
         "g/kWh",
         "carbon intensity of the power at a station's bus above which its energy incurs the carbon cost; "
         "None = no carbon cost",
         number(0.0, MAX_EMISSION_G_PER_KWH, low_open=True, optional=True, reason=_EMISSION_REASON),
     )
-    cost_weight_voltage: float = _f(
+    cost_weight_voltage: float = _grid(
         1.0, "1/p.u.", "weight of the voltage term in the total cost", number(0.0, MAX_COST_WEIGHT, reason=_WEIGHT)
     )
-    cost_weight_line: float = _f(
+    cost_weight_line: float = _grid(
         1.0, "1", "weight of the line-loading term in the total cost", number(0.0, MAX_COST_WEIGHT, reason=_WEIGHT)
     )
-    cost_weight_carbon: float = _f(
+    cost_weight_carbon: float = _grid(
         0.002,
         "1/kg",
         "weight of the carbon term (kg CO2 above the cap) in the total cost",
         number(0.0, MAX_COST_WEIGHT, reason=_WEIGHT),
     )
-    nonconvergence_cost: float = _f(
+    nonconvergence_cost: float = _grid(
         10.0,
         "1",
         "weight of the share of a period's power flows that did not converge, on top of their worst-case terms",
         number(0.0, MAX_COST_WEIGHT, reason=_WEIGHT),
     )
-    cost_form: str = _f(
+    cost_form: str = _grid(
         "weighted",
         "-",
         "a period's cost: 'weighted' (the weighted total of the terms) or 'indicator' (1 if that total is above 0, "

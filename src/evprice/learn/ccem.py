@@ -41,7 +41,8 @@ from typing import Any
 
 import torch
 
-from evprice.core.config import ConfigMixin, check_choice, check_float, check_int, config_field, invalid
+from evprice.core.config import check_choice, check_float, check_int, invalid
+from evprice.core.declared import ConfigMixin, config_field
 
 Model = Callable[
     [torch.Tensor, torch.Tensor, torch.Tensor, torch.Generator | None],

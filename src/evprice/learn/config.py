@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from evprice.core.config import ConfigMixin, check_choice, check_float, check_int, config_field, invalid
+from evprice.core.config import check_choice, check_float, check_int, invalid
+from evprice.core.declared import ConfigMixin, config_field
 
 ALGORITHMS = ("mappo", "ippo")
 DEVICES = ("auto", "cpu", "cuda")

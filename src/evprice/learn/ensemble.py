@@ -27,7 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from evprice.core.config import ConfigMixin, check_choice, check_float, check_int, config_field, invalid
+from evprice.core.config import check_choice, check_float, check_int, invalid
+from evprice.core.declared import ConfigMixin, config_field
 from evprice.learn.networks import GroupedLinear
 
 COST_HEADS = ("auto", "gaussian", "logistic")

@@ -39,7 +39,8 @@ import numpy as np
 import torch
 
 from evprice.api import make_gym
-from evprice.core.config import ConfigError, ConfigMixin, check_choice, check_float, check_int, config_field, invalid
+from evprice.core.config import ConfigError, check_choice, check_float, check_int, invalid
+from evprice.core.declared import ConfigMixin, config_field
 from evprice.envs.snapshot import snapshot_from_plain, snapshot_to_plain
 from evprice.learn.ccem import CCEMConfig, ConstrainedCEM
 from evprice.learn.checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint

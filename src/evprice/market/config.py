@@ -12,10 +12,11 @@ Construct with keyword arguments, or from a mapping of overrides with
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
-from evprice.core.config import ConfigMixin, choice, config_field, integer, number
+from evprice.core.declared import ConfigMixin, choice, config_field, integer, number
 from evprice.core.timing import HOURS_PER_DAY
 from evprice.market.limits import (
     ARRIVALS_REASON,
@@ -57,7 +58,11 @@ _UTILITY_WHY = "only driver_cost='utility' drivers use it"
 _GENERALISED = ("driver_cost", ("generalised",))
 _GENERALISED_WHY = "only driver_cost='generalised' drivers use it"
 _SINUSOID = {"used_when": ("elec_price_per_kwh", (None,)), "unused_why": "elec_price_per_kwh replaces the sinusoid"}
-_f = config_field
+_market = partial(config_field, section="market")
+_arrivals = partial(config_field, section="arrivals")
+_drivers = partial(config_field, section="drivers")
+_costs = partial(config_field, section="costs")
+_learning = partial(config_field, section="learning")
 
 
 @dataclass(frozen=True)
@@ -67,34 +72,34 @@ class MarketConfig(ConfigMixin):
     ALLOWED_OBJECTIVES = OBJECTIVES  # a scenario with more objectives widens it
 
     # -- market size -------------------------------------------------------------------
-    n_stations: int = _f(
+    n_stations: int = _market(
         2,
         "1",
         "number of charging stations (agents station_1 ... station_N)",
         integer(1, 1000, reason="every driver compares every station; no operator prices 1,000 sites on one market"),
     )
-    chargers_per_station: int | tuple[int, ...] = _f(
+    chargers_per_station: int | tuple[int, ...] = _market(
         4,
         "1",
         "chargers at each station (one number, or one per station)",
         integer(1, 10_000, shape="station", reason="the largest charging parks hold a few hundred chargers"),
     )
-    charger_power_kw: float | tuple[float, ...] = _f(
+    charger_power_kw: float | tuple[float, ...] = _market(
         30.0,
         "kW",
         "power of each charger (one number, or one per station)",
         number(0.0, MAX_CHARGER_POWER_KW, low_open=True, shape="station", reason="megawatt chargers reach 3.75 MW"),
     )
-    currency: str = _f("CNY", "-", "currency unit of every price, revenue and cost")
+    currency: str = _market("CNY", "-", "currency unit of every price, revenue and cost")
 
     # -- prices ------------------------------------------------------------------------
-    price_min: float | tuple[float, ...] = _f(
+    price_min: float | tuple[float, ...] = _market(
         0.6,
         "currency/kWh",
         "lowest price a station may set (action -1)",
         number(0.0, MAX_PRICE_PER_KWH, shape="station", reason=PRICE_REASON),
     )
-    price_max: float | tuple[float, ...] = _f(
+    price_max: float | tuple[float, ...] = _market(
         2.0,
         "currency/kWh",
         "highest price a station may set (action +1)",
@@ -102,25 +107,25 @@ class MarketConfig(ConfigMixin):
     )
 
     # -- time --------------------------------------------------------------------------
-    dt_s: int = _f(
+    dt_s: int = _market(
         60,
         "s",
         "internal simulation step; must divide 3600",
         integer(1, SECONDS_PER_HOUR, reason="hourly arrival rates and prices change on the hour"),
     )
-    action_period_s: int = _f(
+    action_period_s: int = _market(
         900,
         "s",
         "time between pricing decisions; a multiple of dt_s",
         integer(1, MAX_HORIZON_S, reason="no longer than the longest episode"),
     )
-    horizon_h: float = _f(
+    horizon_h: float = _market(
         24.0,
         "h",
         "episode length; a multiple of action_period_s",
         number(0.0, MAX_HORIZON_H, low_open=True, reason="a leap year; longer runs are several episodes"),
     )
-    start_hour: float = _f(
+    start_hour: float = _market(
         0.0,
         "h",
         "time of day at which an episode starts, in [0, 24)",
@@ -128,14 +133,14 @@ class MarketConfig(ConfigMixin):
     )
 
     # -- demand ------------------------------------------------------------------------
-    arrival_rate_per_h: float | tuple[float, ...] | None = _f(
+    arrival_rate_per_h: float | tuple[float, ...] | None = _arrivals(
         None,
         "EV/h",
         "market-wide Poisson arrival rate: one number, or 24 hourly numbers; "
         "None = the built-in daily profile with arrivals_per_station_per_day EVs per station",
         number(0.0, MAX_ARRIVAL_RATE_PER_H, shape="hourly", optional=True, reason=ARRIVALS_REASON),
     )
-    arrivals_per_station_per_day: float = _f(
+    arrivals_per_station_per_day: float = _arrivals(
         45.0,
         "EV/day",
         "daily EVs per station of the built-in profile (used when arrival_rate_per_h is None)",
@@ -147,40 +152,40 @@ class MarketConfig(ConfigMixin):
             unused_why="arrival_rate_per_h replaces the built-in profile",
         ),
     )
-    dwell_time_mean_h: float = _f(
+    dwell_time_mean_h: float = _arrivals(
         1.15,
         "h",
         "mean time an admitted EV stays plugged in",
         number(0.0, MAX_HORIZON_H, low_open=True, reason="an EV that stays longer than an episode never leaves it"),
     )
-    dwell_time_cv: float = _f(
+    dwell_time_cv: float = _arrivals(
         1.1,
         "1",
         "coefficient of variation of the dwell time (0 = fixed; gamma with cv 1 = exponential)",
         number(0.0, MAX_CV, reason=CV_REASON),
     )
-    dwell_time_distribution: str = _f(
+    dwell_time_distribution: str = _arrivals(
         "gamma",
         "-",
         "family of the dwell time: 'gamma' or 'lognormal', with the mean and cv above",
         choice(DISTRIBUTIONS),
     )
-    energy_demand_mean_kwh: float = _f(
+    energy_demand_mean_kwh: float = _arrivals(
         21.8,
         "kWh",
         "mean energy an EV wants",
         number(0.0, MAX_ENERGY_KWH, low_open=True, reason="the largest electric trucks hold about 1 MWh"),
     )
-    energy_demand_cv: float = _f(
+    energy_demand_cv: float = _arrivals(
         0.66,
         "1",
         "coefficient of variation of the energy demand (0 = fixed)",
         number(0.0, MAX_CV, reason=CV_REASON),
     )
-    energy_demand_distribution: str = _f(
+    energy_demand_distribution: str = _arrivals(
         "gamma", "-", "family of the energy demand: 'gamma' or 'lognormal'", choice(DISTRIBUTIONS)
     )
-    sessions: str = _f(
+    sessions: str = _arrivals(
         "independent",
         "-",
         "'independent': energy and dwell drawn independently as above; 'calibrated': evprice.data's joint model "
@@ -189,14 +194,14 @@ class MarketConfig(ConfigMixin):
     )
 
     # -- driver choice -----------------------------------------------------------------
-    demand: str = _f(
+    demand: str = _drivers(
         "sampled",
         "-",
         "'sampled': Poisson arrivals, sampled choices, finite chargers; 'expected': each period's "
         "demand is its expected logit share of the expected arrivals (no sampling, no capacity)",
         choice(DEMAND_MODES),
     )
-    station_utility: float | tuple[float, ...] = _f(
+    station_utility: float | tuple[float, ...] = _drivers(
         0.0,
         "1",
         "systematic utility of each station besides price, congestion and travel (quality, location)",
@@ -209,45 +214,45 @@ class MarketConfig(ConfigMixin):
             unused_why=_UTILITY_WHY,
         ),
     )
-    price_sensitivity: float = _f(
+    price_sensitivity: float = _drivers(
         4.0,
         "1/(currency/kWh)",
         "utility lost per currency/kWh of price",
         number(0.0, MAX_UTILITY, reason=UTILITY_REASON, used_when=_UTILITY, unused_why=_UTILITY_WHY),
     )
-    congestion_sensitivity: float = _f(
+    congestion_sensitivity: float = _drivers(
         2.0,
         "1",
         "utility lost per unit of occupancy, EVs present / chargers; queued EVs count, so a queue takes it above 1 "
         "(0 = blind to occupancy)",
         number(0.0, MAX_UTILITY, reason=UTILITY_REASON, used_when=_UTILITY, unused_why=_UTILITY_WHY),
     )
-    travel_time_min: tuple[float, ...] | None = _f(
+    travel_time_min: tuple[float, ...] | None = _drivers(
         None,
         "min",
         "travel time to each station, one per station; None = no travel-time term",
         number(0.0, MINUTES_PER_DAY, shape="station", optional=True, reason="no driver travels a day to charge"),
     )
-    travel_time_sensitivity: float = _f(
+    travel_time_sensitivity: float = _drivers(
         0.05,
         "1/min",
         "utility lost per minute of travel",
         number(0.0, MAX_UTILITY, reason=UTILITY_REASON, used_when=_UTILITY, unused_why=_UTILITY_WHY),
     )
-    noise: str = _f(
+    noise: str = _drivers(
         "gumbel",
         "-",
         "idiosyncratic utility noise: 'gumbel' (multinomial logit) or 'normal' (probit)",
         choice(NOISE_KINDS),
     )
-    noise_scale: float = _f(
+    noise_scale: float = _drivers(
         1.0,
         "1",
         "scale of the Gumbel noise, or standard deviation of the normal noise (currency with "
         "driver_cost='generalised'); 0 = no noise: every driver takes the best alternative",
         number(0.0, MAX_UTILITY, reason=UTILITY_REASON),
     )
-    outside_option_utility: float | None = _f(
+    outside_option_utility: float | None = _drivers(
         -5.5,
         "1",
         "systematic utility of not charging here (give up / charge elsewhere); None = no outside option",
@@ -260,14 +265,14 @@ class MarketConfig(ConfigMixin):
             unused_why=_UTILITY_WHY,
         ),
     )
-    when_full: str = _f(
+    when_full: str = _drivers(
         "block",
         "-",
         "a driver whose chosen station is full is 'block'ed, 'reroute's to the best station with a free charger, "
         "or 'queue's for the first charger to free (blocked only when every waiting space is taken)",
         choice(WHEN_FULL),
     )
-    waiting_spaces: int | tuple[int, ...] = _f(
+    waiting_spaces: int | tuple[int, ...] = _drivers(
         0,
         "1",
         "EVs that may queue at each station with when_full='queue' (one number, or one per station)",
@@ -280,7 +285,7 @@ class MarketConfig(ConfigMixin):
             unused_why="waiting spaces exist only with when_full='queue'",
         ),
     )
-    driver_cost: str = _f(
+    driver_cost: str = _drivers(
         "utility",
         "-",
         "'utility': the utility model above; 'generalised': drivers minimise price x energy + value_of_time x "
@@ -288,19 +293,19 @@ class MarketConfig(ConfigMixin):
         "they see occupancy, so with when_full='block' they choose among the stations with a free charger",
         choice(DRIVER_COSTS),
     )
-    value_of_time_per_h: float = _f(
+    value_of_time_per_h: float = _drivers(
         30.0,
         "currency/h",
         "what an hour of travel or waiting costs a driver (generalised)",
         number(0.0, MAX_MONEY_PER_H, reason=MONEY_REASON, used_when=_GENERALISED, unused_why=_GENERALISED_WHY),
     )
-    travel_time_weight: float = _f(
+    travel_time_weight: float = _drivers(
         1.0,
         "1",
         "weight of travel time against waiting time in the generalised cost (document 2: 4)",
         number(0.0, 100.0, reason="a weight of time against time", used_when=_GENERALISED, unused_why=_GENERALISED_WHY),
     )
-    outside_option_price_per_kwh: float | None = _f(
+    outside_option_price_per_kwh: float | None = _drivers(
         None,
         "currency/kWh",
         "generalised: price of charging elsewhere (the outside option); None = no outside option",
@@ -313,13 +318,13 @@ class MarketConfig(ConfigMixin):
             unused_why=_GENERALISED_WHY,
         ),
     )
-    outside_option_time_h: float = _f(
+    outside_option_time_h: float = _drivers(
         0.5,
         "h",
         "generalised: travel and waiting time of the outside option, valued at value_of_time_per_h",
         number(0.0, HOURS_PER_DAY, reason=TIME_REASON, used_when=_GENERALISED, unused_why=_GENERALISED_WHY),
     )
-    time_budget_h: float | None = _f(
+    time_budget_h: float | None = _drivers(
         None,
         "h",
         "generalised: a driver does not consider a station whose travel time + expected wait exceeds this; "
@@ -334,7 +339,7 @@ class MarketConfig(ConfigMixin):
             unused_why=_GENERALISED_WHY,
         ),
     )
-    origin_weights: tuple[float, ...] | None = _f(
+    origin_weights: tuple[float, ...] | None = _drivers(
         None,
         "1",
         "relative request rate of each origin zone (e.g. road node); None = one zone. Travel times per zone and "
@@ -343,7 +348,7 @@ class MarketConfig(ConfigMixin):
     )
 
     # -- electricity and costs ---------------------------------------------------------
-    elec_price_per_kwh: tuple[float, ...] | None = _f(
+    elec_price_per_kwh: tuple[float, ...] | None = _costs(
         None,
         "currency/kWh",
         "24 hourly wholesale prices; None = the daily sinusoid below",
@@ -355,49 +360,49 @@ class MarketConfig(ConfigMixin):
             reason="wholesale prices may be negative; " + PRICE_REASON,
         ),
     )
-    elec_price_mean_per_kwh: float = _f(
+    elec_price_mean_per_kwh: float = _costs(
         0.65,
         "currency/kWh",
         "mean of the sinusoidal wholesale price",
         number(-MAX_PRICE_PER_KWH, MAX_PRICE_PER_KWH, reason=PRICE_REASON, **_SINUSOID),
     )
-    elec_price_amplitude_per_kwh: float = _f(
+    elec_price_amplitude_per_kwh: float = _costs(
         0.25,
         "currency/kWh",
         "amplitude of the sinusoidal wholesale price",
         number(0.0, MAX_PRICE_PER_KWH, reason=PRICE_REASON, **_SINUSOID),
     )
-    elec_price_peak_hour: float = _f(
+    elec_price_peak_hour: float = _costs(
         18.0,
         "h",
         "hour of day at which the sinusoidal wholesale price peaks",
         number(0.0, 24.0, high_open=True, reason="an hour of the day", **_SINUSOID),
     )
-    elec_price_noise_std_per_kwh: float = _f(
+    elec_price_noise_std_per_kwh: float = _costs(
         0.03,
         "currency/kWh",
         "std of the independent hourly noise on the wholesale price (clipped at 3 std)",
         number(0.0, MAX_PRICE_PER_KWH, reason=PRICE_REASON),
     )
-    charging_efficiency: float = _f(
+    charging_efficiency: float = _costs(
         0.95,
         "1",
         "energy delivered to EVs per unit bought from the grid",
         number(MIN_EFFICIENCY, 1.0, reason="real chargers are 0.85-0.98; the grid draw divides by it"),
     )
-    marginal_cost_per_kwh: float | tuple[float, ...] = _f(
+    marginal_cost_per_kwh: float | tuple[float, ...] = _costs(
         0.0,
         "currency/kWh",
         "cost per kWh delivered on top of the wholesale energy (fees, wear), per station",
         number(-MAX_PRICE_PER_KWH, MAX_PRICE_PER_KWH, shape="station", reason="a subsidy may make it negative"),
     )
-    fixed_cost_per_h: float | tuple[float, ...] = _f(
+    fixed_cost_per_h: float | tuple[float, ...] = _costs(
         4.0,
         "currency/h",
         "fixed cost of each station (one number, or one per station)",
         number(0.0, MAX_MONEY_PER_H, shape="station", reason=MONEY_REASON),
     )
-    ema_time_constant_h: float = _f(
+    ema_time_constant_h: float = _costs(
         1.0,
         "h",
         "time constant of the profit, revenue and cost EMAs",
@@ -405,32 +410,32 @@ class MarketConfig(ConfigMixin):
     )
 
     # -- learning interface ------------------------------------------------------------
-    objective: str = _f(
+    objective: str = _learning(
         "profit",
         "-",
         "'profit': the reward below; 'social_welfare': consumer surplus + the stations' profit, the same reward for "
         "every station (see evprice.market.welfare)",
         choice("ALLOWED_OBJECTIVES"),
     )
-    reward: str = _f(
+    reward: str = _learning(
         "team",
         "-",
         "objective 'profit': 'team', 'individual', 'period' or 'ema' (see evprice.market.reward)",
         choice(REWARDS),
     )
-    reward_scale_per_period: float | None = _f(
+    reward_scale_per_period: float | None = _learning(
         None,
         "currency",
         "profit per period that counts as reward 1 for a station; None = its maximum revenue in a period",
         number(0.0, low_open=True, optional=True, reason="a scale of money; rewards divide by it"),
     )
-    observability: str = _f(
+    observability: str = _learning(
         "partial",
         "-",
         "'partial' (public + own features) or 'full' (+ other stations' status)",
         choice(OBSERVABILITY),
     )
-    leader: str | None = _f(
+    leader: str | None = _market(
         None,
         "-",
         "Stackelberg leader ('station_k'): it commits its price one period ahead, announced to every station; "
