@@ -68,7 +68,8 @@ def test_a_nested_config_reads_back_to_the_same_config():
 
 def test_a_sectioned_key_of_another_scenario_is_named_as_theirs():
     for overrides in ({"grid.cost_weight_line": 1.0}, {"grid": {"cost_weight_line": 1.0}}):
-        with pytest.raises(ConfigError, match="'cost_weight_line' for PublicCharging-v0: it is a key of GridCharging-v0"):
+        message = "'cost_weight_line' for PublicCharging-v0: it is a key of GridCharging-v0"
+        with pytest.raises(ConfigError, match=message):
             spec("PublicCharging-v0").make_config(overrides)
 
 
