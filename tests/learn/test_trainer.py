@@ -226,7 +226,7 @@ def test_bad_seed_lists_name_the_entry():
 
 
 def test_explained_variance_by_hand():
-    from evprice.learn.trainer import explained_variance
+    from evprice.learn.ppo import explained_variance
 
     returns = torch.tensor([[1.0, 2.0, 3.0, 4.0], [2.0, 2.0, 2.0, 2.0]])
     values = torch.tensor([[1.0, 2.0, 3.0, 3.0], [0.0, 1.0, 2.0, 3.0]])

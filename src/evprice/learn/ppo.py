@@ -50,3 +50,26 @@ def ppo_losses(
         approx_kl = mean((ratio - 1.0) - log_ratio)
         clip_fraction = mean(((ratio - 1.0).abs() > clip_coef).float())
     return PPOLosses(-mean(surrogate), 0.5 * mean(error), approx_kl, clip_fraction)
+
+
+LOSS_METRICS = ("policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction")
+
+
+def normalise_advantages(adv: torch.Tensor) -> torch.Tensor:
+    """``adv`` (K, ...) standardised per seed over its other axes; a seed's one-sample
+    minibatch has no spread to normalise by and is left as it is."""
+    if adv[0].numel() <= 1:
+        return adv
+    dims = tuple(range(1, adv.dim()))
+    return (adv - adv.mean(dim=dims, keepdim=True)) / (adv.std(dim=dims, keepdim=True) + 1e-8)
+
+
+def explained_variance(returns: torch.Tensor, values: torch.Tensor) -> list[float | None]:
+    """Per seed (axis 0): ``1 - Var(returns - values) / Var(returns)`` over the other axes, the
+    share of the value targets' variance the critic explains (1 perfect, 0 no better than a
+    constant, negative worse); None where the targets do not vary."""
+    y = returns.reshape(returns.shape[0], -1).double()
+    v = values.reshape(values.shape[0], -1).double()
+    var_y = y.var(dim=1)
+    out = 1.0 - (y - v).var(dim=1) / var_y
+    return [None if float(var_y[k]) == 0.0 else float(out[k]) for k in range(len(out))]

@@ -1,4 +1,5 @@
-"""A training run's folder: ``config.yaml``, ``metrics.csv`` and TensorBoard events."""
+"""A training run's folder: ``config.yaml``, ``metrics.csv`` and TensorBoard events; and the
+mean over seeds of a batch of runs' metric rows."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import csv
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
 import yaml
 
 
@@ -51,3 +53,16 @@ class RunLog:
             self._csv.close()
         if self._writer is not None:
             self._writer.close()
+
+
+def mean_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each metric's mean over the seeds' rows (None where any seed has None), and ``seeds``."""
+    out: dict[str, Any] = {}
+    for key in rows[0]:
+        values = [r[key] for r in rows]
+        out[key] = None if any(v is None for v in values) else float(np.mean(values))
+    for key in ("update", "env_steps"):
+        out[key] = rows[0][key]
+    out["seed"] = None if len(rows) > 1 else rows[0]["seed"]
+    out["seeds"] = len(rows)
+    return out

@@ -63,8 +63,8 @@ from evprice.learn.networks import Actor, Critic, load_seed_state, seed_state
 from evprice.learn.normalise import ObservationNormaliser, RewardScaler
 from evprice.learn.optim import SeedAdam, clip_grad_norm_per_seed
 from evprice.learn.policy import evaluate_seeds
-from evprice.learn.ppo import ppo_losses
-from evprice.learn.runlog import RunLog
+from evprice.learn.ppo import LOSS_METRICS, explained_variance, normalise_advantages, ppo_losses
+from evprice.learn.runlog import RunLog, mean_row
 from evprice.learn.seed_envs import SeedEnvs
 
 METRICS = (
@@ -466,39 +466,3 @@ def _train(
     for log in logs:
         log.close()
     return rows
-
-
-LOSS_METRICS = ("policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction")
-
-
-def normalise_advantages(adv: torch.Tensor) -> torch.Tensor:
-    """``adv`` (K, ...) standardised per seed over its other axes; a seed's one-sample
-    minibatch has no spread to normalise by and is left as it is."""
-    if adv[0].numel() <= 1:
-        return adv
-    dims = tuple(range(1, adv.dim()))
-    return (adv - adv.mean(dim=dims, keepdim=True)) / (adv.std(dim=dims, keepdim=True) + 1e-8)
-
-
-def explained_variance(returns: torch.Tensor, values: torch.Tensor) -> list[float | None]:
-    """Per seed (axis 0): ``1 - Var(returns - values) / Var(returns)`` over the other axes, the
-    share of the value targets' variance the critic explains (1 perfect, 0 no better than a
-    constant, negative worse); None where the targets do not vary."""
-    y = returns.reshape(returns.shape[0], -1).double()
-    v = values.reshape(values.shape[0], -1).double()
-    var_y = y.var(dim=1)
-    out = 1.0 - (y - v).var(dim=1) / var_y
-    return [None if float(var_y[k]) == 0.0 else float(out[k]) for k in range(len(out))]
-
-
-def mean_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Each metric's mean over the seeds' rows (None where any seed has None), and ``seeds``."""
-    out: dict[str, Any] = {}
-    for key in rows[0]:
-        values = [r[key] for r in rows]
-        out[key] = None if any(v is None for v in values) else float(np.mean(values))
-    for key in ("update", "env_steps"):
-        out[key] = rows[0][key]
-    out["seed"] = None if len(rows) > 1 else rows[0]["seed"]
-    out["seeds"] = len(rows)
-    return out

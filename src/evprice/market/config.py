@@ -1,11 +1,11 @@
 """``MarketConfig``: every parameter of the public charging market, typed, frozen, validated.
 
-Every field carries its unit in its name or in its metadata (``unit``) and a one-line
-description (``doc``); ``evprice config`` prints them. Money is in ``currency`` units
-(default CNY, the currency of the calibration data and of document 2).
-
-Construct with keyword arguments, or from a mapping of overrides with
-:meth:`MarketConfig.from_overrides`, which names unknown keys. A bad value raises
+Every field declares its unit, a one-line description, its section and what it accepts
+(:mod:`evprice.core.declared`; the limits and their reasons are in :mod:`evprice.market.limits`,
+the rules between fields in :mod:`evprice.market.rules`); ``evprice config`` prints them.
+Money is in ``currency`` units (default CNY, the currency of the calibration data and of
+document 2). Construct with keyword arguments, or with :meth:`MarketConfig.from_overrides`
+(keys flat, dotted or in sections). A bad value raises
 :class:`~evprice.core.config.ConfigError` naming the field, the value and what is allowed.
 """
 
@@ -46,11 +46,7 @@ from evprice.market.limits import (
     UTILITY_REASON,
     WHEN_FULL,
 )
-from evprice.market.profiles import (
-    SECONDS_PER_HOUR,
-    default_arrival_rates_per_h,
-    sinusoid_price_profile_per_kwh,
-)
+from evprice.market.profiles import SECONDS_PER_HOUR, default_arrival_rates_per_h, sinusoid_price_profile_per_kwh
 from evprice.market.rules import check_market_rules
 
 _UTILITY = ("driver_cost", ("utility",))
