@@ -85,3 +85,20 @@ def test_sections_nest_and_flatten_through_the_config():
     assert Toy.from_overrides({"size.n_stations": 3}, n_stations=4).n_stations == 4  # kwargs win
     with pytest.raises(ConfigError, match="'mode' is in section 'rule'"):
         Toy.from_overrides({"size.mode": "b"})
+
+
+@dataclass(frozen=True)
+class EarlyBound(ConfigMixin):
+    per_period: float = config_field(1.0, "1", "bounded by period_s", number(0.0, lambda c: c.period_s / 60.0))
+    period_s: int = config_field(60, "s", "declared after the bound that reads it", integer(1, 3600))
+
+    def __post_init__(self) -> None:
+        self.check_declared()
+
+
+def test_a_bound_is_computed_after_the_field_it_reads_even_when_declared_before_it():
+    assert EarlyBound(per_period=10.0, period_s=600).per_period == 10.0
+    with pytest.raises(ConfigError, match=r"period_s=None is invalid: expected an integer in \[1, 3600\]"):
+        EarlyBound(period_s=None)
+    with pytest.raises(ConfigError, match=r"per_period=11.0 is invalid: expected a finite number in \[0, 10\]"):
+        EarlyBound(per_period=11.0, period_s=600)

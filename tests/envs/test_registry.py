@@ -89,7 +89,9 @@ CHECKED_BY_HAND = {
 network), checked in code that knows it; every other field declares its range."""
 
 
-@pytest.mark.parametrize("cls", [MarketConfig, GridConfig, spec("CoupledNetwork-v0").config_cls])
+@pytest.mark.parametrize(
+    "cls", [MarketConfig, GridConfig, *(spec(e).config_cls for e in ("CoupledNetwork-v0", "LogitBertrand-v0"))]
+)
 def test_every_other_field_declares_its_range_with_a_reason(cls):
     rules = declared(cls)
     for f in dataclasses.fields(cls):

@@ -216,11 +216,12 @@ class ConfigMixin:
     CONFIG_NAME: str | None = None
 
     def check_declared(self) -> None:
-        """Check and normalise every declared field in declared order (a bound that depends on
-        another field sees that field checked), then refuse any field set away from its default
-        where its ``used_when`` rule says it has no effect."""
+        """Check and normalise every declared field in declared order, those whose bounds depend
+        on the config last (so the fields a bound reads are checked before it), then refuse any
+        field set away from its default where its ``used_when`` rule says it has no effect."""
         rules = declared(type(self))
-        for name, accepts in rules.items():
+        depends = lambda a: callable(a.low) or callable(a.high)  # noqa: E731
+        for name, accepts in sorted(rules.items(), key=lambda item: depends(item[1])):  # stable: declared order
             object.__setattr__(self, name, accepts.check(name, getattr(self, name), self))
         values = {name: getattr(self, name) for name in self.field_names()}
         for name in self.unused_fields(values):

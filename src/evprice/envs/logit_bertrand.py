@@ -28,17 +28,23 @@ from functools import partial
 
 import numpy as np
 
-from evprice.core.config import ConfigError, check_choice, check_float, check_int, check_scalar_or_list
-from evprice.core.declared import ConfigMixin, config_field
+from evprice.core.config import ConfigError
+from evprice.core.declared import ConfigMixin, choice, config_field, integer, number
 from evprice.envs.market_env import MarketEnv
 from evprice.envs.registry import EnvSpec, register
-from evprice.market.config import (
+from evprice.market.config import MarketConfig
+from evprice.market.limits import (
     DEMAND_MODES,
     MAX_ARRIVAL_RATE_PER_H,
+    MAX_HORIZON_H,
+    MAX_HORIZON_S,
+    MAX_PRICE_PER_KWH,
+    MAX_UTILITY,
     OBJECTIVES,
     OBSERVABILITY,
+    PRICE_REASON,
     REWARDS,
-    MarketConfig,
+    UTILITY_REASON,
 )
 from evprice.market.profiles import SECONDS_PER_HOUR
 from evprice.market.theory import LogitMarket, bertrand_nash, joint_optimum
@@ -61,68 +67,113 @@ class LogitBertrandConfig(ConfigMixin):
 
     CONFIG_NAME = "LogitBertrand-v0"
 
-    n_stations: int = _market(2, "1", "number of stations")
-    a: float | tuple[float, ...] = _market(
-        2.0, "currency/kWh", "quality of each station (one number, or one per station)"
+    n_stations: int = _market(
+        2,
+        "1",
+        "number of stations",
+        integer(1, 1000, reason="the game's payoffs and theory solve over every station; 1,000 is far beyond a market"),
     )
-    a0: float = _market(0.0, "currency/kWh", "quality of the outside option")
-    mu: float = _market(0.25, "currency/kWh", "logit price scale (horizontal differentiation), > 0")
+    a: float | tuple[float, ...] = _market(
+        2.0,
+        "currency/kWh",
+        "quality of each station (one number, or one per station)",
+        number(
+            -MAX_PRICE_PER_KWH, MAX_PRICE_PER_KWH, shape="station", reason="a quality in price units; " + PRICE_REASON
+        ),
+    )
+    a0: float = _market(
+        0.0,
+        "currency/kWh",
+        "quality of the outside option",
+        number(-MAX_PRICE_PER_KWH, MAX_PRICE_PER_KWH, reason="a quality in price units; " + PRICE_REASON),
+    )
+    mu: float = _market(
+        0.25,
+        "currency/kWh",
+        "logit price scale (horizontal differentiation), > 0",
+        number(0.0, MAX_UTILITY, low_open=True, reason="the market's noise scale; " + UTILITY_REASON),
+    )
     c: float | tuple[float, ...] = _market(
-        1.0, "currency/kWh", "marginal cost of each station (one number, or one per station)"
+        1.0,
+        "currency/kWh",
+        "marginal cost of each station (one number, or one per station)",
+        number(-MAX_PRICE_PER_KWH, MAX_PRICE_PER_KWH, shape="station", reason="a subsidy may make it negative"),
     )
     price_min: float | tuple[float, ...] | None = _market(
-        None, "currency/kWh", "lowest price; None = Nash price minus price_margin x (joint - Nash)"
+        None,
+        "currency/kWh",
+        "lowest price; None = Nash price minus price_margin x (joint - Nash)",
+        number(0.0, MAX_PRICE_PER_KWH, shape="station", optional=True, reason=PRICE_REASON),
     )
     price_max: float | tuple[float, ...] | None = _market(
-        None, "currency/kWh", "highest price; None = joint price plus price_margin x (joint - Nash)"
+        None,
+        "currency/kWh",
+        "highest price; None = joint price plus price_margin x (joint - Nash)",
+        number(0.0, MAX_PRICE_PER_KWH, shape="station", optional=True, reason=PRICE_REASON),
     )
-    price_margin: float = _market(0.1, "1", "margin of the default price range, as a fraction of joint - Nash")
-    demand: str = _market("expected", "-", "'expected' (deterministic logit shares) or 'sampled' (simulated market)")
+    price_margin: float = _market(
+        0.1,
+        "1",
+        "margin of the default price range, as a fraction of joint - Nash",
+        number(0.0, 10.0, reason="ten times the Nash-joint gap already spans prices no station would post"),
+    )
+    demand: str = _market(
+        "expected", "-", "'expected' (deterministic logit shares) or 'sampled' (simulated market)", choice(DEMAND_MODES)
+    )
     arrivals_per_period: float = _market(
-        1.0, "EV", "sampled mode: mean Poisson arrivals per period (each buys 1/this kWh)"
+        1.0,
+        "EV",
+        "sampled mode: mean Poisson arrivals per period (each buys 1/this kWh)",
+        number(
+            0.0,
+            lambda c: MAX_ARRIVAL_RATE_PER_H * c.action_period_s / SECONDS_PER_HOUR,
+            low_open=True,
+            reason="the market's cap of 10,000 EV/h over one period",
+        ),
     )
-    chargers_per_station: int = _market(4, "1", "sampled mode: chargers per station")
-    action_period_s: int = _market(900, "s", "time between pricing decisions")
-    dt_s: int = _market(60, "s", "internal step of the sampled market")
-    horizon_h: float = _market(24.0, "h", "episode length")
+    chargers_per_station: int = _market(
+        4,
+        "1",
+        "sampled mode: chargers per station",
+        integer(1, 10_000, reason="the largest charging parks hold a few hundred chargers"),
+    )
+    action_period_s: int = _market(
+        900,
+        "s",
+        "time between pricing decisions",
+        integer(1, MAX_HORIZON_S, reason="no longer than the longest episode"),
+    )
+    dt_s: int = _market(
+        60,
+        "s",
+        "internal step of the sampled market",
+        integer(1, SECONDS_PER_HOUR, reason="hourly arrival rates change on the hour"),
+    )
+    horizon_h: float = _market(
+        24.0,
+        "h",
+        "episode length",
+        number(0.0, MAX_HORIZON_H, low_open=True, reason="a leap year; longer runs are several episodes"),
+    )
     objective: str = _learning(
         "profit",
         "-",
         "'profit' (rewards by reward below) or 'social_welfare' (consumer surplus + profit, every station's reward)",
+        choice(OBJECTIVES),
     )
-    reward: str = _learning("team", "-", "'team', 'individual', 'period' or 'ema'; rewards are profits (scale 1)")
-    observability: str = _learning("full", "-", "'full' (every station's price is public) or 'partial'")
+    reward: str = _learning(
+        "team", "-", "'team', 'individual', 'period' or 'ema'; rewards are profits (scale 1)", choice(REWARDS)
+    )
+    observability: str = _learning(
+        "full", "-", "'full' (every station's price is public) or 'partial'", choice(OBSERVABILITY)
+    )
     leader: str | None = _market(
         None, "-", "Stackelberg leader ('station_k'): commits its price one period ahead; None = simultaneous"
     )
     currency: str = _market("CU", "-", "currency unit label")
 
     def __post_init__(self) -> None:
-        s = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
-        s("n_stations", check_int("n_stations", self.n_stations, low=1, high=1000))
-        n = self.n_stations
-        per_station = lambda name, **b: check_scalar_or_list(  # noqa: E731
-            name, getattr(self, name), n, lambda k, v: check_float(k, v, **b), "a finite number"
-        )
-        s("a", per_station("a"))
-        s("c", per_station("c"))
-        s("a0", check_float("a0", self.a0))
-        s("mu", check_float("mu", self.mu, low=0.0, low_open=True))
-        for name in ("price_min", "price_max"):
-            if getattr(self, name) is not None:
-                s(name, per_station(name, low=0.0))
-        s("price_margin", check_float("price_margin", self.price_margin, low=0.0, high=10.0))
-        check_choice("demand", self.demand, DEMAND_MODES)
-        s("action_period_s", check_int("action_period_s", self.action_period_s, low=1))
-        most = MAX_ARRIVAL_RATE_PER_H * self.action_period_s / SECONDS_PER_HOUR
-        s(
-            "arrivals_per_period",
-            check_float("arrivals_per_period", self.arrivals_per_period, low=0.0, high=most, low_open=True),
-        )
-        s("chargers_per_station", check_int("chargers_per_station", self.chargers_per_station, low=1, high=10_000))
-        check_choice("objective", self.objective, OBJECTIVES)
-        check_choice("reward", self.reward, REWARDS)
-        check_choice("observability", self.observability, OBSERVABILITY)
+        self.check_declared()
         lo, hi = self.price_bounds()
         if (lo >= hi).any():
             raise ConfigError(
