@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from evprice.core.config import LARGEST_MAGNITUDE, ConfigError
-from evprice.core.declared import ConfigMixin, choice, config_field, declared, describe_fields, integer, number
+from evprice.core.declared import ConfigMixin, choice, config_field, declared, describe_fields, flag, integer, number
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Toy(ConfigMixin):
         1.0, "1", "used by mode b", number(0.0, used_when=("mode", ("b",)), unused_why="a ignores it"), section="rule"
     )
     free: float = config_field(0.0, "1", "unbounded", number())
+    on: bool = config_field(True, "-", "a switch", flag())
     label: str = config_field("x", "-", "checked by hand, not declared")
 
     def __post_init__(self) -> None:
@@ -47,6 +48,7 @@ def test_values_are_normalised_to_their_shape():
         ({"mode": "c"}, r"mode='c' is invalid: expected one of 'a', 'b'"),
         ({"free": 2e9}, r"free=2000000000.0 is invalid: expected a finite number in \[-1e\+09, 1e\+09\]"),
         ({"only_b": 2.0}, r"only_b=2.0 is invalid with mode='a': it has no effect there \(a ignores it\)"),
+        ({"on": 1}, r"on=1 is invalid: expected true or false"),
     ],
 )
 def test_each_declared_rule_refuses_by_name(overrides, message):
@@ -62,12 +64,13 @@ def test_a_bound_that_depends_on_another_field_follows_it_and_used_when_follows_
 
 
 def test_declared_lists_the_declared_fields_and_the_reference_shows_their_range_and_reason():
-    assert list(declared(Toy)) == ["n_stations", "power_kw", "share", "mode", "only_b", "free"]
+    assert list(declared(Toy)) == ["n_stations", "power_kw", "share", "mode", "only_b", "free", "on"]
     rows = {r["name"]: r for r in describe_fields(Toy)}
     assert rows["power_kw"]["allowed"] == "a finite number in (0, 10]" and rows["power_kw"]["reason"] == "ten"
     assert rows["share"]["allowed"] == "a finite number >= 0 (the upper bound depends on the config)"
     assert rows["free"]["allowed"] == f"a finite number in [{-LARGEST_MAGNITUDE:g}, {LARGEST_MAGNITUDE:g}]"
     assert rows["label"]["allowed"] == "" and rows["label"]["reason"] == ""
+    assert rows["on"]["allowed"] == "true or false"
 
 
 def test_sections_nest_and_flatten_through_the_config():

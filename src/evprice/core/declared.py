@@ -48,7 +48,7 @@ class Accepts:
     """What a config field accepts, declared beside its default (:func:`config_field`).
 
     Attributes:
-        kind: ``"float"``, ``"int"`` or ``"choice"``.
+        kind: ``"float"``, ``"int"``, ``"choice"`` or ``"bool"`` (true or false, never 0 or 1).
         low, high: bounds of each value (:data:`Bound`); open ends with ``low_open`` /
             ``high_open``. An unbounded float is bounded by :data:`LARGEST_MAGNITUDE`.
         choices: the allowed strings of a ``"choice"``; a string names a class attribute that
@@ -74,7 +74,7 @@ class Accepts:
     unused_why: str = ""
 
     def __post_init__(self) -> None:
-        if self.kind not in ("float", "int", "choice") or self.shape not in SHAPES:
+        if self.kind not in ("float", "int", "choice", "bool") or self.shape not in SHAPES:
             raise ValueError(f"Accepts(kind={self.kind!r}, shape={self.shape!r}): unknown kind or shape")
 
     def bounds(self, config: Any) -> tuple[float | None, float | None]:
@@ -87,12 +87,18 @@ class Accepts:
             return check_int(name, value, low=low, high=high)  # type: ignore[arg-type]
         if self.kind == "float":
             return check_float(name, value, low=low, high=high, low_open=self.low_open, high_open=self.high_open)
+        if self.kind == "bool":
+            if not isinstance(value, bool):
+                raise invalid(name, value, "true or false")
+            return value
         choices = getattr(config, self.choices) if isinstance(self.choices, str) else self.choices
         return check_choice(name, value, choices)
 
     def describe(self, config: Any = None) -> str:
         """What one value may be, as an error message says it; ``config`` an instance or its class
         (bounds that depend on the config are marked ``(depends on the config)`` without one)."""
+        if self.kind == "bool":
+            return "true or false"
         if self.kind == "choice":
             choices = self.choices
             if isinstance(choices, str):  # the class attribute it names; without a config, the name
@@ -181,6 +187,12 @@ def choice(
     """A string field's :class:`Accepts`: one of ``choices`` (or the class attribute they name)."""
     chosen = choices if isinstance(choices, str) else tuple(choices)
     return Accepts("choice", choices=chosen, optional=optional, used_when=used_when, unused_why=unused_why)
+
+
+def flag(*, used_when: tuple[str, tuple[Any, ...]] | None = None, unused_why: str = "") -> Accepts:
+    """A boolean field's :class:`Accepts`: true or false (an integer 0 or 1 is refused, it is
+    more often a typo for another key's value than a switch)."""
+    return Accepts("bool", used_when=used_when, unused_why=unused_why)
 
 
 def config_field(
