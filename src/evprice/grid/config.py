@@ -40,8 +40,8 @@ class GridConfig(ConfigMixin):
     feeder: str = _grid(
         "doc2",
         "-",
-        "'case33bw' (IEEE 33-bus, Baran & Wu) or 'doc2' (document 2's variant: 3 MW generator at bus 5, "
-        "loads x 0.9, 0.225 MW more at buses 31, 13, 19)",
+        "'case33bw' (IEEE 33-bus, Baran & Wu), 'doc2' (document 2's variant: 3 MW generator at bus 5, "
+        "loads x 0.9, 0.225 MW more at buses 31, 13, 19) or 'cigre_mv' (CIGRE MV benchmark, 110/20 kV, PV and wind)",
         choice(tuple(FEEDERS)),
     )
     solver: str = _grid(

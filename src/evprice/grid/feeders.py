@@ -1,4 +1,6 @@
-"""Distribution feeders: the IEEE 33-bus system (``case33bw``) and document 2's variant.
+"""Distribution feeders: the IEEE 33-bus system (``case33bw``), document 2's variant, the
+CIGRE medium-voltage benchmark (``cigre_mv``), and any radial feeder loaded from a file
+(:mod:`evprice.grid.feeder_files`).
 
 All bus and line indices are **0-based pandapower indices**: bus 0 is the substation
 (slack), bus ``k`` is MATPOWER's bus ``k + 1``; line ``l`` is the ``l``-th in-service line
@@ -29,6 +31,7 @@ compare loading as a fraction of rating.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,17 +86,29 @@ class Feeder:
     generation is positive production.
 
     Attributes:
-        name: ``"case33bw"`` or ``"doc2"``.
-        vn_kv: nominal line-to-line voltage, kV.
-        slack_bus: the substation bus (0), held at ``slack_vm_pu`` and angle 0.
-        from_bus, to_bus: (n_line,) line ends.
-        r_ohm, x_ohm: (n_line,) series impedance of each line.
-        conductor: (n_line,) conductor of each line.
-        max_i_ka: (n_line,) ampacity of each line, kA.
+        name: ``"case33bw"``, ``"doc2"``, ``"cigre_mv"`` or the name of a loaded file.
+        vn_kv: nominal line-to-line voltage of the reference level, kV: every impedance and
+            admittance is referred to it (a feeder with one voltage level has only that one).
+        slack_bus: the substation bus, held at ``slack_vm_pu`` and angle 0.
+        from_bus, to_bus: (n_line,) line ends. A "line" is any series branch: an overhead line,
+            a cable or a two-winding transformer (``line_kind``).
+        r_ohm, x_ohm: (n_line,) series impedance of each line, ohm referred to ``vn_kv``.
+        conductor: (n_line,) conductor (or type) of each line.
+        max_i_ka: (n_line,) ampacity of each line at its own voltage level, kA.
         load_p_mw, load_q_mvar: (n_bus,) base (peak) load at each bus.
         sgen_p_mw, sgen_q_mvar: (n_bus,) static generation at each bus.
         monitored_lines: lines whose loading the line cost watches.
         station_buses: default buses for charging stations, in station order.
+        line_y_half_pu: (n_line,) complex shunt admittance at each end of a line (the pi model's
+            half of its charging and conductance), p.u. of ``vn_kv`` and 1 MVA; None = 0.
+        bus_y_shunt_pu: (n_bus,) complex admittance of shunt elements at each bus, p.u.; None = 0.
+        line_vn_kv: (n_line,) nominal voltage of each line's own level (a transformer's: its
+            high-voltage side), kV, for its current in kA; None = ``vn_kv`` everywhere.
+        line_kind: (n_line,) ``"line"`` or ``"trafo"``; None = every one a line.
+        bus_labels: (n_bus,) each bus's label in the file it came from (pandapower's bus index);
+            None = ``0 .. n_bus - 1``.
+        line_labels: (n_line,) each line's element in the file it came from (``"line 3"``,
+            ``"trafo 0"``); None = ``"line 0"``, ``"line 1"``, ...
 
     The arrays are made read-only: a feeder is shared by every solver and env built on it.
     """
@@ -114,9 +129,32 @@ class Feeder:
     sgen_q_mvar: np.ndarray
     monitored_lines: tuple[int, ...]
     station_buses: tuple[int, ...]
+    line_y_half_pu: np.ndarray | None = None
+    bus_y_shunt_pu: np.ndarray | None = None
+    line_vn_kv: np.ndarray | None = None
+    line_kind: tuple[str, ...] | None = None
+    bus_labels: tuple[int, ...] | None = None
+    line_labels: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         n_bus, n_line = len(self.load_p_mw), len(self.from_bus)
+        defaults = {
+            "line_y_half_pu": np.zeros(n_line, dtype=np.complex128),
+            "bus_y_shunt_pu": np.zeros(n_bus, dtype=np.complex128),
+            "line_vn_kv": np.full(n_line, float(self.vn_kv)),
+            "line_kind": ("line",) * n_line,
+            "bus_labels": tuple(range(n_bus)),
+            "line_labels": tuple(f"line {m}" for m in range(n_line)),
+        }
+        for name, default in defaults.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, default)
+        for name in ("line_y_half_pu", "line_vn_kv", "line_kind", "line_labels"):
+            if np.shape(getattr(self, name)) != (n_line,):
+                raise ValueError(f"feeder {self.name!r}: {name} must have one value per line ({n_line})")
+        for name in ("bus_y_shunt_pu", "bus_labels"):
+            if np.shape(getattr(self, name)) != (n_bus,):
+                raise ValueError(f"feeder {self.name!r}: {name} must have one value per bus ({n_bus})")
         for name in ("load_q_mvar", "sgen_p_mw", "sgen_q_mvar"):
             if np.shape(getattr(self, name)) != (n_bus,):
                 raise ValueError(f"feeder {self.name!r}: {name} must have one value per bus ({n_bus})")
@@ -201,7 +239,18 @@ def doc2() -> Feeder:
     )
 
 
-FEEDERS = {"case33bw": case33bw, "doc2": doc2}
+def cigre_mv() -> Feeder:
+    """The CIGRE medium-voltage benchmark (110/20 kV, two feeders, 15 buses, PV and wind), as
+    pandapower publishes it, converted once by :func:`evprice.grid.feeder_files.feeder_from_net`
+    (``scripts/make_feeder_data.py``; the tests check it against pandapower)."""
+    from importlib.resources import files
+
+    from evprice.grid.feeder_files import feeder_from_dict  # the reader sits beside this module
+
+    return feeder_from_dict(json.loads(files("evprice.grid").joinpath("data/cigre_mv.json").read_text("utf-8")))
+
+
+FEEDERS = {"case33bw": case33bw, "doc2": doc2, "cigre_mv": cigre_mv}
 
 
 def make_feeder(name: str) -> Feeder:

@@ -1,4 +1,5 @@
-"""The pandapower reference solver (the only module of evprice that imports pandapower).
+"""The pandapower reference solver (with :mod:`evprice.grid.feeder_files`, which reads
+pandapower files, the only modules of evprice that import pandapower).
 
 ``PandapowerSolver.solve`` runs Newton-Raphson (``pandapower.runpp``) on each scenario of a
 batch in turn, on a pandapower network built from a :class:`~evprice.grid.feeders.Feeder`.
@@ -27,19 +28,36 @@ NUMBA = importlib.util.find_spec("numba") is not None
 
 
 def build_net(feeder: Feeder) -> Any:
-    """A pandapower network of ``feeder``: one load and one static generator per bus."""
+    """A pandapower network of ``feeder``: one load and one static generator per bus, every bus
+    at the feeder's reference voltage with the impedances referred to it (so a transformer is
+    a line of its impedance, and each line's rating is referred too). A line's shunt is its
+    ``c_nf_per_km`` and ``g_us_per_km``; a transformer's magnetising admittance and the bus
+    shunts are shunt elements."""
     net = pp.create_empty_network(name=feeder.name, sn_mva=1.0)
     for k in range(feeder.n_bus):
         pp.create_bus(net, vn_kv=feeder.vn_kv, name=f"bus {k}")
     pp.create_ext_grid(net, bus=feeder.slack_bus, vm_pu=feeder.slack_vm_pu, va_degree=0.0)
-    for a, b, r, x, i_max in zip(feeder.from_bus, feeder.to_bus, feeder.r_ohm, feeder.x_ohm, feeder.max_i_ka):
+    z_base_ohm = feeder.vn_kv**2 / 1.0
+    shunts = np.array(feeder.bus_y_shunt_pu, dtype=np.complex128)
+    for m in range(feeder.n_line):
+        a, b = int(feeder.from_bus[m]), int(feeder.to_bus[m])
+        y = complex(feeder.line_y_half_pu[m])
+        is_line = feeder.line_kind[m] == "line"
+        if not is_line:
+            shunts[a] += y
+            shunts[b] += y
+        b_total_s = 2.0 * y.imag / z_base_ohm if is_line else 0.0
+        g_total_s = 2.0 * y.real / z_base_ohm if is_line else 0.0
         pp.create_line_from_parameters(
-            net, int(a), int(b), length_km=1.0, r_ohm_per_km=float(r), x_ohm_per_km=float(x), c_nf_per_km=0.0,
-            max_i_ka=float(i_max),
+            net, a, b, length_km=1.0, r_ohm_per_km=float(feeder.r_ohm[m]), x_ohm_per_km=float(feeder.x_ohm[m]),
+            c_nf_per_km=b_total_s / (2.0 * np.pi * net.f_hz) * 1e9, g_us_per_km=g_total_s * 1e6,
+            max_i_ka=float(feeder.max_i_ka[m] * feeder.line_vn_kv[m] / feeder.vn_kv),
         )  # fmt: skip
     for k in range(feeder.n_bus):
         pp.create_load(net, k, p_mw=float(feeder.load_p_mw[k]), q_mvar=float(feeder.load_q_mvar[k]))
         pp.create_sgen(net, k, p_mw=float(feeder.sgen_p_mw[k]), q_mvar=float(feeder.sgen_q_mvar[k]))
+    for k in np.flatnonzero(shunts != 0):
+        pp.create_shunt(net, int(k), q_mvar=float(-shunts[k].imag), p_mw=float(shunts[k].real))
     return net
 
 
@@ -52,6 +70,7 @@ class PandapowerSolver:
         self.feeder = feeder
         self.tolerance_mva = tolerance_mva
         self.net = build_net(feeder)
+        self._to_own_level = feeder.vn_kv / np.asarray(feeder.line_vn_kv)  # referred current -> each line's own kA
 
     def solve(self, p_mw: np.ndarray, q_mvar: np.ndarray, v_start_pu: np.ndarray | None = None) -> PowerFlowResult:
         """Solve ``B`` scenarios one after the other (``v_start_pu`` is ignored: every run starts
@@ -77,7 +96,7 @@ class PandapowerSolver:
             iterations[i] = int(self.net._ppc.get("iterations", 0))
             out["vm"][i] = self.net.res_bus.vm_pu.to_numpy()
             out["va"][i] = self.net.res_bus.va_degree.to_numpy()
-            out["i"][i] = self.net.res_line.i_ka.to_numpy()
+            out["i"][i] = self.net.res_line.i_ka.to_numpy() * self._to_own_level
             out["loading"][i] = self.net.res_line.loading_percent.to_numpy() / 100.0
             out["p_from"][i] = self.net.res_line.p_from_mw.to_numpy()
             out["p_to"][i] = self.net.res_line.p_to_mw.to_numpy()

@@ -197,12 +197,19 @@ class FastRadialSolver:
         z = (feeder.r_ohm + 1j * feeder.x_ohm) / z_base_ohm  # (n_line,) p.u.
         tree = feeder_tree(feeder)
         order = np.argsort(tree.depth, kind="stable")[1:]  # the non-slack buses, parents first
+        y_half = np.asarray(feeder.line_y_half_pu, dtype=np.complex128)
+        y_bus = np.array(feeder.bus_y_shunt_pu, dtype=np.complex128)  # the shunt elements, then the lines' halves
+        lines_y = y_bus.copy()
+        np.add.at(lines_y, feeder.from_bus, y_half)
+        np.add.at(lines_y, feeder.to_bus, y_half)
+        lines_y[feeder.slack_bus] = y_bus[feeder.slack_bus]  # the slack's line halves are in the end currents
         self._sweep_tree = (
             order.astype(np.int64),
             tree.parent_bus.astype(np.int64),
             tree.parent_line.astype(np.int64),
             int(feeder.slack_bus),
             np.ascontiguousarray(z, dtype=np.complex128),
+            np.ascontiguousarray(lines_y),
         )
         from_slack = (feeder.from_bus == feeder.slack_bus) | (feeder.to_bus == feeder.slack_bus)
         self._sweep_lines = (
@@ -210,10 +217,11 @@ class FastRadialSolver:
             tree.line_child.astype(np.int64),
             np.ascontiguousarray(tree.line_parent == feeder.from_bus),  # the line's orientation
             np.ascontiguousarray(feeder.r_ohm / z_base_ohm, dtype=np.float64),
+            np.ascontiguousarray(y_half),
             np.ascontiguousarray(feeder.max_i_ka, dtype=np.float64),
             np.ascontiguousarray(from_slack),
         )
-        self._i_base_ka = S_BASE_MVA / (np.sqrt(3.0) * feeder.vn_kv)
+        self._i_base_ka = np.ascontiguousarray(S_BASE_MVA / (np.sqrt(3.0) * feeder.line_vn_kv), dtype=np.float64)
         self._sgen_p_mw = np.ascontiguousarray(feeder.sgen_p_mw, dtype=np.float64)
         self._sgen_q_mvar = np.ascontiguousarray(feeder.sgen_q_mvar, dtype=np.float64)
         self._v0 = complex(feeder.slack_vm_pu)

@@ -25,13 +25,14 @@ PARALLEL_MIN_BATCH = 64
 
 
 @njit(cache=CACHE, inline="always")
-def _line_currents(b, s_conj, v, order, parent_bus, parent_line, work, line):
-    """``line[b] = T I(v[b])``: the load currents at ``v[b]``, summed downstream of each line."""
+def _line_currents(b, s_conj, v, order, parent_bus, parent_line, y_bus, work, line):
+    """``line[b] = T I(v[b])``: the load currents at ``v[b]`` (constant power, plus the bus's
+    shunt admittance ``y_bus``), summed downstream of each line."""
     n = order.shape[0]
     for i in range(n):
         k = order[i]
-        x = v[b, k]  # the load current I = conj(S / V) = conj(S) V / |V|^2
-        work[b, k] = s_conj[b, k] * x / (x.real * x.real + x.imag * x.imag)
+        x = v[b, k]  # the load current I = conj(S / V) = conj(S) V / |V|^2, and the shunt's y V
+        work[b, k] = s_conj[b, k] * x / (x.real * x.real + x.imag * x.imag) + y_bus[k] * x
     for i in range(n - 1, -1, -1):  # leaves first: each line carries what is downstream of it
         k = order[i]
         line[b, parent_line[k]] = work[b, k]
@@ -39,12 +40,14 @@ def _line_currents(b, s_conj, v, order, parent_bus, parent_line, work, line):
 
 
 @njit(cache=CACHE, inline="always")
-def _solve_one(b, s_conj, v, order, parent_bus, parent_line, slack, z, v0, tol, max_iter, work, line, iterations, done):
+def _solve_one(
+    b, s_conj, v, order, parent_bus, parent_line, slack, z, y_bus, v0, tol, max_iter, work, line, iterations, done
+):
     """Iterate scenario ``b`` in place: ``v[b]`` (n_bus,) holds its start and gets its solution,
     ``line[b]`` (n_line,) the line currents at that solution; ``work[b]`` is scratch."""
     n = order.shape[0]  # the non-slack buses, parents before children
     for it in range(1, max_iter + 1):
-        _line_currents(b, s_conj, v, order, parent_bus, parent_line, work, line)
+        _line_currents(b, s_conj, v, order, parent_bus, parent_line, y_bus, work, line)
         work[b, slack] = v0
         change = 0.0
         finite = True
@@ -65,7 +68,7 @@ def _solve_one(b, s_conj, v, order, parent_bus, parent_line, slack, z, v0, tol, 
             iterations[b] = it
             done[b] = True
             break
-    _line_currents(b, s_conj, v, order, parent_bus, parent_line, work, line)
+    _line_currents(b, s_conj, v, order, parent_bus, parent_line, y_bus, work, line)
 
 
 @njit(cache=CACHE, inline="always")
@@ -79,8 +82,10 @@ def _finish_one(
     line_child,
     parent_is_from,
     r_pu,
+    y_half,
     max_i_ka,
     from_slack,
+    y_slack,
     v0,
     s_base,
     i_base_ka,
@@ -95,6 +100,11 @@ def _finish_one(
     ok,
 ):
     """The results of scenario ``b`` from its voltages and line currents (NaN unless it converged).
+
+    A line's current is the larger of its two ends' (the series current plus or minus its
+    shunt's ``y_half V`` at that end), its losses the series ``|J|^2 r`` and its shunts'
+    conductance; ``i_base_ka`` (n_line,) converts each line's per-unit current at its own
+    voltage level.
 
     Written in real arithmetic, with its sums kept in the outputs and no early return:
     earlier versions, inlined into the ``prange`` loop, came out wrong under numba 0.68 (the
@@ -115,23 +125,32 @@ def _finish_one(
     for m in range(n_line):
         ir, ii = line[b, m].real, line[b, m].imag  # p.u., flowing away from the slack
         up, down = v[b, line_parent[m]], v[b, line_child[m]]
-        p_parent = (up.real * ir + up.imag * ii) * s_base  # Re(V conj(I)) into the line, upstream end
-        p_child = -(down.real * ir + down.imag * ii) * s_base  # into the line, downstream end
+        i_up = line[b, m] + y_half[m] * up  # into the line at its upstream end
+        i_down = line[b, m] - y_half[m] * down  # out of the line at its downstream end
+        p_parent = (up.real * i_up.real + up.imag * i_up.imag) * s_base  # Re(V conj(I)) into the line, upstream end
+        p_child = -(down.real * i_down.real + down.imag * i_down.imag) * s_base  # into the line, downstream end
         if parent_is_from[m]:
             p_from[b, m], p_to[b, m] = p_parent, p_child
         else:
             p_from[b, m], p_to[b, m] = p_child, p_parent
         i_pu = np.sqrt(ir * ir + ii * ii)
-        line_ka[b, m] = i_pu * i_base_ka
+        i_end = max(
+            np.sqrt(i_up.real * i_up.real + i_up.imag * i_up.imag),
+            np.sqrt(i_down.real * i_down.real + i_down.imag * i_down.imag),
+        )
+        line_ka[b, m] = i_end * i_base_ka[m]
         loading[b, m] = line_ka[b, m] / max_i_ka[m]
-        loss[b] += i_pu * i_pu * r_pu[m] * s_base
+        g = y_half[m].real
+        loss[b] += i_pu * i_pu * r_pu[m] * s_base + g * (up.real * up.real + up.imag * up.imag) * s_base
+        loss[b] += g * (down.real * down.real + down.imag * down.imag) * s_base
         if from_slack[m]:
-            p_slack[b] += ir
-            q_slack[b] += ii
-    # the power drawn from the external grid: v0 conj(I) + the slack bus's own load
+            p_slack[b] += i_up.real
+            q_slack[b] += i_up.imag
+    # the power drawn from the external grid: v0 conj(I) + the slack bus's own load and shunt
     i_re, i_im = p_slack[b], q_slack[b]
-    p_slack[b] = (v0.real * i_re + v0.imag * i_im) * s_base + own_mva[b].real
-    q_slack[b] = (v0.imag * i_re - v0.real * i_im) * s_base + own_mva[b].imag
+    v0_sq = v0.real * v0.real + v0.imag * v0.imag
+    p_slack[b] = (v0.real * i_re + v0.imag * i_im) * s_base + own_mva[b].real + v0_sq * y_slack.real * s_base
+    q_slack[b] = (v0.imag * i_re - v0.real * i_im) * s_base + own_mva[b].imag - v0_sq * y_slack.imag * s_base
     if not good:
         for k in range(n_bus):
             v[b, k] = np.nan
@@ -201,28 +220,35 @@ def sweep_serial(p, q, sgen_p, sgen_q, v_start, has_start, tree, lines, v0, s_ba
         p, q: (B, n_bus) load at each bus, MW and Mvar; sgen_p, sgen_q: (n_bus,) static generation.
         v_start: (B, n_bus) complex voltages to start from, read if ``has_start`` (a
             scenario whose start is not finite and non-zero starts flat).
-        tree: ``(order, parent_bus, parent_line, slack, z)``: the non-slack buses with every
-            parent before its children, each bus's upstream bus and line, the slack bus, and
-            the (n_line,) complex line impedances, p.u.
-        lines: ``(line_parent, line_child, parent_is_from, r_pu, max_i_ka, from_slack)``, (n_line,) each.
+        tree: ``(order, parent_bus, parent_line, slack, z, y_bus)``: the non-slack buses with
+            every parent before its children, each bus's upstream bus and line, the slack bus,
+            the (n_line,) complex line impedances and the (n_bus,) complex shunt admittance at
+            each bus, p.u.: the lines' halves included, except at the slack, where it is the
+            shunt elements' only (the lines' halves there are in their end currents).
+        lines: ``(line_parent, line_child, parent_is_from, r_pu, y_half, max_i_ka, from_slack)``,
+            (n_line,) each: ``y_half`` the shunt admittance at each end of a line, p.u.
+        i_base_ka: (n_line,) the current base of each line's voltage level, kA.
 
     Returns:
         ``(v_pu (B, n_bus) complex, iterations (B,), (vm_pu, line_current_ka, line_loading,
         p_from_mw, p_to_mw, p_loss_mw, p_slack_mw, q_slack_mvar, converged))``; a scenario that
         did not converge keeps ``max_iter`` iterations and NaN numbers.
     """
-    order, parent_bus, parent_line, slack, z = tree
+    order, parent_bus, parent_line, slack, z, y_bus = tree
     s_conj, v, own, work, line, iterations, done, out = _prepare(p, z.shape[0], max_iter)
-    lp, lc, pf, rp, mi, fs = lines  # unpacked once: in the loop body each unpacking counts references
+    lp, lc, pf, rp, yh, mi, fs = lines  # unpacked once: in the loop body each unpacking counts references
+    ys = y_bus[slack]
     vm, ka, ld, p_f, p_t, loss, ps, qs, ok = out
     for b in range(p.shape[0]):
         _start_one(b, p, q, sgen_p, sgen_q, v_start, has_start, slack, v0, s_base, s_conj, v, own)
         _solve_one(
-            b, s_conj, v, order, parent_bus, parent_line, slack, z, v0, tol, max_iter, work, line, iterations, done
-        )
+            b, s_conj, v, order, parent_bus, parent_line, slack, z, y_bus, v0, tol, max_iter, work, line,
+            iterations, done,
+        )  # fmt: skip
         _finish_one(
-            b, v, line, own, done, lp, lc, pf, rp, mi, fs, v0, s_base, i_base_ka, vm, ka, ld, p_f, p_t, loss, ps, qs, ok
-        )
+            b, v, line, own, done, lp, lc, pf, rp, yh, mi, fs, ys, v0, s_base, i_base_ka,
+            vm, ka, ld, p_f, p_t, loss, ps, qs, ok,
+        )  # fmt: skip
     return v, iterations, out
 
 
@@ -231,15 +257,19 @@ def sweep_serial(p, q, sgen_p, sgen_q, v_start, has_start, tree, lines, v0, s_ba
 @njit(cache=CACHE, parallel=True)
 def sweep_parallel(p, q, sgen_p, sgen_q, v_start, has_start, tree, lines, v0, s_base, i_base_ka, tol, max_iter):
     """:func:`sweep_serial` over numba's thread pool (large batches)."""
-    order, parent_bus, parent_line, slack, z = tree
+    order, parent_bus, parent_line, slack, z, y_bus = tree
     s_conj, v, own, work, line, its, done, out = _prepare(p, z.shape[0], max_iter)
-    lp, lc, pf, rp, mi, fs = lines  # unpacked once: in the loop body each unpacking counts references
+    lp, lc, pf, rp, yh, mi, fs = lines  # unpacked once: in the loop body each unpacking counts references
+    ys = y_bus[slack]
     vm, ka, ld, p_f, p_t, loss, ps, qs, ok = out
     for b in prange(p.shape[0]):
         i = np.int64(b)
         _start_one(i, p, q, sgen_p, sgen_q, v_start, has_start, slack, v0, s_base, s_conj, v, own)
-        _solve_one(i, s_conj, v, order, parent_bus, parent_line, slack, z, v0, tol, max_iter, work, line, its, done)
-        _finish_one(
-            i, v, line, own, done, lp, lc, pf, rp, mi, fs, v0, s_base, i_base_ka, vm, ka, ld, p_f, p_t, loss, ps, qs, ok
+        _solve_one(
+            i, s_conj, v, order, parent_bus, parent_line, slack, z, y_bus, v0, tol, max_iter, work, line, its, done
         )
+        _finish_one(
+            i, v, line, own, done, lp, lc, pf, rp, yh, mi, fs, ys, v0, s_base, i_base_ka,
+            vm, ka, ld, p_f, p_t, loss, ps, qs, ok,
+        )  # fmt: skip
     return v, its, out
