@@ -23,6 +23,7 @@ from evprice.analysis.qlearning import (
     summarise,
 )
 from evprice.core.config import ConfigError
+from evprice.core.declared import describe_fields
 
 A, C, MU, A0 = 2.0, 1.0, 0.25, 0.0  # LogitBertrand-v0 defaults (Calvano et al.'s baseline)
 FAST = QLearningConfig(n_prices=5, beta=1e-3, convergence_periods=1_000, max_periods=200_000)
@@ -269,6 +270,16 @@ def test_three_stations_run():
 def test_bad_config_values_name_the_field(field, value):
     with pytest.raises(ConfigError, match=f"^{field}="):
         QLearningConfig(**{field: value})
+
+
+def test_the_settings_are_declared_and_memory_is_one():
+    rows = {r["name"]: r for r in describe_fields(QLearningConfig)}
+    assert [n for n, r in rows.items() if not r["allowed"]] == ["memory"]  # only 1 is implemented: a rule
+    assert rows["discount"]["allowed"] == "a finite number in [0, 1)" and rows["discount"]["reason"]
+    cfg = QLearningConfig(n_prices=5.0, memory=1.0)
+    assert type(cfg.n_prices) is int and type(cfg.memory) is int
+    with pytest.raises(ConfigError, match="^memory=True is invalid: expected 1"):
+        QLearningConfig(memory=True)
 
 
 def test_bad_run_arguments_name_the_problem():

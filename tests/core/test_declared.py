@@ -49,6 +49,7 @@ def test_values_are_normalised_to_their_shape():
         ({"free": 2e9}, r"free=2000000000.0 is invalid: expected a finite number in \[-1e\+09, 1e\+09\]"),
         ({"only_b": 2.0}, r"only_b=2.0 is invalid with mode='a': it has no effect there \(a ignores it\)"),
         ({"on": 1}, r"on=1 is invalid: expected true or false"),
+        ({"power_kw": None}, r"power_kw=None is invalid: expected a finite number in \(0, 10\], or a list of 2 such"),
     ],
 )
 def test_each_declared_rule_refuses_by_name(overrides, message):

@@ -8,6 +8,7 @@ import torch
 from scipy.stats import truncnorm
 
 from evprice.core.config import ConfigError
+from evprice.core.declared import describe_fields
 from evprice.learn.ccem import (
     CCEMConfig,
     ConstrainedCEM,
@@ -291,6 +292,17 @@ def test_determinism_with_a_generator():
 def test_bad_config_names_the_field(field, value):
     with pytest.raises(ConfigError, match=field):
         CCEMConfig(**{field: value})
+
+
+def test_n_elites_is_bounded_by_the_population_and_every_field_is_declared():
+    assert CCEMConfig(population=10, n_elites=10.0).n_elites == 10
+    with pytest.raises(ConfigError, match=r"^n_elites=11 is invalid: expected an integer in \[1, 10\]"):
+        CCEMConfig(population=10, n_elites=11)
+    with pytest.raises(ConfigError, match=r"^min_std_fraction=0.3 is invalid: .* init_std_fraction = 0.25\]"):
+        CCEMConfig(min_std_fraction=0.3)
+    rows = {r["name"]: r for r in describe_fields(CCEMConfig)}
+    assert all(r["allowed"] for r in rows.values())
+    assert rows["n_elites"]["allowed"] == "an integer >= 1 (the upper bound depends on the config)"
 
 
 def test_bad_bounds_inputs_and_model_outputs_raise_clearly():

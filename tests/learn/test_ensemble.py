@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from evprice.core.config import ConfigError
+from evprice.core.declared import describe_fields
 from evprice.learn.ensemble import EnsembleConfig, ProbabilisticEnsemble, soft_bound_log_var
 from evprice.learn.networks import GroupedLinear
 
@@ -234,6 +235,15 @@ def test_normalisation_travels_in_the_state_dict(clean):
 def test_bad_config_values_name_the_field(field, value):
     with pytest.raises(ConfigError, match=f"^{field}="):
         EnsembleConfig(**{field: value})
+
+
+def test_n_elites_is_bounded_by_the_members_and_every_field_is_declared():
+    assert EnsembleConfig(n_members=2, n_elites=2, hidden_sizes=[8.0]).hidden_sizes == (8,)
+    with pytest.raises(ConfigError, match=r"^n_elites=3 is invalid: expected an integer in \[1, 2\]"):
+        EnsembleConfig(n_members=2, n_elites=3)
+    with pytest.raises(ConfigError, match="^max_log_var=-10.0 is invalid: expected a number > min_log_var = -10"):
+        EnsembleConfig(max_log_var=-10.0)
+    assert all(r["allowed"] for r in describe_fields(EnsembleConfig))
 
 
 def test_bad_inputs_are_named():

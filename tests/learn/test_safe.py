@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from evprice.core.config import ConfigError
+from evprice.core.declared import describe_fields
 from evprice.envs import make_env
 from evprice.learn.checkpoint import load_checkpoint
 from evprice.learn.safe import SafeRLConfig, load_ccem, train_ccem
@@ -117,6 +118,16 @@ def test_bad_settings_name_the_field():
         SafeRLConfig.from_overrides({"planner": {"population": 0}})
     with pytest.raises(ConfigError, match="cost_limit=-1 is invalid"):
         SafeRLConfig(cost_limit=-1)
+
+
+def test_every_scalar_setting_is_declared():
+    rows = {r["name"]: r for r in describe_fields(SafeRLConfig)}
+    assert [n for n, r in rows.items() if not r["allowed"]] == ["planner", "model"]  # nested configs
+    assert rows["device"]["allowed"] == "one of 'cpu', 'cuda', 'auto'"
+    cfg = SafeRLConfig(total_steps=10.0, constrained=False, planner={"horizon": 3})
+    assert type(cfg.total_steps) is int and cfg.planner.horizon == 3 and cfg.planner.population == 200
+    with pytest.raises(ConfigError, match="^constrained=0 is invalid: expected true or false"):
+        SafeRLConfig(constrained=0)
 
 
 def test_a_resumed_run_is_the_uninterrupted_run_bit_for_bit(tmp_path):

@@ -9,6 +9,7 @@ import yaml
 from scipy.optimize import minimize_scalar
 
 from evprice.core.config import ConfigError
+from evprice.core.declared import describe_fields
 from evprice.envs import make_env
 from evprice.learn import PPOConfig, load_policy, train
 
@@ -116,6 +117,21 @@ def test_bad_settings_name_the_field():
         PPOConfig(algo="ppo")
     with pytest.raises(ConfigError, match="minibatches=100 is invalid"):
         PPOConfig(num_envs=2, rollout_periods=4, minibatches=100)
+
+
+def test_every_setting_declares_what_it_accepts_and_values_are_normalised():
+    rows = {r["name"]: r for r in describe_fields(PPOConfig)}
+    assert all(r["allowed"] for r in rows.values())
+    assert rows["num_envs"]["allowed"] == "an integer in [1, 65536]" and rows["num_envs"]["reason"]
+    cfg = PPOConfig(hidden_sizes=[32.0, np.int64(16)], num_envs=8.0, target_kl=0.02)
+    assert cfg.hidden_sizes == (32, 16) and all(type(h) is int for h in cfg.hidden_sizes)
+    assert type(cfg.num_envs) is int and cfg.torch_threads is None and cfg.eval_seed is None
+    with pytest.raises(ConfigError, match=r"^hidden_sizes\[1\]=0 is invalid: expected an integer in \[1, 4096\]"):
+        PPOConfig(hidden_sizes=[64, 0])
+    with pytest.raises(ConfigError, match=r"^hidden_sizes=\[\] is invalid: expected a non-empty list"):
+        PPOConfig(hidden_sizes=[])
+    with pytest.raises(ConfigError, match="^anneal_lr=1 is invalid: expected true or false"):
+        PPOConfig(anneal_lr=1)
 
 
 def test_unshared_parameters_train_independent_networks(tmp_path):

@@ -46,8 +46,8 @@ import numpy as np
 
 from evprice.analysis.pricing_game import PricingGame, joint_actions, joint_index, make_game
 from evprice.analysis.rollouts import ci95
-from evprice.core.config import check_float, check_int, invalid
-from evprice.core.declared import ConfigMixin, config_field
+from evprice.core.config import check_int, invalid
+from evprice.core.declared import ConfigMixin, config_field, integer, number
 from evprice.market.theory import (
     profit_gain,
 )
@@ -64,29 +64,39 @@ class QLearningConfig(ConfigMixin):
 
     CONFIG_NAME = "QLearningConfig"
 
-    n_prices: int = _f(15, "1", "price points per station, evenly spaced on [price_min, price_max] of the env, >= 2")
-    discount: float = _f(0.95, "1", "discount factor delta per period, in [0, 1)")
-    learning_rate: float = _f(0.15, "1", "Q-learning step alpha, in (0, 1]")
-    beta: float = _f(4e-6, "1/period", "exploration decay: eps_t = exp(-beta t) at period t, >= 0")
+    n_prices: int = _f(
+        15,
+        "1",
+        "price points per station, evenly spaced on [price_min, price_max] of the env, >= 2",
+        integer(2, 10_000, reason="the Q-table holds n_prices ** n_stations states"),
+    )
+    discount: float = _f(
+        0.95,
+        "1",
+        "discount factor delta per period, in [0, 1)",
+        number(0.0, 1.0, high_open=True, reason="the initial Q-values divide by 1 - delta"),
+    )
+    learning_rate: float = _f(0.15, "1", "Q-learning step alpha, in (0, 1]", number(0.0, 1.0, low_open=True))
+    beta: float = _f(4e-6, "1/period", "exploration decay: eps_t = exp(-beta t) at period t, >= 0", number(0.0))
     convergence_periods: int = _f(
-        100_000, "period", "converged once no greedy action in any state has changed for this many periods"
+        100_000,
+        "period",
+        "converged once no greedy action in any state has changed for this many periods",
+        integer(1),
     )
     max_periods: int = _f(
-        5_000_000, "period", "cap: a session still changing its strategy after this many periods is not converged"
+        5_000_000,
+        "period",
+        "cap: a session still changing its strategy after this many periods is not converged",
+        integer(1, 10**12),
     )
     memory: int = _f(1, "period", "periods of past prices in the state (only 1 is implemented)")
 
     def __post_init__(self) -> None:
-        s = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
-        s("n_prices", check_int("n_prices", self.n_prices, low=2, high=10_000))
-        s("discount", check_float("discount", self.discount, low=0.0, high=1.0, high_open=True))
-        s("learning_rate", check_float("learning_rate", self.learning_rate, low=0.0, high=1.0, low_open=True))
-        s("beta", check_float("beta", self.beta, low=0.0))
-        s("convergence_periods", check_int("convergence_periods", self.convergence_periods, low=1))
-        s("max_periods", check_int("max_periods", self.max_periods, low=1, high=10**12))
+        self.check_declared()
         if isinstance(self.memory, bool) or self.memory != 1:
             raise invalid("memory", self.memory, "1 (the state is last period's prices; longer memory is not built)")
-        s("memory", 1)
+        object.__setattr__(self, "memory", 1)
 
 
 def initial_q(payoffs: np.ndarray, n_prices: int, discount: float) -> np.ndarray:

@@ -116,12 +116,28 @@ class Accepts:
         what = "an integer " if self.kind == "int" else "a finite number "
         return what + range_text(low, high, self.low_open, self.high_open) + extra
 
+    def describe_shape(self, config: Any) -> str:
+        """What the whole field may hold: :meth:`describe` of one value, in its shape."""
+        one = self.describe(config)
+        if self.shape == "station":
+            n = getattr(config, "n_stations", None) if not isinstance(config, type) else None
+            return f"{one}, or a list of {n if n is not None else 'n_stations'} such values (one per station)"
+        if self.shape == "hourly":
+            return f"{one}, or a list of {HOURS_PER_DAY} hourly such values"
+        if self.shape == "hourly_list":
+            return f"a list of {HOURS_PER_DAY} hourly numbers, each {one}"
+        if self.shape == "hourly_or_one":
+            return f"{one}, or a list of {HOURS_PER_DAY} hourly such values"
+        if self.shape == "list":
+            return f"a non-empty list, each item {one}"
+        return one
+
     def check(self, name: str, value: Any, config: Any) -> Any:
         """The field's value, normalised to its shape, or a :class:`ConfigError` naming it."""
         if value is None:
             if self.optional:
                 return None
-            raise invalid(name, value, self.describe(config))
+            raise invalid(name, value, self.describe_shape(config))
         one = lambda k, v: self.check_one(k, v, config)  # noqa: E731
         if self.shape is None:
             return one(name, value)

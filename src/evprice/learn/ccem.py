@@ -41,8 +41,8 @@ from typing import Any
 
 import torch
 
-from evprice.core.config import check_choice, check_float, check_int, invalid
-from evprice.core.declared import ConfigMixin, config_field
+from evprice.core.config import check_float, invalid
+from evprice.core.declared import ConfigMixin, choice, config_field, flag, integer, number
 
 Model = Callable[
     [torch.Tensor, torch.Tensor, torch.Tensor, torch.Generator | None],
@@ -58,63 +58,86 @@ class CCEMConfig(ConfigMixin):
 
     CONFIG_NAME = "CCEMConfig"
 
-    horizon: int = _f(5, "steps", "planning horizon H: decision steps looked ahead")
-    population: int = _f(400, "sequences", "action sequences sampled per CEM iteration")
-    n_elites: int = _f(40, "sequences", "elite sequences that set the next mean and variance (<= population)")
-    iterations: int = _f(5, "1", "CEM iterations per decision")
+    horizon: int = _f(
+        5,
+        "steps",
+        "planning horizon H: decision steps looked ahead",
+        integer(1, 1000, reason="every step of the horizon is one model call per particle and iteration"),
+    )
+    population: int = _f(
+        400,
+        "sequences",
+        "action sequences sampled per CEM iteration",
+        integer(1, 1_000_000, reason="every sequence is rolled out by `particles` model copies at once"),
+    )
+    n_elites: int = _f(
+        40,
+        "sequences",
+        "elite sequences that set the next mean and variance (<= population)",
+        integer(1, lambda c: c.population, reason="the elites are chosen among the population"),
+    )
+    iterations: int = _f(5, "1", "CEM iterations per decision", integer(1, 1000))
     smoothing_alpha: float = _f(
-        0.1, "1", "weight of the old mean/variance: new = alpha * old + (1 - alpha) * elite statistics"
+        0.1,
+        "1",
+        "weight of the old mean/variance: new = alpha * old + (1 - alpha) * elite statistics",
+        number(0.0, 1.0, high_open=True, reason="alpha = 1 would never move the sampling distribution"),
     )
     init_std_fraction: float = _f(
-        0.25, "1", "initial sampling std as a fraction of (action_high - action_low); 0.25 = range / 4"
+        0.25,
+        "1",
+        "initial sampling std as a fraction of (action_high - action_low); 0.25 = range / 4",
+        number(
+            0.0,
+            10.0,
+            low_open=True,
+            reason="the sampler needs a std > 0; at 10 ranges the truncated normal is near uniform",
+        ),
     )
     min_std_fraction: float = _f(
-        0.01, "1", "floor of the sampling std as a fraction of (action_high - action_low); <= init_std_fraction"
+        0.01,
+        "1",
+        "floor of the sampling std as a fraction of (action_high - action_low); <= init_std_fraction",
+        number(0.0),
     )
-    particles: int = _f(20, "1", "model rollouts per sequence, each through a member drawn from `members`")
-    constrained: bool = _f(True, "-", "select elites among feasible sequences; False = unconstrained CEM")
+    particles: int = _f(
+        20,
+        "1",
+        "model rollouts per sequence, each through a member drawn from `members`",
+        integer(1, 100_000, reason="population x particles model copies are rolled out at once"),
+    )
+    constrained: bool = _f(True, "-", "select elites among feasible sequences; False = unconstrained CEM", flag())
     cost_limit: float = _f(
-        0.0, "cost", "permitted predicted (discounted) cumulative cost over the horizon, uncertainty penalty included"
+        0.0,
+        "cost",
+        "permitted predicted (discounted) cumulative cost over the horizon, uncertainty penalty included",
+        number(),
     )
-    kappa_init: float = _f(0.0, "cost / uncertainty", "initial weight of the uncertainty penalty added to the cost")
-    learn_kappa: bool = _f(True, "-", "update kappa by projected dual ascent in update_kappa()")
-    kappa_lr: float = _f(0.01, "1 / uncertainty", "dual-ascent step: kappa += kappa_lr * (episode cost - limit)")
-    gamma: float = _f(1.0, "1", "discount of reward and cost over the horizon (per step)")
+    kappa_init: float = _f(
+        0.0, "cost / uncertainty", "initial weight of the uncertainty penalty added to the cost", number(0.0)
+    )
+    learn_kappa: bool = _f(True, "-", "update kappa by projected dual ascent in update_kappa()", flag())
+    kappa_lr: float = _f(
+        0.01, "1 / uncertainty", "dual-ascent step: kappa += kappa_lr * (episode cost - limit)", number(0.0)
+    )
+    gamma: float = _f(
+        1.0, "1", "discount of reward and cost over the horizon (per step)", number(0.0, 1.0, low_open=True)
+    )
     cost_estimate: str = _f(
         "mean",
         "-",
         "a sequence's predicted cost C over its particles: 'mean', or 'max' (the worst particle: robust CEM)",
+        choice(("mean", "max")),
     )
 
     def __post_init__(self) -> None:
-        s = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
-        s("horizon", check_int("horizon", self.horizon, low=1, high=1000))
-        s("population", check_int("population", self.population, low=1, high=1_000_000))
-        s("n_elites", check_int("n_elites", self.n_elites, low=1))
-        if self.n_elites > self.population:
-            raise invalid("n_elites", self.n_elites, f"an integer in [1, population = {self.population}]")
-        s("iterations", check_int("iterations", self.iterations, low=1, high=1000))
-        s("smoothing_alpha", check_float("smoothing_alpha", self.smoothing_alpha, low=0.0, high=1.0, high_open=True))
-        s(
-            "init_std_fraction",
-            check_float("init_std_fraction", self.init_std_fraction, low=0.0, low_open=True, high=10.0),
-        )
-        s("min_std_fraction", check_float("min_std_fraction", self.min_std_fraction, low=0.0))
+        self.check_declared()
         if self.min_std_fraction > self.init_std_fraction:
             raise invalid(
                 "min_std_fraction",
                 self.min_std_fraction,
                 f"a finite number in [0, init_std_fraction = {self.init_std_fraction:g}]",
             )
-        s("particles", check_int("particles", self.particles, low=1, high=100_000))
-        for name in ("constrained", "learn_kappa"):
-            if not isinstance(getattr(self, name), bool):
-                raise invalid(name, getattr(self, name), "true or false")
-        s("cost_limit", check_float("cost_limit", self.cost_limit))
-        s("kappa_init", check_float("kappa_init", self.kappa_init, low=0.0))
-        s("kappa_lr", check_float("kappa_lr", self.kappa_lr, low=0.0))
-        s("gamma", check_float("gamma", self.gamma, low=0.0, low_open=True, high=1.0))
-        check_choice("cost_estimate", self.cost_estimate, ("mean", "max"))
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from evprice.core.config import check_choice, check_float, check_int, invalid
-from evprice.core.declared import ConfigMixin, config_field
+from evprice.core.config import check_int, invalid
+from evprice.core.declared import ConfigMixin, choice, config_field, integer, number
 from evprice.learn.networks import GroupedLinear
 
 COST_HEADS = ("auto", "gaussian", "logistic")
@@ -38,6 +38,7 @@ _ACTIVATION_MODULES = {"silu": nn.SiLU, "relu": nn.ReLU, "tanh": nn.Tanh}
 _STD_FLOOR = 1e-6  # a feature whose std is below this is only centred, not scaled
 
 _f = config_field
+_LOG_VAR_REASON = "standardised units: a variance from exp(-30) = 1e-13 to exp(10) = 2e4 times the data's"
 
 
 @dataclass(frozen=True)
@@ -46,59 +47,80 @@ class EnsembleConfig(ConfigMixin):
 
     CONFIG_NAME = "EnsembleConfig"
 
-    n_members: int = _f(5, "1", "ensemble members E, each an MLP trained on its own bootstrap of the data")
-    n_elites: int = _f(3, "1", "members with the lowest holdout MSE used by step() and the uncertainty")
-    hidden_sizes: tuple[int, ...] = _f((200, 200, 200), "1", "units of each hidden layer of every member")
-    activation: str = _f("silu", "-", "hidden activation: 'silu' (PETS' swish), 'relu' or 'tanh'")
-    learning_rate: float = _f(1e-3, "1", "AdamW learning rate")
-    weight_decay: float = _f(1e-4, "1", "decoupled (AdamW) weight decay on every layer's weights (not biases)")
-    batch_size: int = _f(256, "samples", "minibatch size per member")
-    max_epochs: int = _f(50, "epochs", "most passes over each member's bootstrap per fit() call")
-    holdout_fraction: float = _f(0.2, "1", "share of the data held out (random split) for early stopping and elites")
-    patience: int = _f(5, "epochs", "stop after this many epochs in which no member's holdout MSE improved")
-    min_log_var: float = _f(-10.0, "1", "initial lower soft bound of the log-variance (standardised target units)")
-    max_log_var: float = _f(0.5, "1", "initial upper soft bound of the log-variance (standardised target units)")
+    n_members: int = _f(
+        5,
+        "1",
+        "ensemble members E, each an MLP trained on its own bootstrap of the data",
+        integer(1, 1000, reason="every layer holds the weights of all members at once"),
+    )
+    n_elites: int = _f(
+        3,
+        "1",
+        "members with the lowest holdout MSE used by step() and the uncertainty",
+        integer(1, lambda c: c.n_members, reason="the elites are chosen among the members"),
+    )
+    hidden_sizes: tuple[int, ...] = _f(
+        (200, 200, 200), "1", "units of each hidden layer of every member", integer(1, 8192, shape="list")
+    )
+    activation: str = _f("silu", "-", "hidden activation: 'silu' (PETS' swish), 'relu' or 'tanh'", choice(ACTIVATIONS))
+    learning_rate: float = _f(
+        1e-3,
+        "1",
+        "AdamW learning rate",
+        number(0.0, 1.0, low_open=True, reason="AdamW moves each weight by about this much per step"),
+    )
+    weight_decay: float = _f(
+        1e-4,
+        "1",
+        "decoupled (AdamW) weight decay on every layer's weights (not biases)",
+        number(0.0, 1.0, reason="a share of each weight removed per step (times the learning rate)"),
+    )
+    batch_size: int = _f(256, "samples", "minibatch size per member", integer(1))
+    max_epochs: int = _f(50, "epochs", "most passes over each member's bootstrap per fit() call", integer(1))
+    holdout_fraction: float = _f(
+        0.2,
+        "1",
+        "share of the data held out (random split) for early stopping and elites",
+        number(0.0, 1.0, low_open=True, high_open=True, reason="both the training and the holdout set need data"),
+    )
+    patience: int = _f(5, "epochs", "stop after this many epochs in which no member's holdout MSE improved", integer(1))
+    min_log_var: float = _f(
+        -10.0,
+        "1",
+        "initial lower soft bound of the log-variance (standardised target units)",
+        number(-30.0, 10.0, reason=_LOG_VAR_REASON),
+    )
+    max_log_var: float = _f(
+        0.5,
+        "1",
+        "initial upper soft bound of the log-variance (standardised target units)",
+        number(-30.0, 10.0, reason=_LOG_VAR_REASON),
+    )
     log_var_bound_weight: float = _f(
-        0.01, "1", "weight of the PETS regulariser (sum of max_log_var - min_log_var) that tightens the bounds"
+        0.01,
+        "1",
+        "weight of the PETS regulariser (sum of max_log_var - min_log_var) that tightens the bounds",
+        number(0.0),
     )
     uncertainty: str = _f(
         "cost",
         "-",
         "what step() reports as uncertainty: 'cost' (std over the elites of the predicted cost, in cost units) or "
         "'state' (largest std over the elites of the predicted next state, in std units of the state change)",
+        choice(UNCERTAINTIES),
     )
     cost_head: str = _f(
         "auto",
         "-",
         "'gaussian' (mean + variance of the cost), 'logistic' (probability of a binary cost, BCE), or 'auto': "
         "logistic when train_ccem's environment has an indicator cost (cost_form), else gaussian",
+        choice(COST_HEADS),
     )
 
     def __post_init__(self) -> None:
-        s = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
-        s("n_members", check_int("n_members", self.n_members, low=1, high=1000))
-        s("n_elites", check_int("n_elites", self.n_elites, low=1, high=self.n_members))
-        sizes = self.hidden_sizes
-        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__") or len(list(sizes)) == 0:
-            raise invalid("hidden_sizes", sizes, "a non-empty list of layer widths, e.g. [200, 200, 200]")
-        s("hidden_sizes", tuple(check_int(f"hidden_sizes[{i}]", h, low=1, high=8192) for i, h in enumerate(sizes)))
-        check_choice("activation", self.activation, ACTIVATIONS)
-        s("learning_rate", check_float("learning_rate", self.learning_rate, low=0.0, low_open=True, high=1.0))
-        s("weight_decay", check_float("weight_decay", self.weight_decay, low=0.0, high=1.0))
-        s("batch_size", check_int("batch_size", self.batch_size, low=1))
-        s("max_epochs", check_int("max_epochs", self.max_epochs, low=1))
-        s(
-            "holdout_fraction",
-            check_float("holdout_fraction", self.holdout_fraction, low=0.0, high=1.0, low_open=True, high_open=True),
-        )
-        s("patience", check_int("patience", self.patience, low=1))
-        s("min_log_var", check_float("min_log_var", self.min_log_var, low=-30.0, high=10.0))
-        s("max_log_var", check_float("max_log_var", self.max_log_var, low=-30.0, high=10.0))
+        self.check_declared()
         if self.max_log_var <= self.min_log_var:
             raise invalid("max_log_var", self.max_log_var, f"a number > min_log_var = {self.min_log_var:g}")
-        s("log_var_bound_weight", check_float("log_var_bound_weight", self.log_var_bound_weight, low=0.0))
-        check_choice("cost_head", self.cost_head, COST_HEADS)
-        check_choice("uncertainty", self.uncertainty, UNCERTAINTIES)
 
 
 def _as_tensor(name: str, value: Any, shape: tuple[int | None, ...], device: torch.device) -> torch.Tensor:

@@ -39,8 +39,8 @@ import numpy as np
 import torch
 
 from evprice.api import make_gym
-from evprice.core.config import ConfigError, check_choice, check_float, check_int, invalid
-from evprice.core.declared import ConfigMixin, config_field
+from evprice.core.config import ConfigError
+from evprice.core.declared import ConfigMixin, choice, config_field, flag, integer, number
 from evprice.envs.snapshot import snapshot_from_plain, snapshot_to_plain
 from evprice.learn.ccem import CCEMConfig, ConstrainedCEM
 from evprice.learn.checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint
@@ -98,37 +98,32 @@ class SafeRLConfig(ConfigMixin):
 
     CONFIG_NAME = "SafeRLConfig"
 
-    total_steps: int = _f(600, "decisions", "pricing decisions to train for (document 2 trained 600)")
-    random_steps: int = _f(48, "decisions", "first decisions taken at uniformly random prices")
-    retrain_every: int = _f(24, "decisions", "refit the ensemble after this many new decisions")
-    buffer_size: int = _f(100_000, "transitions", "replay buffer capacity")
+    total_steps: int = _f(600, "decisions", "pricing decisions to train for (document 2 trained 600)", integer(1))
+    random_steps: int = _f(48, "decisions", "first decisions taken at uniformly random prices", integer(1))
+    retrain_every: int = _f(24, "decisions", "refit the ensemble after this many new decisions", integer(1))
+    buffer_size: int = _f(100_000, "transitions", "replay buffer capacity", integer(1))
     cost_limit: float = _f(
-        0.3, "cost / episode", "permitted constraint cost of an episode (indicator cost: violating periods)"
+        0.3,
+        "cost / episode",
+        "permitted constraint cost of an episode (indicator cost: violating periods)",
+        number(0.0),
     )
-    constrained: bool = _f(True, "-", "constrained CEM; false = the unconstrained planner")
+    constrained: bool = _f(True, "-", "constrained CEM; false = the unconstrained planner", flag())
     best_window: int = _f(
         5,
         "episodes",
         "best.pt is saved when the mean reward of the last best_window planned episodes is the highest so far "
         "among windows whose mean cost is within cost_limit (1 = document 2's single-episode rule)",
+        integer(1),
     )
-    seed: int = _f(0, "-", "seeds torch, the environment, the planner and the random phase")
-    device: str = _f("cpu", "-", "'cpu', 'cuda' or 'auto' (cuda when available)")
+    seed: int = _f(0, "-", "seeds torch, the environment, the planner and the random phase", integer(0))
+    device: str = _f("cpu", "-", "'cpu', 'cuda' or 'auto' (cuda when available)", choice(("cpu", "cuda", "auto")))
     planner: CCEMConfig = _planner_field()
     model: EnsembleConfig = _model_field()
 
     def __post_init__(self) -> None:
+        self.check_declared()
         s = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
-        s("total_steps", check_int("total_steps", self.total_steps, low=1))
-        s("random_steps", check_int("random_steps", self.random_steps, low=1))
-        s("retrain_every", check_int("retrain_every", self.retrain_every, low=1))
-        s("buffer_size", check_int("buffer_size", self.buffer_size, low=1))
-        s("cost_limit", check_float("cost_limit", self.cost_limit, low=0.0))
-        s("best_window", check_int("best_window", self.best_window, low=1))
-        if not isinstance(self.constrained, bool):
-            raise invalid("constrained", self.constrained, "true or false")
-        s("seed", check_int("seed", self.seed, low=0))
-        check_choice("device", self.device, ("cpu", "cuda", "auto"))
         if isinstance(self.planner, Mapping):
             s("planner", CCEMConfig.from_overrides({**PLANNER_DEFAULTS, **self.planner}))
         if isinstance(self.model, Mapping):
