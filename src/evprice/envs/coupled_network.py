@@ -138,7 +138,9 @@ class CoupledNetworkConfig(GridChargingConfig):
 
     CONFIG_NAME = "CoupledNetwork-v0"
 
-    road_network: str = _roads("doc2", "-", "'doc2' (13 nodes), 'sioux_falls' (24 nodes), or a CSV edge table")
+    road_network: str = _roads(
+        "doc2", "-", "'doc2' (13 nodes), 'sioux_falls' (24 nodes), a CSV edge table or a TNTP _net.tntp file"
+    )
     station_nodes: tuple[int, ...] | None = _roads(
         None, "-", "road node (1-based label) of each station; None = the network's defaults (doc2: 1, 2, 3)"
     )

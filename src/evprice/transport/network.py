@@ -171,8 +171,9 @@ class RoadNetwork:
 # ----------------------------------------------------------------------------------- parsing
 
 
-class _Cells:
-    """Typed access to the cells of one data row, with errors naming file, row and column."""
+class Cells:
+    """Typed access to the cells of one data row, with errors naming file, row and column
+    (also read by :mod:`evprice.transport.tntp`)."""
 
     def __init__(self, where: str, row: int, line: int, cells: dict[str, str]):
         self.where, self.row, self.line, self.cells = where, row, line, cells
@@ -224,7 +225,7 @@ def _layout_of(header: Sequence[str], where: str) -> str:
     )
 
 
-def _data_rows(text: str, where: str) -> tuple[str, list[_Cells]]:
+def _data_rows(text: str, where: str) -> tuple[str, list[Cells]]:
     """Layout and typed rows of a CSV edge table; blank lines are skipped."""
     lines = [(n, row) for n, row in enumerate(csv.reader(text.splitlines()), start=1) if any(c.strip() for c in row)]
     if not lines:
@@ -237,13 +238,13 @@ def _data_rows(text: str, where: str) -> tuple[str, list[_Cells]]:
             raise ConfigError(
                 f"{where}: row {k} (line {line}) has {len(cells)} cells; expected {len(header)} ({','.join(header)})"
             )
-        rows.append(_Cells(where, k, line, dict(zip(header, (c.strip() for c in cells)))))
+        rows.append(Cells(where, k, line, dict(zip(header, (c.strip() for c in cells)))))
     if not rows:
         raise ConfigError(f"{where}: the table holds no edges")
     return layout, rows
 
 
-def _ends(rows: list[_Cells], from_col: str, to_col: str) -> tuple[np.ndarray, np.ndarray]:
+def _ends(rows: list[Cells], from_col: str, to_col: str) -> tuple[np.ndarray, np.ndarray]:
     """Labels of both ends of every row; raise on a self loop."""
     ends = []
     for r in rows:
@@ -261,7 +262,7 @@ def _indexed(from_label: np.ndarray, to_label: np.ndarray) -> tuple[np.ndarray, 
     return labels, np.searchsorted(labels, from_label), np.searchsorted(labels, to_label)
 
 
-def _doc2_network(rows: list[_Cells], name: str, source: str) -> RoadNetwork:
+def _doc2_network(rows: list[Cells], name: str, source: str) -> RoadNetwork:
     a, b = _ends(rows, "from_node", "to_node")
     length = np.array([r.number("length_km", positive=True) for r in rows])
     classes = tuple(r.choice("road_class", ROAD_CLASSES) for r in rows)
@@ -285,7 +286,7 @@ def _doc2_network(rows: list[_Cells], name: str, source: str) -> RoadNetwork:
     )
 
 
-def _tntp_network(rows: list[_Cells], name: str, source: str) -> RoadNetwork:
+def tntp_network(rows: list[Cells], name: str, source: str) -> RoadNetwork:
     a, b = _ends(rows, "init_node", "term_node")
     column = lambda col, positive: np.array([r.number(col, positive=positive) for r in rows])  # noqa: E731
     capacity = column("capacity_veh_per_h", True)
@@ -315,7 +316,7 @@ def parse_edge_table(text: str, *, where: str, name: str, source: str) -> RoadNe
     ``where`` names the table in error messages (usually the file name).
     """
     layout, rows = _data_rows(text, where)
-    build = _doc2_network if layout == "doc2" else _tntp_network
+    build = _doc2_network if layout == "doc2" else tntp_network
     return build(rows, name, source)
 
 
@@ -335,15 +336,22 @@ def read_edge_table(path: str | Path, *, name: str | None = None) -> RoadNetwork
 
 
 def load_network(name_or_path: str | Path) -> RoadNetwork:
-    """A shipped network by name (one of :data:`NETWORKS`) or an edge table by CSV path."""
+    """A shipped network by name (one of :data:`NETWORKS`), an edge table by CSV path, or a
+    TNTP ``_net.tntp`` file (:mod:`evprice.transport.tntp`)."""
     if isinstance(name_or_path, str) and name_or_path in NETWORKS:
         file = _PACKAGE_FILES[name_or_path]
         text = resources.files("evprice.transport").joinpath("data").joinpath(file).read_text(encoding="utf-8")
         return parse_edge_table(text, where=file, name=name_or_path, source=_PACKAGE_SOURCES[name_or_path])
     if isinstance(name_or_path, (str, Path)) and Path(name_or_path).is_file():
+        if Path(name_or_path).suffix == ".tntp":
+            from evprice.transport.tntp import read_tntp_net  # the TNTP reader builds on this module
+
+            return read_tntp_net(name_or_path)
         return read_edge_table(name_or_path)
     raise invalid(
         "network",
         name_or_path if isinstance(name_or_path, str) else str(name_or_path),
-        "one of " + ", ".join(repr(n) for n in NETWORKS) + ", or the path of an existing CSV edge table",
+        "one of "
+        + ", ".join(repr(n) for n in NETWORKS)
+        + ", or the path of an existing CSV edge table or TNTP _net.tntp file",
     )
