@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -449,3 +450,27 @@ def test_set_overrides_a_key_the_file_gives_in_its_section(tmp_path):
     path.write_text("grid:\n  cost_weight_line: 2.0\ncost_weight_line: 3.0\n")
     r = run("config", "--env", "GridCharging-v0", "--config", str(path))
     assert r.exit_code == 2 and "'cost_weight_line' is given twice" in r.output
+
+
+EX = str(Path(__file__).resolve().parents[1] / "examples")
+
+
+def test_scenario_check_and_scenario_runs():
+    """Issue 20: `evprice scenario check` summarises a scenario; every command takes --scenario."""
+    r = run("scenario", "check", EX + "/my_town.yaml", "--json")
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.output)
+    assert s["env"] == "CoupledNetwork-v0" and [x["bus"] for x in s["stations"]] == [3, 5, 8, 7]
+    assert s["feeder"]["buses"] == 8 and s["feeder"]["base_case"]["converged"]
+    assert s["roads"]["nodes"] == 6 and s["roads"]["origins"] == 6
+    text = run("scenario", "check", EX + "/sioux_falls_20.yaml").output
+    assert "20 stations" in text and "feeder cigre_mv: 15 buses, 14 lines (2 transformers)" in text
+    r = run("rollout", "--scenario", EX + "/my_town.yaml", "--set", "horizon_h=3", "--episodes", "1", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["env"] == "CoupledNetwork-v0" and len(json.loads(r.output)["stations"]) == 4
+    r = run("config", "--scenario", EX + "/market_only.yaml")
+    assert r.exit_code == 0 and yaml.safe_load(r.output)["n_stations"] == 5
+    r = run("rollout", "--scenario", EX + "/my_town.yaml", "--env", "GridCharging-v0")
+    assert r.exit_code == 2 and "--env GridCharging-v0 is invalid with --scenario" in r.output
+    r = run("scenario", "check", EX + "/missing.yaml")
+    assert r.exit_code == 2 and "cannot be read" in r.output

@@ -80,3 +80,15 @@ def test_the_cli_reference_is_generated_by_the_commands():
 
     text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     assert text == reference_markdown() + "\n", "regenerate it: python -m evprice.cli_reference > docs/cli.md"
+
+
+def test_the_scenario_check_in_the_docs_is_what_the_command_prints():
+    from click.testing import CliRunner
+
+    from evprice.cli import main
+
+    out = CliRunner().invoke(main, ["scenario", "check", str(ROOT / "examples" / "sioux_falls_20.yaml")]).output
+    text = (ROOT / "docs" / "scenario_check_sioux_falls_20.txt").read_text(encoding="utf-8")
+    assert text == out, (
+        "regenerate it: evprice scenario check examples/sioux_falls_20.yaml > docs/scenario_check_sioux_falls_20.txt"
+    )

@@ -7,10 +7,20 @@
 >>> sb3 = evprice.make_sb3_vec("PublicCharging-v0", 8)  # SB3 VecEnv: a sub-env per station  # doctest: +SKIP
 """
 
-from evprice.api import list_envs, make, make_gym, make_sb3_vec, make_vec
+from evprice.api import list_envs, make, make_gym, make_sb3_vec, make_scenario, make_vec
 from evprice.core.actions import ActionError
 from evprice.core.config import ConfigError
 
 __version__ = "0.1.0"
 
-__all__ = ["ActionError", "ConfigError", "__version__", "list_envs", "make", "make_gym", "make_sb3_vec", "make_vec"]
+__all__ = [
+    "ActionError",
+    "ConfigError",
+    "__version__",
+    "list_envs",
+    "make",
+    "make_gym",
+    "make_sb3_vec",
+    "make_scenario",
+    "make_vec",
+]

@@ -1,7 +1,10 @@
-"""The public entry points: ``make``, ``make_vec``, ``make_gym`` and ``make_sb3_vec``."""
+"""The public entry points: ``make``, ``make_vec``, ``make_gym``, ``make_sb3_vec`` and
+``make_scenario``. Each takes a registered id or the path of a scenario file (``.yaml``,
+:mod:`evprice.envs.scenario`), whose config the ``overrides`` then change."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from evprice.adapters.gymnasium_env import CentralPricingEnv
@@ -9,6 +12,17 @@ from evprice.adapters.pettingzoo_env import ParallelMarketEnv
 from evprice.adapters.vector import VecMarketEnv
 from evprice.core.config import ConfigError
 from evprice.envs.registry import make_env, registered_ids
+
+SCENARIO_SUFFIXES = (".yaml", ".yml")
+
+
+def _batched(env_id: str, num_envs: int, overrides: dict[str, Any]) -> Any:
+    """The batched environment of a registered id or a scenario file."""
+    if isinstance(env_id, (str, Path)) and Path(env_id).suffix in SCENARIO_SUFFIXES:
+        from evprice.envs.scenario import load_scenario
+
+        return load_scenario(env_id).make(num_envs, overrides)
+    return make_env(env_id, num_envs, **overrides)
 
 
 def make(env_id: str = "PublicCharging-v0", *, render_mode: str | None = None, **overrides: Any) -> ParallelMarketEnv:
@@ -23,7 +37,7 @@ def make(env_id: str = "PublicCharging-v0", *, render_mode: str | None = None, *
             f"num_envs={overrides['num_envs']!r} is invalid for make(): the PettingZoo view is one environment; "
             "use make_vec(env_id, num_envs) or make_sb3_vec(env_id, num_envs) for a batch"
         )
-    return ParallelMarketEnv(make_env(env_id, 1, **overrides), render_mode=render_mode)
+    return ParallelMarketEnv(_batched(env_id, 1, overrides), render_mode=render_mode)
 
 
 def make_vec(
@@ -34,7 +48,7 @@ def make_vec(
     Actions ``(num_envs, n_agents, 1)``, observations ``(num_envs, n_agents, obs_dim)``;
     ``render_mode="rgb_array"``: ``render()`` pictures member 0.
     """
-    return VecMarketEnv(make_env(env_id, num_envs, **overrides), render_mode=render_mode)
+    return VecMarketEnv(_batched(env_id, num_envs, overrides), render_mode=render_mode)
 
 
 def make_gym(
@@ -52,7 +66,7 @@ def make_gym(
             f"num_envs={overrides['num_envs']!r} is invalid for make_gym(): the Gymnasium view is one environment "
             "with one central agent; use make_vec(env_id, num_envs) for a batch"
         )
-    return CentralPricingEnv(make_env(env_id, 1, **overrides), render_mode=render_mode)
+    return CentralPricingEnv(_batched(env_id, 1, overrides), render_mode=render_mode)
 
 
 def make_sb3_vec(env_id: str = "PublicCharging-v0", num_envs: int = 1, **overrides: Any) -> Any:
@@ -65,7 +79,18 @@ def make_sb3_vec(env_id: str = "PublicCharging-v0", num_envs: int = 1, **overrid
     """
     from evprice.adapters.sb3 import MarketSB3VecEnv  # imports SB3 (and torch) only when asked
 
-    return MarketSB3VecEnv(make_env(env_id, num_envs, **overrides))
+    return MarketSB3VecEnv(_batched(env_id, num_envs, overrides))
+
+
+def make_scenario(path: str | Path, *, render_mode: str | None = None, **overrides: Any) -> ParallelMarketEnv:
+    """The PettingZoo ``ParallelEnv`` of the scenario file at ``path`` (``make(path)``; use
+    ``make_vec(path, num_envs)`` for a batch), with config ``overrides`` on top.
+
+    >>> env = make_scenario("examples/sioux_falls_20.yaml")  # doctest: +SKIP
+    """
+    if Path(path).suffix not in SCENARIO_SUFFIXES:
+        raise ConfigError(f"scenario {str(path)!r} is invalid: expected the path of a .yaml scenario file")
+    return make(str(path), render_mode=render_mode, **overrides)
 
 
 def list_envs() -> tuple[str, ...]:

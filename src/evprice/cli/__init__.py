@@ -28,6 +28,6 @@ from __future__ import annotations
 from evprice.cli.base import main
 
 # isort: split
-from evprice.cli import run, tools, train  # noqa: F401  (each module registers its commands on main)
+from evprice.cli import run, scenario, tools, train  # noqa: F401  (each module registers its commands on main)
 
 __all__ = ["main"]

@@ -22,18 +22,46 @@ def _resolve(
     env_id: str | None, config_file: str | None, assignments: tuple[str, ...], default: str = DEFAULT_ENV
 ) -> tuple[str, dict[str, Any]]:
     overrides, file_env = _overrides_given(config_file, assignments)
+    scenario = _scenario()
+    if scenario is not None and env_id is not None and env_id != scenario.env_id:
+        raise ConfigError(f"--env {env_id} is invalid with --scenario: the scenario builds on {scenario.env_id}")
     env = env_id or file_env or default
-    spec(env).make_config(overrides)  # validate now, with a clear message
+    if scenario is not None:
+        scenario.make_config(overrides)  # the scenario's layer is in overrides: errors name its lines
+    else:
+        spec(env).make_config(overrides)  # validate now, with a clear message
     return env, overrides
 
 
+def _scenario() -> Any:
+    """The scenario of ``--scenario PATH`` (None without one), read once per command."""
+    ctx = click.get_current_context(silent=True)
+    return None if ctx is None else ctx.meta.get("evprice.scenario")
+
+
 def _overrides_given(config_file: str | None, assignments: tuple[str, ...]) -> tuple[dict[str, Any], str | None]:
-    """The config file's overrides (without its ``env``), then each ``--set``, later ones winning
-    (:func:`~evprice.core.overrides.merge_overrides`), and the file's ``env`` (None without one)."""
+    """The scenario's overrides (``--scenario``), the config file's (without its ``env``), then
+    each ``--set``, later ones winning (:func:`~evprice.core.overrides.merge_overrides`), and the
+    environment they build on: the scenario's, else the file's ``env`` (None without one)."""
+    scenario = _scenario()
     file_overrides = load_overrides_file(config_file) if config_file else {}
     file_env = file_overrides.pop("env", None)
+    if scenario is not None and file_env is not None and file_env != scenario.env_id:
+        raise ConfigError(f"config file env={file_env!r} is invalid with --scenario: it builds on {scenario.env_id}")
     layers = [dict([parse_assignment(text)]) for text in assignments]
-    return merge_overrides(file_overrides, *layers), file_env
+    base = dict(scenario.overrides) if scenario is not None else {}
+    env = scenario.env_id if scenario is not None else file_env
+    return merge_overrides(base, file_overrides, *layers), env
+
+
+def _read_scenario(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        from evprice.envs.scenario import load_scenario
+
+        try:
+            ctx.meta["evprice.scenario"] = load_scenario(value)
+        except ConfigError as err:
+            raise click.UsageError(str(err), ctx) from None
 
 
 class _Command(click.Command):
@@ -49,9 +77,24 @@ class _Command(click.Command):
 _env_option = click.option("--env", "env_id", default=None, help=f"environment id (default {DEFAULT_ENV})")
 
 
-_config_option = click.option(
+_config_file_option = click.option(
     "--config", "config_file", type=click.Path(dir_okay=False), default=None, help="YAML file of config overrides"
 )
+_scenario_option = click.option(
+    "--scenario",
+    type=click.Path(dir_okay=False),
+    default=None,
+    expose_value=False,
+    is_eager=True,
+    callback=_read_scenario,
+    help="a scenario file (stations, feeder, roads, demand, tariffs; see docs/scenarios.md); --config and --set "
+    "apply on top",
+)
+
+
+def _config_option(fn: Any) -> Any:
+    """``--scenario PATH`` and ``--config FILE``: every command that takes one takes both."""
+    return _scenario_option(_config_file_option(fn))
 
 
 _set_option = click.option(

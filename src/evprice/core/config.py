@@ -26,12 +26,19 @@ from evprice.core.timing import HOURS_PER_DAY
 
 
 class ConfigError(ValueError):
-    """A configuration value or key is not allowed. The message says what is."""
+    """A configuration value or key is not allowed. The message says what is.
+
+    ``key`` names the field (``"charger_power_kw[3]"`` for one station's entry) when the error
+    is about one, so that a file reader can point at the line that set it; None otherwise."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 def invalid(name: str, value: Any, allowed: str) -> ConfigError:
     """Build the standard error for field ``name`` holding ``value``."""
-    return ConfigError(f"{name}={value!r} is invalid: expected {allowed}")
+    return ConfigError(f"{name}={value!r} is invalid: expected {allowed}", key=name)
 
 
 def _is_number(value: Any) -> bool:
@@ -150,4 +157,6 @@ def check_keys(given: Iterable[str], allowed: Iterable[str], where: str) -> None
         if key not in allowed_list:
             close = difflib.get_close_matches(str(key), allowed_list, n=3)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise ConfigError(f"unknown key {key!r} for {where}{hint}; allowed keys: {', '.join(allowed_list)}")
+            raise ConfigError(
+                f"unknown key {key!r} for {where}{hint}; allowed keys: {', '.join(allowed_list)}", key=str(key)
+            )

@@ -206,9 +206,11 @@ class CoupledNetworkConfig(GridChargingConfig):
         if isinstance(nodes, (str, bytes)) or not hasattr(nodes, "__iter__") or len(list(nodes)) != self.n_stations:
             raise invalid("station_nodes", nodes, allowed)
         checked = tuple(check_int(f"station_nodes[{i}]", v, low=1) for i, v in enumerate(nodes))
-        for v in checked:
+        for i, v in enumerate(checked):
             if v not in labels:
-                raise invalid("station_nodes", nodes, allowed)
+                err = invalid("station_nodes", nodes, allowed)
+                err.key = f"station_nodes[{i}]"  # the station whose node it is, for a file's line
+                raise err
         s("station_nodes", checked)
         if self.road_saturation_by_hour is not None:
             name, rows = "road_saturation_by_hour", self.road_saturation_by_hour

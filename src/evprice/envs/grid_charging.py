@@ -71,7 +71,10 @@ class GridChargingConfig(GridConfig, MarketConfig):
     CONFIG_NAME = "GridCharging-v0"
 
     station_buses: tuple[int, ...] | None = _grid(
-        None, "-", "feeder bus (0-based) of each station; None = the feeder's station buses (doc2: 31, 13, 19)"
+        None,
+        "-",
+        "feeder bus of each station (0-based; a feeder file's own bus labels, pandapower's bus index); "
+        "None = the feeder's station buses (doc2: 31, 13, 19)",
     )
     charger_power_factor: float = _grid(
         1.0,
@@ -98,25 +101,29 @@ class GridChargingConfig(GridConfig, MarketConfig):
         s = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
         if self.station_buses is not None:
             feeder = self.make_feeder()
-            allowed = (
-                f"a list of {self.n_stations} bus indices in [0, {feeder.n_bus - 1}], one per station, "
-                f"none of them the substation (bus {feeder.slack_bus})"
-            )
+            labels, slack = feeder.bus_labels, feeder.bus_labels[feeder.slack_bus]
+            contiguous = labels == tuple(range(feeder.n_bus))
+            what = f"bus indices in [0, {feeder.n_bus - 1}]" if contiguous else f"bus labels of feeder {feeder.name!r}"
+            allowed = f"a list of {self.n_stations} {what}, one per station, none of them the substation (bus {slack})"
             buses = self.station_buses
             if isinstance(buses, (str, bytes)) or not hasattr(buses, "__iter__") or len(list(buses)) != self.n_stations:
                 raise invalid("station_buses", buses, allowed)
-            checked = tuple(
-                check_int(f"station_buses[{i}]", b, low=0, high=feeder.n_bus - 1) for i, b in enumerate(buses)
-            )
-            if feeder.slack_bus in checked:
-                raise invalid("station_buses", buses, allowed)
+            high = feeder.n_bus - 1 if contiguous else None
+            checked = tuple(check_int(f"station_buses[{i}]", b, low=0, high=high) for i, b in enumerate(buses))
+            for i, bus in enumerate(checked):
+                if bus == slack or bus not in labels:
+                    err = invalid("station_buses", buses, allowed + ("" if contiguous else f": {list(labels)}"))
+                    err.key = f"station_buses[{i}]"  # the station whose bus it is, for a file's line
+                    raise err
             s("station_buses", checked)
         self.buses(self.make_feeder())  # a feeder with too few default buses fails now
 
     def buses(self, feeder: Feeder) -> tuple[int, ...]:
-        """The bus of each station: as configured, or the feeder's defaults."""
+        """The bus (0-based index into the feeder) of each station: as configured (labels
+        mapped to indices), or the feeder's defaults."""
         if self.station_buses is not None:
-            return self.station_buses
+            index = {label: k for k, label in enumerate(feeder.bus_labels)}
+            return tuple(index[b] for b in self.station_buses)
         if self.n_stations > len(feeder.station_buses):
             raise ConfigError(
                 f"station_buses=None is invalid with n_stations={self.n_stations}: feeder {feeder.name!r} "

@@ -16,7 +16,7 @@ from evprice.core.config import ConfigError, check_int, invalid
 from evprice.core.declared import ConfigMixin, choice, config_field, number
 from evprice.core.timing import HOURS_PER_DAY
 from evprice.grid.costs import COST_FORMS, CostWeights
-from evprice.grid.feeders import FEEDERS, Feeder, make_feeder
+from evprice.grid.feeders import FEEDERS, Feeder, is_feeder_file, make_feeder
 from evprice.grid.powerflow import SOLVERS
 from evprice.grid.profiles import IEEE_RTS_WINTER_WEEKDAY
 
@@ -41,8 +41,8 @@ class GridConfig(ConfigMixin):
         "doc2",
         "-",
         "'case33bw' (IEEE 33-bus, Baran & Wu), 'doc2' (document 2's variant: 3 MW generator at bus 5, "
-        "loads x 0.9, 0.225 MW more at buses 31, 13, 19) or 'cigre_mv' (CIGRE MV benchmark, 110/20 kV, PV and wind)",
-        choice(tuple(FEEDERS)),
+        "loads x 0.9, 0.225 MW more at buses 31, 13, 19), 'cigre_mv' (CIGRE MV benchmark, 110/20 kV, PV and wind), "
+        "or the path of a pandapower .json or MATPOWER .m file (a radial feeder)",
     )
     solver: str = _grid(
         "fast", "-", "power-flow solver: 'fast' (batched, numpy) or 'pandapower' (Newton-Raphson)", choice(SOLVERS)
@@ -131,6 +131,12 @@ class GridConfig(ConfigMixin):
     def __post_init__(self) -> None:
         self.check_declared()
         s = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
+        if not isinstance(self.feeder, str) or not (self.feeder in FEEDERS or is_feeder_file(self.feeder)):
+            allowed = (
+                f"one of {', '.join(map(repr, FEEDERS))}, or the path of an existing pandapower .json or "
+                "MATPOWER .m file"
+            )
+            raise invalid("feeder", self.feeder, allowed)
         feeder = self.make_feeder()
         if self.monitored_lines is not None:
             lines = self.monitored_lines

@@ -31,8 +31,10 @@ compare loading as a fraction of rating.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -253,8 +255,36 @@ def cigre_mv() -> Feeder:
 FEEDERS = {"case33bw": case33bw, "doc2": doc2, "cigre_mv": cigre_mv}
 
 
+FEEDER_FILE_SUFFIXES = (".json", ".m")
+"""A feeder given as a file: a pandapower network (JSON) or a MATPOWER case."""
+
+
+def is_feeder_file(name: str) -> bool:
+    """Whether ``name`` is the path of an existing feeder file (not a built-in name)."""
+    return (
+        isinstance(name, str)
+        and name not in FEEDERS
+        and Path(name).suffix in FEEDER_FILE_SUFFIXES
+        and Path(name).is_file()
+    )
+
+
 def make_feeder(name: str) -> Feeder:
-    try:
+    """A built-in feeder by name (:data:`FEEDERS`), or the feeder of a pandapower JSON or
+    MATPOWER file (:func:`evprice.grid.feeder_files.load_feeder`, read once per file version)."""
+    if name in FEEDERS:
         return FEEDERS[name]()
-    except KeyError:
-        raise ValueError(f"feeder={name!r} is invalid: expected one of {', '.join(map(repr, FEEDERS))}") from None
+    if is_feeder_file(name):
+        p = Path(name).resolve()
+        return _feeder_file(str(p), p.stat().st_mtime_ns)
+    raise ValueError(
+        f"feeder={name!r} is invalid: expected one of {', '.join(map(repr, FEEDERS))} or the path of an existing "
+        "pandapower .json or MATPOWER .m file"
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _feeder_file(path: str, mtime_ns: int) -> Feeder:
+    from evprice.grid.feeder_files import load_feeder  # pandapower loads only for a file
+
+    return load_feeder(path)

@@ -3,8 +3,8 @@
 ``_node.tntp`` coordinates and its ``_trips.tntp`` origin-destination table.
 
 A ``_net.tntp`` file opens with metadata (``<NUMBER OF NODES> 24``, ..., ``<END OF
-METADATA>``), then a header line starting with ``~`` that names the columns, then one link
-per line ending in ``;``::
+METADATA>``), then a header line starting with ``~`` that names the columns (other ``~``
+lines are comments), then one link per line ending in ``;``::
 
     ~ 	init_node	term_node	capacity	length	free_flow_time	b	power	speed	toll	link_type	;
         1	2	25900.20064	6	6	0.15	4	0	0	1	;
@@ -92,12 +92,15 @@ def read_tntp_net(path: str | Path, *, name: str | None = None) -> RoadNetwork:
         if not text:
             continue
         if text.startswith("~"):
-            header = [_normalise(c) for c in text[1:].replace(";", " ").split("\t") if c.strip()]
-            if len(header) < len(REQUIRED):  # some files separate the header by spaces
-                header = [_normalise(c) for c in re.split(r"\s{2,}|\t", text[1:].replace(";", " ")) if c.strip()]
-            missing = [c for c in REQUIRED if c not in header]
+            names = [_normalise(c) for c in text[1:].replace(";", " ").split("\t") if c.strip()]
+            if len(names) < len(REQUIRED):  # some files separate the header by spaces
+                names = [_normalise(c) for c in re.split(r"\s{2,}|\t", text[1:].replace(";", " ")) if c.strip()]
+            if len(set(names) & set(REQUIRED)) < 3:
+                continue  # a comment
+            missing = [c for c in REQUIRED if c not in names]
             if missing:
                 raise ConfigError(f"{where}, line {number}: the header names no {', '.join(missing)} column")
+            header = names
             continue
         if header is None:
             raise ConfigError(f"{where}, line {number}: a link before the '~' header line that names the columns")
