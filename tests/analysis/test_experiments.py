@@ -275,3 +275,16 @@ def test_reaction_curve_needs_a_leader():
 
     with pytest.raises(ValueError, match="has no leader: there is no reaction to measure"):
         reaction_curve("/nonexistent", "LogitBertrand-v0", {}, seed=0)
+
+
+def test_a_market_the_theory_does_not_cover_is_refused_before_any_training(tmp_path):
+    """`evprice experiment coordination --env CoupledNetwork-v0` used to train every arm and then
+    stop with a traceback from the logit theory; now it stops at once, naming why."""
+    from evprice.analysis.experiments import ExperimentSettings, run_experiment
+
+    settings = ExperimentSettings(seeds=1, steps=64, episodes=1, env="CoupledNetwork-v0")
+    with pytest.raises(
+        ConfigError, match=r"CoupledNetwork-v0 is invalid for this experiment: .* driver_cost='generalised'"
+    ):
+        run_experiment("coordination", settings, tmp_path / "out")
+    assert not (tmp_path / "out" / "runs").exists()

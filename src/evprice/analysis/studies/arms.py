@@ -199,6 +199,15 @@ def _arms_study(
         }
         for label, env_id, arm_overrides in arms
     ]
+    theories = []  # before any training: a market the theory does not cover fails now, not after hours
+    for task in tasks:
+        try:
+            theories.append(_theory(task["env_id"], task["overrides"]))
+        except ValueError as err:
+            raise ConfigError(
+                f"{task['env_id']} is invalid for this experiment: it compares learned prices with the static logit "
+                f"benchmarks (Nash, joint, Delta), which do not cover this market: {err}"
+            ) from None
     if settings.reuse:
         for task, (_, _, arm_overrides) in zip(tasks, arms):
             task["arm_overrides"] = arm_overrides
@@ -209,11 +218,9 @@ def _arms_study(
         results = run_tasks(train_arm, tasks, settings.workers, settings.address, _arm_progress(settings, arms, steps))
     rows: list[dict[str, Any]] = []
     summary: dict[str, Any] = {}
-    for (label, env_id, arm_overrides), task, per_seed in zip(arms, tasks, results):
-        overrides = task["overrides"]
+    for (label, env_id, arm_overrides), per_seed, (theory, n_periods, chargers) in zip(arms, results, theories):
         rows += [{"arm": label, "env": env_id, "seed": seed, **arm_overrides, **r} for seed, r in zip(seeds, per_seed)]
         prices = np.array([r["mean_price"] for r in per_seed])  # (K, N)
-        theory, n_periods, chargers = _theory(env_id, overrides)
         per_period = np.array([r["profit"] for r in per_seed]) / n_periods  # (K, N)
         entry: dict[str, Any] = {
             "env": env_id,
