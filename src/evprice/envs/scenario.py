@@ -39,7 +39,7 @@ from typing import Any
 import yaml
 
 from evprice.core.config import ConfigError
-from evprice.core.overrides import _UniqueKeyLoader, merge_overrides
+from evprice.core.overrides import UniqueKeyLoader, merge_overrides
 from evprice.envs.registry import spec
 
 STATION_KEYS: Mapping[str, str] = {
@@ -66,7 +66,8 @@ PATH_KEYS = ("feeder", "road_network", "sessions")
 @dataclass(frozen=True)
 class Scenario:
     """A scenario read from a file: the registered id it builds on and the config overrides
-    that make it (flat keys, paths absolute), with where each came from in the file."""
+    that make it (keys flat or ``section.key``, file paths absolute), with the line and the
+    scenario key each came from (``lines``: field -> (line, ``"stations[2].bus"``))."""
 
     name: str
     description: str
@@ -122,8 +123,8 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
     except UnicodeDecodeError:
         raise ConfigError(f"{where} is not UTF-8 text: save it as UTF-8") from None
     try:
-        node = yaml.compose(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506
+        node = yaml.compose(text, Loader=UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+        data = yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506
     except ConfigError as err:
         raise ConfigError(f"{where}: {err}") from None
     except yaml.YAMLError as err:

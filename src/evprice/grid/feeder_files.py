@@ -141,8 +141,7 @@ def feeder_from_net(
     union = _Buses(labels)
     open_lines: dict[int, set[int]] = {}  # line -> the buses at which a switch opens it
     open_trafos: set[int] = set()
-    switches = net.switch if "switch" in net and len(net.switch) else []
-    for _, sw in switches.iterrows() if len(switches) else []:
+    for _, sw in _table(net, "switch").iterrows():
         closed = bool(sw["closed"])
         if sw["et"] == "b" and closed and int(sw["bus"]) in union.parent and int(sw["element"]) in union.parent:
             union.join(int(sw["bus"]), int(sw["element"]))
