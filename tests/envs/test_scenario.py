@@ -3,11 +3,14 @@ errors that name the file, the line and the key."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import evprice
 from evprice.core.config import ConfigError
@@ -179,3 +182,45 @@ def test_a_feeder_file_with_its_own_bus_labels(tmp_path):
         ConfigError, match=r"line \d+, stations\[0\].bus: station_buses=\[15, 20\] is invalid: .* bus labels"
     ):
         load_scenario(_write(tmp_path, doc))
+
+
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 50), st.floats(allow_nan=True), st.text(max_size=6),
+    st.sampled_from(["doc2", "case33bw", "x.csv", "cigre_mv", 1e300, -1]),
+)  # fmt: skip
+VALUES = st.one_of(SCALARS, st.lists(SCALARS, max_size=3), st.dictionaries(st.text(max_size=4), SCALARS, max_size=2))
+PLACES = st.sampled_from(
+    [
+        ("stations", 0, "chargers"), ("stations", 1, "bus"), ("stations", 0, "road_node"), ("stations", 1, "price_max"),
+        ("stations", 0, "id"), ("stations", 0, "waiting_spaces"), ("grid", "feeder"), ("grid", "vm_min_pu"),
+        ("roads", "road_network"), ("demand", "origins"), ("demand", "trips"), ("demand", "sessions"),
+        ("tariffs", "elec_price_per_kwh"), ("tariffs", "carbon_g_per_kwh"), ("env",), ("stations",), ("market",),
+        ("demand",), ("tariffs",), ("name",),
+    ]
+)  # fmt: skip
+
+
+@settings(
+    max_examples=int(os.environ.get("EVPRICE_FUZZ_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+@given(place=PLACES, value=VALUES)
+def test_any_value_anywhere_is_refused_by_a_config_error_or_runs(tmp_path_factory, place, value):
+    """No traceback from any input: a scenario with any value at any key either loads (and its
+    environment steps) or stops with a ConfigError that names the file."""
+    doc = yaml.safe_load(BASE)
+    target = doc
+    for key in place[:-1]:
+        target = target.setdefault(key, {}) if isinstance(key, str) else target[key]
+    target[place[-1]] = value
+    path = tmp_path_factory.mktemp("fuzz") / "s.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    try:
+        scenario = load_scenario(path)
+    except ConfigError as err:
+        assert str(err).startswith(f"scenario {str(path)!r}")
+        return
+    env = scenario.make(1)
+    env.reset(0)
+    env.step(np.zeros((1, env.n_agents, 1)))

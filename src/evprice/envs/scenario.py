@@ -319,10 +319,14 @@ def _tariffs(tariffs: Any, overrides: dict[str, Any], located: dict, lines: dict
                 f"{at('tariffs', key)}: unknown key {key!r} of tariffs; allowed: {', '.join(TARIFF_KEYS)}"
             )
         if isinstance(value, Mapping):
-            if set(value) != {"csv", "column"}:
-                raise ConfigError(f"{at('tariffs', key)}: a series file is {{csv: FILE, column: NAME}}")
+            csv_path = resolve(value.get("csv"))
+            if set(value) != {"csv", "column"} or not isinstance(csv_path, str) or not Path(csv_path).is_file():
+                raise ConfigError(
+                    f"{at('tariffs', key)}: {value!r} is invalid: a series file is {{csv: FILE, column: NAME}} "
+                    "with FILE an existing CSV beside the scenario"
+                )
             try:
-                series = load_series_csv(resolve(value["csv"]), str(value["column"]))
+                series = load_series_csv(csv_path, str(value["column"]))
             except ConfigError as err:
                 raise ConfigError(f"{at('tariffs', key)}: {err}") from None
             if len(series) != 24:
@@ -346,6 +350,8 @@ def _origin_weights(env_id: str, overrides: Mapping[str, Any], kind: str, value:
         name = None if name is None else name.default
     if name is None:
         raise ConfigError(f"{where}: demand.{kind} needs a road network (a scenario with roads)")
+    if kind == "trips" and not (isinstance(value, str) and Path(value).is_file()):
+        raise ConfigError(f"{where}: demand.trips={value!r} is invalid: expected the path of a TNTP _trips.tntp file")
     try:
         network = load_network(name)
         if kind == "trips":
