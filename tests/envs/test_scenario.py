@@ -184,6 +184,8 @@ def test_a_feeder_file_with_its_own_bus_labels(tmp_path):
         load_scenario(_write(tmp_path, doc))
 
 
+MARKET_BASE = "stations:\n  - {chargers: 4}\n  - {chargers: 2}\n"
+"""A scenario without a feeder or roads (which decides its base environment from what it has)."""
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(-5, 50), st.floats(allow_nan=True), st.text(max_size=6),
     st.sampled_from(["doc2", "case33bw", "x.csv", "cigre_mv", 1e300, -1]),
@@ -205,11 +207,11 @@ PLACES = st.sampled_from(
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
-@given(place=PLACES, value=VALUES)
-def test_any_value_anywhere_is_refused_by_a_config_error_or_runs(tmp_path_factory, place, value):
+@given(base=st.sampled_from([BASE, MARKET_BASE]), place=PLACES, value=VALUES)
+def test_any_value_anywhere_is_refused_by_a_config_error_or_runs(tmp_path_factory, base, place, value):
     """No traceback from any input: a scenario with any value at any key either loads (and its
     environment steps) or stops with a ConfigError that names the file."""
-    doc = yaml.safe_load(BASE)
+    doc = yaml.safe_load(base)
     target = doc
     for key in place[:-1]:
         target = target.setdefault(key, {}) if isinstance(key, str) else target[key]

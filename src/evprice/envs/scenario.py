@@ -164,9 +164,8 @@ def load_scenario(path: str | Path) -> Scenario:
     if env_id is None:  # by what the file has: roads, a feeder, or neither
         keys = set(config_layer) | {k for v in config_layer.values() if isinstance(v, Mapping) for k in v}
         keys |= {k for st in stations for k in st}
-        has_roads = bool(keys & {"roads", "road_network", "road_node"}) or bool(
-            (data.get("demand") or {}).keys() & {"origins", "trips"}
-        )
+        demand = data.get("demand") if isinstance(data.get("demand"), Mapping) else {}
+        has_roads = bool(keys & {"roads", "road_network", "road_node"} or demand.keys() & {"origins", "trips"})
         has_grid = bool(keys & {"grid", "feeder", "bus"})
         env_id = "CoupledNetwork-v0" if has_roads else "GridCharging-v0" if has_grid else "PublicCharging-v0"
     if not isinstance(env_id, str):
