@@ -203,7 +203,7 @@ PLACES = st.sampled_from(
 
 
 @settings(
-    max_examples=int(os.environ.get("EVPRICE_FUZZ_EXAMPLES", "60")),
+    max_examples=int(os.environ.get("EVPRICE_FUZZ_EXAMPLES", "40")),
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
