@@ -132,7 +132,7 @@ def test_grid_powerflow_errors():
     r = run("grid", "powerflow", "--add-load", "5")
     assert r.exit_code == 2 and "expected BUS:KW or BUS:KW:KVAR" in r.output
     r = run("grid", "powerflow", "--feeder", "ieee13")
-    assert r.exit_code == 2 and "'ieee13' is not one of" in r.output
+    assert r.exit_code == 2 and "feeder='ieee13' is invalid: expected one of 'case33bw', 'doc2', 'cigre_mv'" in r.output
     r = run("grid", "powerflow", "--add-load", "17:1e6", "--json")  # 1 GW: beyond voltage collapse
     assert r.exit_code == 0 and json.loads(r.output)["converged"] is False
 
@@ -474,3 +474,17 @@ def test_scenario_check_and_scenario_runs():
     assert r.exit_code == 2 and "--env GridCharging-v0 is invalid with --scenario" in r.output
     r = run("scenario", "check", EX + "/missing.yaml")
     assert r.exit_code == 2 and "cannot be read" in r.output
+
+
+def test_powerflow_of_a_feeder_file_names_its_own_buses():
+    r = run("grid", "powerflow", "--feeder", EX + "/my_town/town_feeder.m", "--add-load", "5:300", "--json")
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.output)
+    assert s["converged"] and s["vmax_bus"] == 1 and s["vmin_bus"] in range(2, 9)  # MATPOWER's bus numbers
+    r = run("grid", "powerflow", "--feeder", EX + "/my_town/town_feeder.m", "--add-load", "0:300")
+    assert (
+        r.exit_code == 2
+        and "bus 0 is invalid: expected a bus of town_feeder among [1, 2, 3, 4, 5, 6, 7, 8]" in r.output
+    )
+    r = run("grid", "powerflow", "--feeder", "cigre_mv", "--json")
+    assert json.loads(r.output)["max_line_loading_line"] == "trafo 0"

@@ -36,7 +36,12 @@ def grid() -> None:
 
 
 @grid.command("powerflow", cls=_Command)
-@click.option("--feeder", type=click.Choice(list(FEEDERS)), default="case33bw", show_default=True)
+@click.option(
+    "--feeder",
+    default="case33bw",
+    show_default=True,
+    help=f"{', '.join(FEEDERS)}, or the path of a pandapower .json or MATPOWER .m file",
+)
 @click.option("--solver", type=click.Choice(list(SOLVERS)), default="fast", show_default=True)
 @click.option(
     "--add-load",
@@ -47,8 +52,12 @@ def grid() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 def powerflow(feeder, solver, add_loads, as_json) -> None:
-    """Solve one power flow of a feeder at its published loads (plus any --add-load)."""
-    net = make_feeder(feeder)
+    """Solve one power flow of a feeder at its published loads (plus any --add-load); buses and
+    lines by their labels (a file's own)."""
+    try:
+        net = make_feeder(feeder)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
     p_mw, q_mvar = net.load_p_mw.copy(), net.load_q_mvar.copy()
     for text in add_loads:
         bus, kw, kvar = parse_added_load(text, net)
@@ -58,6 +67,10 @@ def powerflow(feeder, solver, add_loads, as_json) -> None:
         report = powerflow_summary(make_solver(solver, net).solve(p_mw, q_mvar))
     except ImportError as err:  # the pandapower solver without pandapower installed
         raise ConfigError(str(err)) from None
+    if report["converged"]:  # indices to the feeder's labels
+        report["vmin_bus"], report["vmax_bus"] = (int(net.bus_labels[report[k]]) for k in ("vmin_bus", "vmax_bus"))
+        line = report["max_line_loading_line"]
+        report["max_line_loading_line"] = line if net.line_labels[line] == f"line {line}" else net.line_labels[line]
     if as_json:
         click.echo(json.dumps(report))
         return
@@ -68,9 +81,14 @@ def powerflow(feeder, solver, add_loads, as_json) -> None:
     out.print(
         f"{feeder} ({solver}): losses {report['losses_kw']:.2f} kW, external grid {report['p_slack_mw']:.4f} MW; "
         f"voltage {report['vmin_pu']:.4f} p.u. (bus {report['vmin_bus']}) to {report['vmax_pu']:.4f} p.u. "
-        f"(bus {report['vmax_bus']}); most loaded line {report['max_line_loading_line']} "
+        f"(bus {report['vmax_bus']}); most loaded {_line_text(report['max_line_loading_line'])} "
         f"at {report['max_line_loading']:.1%} of its rating"
     )
+
+
+def _line_text(line: int | str) -> str:
+    """``line 12`` for a built-in's index, the element (``trafo 0``) for a file's."""
+    return f"line {line}" if isinstance(line, int) else line
 
 
 @main.command()

@@ -309,7 +309,8 @@ def powerflow_summary(result: PowerFlowResult) -> dict[str, bool | int | float |
 
 
 def parse_added_load(text: str, feeder: Feeder) -> tuple[int, float, float]:
-    """``"BUS:KW"`` or ``"BUS:KW:KVAR"`` -> (bus, kW, kvar); raises ConfigError naming the problem."""
+    """``"BUS:KW"`` or ``"BUS:KW:KVAR"`` -> (bus index, kW, kvar), ``BUS`` a bus label of the
+    feeder (a built-in's 0-based bus, a file's own label); raises ConfigError naming the problem."""
     parts = text.split(":")
     try:
         if len(parts) not in (2, 3):
@@ -318,13 +319,13 @@ def parse_added_load(text: str, feeder: Feeder) -> tuple[int, float, float]:
         kw, kvar = float(parts[1]), float(parts[2]) if len(parts) == 3 else 0.0
     except ValueError:
         raise ConfigError(f"add-load {text!r} is invalid: expected BUS:KW or BUS:KW:KVAR, e.g. 17:500") from None
-    if not 0 <= bus < feeder.n_bus:
-        raise ConfigError(
-            f"add-load {text!r}: bus {bus} is invalid: expected a bus of {feeder.name} in [0, {feeder.n_bus - 1}]"
-        )
+    labels = feeder.bus_labels
+    if bus not in labels:
+        where = f"in [0, {feeder.n_bus - 1}]" if labels == tuple(range(feeder.n_bus)) else f"among {list(labels)}"
+        raise ConfigError(f"add-load {text!r}: bus {bus} is invalid: expected a bus of {feeder.name} {where}")
     if not (np.isfinite(kw) and np.isfinite(kvar)):
         raise ConfigError(f"add-load {text!r}: expected finite kW and kvar")
-    return bus, kw, kvar
+    return labels.index(bus), kw, kvar
 
 
 def make_solver(name: str, feeder: Feeder) -> PowerFlowSolver:
