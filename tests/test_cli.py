@@ -488,3 +488,11 @@ def test_powerflow_of_a_feeder_file_names_its_own_buses():
     )
     r = run("grid", "powerflow", "--feeder", "cigre_mv", "--json")
     assert json.loads(r.output)["max_line_loading_line"] == "trafo 0"
+
+
+def test_experiments_refuse_a_scenario_and_name_a_bad_key_as_it_is(tmp_path):
+    r = run("experiment", "coordination", "--scenario", EX + "/market_only.yaml", "--out", str(tmp_path))
+    assert r.exit_code == 2 and "--scenario is invalid with evprice experiment" in r.output
+    r = run("experiment", "coordination", "--set", "travel_time_min=[1, 2]", "--steps", "64", "--out", str(tmp_path))
+    assert r.exit_code == 2 and "unknown key 'travel_time_min' for LogitBertrand-v0" in r.output
+    assert "is invalid for this experiment" not in r.output  # not mistaken for a market the theory lacks

@@ -18,6 +18,7 @@ from evprice.cli.base import (
     _overrides_given,
     _resolve,
     _run_progress,
+    _scenario,
     _set_option,
     main,
 )
@@ -255,6 +256,12 @@ def experiment_cmd(
             raise ConfigError("give an experiment NAME (or --list)")
         return
     get_experiment(name)
+    if _scenario() is not None:
+        raise ConfigError(
+            "--scenario is invalid with evprice experiment: an experiment applies its overrides to every arm "
+            "(LogitBertrand-v0's too) and compares with the static logit theory, which no road scenario has; "
+            "train on a scenario with evprice train mappo --scenario FILE"
+        )
     overrides, file_env = _overrides_given(config_file, assignments)
     settings = ExperimentSettings(
         seeds=seeds,

@@ -203,6 +203,8 @@ def _arms_study(
     for task in tasks:
         try:
             theories.append(_theory(task["env_id"], task["overrides"]))
+        except ConfigError:
+            raise  # a bad key or value: its own message says what
         except ValueError as err:
             raise ConfigError(
                 f"{task['env_id']} is invalid for this experiment: it compares learned prices with the static logit "
