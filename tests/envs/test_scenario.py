@@ -226,3 +226,12 @@ def test_any_value_anywhere_is_refused_by_a_config_error_or_runs(tmp_path_factor
     env = scenario.make(1)
     env.reset(0)
     env.step(np.zeros((1, env.n_agents, 1)))
+
+
+def test_a_station_that_does_not_give_a_key_keeps_its_own_base_value(tmp_path):
+    """CoupledNetwork-v0's price_max is (1.4, 1.5, 1.4): a scenario that sets station 1's only
+    keeps 1.5 and 1.4 for the others (not station 1's base value for all)."""
+    stations = [{"road_node": n, "bus": b} for n, b in ((1, 31), (2, 13), (3, 19))]
+    stations[0]["price_max"] = 1.45
+    cfg = load_scenario(_write(tmp_path, {"env": "CoupledNetwork-v0", "stations": stations})).make_config()
+    assert cfg.price_max == (1.45, 1.5, 1.4)

@@ -214,7 +214,8 @@ def load_scenario(path: str | Path) -> Scenario:
                 f"{at('stations', missing[0])}: stations[{missing[0]}] has no {key}: give every station one"
             )
         default = _per_station_default(env_id, field_name, n)
-        values = [st.get(key, default) for st in stations]
+        own = default if isinstance(default, tuple) else (default,) * n  # station i's default: its own entry
+        values = [st.get(key, own[i]) for i, st in enumerate(stations)]
         if any(v is _NEEDED for v in values):
             missing = [i for i, v in enumerate(values) if v is _NEEDED]
             raise ConfigError(
@@ -253,15 +254,16 @@ _NEEDED = object()
 
 
 def _per_station_default(env_id: str, field_name: str, n: int) -> Any:
-    """The value a station that does not give ``field_name`` gets: the base scenario's (a
-    scalar, or a per-station tuple of length ``n``), else the config class's default."""
+    """What a station that does not give ``field_name`` gets: the base scenario's value (one
+    for every station, or its per-station tuple of length ``n``), else the config class's
+    default; :data:`_NEEDED` when the base's tuple is for another number of stations."""
     from evprice.market.config import MarketConfig
 
     defaults = spec(env_id).defaults
     if field_name in defaults:
         value = defaults[field_name]
         if isinstance(value, Sequence) and not isinstance(value, str):
-            return _NEEDED if len(value) != n else value[0]
+            return _NEEDED if len(value) != n else tuple(value)
         return value
     fields = MarketConfig.__dataclass_fields__
     return fields[field_name].default if field_name in fields else None
