@@ -490,9 +490,16 @@ def test_powerflow_of_a_feeder_file_names_its_own_buses():
     assert json.loads(r.output)["max_line_loading_line"] == "trafo 0"
 
 
-def test_experiments_refuse_a_scenario_and_name_a_bad_key_as_it_is(tmp_path):
-    r = run("experiment", "coordination", "--scenario", EX + "/market_only.yaml", "--out", str(tmp_path))
-    assert r.exit_code == 2 and "--scenario is invalid with evprice experiment" in r.output
+def test_experiments_take_a_scenario_and_name_a_bad_key_as_it_is(tmp_path):
+    # the scenario is read and checked (the --set on top of it too) before anything trains
+    r = run("experiment", "coordination", "--scenario", EX + "/market_only.yaml", "--reuse", "--out", str(tmp_path))
+    assert r.exit_code == 2 and f"reuse: {tmp_path / 'results.json'} not found" in r.output
+    r = run("experiment", "capacity", "--scenario", EX + "/my_town.yaml", "--env", "GridCharging-v0")
+    assert r.exit_code == 2 and "env='GridCharging-v0' is invalid with scenario" in r.output
+    r = run("experiment", "coordination", "--scenario", EX + "/my_town.yaml", "--set", "vm_min_pu=2")
+    assert r.exit_code == 2 and "vm_min_pu=2" in r.output and "Traceback" not in r.output
+    r = run("experiment", "stackelberg", "--scenario", EX + "/my_town.yaml", "--out", str(tmp_path))
+    assert r.exit_code == 2 and "has fixed environments: it does not take scenario" in r.output
     r = run("experiment", "coordination", "--set", "travel_time_min=[1, 2]", "--steps", "64", "--out", str(tmp_path))
     assert r.exit_code == 2 and "unknown key 'travel_time_min' for LogitBertrand-v0" in r.output
     assert "is invalid for this experiment" not in r.output  # not mistaken for a market the theory lacks

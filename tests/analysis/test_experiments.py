@@ -2,6 +2,7 @@
 
 import csv
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +64,7 @@ def test_runner_writes_rows_json_and_a_report(tmp_path, monkeypatch):
         "episodes": 2,
         "overrides": {},
         "env": None,
+        "scenario": None,
         "workers": 1,
         "address": None,
     }
@@ -166,10 +168,10 @@ def test_coordination_trains_every_arm_and_its_numbers_reproduce(tmp_path):
     assert team["mean_price"] == [pytest.approx(gap), None]  # one seed per arm: no interval
     assert "## Differences by reward" in text and "LogitBertrand-v0 team − LogitBertrand-v0 individual" in text
     # the report re-rendered from results.json (no training) is the same report
-    again = run_experiment("coordination", ExperimentSettings(**{**settings.__dict__, "reuse": True}), tmp_path)
+    again = run_experiment("coordination", replace(settings, reuse=True), tmp_path)
     assert again.read_text() == text
     with pytest.raises(ConfigError, match="holds arm 'LogitBertrand-v0 team' with seeds \\[0\\]"):
-        run_experiment("coordination", ExperimentSettings(**{**settings.__dict__, "seeds": 2, "reuse": True}), tmp_path)
+        run_experiment("coordination", replace(settings, seeds=2, reuse=True), tmp_path)
     one_seed = data["summary"]["PublicCharging-v0 individual"]
     assert one_seed["profit_ci95"] is None  # one seed: no interval
     assert one_seed["profit"] == pytest.approx(sum(data["rows"][3]["profit"]))
@@ -255,11 +257,15 @@ def test_a_grid_market_env_adds_voltage_and_line_loading_to_the_report(tmp_path)
 
     _, overrides, policy = load_policy(grid_rows[0]["run_dir"])
     env = make_env("GridCharging-v0", 1, **overrides)
-    obs, vm = env.reset(EVAL_SEED), []
+    obs, vm, terms = env.reset(EVAL_SEED), [], {"voltage": 0.0, "line": 0.0, "carbon": 0.0}
     for _ in range(env.n_periods):
         obs, _, _, _, info = env.step(policy(obs))
         vm.append(float(info["grid"]["vm_min_pu"][0]))
+        for key in terms:
+            terms[key] += float(info["grid"][f"cost_{key}"][0])
     assert grid_rows[0]["path"]["vm_min_pu"] == pytest.approx(vm, rel=1e-12)
+    # one evaluation episode: each cost term per episode is that episode's sum
+    assert grid_rows[0]["grid_costs"] == pytest.approx(terms, rel=1e-9, abs=1e-12)
     text = report.read_text()
     assert "charging-market environment `GridCharging-v0`" in text and "periods out of grid limits" in text
     for row in grid_rows:
@@ -277,14 +283,70 @@ def test_reaction_curve_needs_a_leader():
         reaction_curve("/nonexistent", "LogitBertrand-v0", {}, seed=0)
 
 
-def test_a_market_the_theory_does_not_cover_is_refused_before_any_training(tmp_path):
-    """`evprice experiment coordination --env CoupledNetwork-v0` used to train every arm and then
-    stop with a traceback from the logit theory; now it stops at once, naming why."""
-    from evprice.analysis.experiments import ExperimentSettings, run_experiment
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
-    settings = ExperimentSettings(seeds=1, steps=64, episodes=1, env="CoupledNetwork-v0")
-    with pytest.raises(
-        ConfigError, match=r"CoupledNetwork-v0 is invalid for this experiment: .* driver_cost='generalised'"
-    ):
-        run_experiment("coordination", settings, tmp_path / "out")
-    assert not (tmp_path / "out" / "runs").exists()
+
+def test_coordination_on_a_scenario_trains_its_market_without_a_benchmark(tmp_path):
+    """`evprice experiment coordination --scenario FILE` (issue 20): the arms train on the
+    scenario's market alone (its keys are not LogitBertrand-v0's), named by the scenario; a
+    road market the static logit theory does not cover gets its report without Nash or joint
+    prices, saying why, instead of a refusal."""
+    path = str(EXAMPLES / "my_town.yaml")
+    settings = ExperimentSettings(seeds=2, steps=64, episodes=1, scenario=path, overrides={"horizon_h": 4.0})
+    report = run_experiment("coordination", settings, tmp_path)
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert list(data["summary"]) == ["my-town team", "my-town individual"]
+    assert data["settings"]["scenario"] == path and f"--scenario {path}" in data["command"]
+    # the scenario's stations: four prices, each inside that station's bounds in the file
+    bounds = [(1.0, 1.8), (1.1, 2.0), (0.9, 1.6), (0.8, 1.5)]
+    for row in data["rows"]:
+        assert row["env"] == "CoupledNetwork-v0" and row["market"] == "my-town"
+        assert all(lo <= p <= hi for p, (lo, hi) in zip(row["mean_price"], bounds, strict=True))
+        assert len(row["path"]["hour"]) == 4  # the --set layer on top of the scenario: 4 h of 60-min periods
+    team = data["summary"]["my-town team"]
+    assert team["nash_prices"] is None and team["joint_prices"] is None and team["stackelberg"] is None
+    assert "driver_cost='generalised'" in team["no_theory"]
+    # without a joint price the plateau is judged on the stations' mean price range, from the file
+    assert team["curve"]["scale"] == pytest.approx(np.mean([hi - lo for lo, hi in bounds]))
+    assert team["curve"]["scale_from"] == "the stations' price range"
+    text = report.read_text()
+    assert "no static benchmark: driver_cost='generalised'" in text
+    table_row = next(line for line in text.splitlines() if line.startswith("| my-town team |"))
+    assert table_row.split(" | ")[2:4] == ["-", "-"]  # no Nash, no joint price
+    assert "carbon above the cap" in text and f"scenario `{path}`" in text
+    for name in ("prices", "price_path", "voltage_path", "learning_curve"):
+        assert (tmp_path / "figures" / f"{name}_my-town.png").read_bytes()[:8] == PNG_MAGIC
+    assert not (tmp_path / "figures" / "station_prices_my-town.png").exists()  # four stations: the table lists them
+    # re-rendered from results.json: the same report
+    again = run_experiment("coordination", replace(settings, reuse=True), tmp_path)
+    assert again.read_text() == text
+
+
+def test_a_scenario_is_checked_before_any_training(tmp_path):
+    with pytest.raises(ConfigError, match=r"env='GridCharging-v0' is invalid with scenario: .* CoupledNetwork-v0"):
+        ExperimentSettings(scenario=str(EXAMPLES / "my_town.yaml"), env="GridCharging-v0")
+    with pytest.raises(ConfigError, match=r"scenario .*missing.yaml' cannot be read"):
+        ExperimentSettings(scenario=str(tmp_path / "missing.yaml"))
+    with pytest.raises(ConfigError, match="horizon_h"):
+        ExperimentSettings(scenario=str(EXAMPLES / "my_town.yaml"), overrides={"horizon_h": -1.0})
+    with pytest.raises(ConfigError, match="experiment 'stackelberg' has fixed environments: it does not take scenario"):
+        run_experiment("stackelberg", ExperimentSettings(scenario=str(EXAMPLES / "my_town.yaml")), tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_big_market_reports_price_ranges_and_a_station_figure(tmp_path):
+    """More than four stations: the table cell gives the mean and range, a figure all of them."""
+    from evprice.analysis.studies.report import _prices_cell, _station_figures
+
+    prices = [1.2, 1.5, 1.1, 1.4, 1.3, 1.6]
+    assert _prices_cell(prices) == "1.350 mean, 1.100-1.600 over 6 stations"  # (1.2+...+1.6)/6 = 8.1/6
+    assert _prices_cell(prices[:4]) == "1.200, 1.500, 1.100, 1.400" and _prices_cell(None) == "-"
+    summary = {
+        "big team": {"env": "E", "market": "big", "mean_price": prices, "mean_price_ci95": [None] * 6},
+        "big individual": {"env": "E", "market": "big", "mean_price": prices[::-1], "mean_price_ci95": [[1, 2]] * 6},
+        "small": {"env": "S", "mean_price": prices[:2], "mean_price_ci95": [None] * 2},
+    }
+    figs = _station_figures(summary, tmp_path)
+    assert [caption.split(" on ")[1] for caption, _ in figs] == ["big, mean over seeds with a 95% band"]
+    assert figs[0][1] == tmp_path / "figures" / "station_prices_big.png"
+    assert figs[0][1].read_bytes()[:8] == PNG_MAGIC

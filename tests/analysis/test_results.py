@@ -35,6 +35,12 @@ def test_results_are_one_number_per_run_station_and_metric():
         {**IDS, "station": "", "metric": "delta", "value": ""},  # undefined: an empty cell
     ]
     assert result_rows([{"arm": "a", "value": 2.0}]) == [{"arm": "a", "value": 2.0}]  # no known metric: kept whole
+    # a metric that is a mapping (a grid arm's cost terms per episode): one row per term, numbers
+    terms = result_rows([{"arm": "g", "grid_costs": {"voltage": 0.0, "carbon": 12.5}}])
+    assert terms == [
+        {"arm": "g", "station": "", "metric": "grid_costs.voltage", "value": 0.0},
+        {"arm": "g", "station": "", "metric": "grid_costs.carbon", "value": 12.5},
+    ]
 
 
 def test_paths_and_curves_have_their_own_tables():

@@ -46,11 +46,14 @@ def read_curve(run_dir: str | Path) -> dict[str, list[float]]:
     }
 
 
-def band(curves: list[dict[str, Any]], scale: float | None = None) -> dict[str, Any]:
+def band(
+    curves: list[dict[str, Any]], scale: float | None = None, scale_from: str = "the Nash-to-joint distance"
+) -> dict[str, Any]:
     """Mean and 95% t-interval over seeds at each evaluation of ``curves`` (one per seed, all
-    evaluated at the same env-steps), and the mean curve's plateau on ``scale`` (the
-    benchmark distance; None: the curve's range): ``{"env_steps", "metric", "mean", "low",
-    "high", "scale", "plateau_step"}``, lists of (E,)."""
+    evaluated at the same env-steps), and the mean curve's plateau on ``scale`` (named by
+    ``scale_from``: the benchmark distance, or the price range; None: the curve's range):
+    ``{"env_steps", "metric", "mean", "low", "high", "scale", "scale_from", "plateau_step"}``,
+    lists of (E,)."""
     steps = curves[0]["env_steps"]
     for c in curves:
         if c["env_steps"] != steps:
@@ -67,7 +70,7 @@ def band(curves: list[dict[str, Any]], scale: float | None = None) -> dict[str, 
         "low": low,
         "high": high,
         "scale": scale if scale is not None else float(np.ptp(mean)),
-        "scale_from": "the Nash-to-joint distance" if scale is not None else "the curve's range",
+        "scale_from": scale_from if scale is not None else "the curve's range",
         "plateau_step": plateau_step(steps, mean, scale if scale is not None else float(np.ptp(mean))),
     }
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from evprice.analysis.results import write_tables
 from evprice.core.config import ConfigError
+from evprice.core.overrides import merge_overrides
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,12 @@ class ExperimentSettings:
     (:mod:`evprice.analysis.parallel`). An arm's seeds always train together in one batched
     run on one torch thread (float sums differ with the thread count), so the results do not
     depend on ``workers`` or ``address``: ``--workers`` = the cores uses them all.
+    ``scenario``: a scenario file (:mod:`evprice.envs.scenario`) that replaces the
+    charging market of an experiment that has one: its arms train on the scenario's
+    environment with the scenario's overrides under ``overrides``, and the experiment's
+    other environments (``LogitBertrand-v0``) are left out, since the scenario's keys are
+    not theirs. The arms read the scenario's files (feeder, roads, tariffs) by absolute path:
+    on a Ray cluster every node needs them at the same path.
     ``reuse``: re-render the report from the rows of the finished run in ``out_dir``
     (``results.json``) without training again, for a change to the report's code; the
     report keeps that run's wall time and machine. ``on_progress``: called with one line of
@@ -61,7 +68,9 @@ class ExperimentSettings:
     workers: int = 1
     address: str | None = None
     reuse: bool = False
+    scenario: str | None = None
     on_progress: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
+    _scenario: Any = field(default=None, init=False, compare=False, repr=False)  # the file, read once
 
     def __post_init__(self) -> None:
         for name, low in (("seeds", 1), ("episodes", 1)):
@@ -79,6 +88,32 @@ class ExperimentSettings:
 
             if self.env not in registered_ids():
                 raise ConfigError(f"env={self.env!r} is invalid: expected one of {', '.join(registered_ids())}")
+        if isinstance(self.scenario, Path):
+            object.__setattr__(self, "scenario", str(self.scenario))
+        if self.scenario is not None and not isinstance(self.scenario, str):
+            raise ConfigError(f"scenario={self.scenario!r} is invalid: expected the path of a scenario file")
+        if self.scenario is not None:
+            loaded = self.loaded_scenario()  # a bad file stops here, naming its line
+            if self.env is not None and self.env != loaded.env_id:
+                raise ConfigError(f"env={self.env!r} is invalid with scenario: the scenario builds on {loaded.env_id}")
+            loaded.make_config(self.overrides)  # and a bad --set on top of it
+
+    def loaded_scenario(self) -> Any:
+        """The :class:`~evprice.envs.scenario.Scenario` of ``scenario`` (None without one)."""
+        if self.scenario is None:
+            return None
+        if self._scenario is None:
+            from evprice.envs.scenario import load_scenario
+
+            object.__setattr__(self, "_scenario", load_scenario(self.scenario))
+        return self._scenario
+
+    def arm_overrides(self, arm: Mapping[str, Any]) -> dict[str, Any]:
+        """What one arm's environment is made with: the scenario's overrides (if any), then
+        ``overrides`` (``--set``), then the arm's own (``arm``), later layers winning."""
+        loaded = self.loaded_scenario()
+        base = {} if loaded is None else dict(loaded.overrides)
+        return merge_overrides(base, self.overrides, arm)
 
 
 @dataclass
@@ -108,10 +143,18 @@ class Experiment:
     market_env: str | None = None
 
     def market(self, settings: ExperimentSettings) -> str:
-        """The charging-market environment of this run."""
+        """The charging-market environment of this run: ``settings.env``, the scenario's, or
+        the experiment's default."""
         if self.market_env is None:
-            raise ConfigError(f"experiment {self.name!r} has fixed environments: it does not take env")
+            what = "scenario" if settings.scenario is not None else "env"
+            raise ConfigError(f"experiment {self.name!r} has fixed environments: it does not take {what}")
+        if settings.scenario is not None:
+            return settings.loaded_scenario().env_id
         return settings.env or self.market_env
+
+    def market_label(self, settings: ExperimentSettings) -> str:
+        """How the report names the charging market: the scenario's name, else its env id."""
+        return settings.loaded_scenario().name if settings.scenario is not None else self.market(settings)
 
 
 EXPERIMENTS: dict[str, Experiment] = {}
@@ -138,7 +181,7 @@ def get_experiment(name: str) -> Experiment:
 def run_experiment(name: str, settings: ExperimentSettings, out_dir: str | Path) -> Path:
     """Run experiment ``name`` into ``out_dir``; returns the path of ``report.md``."""
     experiment = get_experiment(name)
-    if settings.env is not None:
+    if settings.env is not None or settings.scenario is not None:
         experiment.market(settings)  # an experiment with fixed environments refuses env, before any work
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -160,6 +203,7 @@ def run_experiment(name: str, settings: ExperimentSettings, out_dir: str | Path)
             "episodes": settings.episodes,
             "overrides": dict(settings.overrides),
             "env": settings.env,
+            "scenario": settings.scenario,
             "workers": settings.workers,
             "address": settings.address,
         },
@@ -195,6 +239,8 @@ def command_line(name: str, settings: ExperimentSettings, out: Path) -> str:
     parts += ["--episodes", str(settings.episodes)]
     if settings.env is not None:
         parts += ["--env", settings.env]
+    if settings.scenario is not None:
+        parts += ["--scenario", settings.scenario]
     for key, value in settings.overrides.items():
         parts += ["--set", f"{key}={json.dumps(value)}"]
     if settings.workers != 1:
@@ -221,6 +267,7 @@ def render_report(experiment: Experiment, result: ExperimentResult, meta: Mappin
         "",
         f"{settings_line}; overrides `{json.dumps(s['overrides'])}`"
         + (f"; charging-market environment `{s['env']}`" if s.get("env") else "")
+        + (f"; scenario `{s['scenario']}`" if s.get("scenario") else "")
         + f"; {meta['wall_s']:.0f} s in all on "
         f"{meta['machine']}"
         + (f", {s['workers']} parallel workers" if s.get("workers", 1) != 1 else "")

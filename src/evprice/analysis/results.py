@@ -7,7 +7,8 @@ spreadsheet or pandas reads numbers as numbers:
 * ``results.csv``: one row per run, station and metric. The run's identifiers (``arm``,
   ``env``, ``seed`` or ``session``, the arm's settings, ``run_dir``) come first, then
   ``station`` (``station_1`` ...; empty for a market-wide metric), ``metric`` and ``value``
-  (a number; empty where undefined, e.g. Delta of a market without a static benchmark);
+  (a number; empty where undefined, e.g. Delta of a market without a static benchmark; a
+  metric that is a mapping gives one row per entry, ``grid_costs.carbon``);
 * ``paths.csv.gz``: the recorded evaluation episode of each run: identifiers, ``period``,
   ``hour``, ``station``, ``quantity`` (``price``, ``utilization``, ``blocked``, on a grid
   ``vm_min_pu`` ...) and ``value``;
@@ -35,6 +36,7 @@ METRICS = frozenset(
         "admitted",
         "delta",
         "violating_periods",
+        "grid_costs",  # a mapping of the cost terms: one row per term, metric "grid_costs.voltage" ...
         # Q-learning sessions (evprice.analysis.qlearning)
         "converged",
         "periods",
@@ -72,7 +74,9 @@ def result_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             if key not in METRICS:
                 continue
             value = row[key]
-            if isinstance(value, (list, tuple)):
+            if isinstance(value, Mapping):
+                out += [{**ids, "station": "", "metric": f"{key}.{k}", "value": _number(v)} for k, v in value.items()]
+            elif isinstance(value, (list, tuple)):
                 out += [
                     {**ids, "station": f"station_{i + 1}", "metric": key, "value": _number(v)}
                     for i, v in enumerate(value)

@@ -39,9 +39,12 @@ def _scenario() -> Any:
     return None if ctx is None else ctx.meta.get("evprice.scenario")
 
 
-def _overrides_given(config_file: str | None, assignments: tuple[str, ...]) -> tuple[dict[str, Any], str | None]:
-    """The scenario's overrides (``--scenario``), the config file's (without its ``env``), then
-    each ``--set``, later ones winning (:func:`~evprice.core.overrides.merge_overrides`), and the
+def _overrides_given(
+    config_file: str | None, assignments: tuple[str, ...], *, scenario_layer: bool = True
+) -> tuple[dict[str, Any], str | None]:
+    """The scenario's overrides (``--scenario``; left out with ``scenario_layer=False``, for a
+    command that applies them itself), the config file's (without its ``env``), then each
+    ``--set``, later ones winning (:func:`~evprice.core.overrides.merge_overrides`), and the
     environment they build on: the scenario's, else the file's ``env`` (None without one)."""
     scenario = _scenario()
     file_overrides = load_overrides_file(config_file) if config_file else {}
@@ -49,7 +52,7 @@ def _overrides_given(config_file: str | None, assignments: tuple[str, ...]) -> t
     if scenario is not None and file_env is not None and file_env != scenario.env_id:
         raise ConfigError(f"config file env={file_env!r} is invalid with --scenario: it builds on {scenario.env_id}")
     layers = [dict([parse_assignment(text)]) for text in assignments]
-    base = dict(scenario.overrides) if scenario is not None else {}
+    base = dict(scenario.overrides) if scenario is not None and scenario_layer else {}
     env = scenario.env_id if scenario is not None else file_env
     return merge_overrides(base, file_overrides, *layers), env
 

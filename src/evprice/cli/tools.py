@@ -225,7 +225,8 @@ def replay_cmd(run_dir, out_path, seed, fps, policy, price, markup, env_id, conf
     "--env",
     "env_id",
     default=None,
-    help="the charging-market environment of coordination, observability and capacity (default PublicCharging-v0)",
+    help="the charging-market environment of coordination, observability and capacity (default PublicCharging-v0; "
+    "--scenario replaces it with the scenario's market)",
 )
 @click.option(
     "--workers", type=click.IntRange(min=1), default=1, show_default=True, help="arms trained in parallel processes"
@@ -256,19 +257,15 @@ def experiment_cmd(
             raise ConfigError("give an experiment NAME (or --list)")
         return
     get_experiment(name)
-    if _scenario() is not None:
-        raise ConfigError(
-            "--scenario is invalid with evprice experiment: an experiment applies its overrides to every arm "
-            "(LogitBertrand-v0's too) and compares with the static logit theory, which no road scenario has; "
-            "train on a scenario with evprice train mappo --scenario FILE"
-        )
-    overrides, file_env = _overrides_given(config_file, assignments)
+    scenario = _scenario()
+    overrides, file_env = _overrides_given(config_file, assignments, scenario_layer=False)  # the arms apply it
     settings = ExperimentSettings(
+        scenario=None if scenario is None else scenario.path,
         seeds=seeds,
         steps=steps,
         episodes=episodes,
         overrides=overrides,
-        env=env_id or file_env,
+        env=env_id or (file_env if scenario is None else None),  # a scenario's own env comes with it
         workers=workers,
         address=address,
         reuse=reuse,

@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -24,6 +24,10 @@ from evprice.envs import make_env
 from evprice.policies.theory import benchmarks
 
 EVAL_SEED = 10_000
+
+GRID_COST_TERMS = ("voltage", "line", "carbon")
+"""The constraint-cost terms an arm reports per evaluation episode on a grid (voltage in p.u.
+outside the band, line in loading above the limit, carbon in kg CO2 above the cap)."""
 
 
 DEFAULT_STEPS = 300_000
@@ -59,7 +63,8 @@ def train_arm(
 
     Returns one dict per seed: per station mean price (currency/kWh), profit per episode and
     blocked EVs, the market's Delta (None where undefined), on a grid the periods per
-    episode whose constraint cost is positive (``violating_periods``, else None), the seed's
+    episode whose constraint cost is positive (``violating_periods``, else None) and each
+    cost term per episode (``grid_costs``, :data:`GRID_COST_TERMS`, else None), the seed's
     run folder, the path of its first evaluation episode (:func:`episode_path`) and its
     learning curve (:func:`evprice.analysis.curves.read_curve`). A pure function of its
     arguments (what :mod:`evprice.analysis.parallel` needs to spread arms over processes).
@@ -90,6 +95,9 @@ def train_arm(
                 "violating_periods": None
                 if "costs" not in summary
                 else summary["costs"]["violating_periods"] / episodes,
+                "grid_costs": None
+                if "costs" not in summary
+                else {k: summary["costs"][k] / episodes for k in GRID_COST_TERMS},
                 "run_dir": str(seed_dir),
                 "path": episode_path(env_id, factory, seed=EVAL_SEED + seed, overrides=overrides),
                 "curve": read_curve(seed_dir),
@@ -128,12 +136,31 @@ def episode_path(env_id: str, factory: Any, *, seed: int, overrides: Mapping[str
     return path
 
 
-def _theory(env_id: str, overrides: Mapping[str, Any]) -> tuple[dict[str, Any], int, bool]:
-    """The benchmarks of the environment's market (Stackelberg: its own leader, else the first
-    station), its pricing periods per episode, and whether it has chargers (sampled demand:
-    blocking and utilisation mean something; expected demand has neither)."""
+class _Market(NamedTuple):
+    """What an arm's report needs of its market, read before any training: the benchmarks of
+    the static logit theory (Stackelberg: its own leader, else the first station), or None and
+    the theory's reason (``no_theory``) where it does not cover the market (a road network's
+    generalised-cost drivers, for one); the pricing periods per episode; whether it has
+    chargers (sampled demand: blocking and utilisation mean something; expected demand has
+    neither); and the stations' mean width of allowed prices (currency/kWh)."""
+
+    theory: dict[str, Any] | None
+    no_theory: str | None
+    n_periods: int
+    chargers: bool
+    price_span: float
+
+
+def _market(env_id: str, overrides: Mapping[str, Any]) -> _Market:
+    """The :class:`_Market` of ``env_id`` made with ``overrides`` (a bad key raises its
+    :class:`~evprice.core.config.ConfigError` here, before any training)."""
     env = make_env(env_id, 1, **dict(overrides))
-    return benchmarks(env), env.n_periods, env.config.demand == "sampled"
+    try:
+        theory, reason = benchmarks(env), None
+    except ValueError as err:  # the theory names what it does not cover
+        theory, reason = None, str(err)
+    span = float(np.mean(np.asarray(env.params.price_max) - np.asarray(env.params.price_min)))
+    return _Market(theory, reason, env.n_periods, env.config.demand == "sampled", span)
 
 
 def _arm_progress(
@@ -190,7 +217,7 @@ def _arms_study(
         {
             "label": label,
             "env_id": env_id,
-            "overrides": {**dict(settings.overrides), **arm_overrides},
+            "overrides": settings.arm_overrides(arm_overrides),
             "seeds": seeds,
             "steps": steps,
             "episodes": settings.episodes,
@@ -199,17 +226,7 @@ def _arms_study(
         }
         for label, env_id, arm_overrides in arms
     ]
-    theories = []  # before any training: a market the theory does not cover fails now, not after hours
-    for task in tasks:
-        try:
-            theories.append(_theory(task["env_id"], task["overrides"]))
-        except ConfigError:
-            raise  # a bad key or value: its own message says what
-        except ValueError as err:
-            raise ConfigError(
-                f"{task['env_id']} is invalid for this experiment: it compares learned prices with the static logit "
-                f"benchmarks (Nash, joint, Delta), which do not cover this market: {err}"
-            ) from None
+    markets = [_market(task["env_id"], task["overrides"]) for task in tasks]  # a bad key stops before training
     if settings.reuse:
         for task, (_, _, arm_overrides) in zip(tasks, arms):
             task["arm_overrides"] = arm_overrides
@@ -220,14 +237,21 @@ def _arms_study(
         results = run_tasks(train_arm, tasks, settings.workers, settings.address, _arm_progress(settings, arms, steps))
     rows: list[dict[str, Any]] = []
     summary: dict[str, Any] = {}
-    for (label, env_id, arm_overrides), per_seed, (theory, n_periods, chargers) in zip(arms, results, theories):
-        rows += [{"arm": label, "env": env_id, "seed": seed, **arm_overrides, **r} for seed, r in zip(seeds, per_seed)]
+    scenario = settings.loaded_scenario()
+    for (label, env_id, arm_overrides), per_seed, facts in zip(arms, results, markets):
+        theory = facts.theory
+        market = {"market": scenario.name} if scenario is not None else {}  # what the report calls it
+        rows += [
+            {"arm": label, "env": env_id, **market, "seed": seed, **arm_overrides, **r}
+            for seed, r in zip(seeds, per_seed)
+        ]
         prices = np.array([r["mean_price"] for r in per_seed])  # (K, N)
-        per_period = np.array([r["profit"] for r in per_seed]) / n_periods  # (K, N)
+        per_period = np.array([r["profit"] for r in per_seed]) / facts.n_periods  # (K, N)
         entry: dict[str, Any] = {
             "env": env_id,
+            **market,
             "overrides": arm_overrides,
-            "chargers": chargers,
+            "chargers": facts.chargers,
             "mean_price": prices.mean(axis=0).tolist(),
             "mean_price_ci95": [mean_ci(prices[:, j], low=0.0)[1] for j in range(prices.shape[1])],
             "profit": np.mean([sum(r["profit"]) for r in per_seed]),
@@ -236,11 +260,14 @@ def _arms_study(
             "profit_per_period_ci95": [mean_ci(per_period[:, j])[1] for j in range(per_period.shape[1])],
             "blocked": np.mean([sum(r["blocked"]) for r in per_seed]),
             "blocked_ci95": mean_ci([sum(r["blocked"]) for r in per_seed], low=0.0)[1],
-            "nash_prices": list(theory["nash"]["prices"]),
-            "nash_profits": list(theory["nash"]["profits"]),
-            "joint_prices": None if theory.get("joint") is None else list(theory["joint"]["prices"]),
-            "stackelberg": {k: theory["stackelberg"][k] for k in ("leader", "prices", "profits")},
-            "curve": band([r["curve"] for r in per_seed], _curve_scale(per_seed[0]["curve"], theory)),
+            "nash_prices": None if theory is None else list(theory["nash"]["prices"]),
+            "nash_profits": None if theory is None else list(theory["nash"]["profits"]),
+            "joint_prices": None if theory is None or theory.get("joint") is None else list(theory["joint"]["prices"]),
+            "stackelberg": None
+            if theory is None
+            else {k: theory["stackelberg"][k] for k in ("leader", "prices", "profits")},
+            "no_theory": facts.no_theory,
+            "curve": band([r["curve"] for r in per_seed], *_curve_scale(per_seed[0]["curve"], facts)),
             "trained_steps": steps,
         }
         deltas = [r["delta"] for r in per_seed if r["delta"] is not None]
@@ -249,20 +276,26 @@ def _arms_study(
         violating = [r["violating_periods"] for r in per_seed if r["violating_periods"] is not None]
         if violating:
             entry["violating_periods"], entry["violating_periods_ci95"] = mean_ci(violating, low=0.0)
-        if theory.get("capacity") is not None:
+            terms = [r["grid_costs"] for r in per_seed if r.get("grid_costs") is not None]
+            if terms:  # rows saved before the terms were recorded have none
+                entry["grid_costs"] = {k: float(np.mean([t[k] for t in terms])) for k in GRID_COST_TERMS}
+        if theory is not None and theory.get("capacity") is not None:
             entry["capacity_nash_prices"] = list(theory["capacity"]["nash"]["prices"])
         summary[label] = entry
     return rows, summary
 
 
-def _curve_scale(curve: Mapping[str, Any], theory: Mapping[str, Any]) -> float | None:
-    """The benchmark distance a learning curve's plateau is judged on: 1 in Delta (Nash to
-    joint), ``joint - Nash`` in mean price; None (the curve's own range) without a joint price."""
+def _curve_scale(curve: Mapping[str, Any], market: _Market) -> tuple[float, str]:
+    """The distance a learning curve's plateau is judged on, and its name: 1 in Delta (Nash to
+    joint), ``joint - Nash`` in mean price; without a joint price the stations' mean width of
+    allowed prices (a fixed scale: the curve's own range would shrink with its noise)."""
     if curve["metric"] == "eval_delta":
-        return 1.0
-    if theory.get("joint") is None:
-        return None
-    return float(abs(np.mean(theory["joint"]["prices"]) - np.mean(theory["nash"]["prices"])))
+        return 1.0, "the Nash-to-joint distance"
+    theory = market.theory
+    if theory is None or theory.get("joint") is None:
+        return market.price_span, "the stations' price range"
+    distance = float(abs(np.mean(theory["joint"]["prices"]) - np.mean(theory["nash"]["prices"])))
+    return distance, "the Nash-to-joint distance"
 
 
 def _saved_results(out: Path, tasks: list[dict[str, Any]], settings: ExperimentSettings) -> list[list[dict]]:
@@ -282,6 +315,6 @@ def _saved_results(out: Path, tasks: list[dict[str, Any]], settings: ExperimentS
                 f"reuse: {path} holds arm {task['label']!r} with seeds {[r['seed'] for r in rows]} and {steps} "
                 f"steps; this run asks for seeds {task['seeds']} and {task['steps']} steps"
             )
-        drop = {"arm", "env", "seed", "reaction", *task["arm_overrides"]}
+        drop = {"arm", "env", "market", "seed", "reaction", *task["arm_overrides"]}
         results.append([{k: v for k, v in r.items() if k not in drop} for r in rows])
     return results

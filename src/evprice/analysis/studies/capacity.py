@@ -37,13 +37,17 @@ def _capacity(settings: ExperimentSettings, out: Path) -> ExperimentResult:
         float(np.mean(summary[k]["capacity_nash_prices"])) if "capacity_nash_prices" in summary[k] else np.nan
         for k in labels
     ]
-    nash = [float(np.mean(summary[k]["nash_prices"])) for k in labels]
+    nash = [float(np.mean(summary[k]["nash_prices"])) if summary[k]["nash_prices"] else np.nan for k in labels]
     blocked = [float(summary[k]["blocked"]) for k in labels]
     fig_prices = figures.lines(
         out / "figures" / "capacity_prices.png",
         list(CAPACITY_CHARGERS),
         {"learned (MAPPO, individual)": price},
-        references={"capacity-aware Nash": capacity_nash, "Nash without capacity": nash},
+        references={
+            name: line
+            for name, line in (("capacity-aware Nash", capacity_nash), ("Nash without capacity", nash))
+            if not np.isnan(line).all()  # a market without the static theory has neither
+        },
         title="Prices by chargers per station",
         xlabel="chargers per station",
         ylabel="mean price (currency/kWh)",
@@ -57,9 +61,14 @@ def _capacity(settings: ExperimentSettings, out: Path) -> ExperimentResult:
         ylabel="EVs turned away per episode",
     )
     notes = [
-        f"With {c} chargers: learned mean price {p:.3f}, capacity-aware Nash {cn:.3f}, {b:.1f} EVs blocked per episode."
+        f"With {c} chargers: learned mean price {p:.3f}, "
+        + ("no capacity-aware Nash price" if np.isnan(cn) else f"capacity-aware Nash {cn:.3f}")
+        + f", {b:.1f} EVs blocked per episode."
         for c, p, cn, b in zip(CAPACITY_CHARGERS, price, capacity_nash, blocked)
     ]
+    reason = summary[labels[0]].get("no_theory")
+    if reason is not None:
+        notes.append(f"No static benchmark applies to this market: {reason}.")
     return ExperimentResult(
         question="How do learned prices and blocking change with the chargers per station, and do they "
         "follow the capacity-aware Nash prices (scarcity raises the equilibrium price)?",

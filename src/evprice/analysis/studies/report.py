@@ -18,9 +18,33 @@ from evprice.analysis.experiments import (
 from evprice.analysis.stats import diff_ci
 
 
+def _market(entry: Mapping[str, Any]) -> str:
+    """The market an arm's summary entry or row is on: its scenario's name, else its env id."""
+    return str(entry.get("market", entry["env"]))
+
+
+def _markets(summary: Mapping[str, Any]) -> list[str]:
+    """The markets of a study's arms, in order; figures are drawn per market."""
+    return list(dict.fromkeys(_market(s) for s in summary.values()))
+
+
 def _has_chargers(entry: Mapping[str, Any]) -> bool:
     """Whether an arm's market has chargers (summaries written before the key existed: yes)."""
     return bool(entry.get("chargers", True))
+
+
+LISTED_STATIONS = 4
+"""Price tables list each station's price up to this many stations; a bigger market's cell
+gives the mean and range over its stations (its per-station figure has them all)."""
+
+
+def _prices_cell(prices: list[float] | None) -> str:
+    """Per-station prices (currency/kWh) as one table cell: listed, or mean and range."""
+    if prices is None:
+        return "-"
+    if len(prices) <= LISTED_STATIONS:
+        return ", ".join(f"{p:.3f}" for p in prices)
+    return f"{np.mean(prices):.3f} mean, {min(prices):.3f}-{max(prices):.3f} over {len(prices)} stations"
 
 
 def _price_table(summary: Mapping[str, Any]) -> str:
@@ -31,9 +55,9 @@ def _price_table(summary: Mapping[str, Any]) -> str:
         rows.append(
             [
                 label,
-                ", ".join(f"{p:.3f}" for p in s["mean_price"]),
-                ", ".join(f"{p:.3f}" for p in s["nash_prices"]),
-                "-" if s["joint_prices"] is None else ", ".join(f"{p:.3f}" for p in s["joint_prices"]),
+                _prices_cell(s["mean_price"]),
+                _prices_cell(s["nash_prices"]),
+                _prices_cell(s["joint_prices"]),
                 s.get("delta"),
                 "-" if s.get("delta_ci95") is None else f"[{s['delta_ci95'][0]:.3f}, {s['delta_ci95'][1]:.3f}]",
                 float(s["profit"]),
@@ -74,8 +98,8 @@ def _outcome_figures(summary: Mapping[str, Any], out: Path, factor: str) -> list
     """Per environment: the stations' total profit and the EVs turned away per evaluation
     episode, by arm, means over seeds with 95% intervals."""
     figs = []
-    for env in dict.fromkeys(s["env"] for s in summary.values()):
-        labels = [k for k, s in summary.items() if s["env"] == env]
+    for env in _markets(summary):
+        labels = [k for k, s in summary.items() if _market(s) == env]
         outcomes = [("profit", "profit per episode, all stations (currency)", "Profit")]
         if any(_has_chargers(summary[k]) for k in labels):  # no chargers, no blocking to plot
             outcomes.append(("blocked", "EVs turned away per episode", "Blocking"))
@@ -95,12 +119,9 @@ def _outcome_figures(summary: Mapping[str, Any], out: Path, factor: str) -> list
 def _price_figures(summary: Mapping[str, Any], out: Path, title: str) -> list[tuple[str, Path]]:
     """One bar chart of mean learned prices per environment, with its Nash and joint prices."""
     figs = []
-    for env in dict.fromkeys(s["env"] for s in summary.values()):
-        labels = [k for k, s in summary.items() if s["env"] == env]
-        first = summary[labels[0]]
-        references = {"Nash": float(np.mean(first["nash_prices"]))}
-        if first["joint_prices"] is not None:
-            references["joint"] = float(np.mean(first["joint_prices"]))
+    for env in _markets(summary):
+        labels = [k for k, s in summary.items() if _market(s) == env]
+        references = _benchmark_levels(summary[labels[0]])
         path = figures.bars_with_ci(
             out / "figures" / f"prices_{env}.png",
             labels,
@@ -110,7 +131,50 @@ def _price_figures(summary: Mapping[str, Any], out: Path, title: str) -> list[tu
             ylabel="mean learned price (currency/kWh)",
             references=references,
         )
-        figs.append((f"Mean learned price on {env} (stations averaged), with its Nash and joint prices", path))
+        figs.append((f"Mean learned price on {env} (stations averaged){_with_benchmarks(references)}", path))
+    return figs
+
+
+def _benchmark_levels(entry: Mapping[str, Any]) -> dict[str, float]:
+    """The station-averaged Nash and joint prices of an arm's market (currency/kWh), those it has."""
+    levels = {}
+    for name, key in (("Nash", "nash_prices"), ("joint", "joint_prices")):
+        if entry.get(key) is not None:
+            levels[name] = float(np.mean(entry[key]))
+    return levels
+
+
+def _with_benchmarks(levels: Mapping[str, float]) -> str:
+    if not levels:
+        return " (no static benchmark applies)"
+    return ", with its " + " and ".join(levels) + " price" + ("s" if len(levels) > 1 else "")
+
+
+def _station_figures(summary: Mapping[str, Any], out: Path) -> list[tuple[str, Path]]:
+    """Per environment with more than :data:`LISTED_STATIONS` stations: each arm's learned
+    price by station, mean over seeds with its 95% band (the table gives only the range)."""
+    figs = []
+    for env in _markets(summary):
+        labels = [k for k, s in summary.items() if _market(s) == env]
+        n = len(summary[labels[0]]["mean_price"])
+        if n <= LISTED_STATIONS:
+            continue
+        series = {}
+        for k in labels:
+            mean = np.asarray(summary[k]["mean_price"], dtype=np.float64)
+            cis = summary[k]["mean_price_ci95"]
+            low = np.array([m if ci is None else ci[0] for m, ci in zip(mean, cis)])
+            high = np.array([m if ci is None else ci[1] for m, ci in zip(mean, cis)])
+            series[k] = (mean, low, high)
+        path = figures.bands(
+            out / "figures" / f"station_prices_{env}.png",
+            np.arange(1, n + 1),
+            series,
+            title=f"Learned price by station: {env}",
+            xlabel="station",
+            ylabel="mean learned price (currency/kWh)",
+        )
+        figs.append((f"Learned price of each of the {n} stations on {env}, mean over seeds with a 95% band", path))
     return figs
 
 
@@ -118,13 +182,10 @@ def _path_figures(rows: list[dict[str, Any]], summary: Mapping[str, Any], out: P
     """Per environment: the station-averaged price and utilisation over one evaluation
     episode of each arm's seed-0 policy, with the Nash and joint prices."""
     figs = []
-    for env in dict.fromkeys(s["env"] for s in summary.values()):
-        arms = [r for r in rows if r["env"] == env and r["seed"] == 0]
+    for env in _markets(summary):
+        arms = [r for r in rows if _market(r) == env and r["seed"] == 0]
         hours = arms[0]["path"]["hour"]
-        first = summary[arms[0]["arm"]]
-        refs = {"Nash": [float(np.mean(first["nash_prices"]))] * len(hours)}
-        if first["joint_prices"] is not None:
-            refs["joint"] = [float(np.mean(first["joint_prices"]))] * len(hours)
+        refs = {k: [v] * len(hours) for k, v in _benchmark_levels(summary[arms[0]["arm"]]).items()}
         x = np.arange(len(hours))
         price = figures.lines(
             out / "figures" / f"price_path_{env}.png",
@@ -185,8 +246,8 @@ def _curve_figures(summary: Mapping[str, Any], out: Path) -> list[tuple[str, Pat
     """Per environment: each arm's learning curve, the mean over seeds of its evaluations
     during training with a 95% band, and where it reached its plateau."""
     figs = []
-    for env in dict.fromkeys(s["env"] for s in summary.values()):
-        labels = [k for k, s in summary.items() if s["env"] == env]
+    for env in _markets(summary):
+        labels = [k for k, s in summary.items() if _market(s) == env]
         curves = {k: summary[k]["curve"] for k in labels}
         first = curves[labels[0]]
         ylabel = (
@@ -277,6 +338,7 @@ def _comparison_result(
         notes=notes + _grid_notes(rows, summary) + _curve_notes(summary),
         figures=_delta_figure(summary, out, f"Delta by {factor}")
         + _price_figures(summary, out, f"Prices by {factor}")
+        + _station_figures(summary, out)
         + _outcome_figures(summary, out, factor)
         + _path_figures(rows, summary, out)
         + _curve_figures(summary, out),
@@ -284,14 +346,26 @@ def _comparison_result(
 
 
 def _grid_notes(rows: list[dict[str, Any]], summary: Mapping[str, Any]) -> list[str]:
-    """One line per grid-coupled arm: its periods per episode out of the grid's limits."""
+    """One line per grid-coupled arm: its periods per episode out of the grid's limits, and
+    which cost terms put them there."""
     periods = {r["arm"]: len(r["path"]["hour"]) for r in rows}
-    return [
-        f"{label}: {s['violating_periods']:.1f} of {periods[label]} periods per episode with a positive grid "
-        "constraint cost (voltage, line loading or carbon out of limits)."
-        for label, s in summary.items()
-        if "violating_periods" in s
-    ]
+    notes = []
+    for label, s in summary.items():
+        if "violating_periods" not in s:
+            continue
+        line = (
+            f"{label}: {s['violating_periods']:.1f} of {periods[label]} periods per episode with a positive grid "
+            "constraint cost"
+        )
+        terms = s.get("grid_costs")
+        if terms is None:
+            notes.append(line + " (voltage, line loading or carbon out of limits).")
+            continue
+        notes.append(
+            f"{line}; per episode, voltage outside the band {terms['voltage']:.3g} p.u., line loading above the "
+            f"limit {terms['line']:.3g}, carbon above the cap {terms['carbon']:.3g} kg CO2."
+        )
+    return notes
 
 
 def _interval(ci: list[float] | None) -> str:
