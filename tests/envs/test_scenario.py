@@ -235,3 +235,33 @@ def test_a_station_that_does_not_give_a_key_keeps_its_own_base_value(tmp_path):
     stations[0]["price_max"] = 1.45
     cfg = load_scenario(_write(tmp_path, {"env": "CoupledNetwork-v0", "stations": stations})).make_config()
     assert cfg.price_max == (1.45, 1.5, 1.4)
+
+
+def test_origins_take_a_daily_profile_per_node_from_the_file_or_a_table(tmp_path):
+    """demand.origins: a node's 24 hourly weights (others keep one number every hour), or a CSV
+    table of hours by node; doc2's road network has 13 nodes."""
+    morning = [2.0] * 12 + [0.0] * 12
+    doc = BASE + f"demand:\n  origins: {{1: {morning}, 3: 1.5}}\n"
+    cfg = load_scenario(_write(tmp_path, doc)).make_config()
+    assert len(cfg.origin_weights) == 24 and cfg.n_origins == 13
+    assert cfg.origin_weights[0][:3] == (2.0, 0.0, 1.5) and cfg.origin_weights[20][:3] == (0.0, 0.0, 1.5)
+    table = tmp_path / "origins.csv"
+    table.write_text("hour,1,3\n" + "".join(f"{h},{morning[h]},1.5\n" for h in range(24)), encoding="utf-8")
+    by_table = load_scenario(_write(tmp_path, BASE + "demand:\n  origins: {csv: origins.csv}\n", "t.yaml"))
+    assert by_table.make_config().origin_weights == cfg.origin_weights
+    env = by_table.make(1)  # and it runs: an arrival's zone follows its hour
+    env.reset(0)
+    env.step(np.zeros((1, 2, 1)))
+    for text, message in (
+        ("demand:\n  origins: {1: [1.0, 2.0]}\n", r"line 14: demand.origins\[1\] has 2 values: expected one"),
+        ("demand:\n  origins: {csv: nowhere.csv}\n", r"line 14: .*an origin table is \{csv: FILE\}"),
+        (f"demand:\n  origins: {{1: {[1.0] * 5 + [0.0] + [1.0] * 18}}}\n", r"line 14, .*hour 5's weights sum to 0"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            load_scenario(_write(tmp_path, BASE + text, "bad.yaml")).make_config()
+    (tmp_path / "short.csv").write_text("hour,1\n0,1.0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"series file .*short.csv' has 1 hourly values"):
+        load_scenario(_write(tmp_path, BASE + "demand:\n  origins: {csv: short.csv}\n", "s.yaml"))
+    (tmp_path / "names.csv").write_text("hour,north\n" + "".join(f"{h},1\n" for h in range(24)), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"columns \['north'\] are not node labels"):
+        load_scenario(_write(tmp_path, BASE + "demand:\n  origins: {csv: names.csv}\n", "n.yaml"))

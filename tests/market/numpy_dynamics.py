@@ -504,7 +504,11 @@ def sample_period_draws(
     if total:  # (a draw of size 0 consumes nothing, so skipping it changes no stream)
         substep = np.repeat(np.tile(np.arange(s), batch_size), arrivals.ravel())
         offset[real] = (substep + rngs["arrivals"].random(total)) * params.dt_s
-        offset.sort(axis=1)
+        sub = np.zeros((batch_size, m), dtype=np.intp)
+        sub[real] = substep
+        order = np.argsort(offset, axis=1, kind="stable")
+        offset = np.take_along_axis(offset, order, axis=1)
+        sub = np.take_along_axis(sub, order, axis=1)  # each sorted arrival's sub-step: its hour's origin shares
         choice = rngs["choice"]
         draw = choice.gumbel if cfg.noise == "gumbel" else choice.normal
         noise[real] = draw(0.0, cfg.noise_scale, size=(total, k))
@@ -520,8 +524,10 @@ def sample_period_draws(
             energy_kwh[real] = positive_draws(
                 sessions, cfg.energy_demand_distribution, params.energy_mean_kwh, cfg.energy_demand_cv, (total,)
             )
-        if len(params.origin_cdf) > 1:  # independent zones: Poisson thinning of the market's arrivals
-            origin[real] = np.searchsorted(params.origin_cdf, rngs["origins"].random(total), side="right")
+        if params.origin_cdf.shape[1] > 1:  # independent zones: Poisson thinning, by the hour's shares
+            u = rngs["origins"].random(total)
+            rows = params.origin_cdf[j0 + sub[real]]  # (total, Z)
+            origin[real] = (u[:, None] >= rows).sum(axis=1)  # searchsorted(row, u, side="right") for each row
     return PeriodDraws(
         arrival_offset_s=offset, choice_noise=noise, dwell_s=dwell_s, energy_kwh=energy_kwh, origin=origin
     )

@@ -174,3 +174,22 @@ def test_social_welfare_is_accepted_where_it_is_defined():
     MarketConfig(objective="social_welfare", driver_cost="generalised", outside_option_price_per_kwh=1.8)
     with pytest.raises(ConfigError, match="objective='revenue_minus_supply_cost' is invalid: expected one of"):
         MarketConfig(objective="revenue_minus_supply_cost")  # a CoupledNetwork-v0 objective only
+
+
+def test_origin_weights_take_one_list_or_one_per_hour():
+    hourly = [[1.0, 2.0]] * 12 + [[3, 0]] * 12
+    cfg = MarketConfig(origin_weights=hourly)
+    assert cfg.origin_weights[12] == (3.0, 0.0) and len(cfg.origin_weights) == 24 and cfg.n_origins == 2
+    by_hour = cfg.origin_weights_by_hour()
+    assert by_hour.shape == (24, 2) and by_hour[0].tolist() == [1.0, 2.0] and by_hour[23].tolist() == [3.0, 0.0]
+    static = MarketConfig(origin_weights=(1.0, 2.0, 3.0)).origin_weights_by_hour()
+    assert static.shape == (24, 3) and (static == [1.0, 2.0, 3.0]).all()
+    for bad, why in (
+        ([[1.0, 2.0]] * 23, "origin_weights=.* is invalid: expected a non-empty list, .* or 24 such lists"),
+        ([[1.0, 2.0]] * 23 + [[1.0]], "or 24 such lists of one length"),
+        ([[1.0, 2.0]] * 23 + [[1.0, -2.0]], r"origin_weights\[23\]\[1\]=-2.0 is invalid"),
+        ([[1.0, 2.0]] * 5 + [[0.0, 0.0]] + [[1.0, 2.0]] * 18, "hour 5's weights sum to 0"),
+        ([1.0, [2.0]], r"origin_weights\[1\]="),
+    ):
+        with pytest.raises(ConfigError, match=why):
+            MarketConfig(origin_weights=bad)

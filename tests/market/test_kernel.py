@@ -27,6 +27,26 @@ from . import numpy_dynamics as oracle
 from .test_dynamics import VARIANTS, _config, configs, generalised_configs
 
 PARALLEL = kernel.PARALLEL_MIN_BATCH + 6
+HOURLY_WEIGHTS = tuple((1.0 + h % 3, 0.5 if h < 12 else 3.0, float(h % 2)) for h in range(24))
+
+
+def test_hourly_origin_weights_draw_each_arrival_from_its_own_hours_zones():
+    """Zone 0 only before noon, zone 1 only after: every arrival's origin follows its own hour,
+    also inside a two-hour period that spans noon (periods start at 11:00, 13:00, ...)."""
+    hourly = tuple((1.0, 0.0) if h < 12 else (0.0, 1.0) for h in range(24))
+    cfg = MarketConfig(origin_weights=hourly, arrival_rate_per_h=40.0, action_period_s=7200, start_hour=11)
+    params = MarketParams.from_config(cfg)
+    rngs = spawn_streams(3, STREAMS)
+    seen = {0: 0, 1: 0}
+    for k in range(params.n_periods):
+        draws = sample_period_draws(params, k, 4, rngs)
+        real = np.isfinite(draws.arrival_offset_s)
+        hour = (cfg.start_s + k * cfg.action_period_s + draws.arrival_offset_s[real]) // 3600 % 24
+        expected = (hour >= 12).astype(int)
+        np.testing.assert_array_equal(draws.origin[real], expected, err_msg=f"period {k}")
+        for z in (0, 1):
+            seen[z] += int((expected == z).sum())
+    assert seen[0] > 100 and seen[1] > 100  # both halves of the day drew arrivals
 
 
 def _same_draws(a, b) -> None:
@@ -41,6 +61,8 @@ def _same_draws(a, b) -> None:
         dict(noise="normal", dwell_time_distribution="lognormal", energy_demand_distribution="lognormal"),
         dict(dwell_time_cv=0.0, energy_demand_cv=0.0, noise_scale=0.0),
         dict(origin_weights=(1.0, 3.0, 0.5), arrival_rate_per_h=25.0),
+        # each zone its own daily profile, periods of two hours: a period's arrivals use two hours' shares
+        dict(origin_weights=HOURLY_WEIGHTS, arrival_rate_per_h=25.0, action_period_s=7200),
         dict(arrival_rate_per_h=0.0),
         dict(arrival_rate_per_h=60.0, n_stations=4, chargers_per_station=2),  # Poisson's other algorithm (mean >= 10)
     ],
@@ -148,7 +170,7 @@ def test_drawing_inside_the_kernel_gives_the_numbers_of_drawing_first(batch, ove
     params = MarketParams.from_config(MarketConfig(**overrides))
     fused, split = (kernel.StreamAddresses(spawn_streams(4, STREAMS)) for _ in range(2))
     a = b = initial_state(params, sample_elec_price(params, batch, fused["exogenous"]))
-    travel = None if params.origin_cdf.size == 1 else np.full((2, params.n_stations), 0.25)
+    travel = None if params.origin_cdf.shape[1] == 1 else np.full((2, params.n_stations), 0.25)
     for k in range(params.n_periods):
         prices = np.full((batch, params.n_stations), 1.1 + 0.01 * k)
         a, out_a = run_period(params, a, prices, fused, travel)

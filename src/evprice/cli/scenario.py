@@ -69,7 +69,8 @@ def scenario_summary(path: str) -> dict[str, Any]:
     if roads is not None:
         network = roads.network
         times_h = roads.travel_times.times_h(0.0 if network.congestion_law == "bpr" else np.zeros(3))
-        weights = np.asarray(cfg.origin_weights, dtype=float)
+        hourly = cfg.origin_weights_by_hour()  # (24, Z)
+        weights = hourly[0] if (hourly == hourly[0]).all() else hourly.mean(axis=0)  # a zone's weight over the day
         active = weights > 0
         out["roads"] = {
             "name": network.name,

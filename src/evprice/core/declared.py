@@ -36,11 +36,12 @@ Bound = float | Callable[[Any], float] | None
 """A bound of a declared field: a number, a function of the config (a bound that depends on
 another field, checked after it), or None (unbounded, i.e. :data:`LARGEST_MAGNITUDE`)."""
 
-SHAPES = (None, "station", "hourly", "hourly_list", "hourly_or_one", "list")
+SHAPES = (None, "station", "hourly", "hourly_list", "hourly_or_one", "list", "list_or_hourly_lists")
 """How many values a declared field holds: one; ``"station"``: one, or one per station (a
 tuple of ``n_stations``); ``"hourly"``: one, or 24 hourly values (a tuple of 24);
 ``"hourly_list"``: exactly 24; ``"hourly_or_one"``: one number, or 24 (kept as given);
-``"list"``: a non-empty list of any length."""
+``"list"``: a non-empty list of any length; ``"list_or_hourly_lists"``: such a list, or 24
+of them (one per hour of the day), all of the same length (a tuple of 24 tuples)."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,8 @@ class Accepts:
             return f"{one}, or a list of {HOURS_PER_DAY} hourly such values"
         if self.shape == "list":
             return f"a non-empty list, each item {one}"
+        if self.shape == "list_or_hourly_lists":
+            return f"a non-empty list, each item {one}, or {HOURS_PER_DAY} such lists of one length (one per hour)"
         return one
 
     def check(self, name: str, value: Any, config: Any) -> Any:
@@ -150,8 +153,15 @@ class Accepts:
         if self.shape == "hourly_or_one":
             return one(name, value)
         if not _is_sequence(value) or len(list(value)) == 0:
-            raise invalid(name, value, f"a non-empty list, each item {self.describe(config)}")
-        return tuple(one(f"{name}[{i}]", v) for i, v in enumerate(value))
+            raise invalid(name, value, self.describe_shape(config))
+        items = list(value)
+        if self.shape == "list_or_hourly_lists" and _is_sequence(items[0]):
+            rows = [list(row) if _is_sequence(row) else None for row in items]
+            width = len(rows[0])
+            if len(rows) != HOURS_PER_DAY or any(row is None or len(row) != width or not row for row in rows):
+                raise invalid(name, value, self.describe_shape(config))
+            return tuple(tuple(one(f"{name}[{h}][{i}]", v) for i, v in enumerate(row)) for h, row in enumerate(rows))
+        return tuple(one(f"{name}[{i}]", v) for i, v in enumerate(items))
 
 
 def _holds(value: Any, allowed: tuple[Any, ...]) -> bool:

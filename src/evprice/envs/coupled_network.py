@@ -190,11 +190,12 @@ class CoupledNetworkConfig(GridChargingConfig):
         if self.origin_weights is None:  # before the market's checks, which size the zones
             s("origin_weights", (1.0,) * network.n_nodes)
         GridChargingConfig.__post_init__(self)
-        if len(self.origin_weights) != network.n_nodes:
+        if self.n_origins != network.n_nodes:
             raise invalid(
                 "origin_weights",
                 self.origin_weights,
-                f"{network.n_nodes} weights, one per node of road network {network.name!r} (in label order)",
+                f"{network.n_nodes} weights, one per node of road network {network.name!r} (in label order), "
+                "or 24 such lists (one per hour)",
             )
         nodes = self.station_nodes
         if nodes is None:

@@ -40,6 +40,7 @@ import yaml
 
 from evprice.core.config import ConfigError
 from evprice.core.overrides import UniqueKeyLoader, merge_overrides
+from evprice.core.timing import HOURS_PER_DAY
 from evprice.envs.registry import spec
 
 STATION_KEYS: Mapping[str, str] = {
@@ -300,7 +301,11 @@ def _demand(demand: Any, overrides: dict[str, Any], located: dict, lines: dict, 
         if key in ("origins", "trips"):
             if "origins" in demand and "trips" in demand:
                 raise ConfigError(f"{at('demand', key)}: give demand.origins or demand.trips, not both")
-            overrides["_origins"] = (key, resolve(value) if key == "trips" else value)
+            if key == "trips":
+                value = resolve(value)
+            elif isinstance(value, Mapping) and "csv" in value:  # a table of hourly rates by node
+                value = {**value, "csv": resolve(value["csv"])}
+            overrides["_origins"] = (key, value)
             located["origin_weights"] = line
             continue
         overrides[key] = resolve(value) if key == "sessions" else value
@@ -338,9 +343,16 @@ def _tariffs(tariffs: Any, overrides: dict[str, Any], located: dict, lines: dict
         located[field_name] = (lines.get(("tariffs", key), 1), f"tariffs.{key}")
 
 
-def _origin_weights(env_id: str, overrides: Mapping[str, Any], kind: str, value: Any, where: str) -> tuple[float, ...]:
-    """One weight per node of the scenario's road network, from ``demand.origins`` (a mapping
-    of node label to weight; other nodes 0) or ``demand.trips`` (a TNTP trip table)."""
+def _origin_weights(
+    env_id: str, overrides: Mapping[str, Any], kind: str, value: Any, where: str
+) -> tuple[float, ...] | tuple[tuple[float, ...], ...]:
+    """One weight per node of the scenario's road network, from ``demand.origins`` or
+    ``demand.trips`` (a TNTP trip table: the trips leaving each node).
+
+    ``demand.origins`` maps node labels to a weight (other nodes 0), or to 24 hourly weights
+    (a node's own daily profile; a node given one number keeps it every hour); or it is
+    ``{csv: FILE}``, a table with a column ``hour`` (0 to 23) and one column per node label.
+    Hourly weights come back as 24 tuples of one weight per node."""
     from evprice.transport import load_network
     from evprice.transport.tntp import origin_weights, read_tntp_trips
 
@@ -358,12 +370,70 @@ def _origin_weights(env_id: str, overrides: Mapping[str, Any], kind: str, value:
         if kind == "trips":
             zones, trips = read_tntp_trips(value)
             return origin_weights(network, zones, trips)
+        if isinstance(value, Mapping) and "csv" in value:
+            value = _origin_table(value, where)
     except ConfigError as err:
         raise ConfigError(f"{where}: {err}") from None
     if not isinstance(value, Mapping) or not value:
-        raise ConfigError(f"{where}: demand.origins must map road nodes to weights, e.g. {{1: 2.0, 5: 1.0}}")
+        raise ConfigError(
+            f"{where}: demand.origins must map road nodes to weights (or to 24 hourly weights), e.g. "
+            "{1: 2.0, 5: 1.0}, or be {csv: FILE} with a column hour and one column per node"
+        )
     labels = set(map(int, network.node_labels))
-    unknown = [k for k in value if not isinstance(k, int) or k not in labels]
+    unknown = [k for k in value if not isinstance(k, int) or isinstance(k, bool) or k not in labels]
     if unknown:
         raise ConfigError(f"{where}: demand.origins names {unknown[:5]}, not nodes of network {network.name!r}")
-    return tuple(float(value.get(int(label), 0.0)) for label in network.node_labels)
+    hourly = {k: v for k, v in value.items() if isinstance(v, (list, tuple))}
+    for node, weights in hourly.items():
+        if len(weights) != HOURS_PER_DAY:
+            raise ConfigError(
+                f"{where}: demand.origins[{node}] has {len(weights)} values: expected one weight or "
+                f"{HOURS_PER_DAY} hourly weights (hours 0 to 23)"
+            )
+    if not hourly:
+        return tuple(_weight(value.get(int(label), 0.0)) for label in network.node_labels)
+    return tuple(
+        tuple(
+            _weight(v[hour] if isinstance(v, (list, tuple)) else v)
+            for label in network.node_labels
+            for v in [value.get(int(label), 0.0)]
+        )
+        for hour in range(HOURS_PER_DAY)
+    )
+
+
+def _weight(value: Any) -> Any:
+    """A weight as the config will check it (a number stays a float; anything else is left
+    for the config's own message, which names the hour and node index)."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
+def _origin_table(value: Mapping[str, Any], where: str) -> dict[int, list[float]]:
+    """``{node label: 24 hourly weights}`` from ``{csv: FILE}``: a column ``hour`` (0 to 23, in
+    order) and one column per node label; nodes left out weigh 0."""
+    import csv
+
+    from evprice.data.series import load_series_csv
+
+    path = value["csv"]
+    if set(value) != {"csv"} or not isinstance(path, str) or not Path(path).is_file():
+        raise ConfigError(
+            f"demand.origins={dict(value)!r} is invalid: an origin table is {{csv: FILE}}, an existing file with a "
+            "column hour and one column per node label"
+        )
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        header = next(csv.reader(f), [])
+    columns = [c for c in header if c != "hour"]
+    bad = [c for c in columns if not c.strip().isdigit()]
+    if bad or not columns:
+        raise ConfigError(
+            f"origin table {path!r}: columns {bad or header} are not node labels: expected a column hour and one "
+            "column per node label (1, 2, ...)"
+        )
+    table = {}
+    for column in columns:
+        series = load_series_csv(path, column)
+        if series.size != HOURS_PER_DAY:
+            raise ConfigError(f"origin table {path!r} has {series.size} rows: expected {HOURS_PER_DAY} (hours 0 to 23)")
+        table[int(column)] = series.tolist()
+    return table

@@ -335,12 +335,19 @@ class MarketConfig(ConfigMixin):
             unused_why=_GENERALISED_WHY,
         ),
     )
-    origin_weights: tuple[float, ...] | None = _drivers(
+    origin_weights: tuple[float, ...] | tuple[tuple[float, ...], ...] | None = _drivers(
         None,
         "1",
-        "relative request rate of each origin zone (e.g. road node); None = one zone. Travel times per zone and "
-        "station are passed to the world each period",
-        number(0.0, 1e6, shape="list", optional=True, reason="relative weights; their sum must be positive"),
+        "relative request rate of each origin zone (e.g. road node): one list, or 24 lists (one per hour of the "
+        "day: each zone's own daily profile); the market's hourly rate sets the total. None = one zone. Travel "
+        "times per zone and station are passed to the world each period",
+        number(
+            0.0,
+            1e6,
+            shape="list_or_hourly_lists",
+            optional=True,
+            reason="relative weights; each hour's sum must be positive",
+        ),
     )
 
     # -- electricity and costs ---------------------------------------------------------
@@ -463,7 +470,15 @@ class MarketConfig(ConfigMixin):
     @property
     def n_origins(self) -> int:
         """Origin zones of the requests (1 when ``origin_weights`` is None)."""
-        return 1 if self.origin_weights is None else len(self.origin_weights)
+        return 1 if self.origin_weights is None else self.origin_weights_by_hour().shape[1]
+
+    def origin_weights_by_hour(self) -> np.ndarray:
+        """(24, Z) relative request rate of each origin zone in each hour of the day: the
+        hourly rows of ``origin_weights``, or its one list in every hour (one zone: ones)."""
+        if self.origin_weights is None:
+            return np.ones((HOURS_PER_DAY, 1))
+        weights = np.asarray(self.origin_weights, dtype=np.float64)
+        return weights if weights.ndim == 2 else np.broadcast_to(weights, (HOURS_PER_DAY, weights.size)).copy()
 
     @property
     def n_periods(self) -> int:

@@ -60,7 +60,7 @@ class MarketParams:
     # choice
     base_utility: np.ndarray  # (N,) station_utility minus the utility lost to travel time
     travel_time_h: np.ndarray  # (N,) travel_time_min of the config in hours (zeros if None)
-    origin_cdf: np.ndarray  # (Z,) cumulative share of the requests from each origin zone (last = 1)
+    origin_cdf: np.ndarray  # (J, Z) cumulative share of the requests from each origin zone in each sub-step (last = 1)
     # sessions
     dwell_mean_s: float
     dwell_scv: float  # squared coefficient of variation of the dwell time
@@ -81,9 +81,9 @@ class MarketParams:
         places = capacity + (np.asarray(config.waiting_spaces, dtype=np.int64) if config.when_full == "queue" else 0)
         c_max = int(places.max())
         padding = np.arange(c_max)[None, :] >= places[:, None]
-        weights = np.ones(1) if config.origin_weights is None else np.asarray(config.origin_weights, dtype=np.float64)
-        origin_cdf = np.cumsum(weights) / weights.sum()
-        origin_cdf[-1] = 1.0
+        hourly_weights = config.origin_weights_by_hour()  # (24, Z)
+        hourly_cdf = np.cumsum(hourly_weights, axis=1) / hourly_weights.sum(axis=1, keepdims=True)
+        hourly_cdf[:, -1] = 1.0
         dt = config.dt_s
         s = config.substeps_per_period
         j_total = config.n_periods * s
@@ -92,6 +92,7 @@ class MarketParams:
         n_hours = (config.start_s + config.horizon_s) // SECONDS_PER_HOUR - first_hour + 1
         rates = config.arrival_rates_per_h()
         expected_arrivals = rates[abs_hour % HOURS_PER_DAY] * (dt / SECONDS_PER_HOUR)
+        origin_cdf = np.ascontiguousarray(hourly_cdf[abs_hour % HOURS_PER_DAY])  # (J, Z): the sub-step's hour
 
         travel = np.zeros(n) if config.travel_time_min is None else np.asarray(config.travel_time_min)
         alpha = -np.expm1(-dt / (config.ema_time_constant_h * SECONDS_PER_HOUR))

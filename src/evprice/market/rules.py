@@ -12,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from evprice.core.config import ConfigError, invalid
 from evprice.market.limits import MAX_CV, MIN_CV, SESSION_SOURCES
 from evprice.market.profiles import SECONDS_PER_HOUR
@@ -50,10 +52,17 @@ def check_market_rules(cfg: MarketConfig) -> None:
     if not isinstance(cfg.sessions, str) or (cfg.sessions not in SESSION_SOURCES and not Path(cfg.sessions).is_file()):
         allowed = "'independent', 'calibrated' or the path of an existing EV_data1-format .xlsx"
         raise invalid("sessions", cfg.sessions, allowed)
-    if cfg.origin_weights is not None and not sum(cfg.origin_weights) > 0:
-        raise invalid(
-            "origin_weights", cfg.origin_weights, "a non-empty list of weights >= 0 with a positive sum, or None"
-        )
+    if cfg.origin_weights is not None:
+        sums = cfg.origin_weights_by_hour().sum(axis=1)  # (24,)
+        if not (sums > 0).all():
+            hourly = isinstance(cfg.origin_weights[0], tuple)
+            where = f" (hour {int(np.argmin(sums > 0))}'s weights sum to 0)" if hourly else ""
+            raise invalid(
+                "origin_weights",
+                cfg.origin_weights,
+                f"a non-empty list of weights >= 0 with a positive sum, or 24 such lists (one per hour), "
+                f"or None{where}",
+            )
     if cfg.leader is not None:
         if cfg.leader not in cfg.agent_ids:
             raise invalid("leader", cfg.leader, f"None or a station id in {list(cfg.agent_ids)}")

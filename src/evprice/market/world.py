@@ -153,7 +153,7 @@ class MarketWorld:
         during the period (the scenario's road network supplies it), or None.
         """
         state = self.state
-        z = self.params.origin_cdf.shape[0]
+        z = self.params.origin_cdf.shape[1]
         if travel_time_h is not None:
             travel_time_h = np.asarray(travel_time_h, dtype=np.float64)
             if travel_time_h.shape[-2:] != (z, self.params.n_stations) or travel_time_h.ndim not in (2, 3):

@@ -164,7 +164,9 @@ def _session_value(rng, kind, a, b):
 def sample(streams, period, batch, n_stations, scalars, flags, expected_arrivals, origin_cdf, draw_sessions):
     """The random inputs of pricing period ``period`` for ``batch`` members, as
     :func:`evprice.market.draws.sample_period_draws` lays them out (offsets, noise, dwell,
-    energy, origin); with ``draw_sessions`` False the dwell and energy stay zero."""
+    energy, origin); with ``draw_sessions`` False the dwell and energy stay zero.
+    ``origin_cdf`` (J, Z): the cumulative origin shares of each sub-step of the episode (its
+    hour's row); an arrival's origin is drawn on its own sub-step's row."""
     s = flags[SUBSTEPS]
     j0 = period * s
     dt = scalars[DT_S]
@@ -188,17 +190,21 @@ def sample(streams, period, batch, n_stations, scalars, flags, expected_arrivals
     dwell = np.zeros((batch, m))
     energy = np.zeros((batch, m))
     origin = np.zeros((batch, m), dtype=np.int64)
+    substep = np.zeros((batch, m), dtype=np.int64)  # each sorted arrival's sub-step: its hour's origin shares
     for b in range(batch):
         i = 0
         row = offset[b]
+        sub = substep[b]
         for j in range(s):
             for _ in range(counts[b, j]):
                 x = (j + arrivals.random()) * dt
                 at = i  # insertion sort: a member has a handful of arrivals, and no allocation
                 while at > 0 and row[at - 1] > x:
                     row[at] = row[at - 1]
+                    sub[at] = sub[at - 1]
                     at -= 1
                 row[at] = x
+                sub[at] = j
                 i += 1
     choice = _generator_at(streams, CHOICE)
     scale = scalars[NOISE_SCALE]
@@ -214,11 +220,11 @@ def sample(streams, period, batch, n_stations, scalars, flags, expected_arrivals
         for b in range(batch):
             for i in range(per_member[b]):
                 energy[b, i] = _session_value(sessions, flags[ENERGY_KIND], scalars[ENERGY_A], scalars[ENERGY_B])
-    if origin_cdf.shape[0] > 1:  # independent zones: Poisson thinning of the market's arrivals
+    if origin_cdf.shape[1] > 1:  # independent zones: Poisson thinning of the market's arrivals, by the hour's shares
         origins = _generator_at(streams, ORIGINS)
         for b in range(batch):
             for i in range(per_member[b]):
-                origin[b, i] = np.searchsorted(origin_cdf, origins.random(), side="right")
+                origin[b, i] = np.searchsorted(origin_cdf[j0 + substep[b, i]], origins.random(), side="right")
     return offset, noise, dwell, energy, origin
 
 

@@ -98,7 +98,7 @@ class Packed:
     ema_weights_per_h: np.ndarray  # (S,)
     expected_arrivals: np.ndarray  # (J,) market-wide arrivals expected in each sub-step
     substep_hour: np.ndarray  # (J,) int64 index into the episode's hourly series
-    origin_cdf: np.ndarray  # (Z,)
+    origin_cdf: np.ndarray  # (J, Z) per sub-step
     no_travel: np.ndarray  # (1, 1, N) the config's travel times, for periods without a road network
 
     @property
