@@ -190,21 +190,24 @@ def sample(streams, period, batch, n_stations, scalars, flags, expected_arrivals
     dwell = np.zeros((batch, m))
     energy = np.zeros((batch, m))
     origin = np.zeros((batch, m), dtype=np.int64)
-    substep = np.zeros((batch, m), dtype=np.int64)  # each sorted arrival's sub-step: its hour's origin shares
+    zones = origin_cdf.shape[1] > 1
+    substep = np.zeros((batch, m) if zones else (1, 1), dtype=np.int64)  # each sorted arrival's sub-step (zones)
     for b in range(batch):
         i = 0
         row = offset[b]
-        sub = substep[b]
+        sub = substep[b if zones else 0]
         for j in range(s):
             for _ in range(counts[b, j]):
                 x = (j + arrivals.random()) * dt
                 at = i  # insertion sort: a member has a handful of arrivals, and no allocation
                 while at > 0 and row[at - 1] > x:
                     row[at] = row[at - 1]
-                    sub[at] = sub[at - 1]
+                    if zones:
+                        sub[at] = sub[at - 1]
                     at -= 1
                 row[at] = x
-                sub[at] = j
+                if zones:
+                    sub[at] = j
                 i += 1
     choice = _generator_at(streams, CHOICE)
     scale = scalars[NOISE_SCALE]
@@ -220,7 +223,7 @@ def sample(streams, period, batch, n_stations, scalars, flags, expected_arrivals
         for b in range(batch):
             for i in range(per_member[b]):
                 energy[b, i] = _session_value(sessions, flags[ENERGY_KIND], scalars[ENERGY_A], scalars[ENERGY_B])
-    if origin_cdf.shape[1] > 1:  # independent zones: Poisson thinning of the market's arrivals, by the hour's shares
+    if zones:  # independent zones: Poisson thinning of the market's arrivals, by each arrival's hour's shares
         origins = _generator_at(streams, ORIGINS)
         for b in range(batch):
             for i in range(per_member[b]):
