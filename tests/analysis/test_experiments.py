@@ -292,7 +292,7 @@ def test_coordination_on_a_scenario_trains_its_market_without_a_benchmark(tmp_pa
     road market the static logit theory does not cover gets its report without Nash or joint
     prices, saying why, instead of a refusal."""
     path = str(EXAMPLES / "my_town.yaml")
-    settings = ExperimentSettings(seeds=2, steps=64, episodes=1, scenario=path, overrides={"horizon_h": 4.0})
+    settings = ExperimentSettings(seeds=1, steps=64, episodes=1, scenario=path, overrides={"horizon_h": 4.0})
     report = run_experiment("coordination", settings, tmp_path)
     data = json.loads((tmp_path / "results.json").read_text())
     assert list(data["summary"]) == ["my-town team", "my-town individual"]

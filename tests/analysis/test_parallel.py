@@ -15,7 +15,7 @@ def _tasks(tmp_path, mode):
             "overrides": {"horizon_h": 3.0, "reward": reward},
             "seeds": [0, 1],
             "steps": 1024,
-            "episodes": 2,
+            "episodes": 1,
             "run_dir": str(tmp_path / mode / label),
             "torch_threads": ARM_TORCH_THREADS,
         }

@@ -1,6 +1,7 @@
 """The fast solver against closed forms, the published case and pandapower's Newton-Raphson."""
 
 import dataclasses
+import os
 
 import numpy as np
 import pytest
@@ -81,10 +82,12 @@ def random_loads(f: Feeder, seed: int, b: int, heavy: float) -> tuple[np.ndarray
     return p, q
 
 
-@settings(max_examples=25)
+@settings(max_examples=int(os.environ.get("EVPRICE_PANDAPOWER_EXAMPLES", "12")), deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), heavy=st.floats(0.1, 3.0), feeder=st.sampled_from([case33bw, doc2]))
 def test_fast_solver_agrees_with_pandapower(seed, heavy, feeder):
-    """Random load scenarios up to three times the published load at every bus."""
+    """Random load scenarios up to three times the published load at every bus: 12 examples
+    of three scenarios each in the suite (pandapower's solver takes most of the time),
+    ``EVPRICE_PANDAPOWER_EXAMPLES=200`` for a longer search."""
     pytest.importorskip("pandapower")
     f = feeder()
     p, q = random_loads(f, seed, 3, heavy)
