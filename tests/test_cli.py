@@ -503,3 +503,23 @@ def test_experiments_take_a_scenario_and_name_a_bad_key_as_it_is(tmp_path):
     r = run("experiment", "coordination", "--set", "travel_time_min=[1, 2]", "--steps", "64", "--out", str(tmp_path))
     assert r.exit_code == 2 and "unknown key 'travel_time_min' for LogitBertrand-v0" in r.output
     assert "is invalid for this experiment" not in r.output  # not mistaken for a market the theory lacks
+
+
+def test_scenario_check_says_when_each_node_has_its_own_hourly_profile(tmp_path):
+    homes = [2.0] * 10 + [0.5] * 14  # node 1: mornings
+    doc = (
+        "stations:\n  - {id: a, road_node: 1, price_min: 1.0, price_max: 1.5}\n"
+        "  - {id: b, road_node: 2, price_min: 1.0, price_max: 1.5}\n"
+        f"roads: {{road_network: doc2}}\ndemand:\n  origins: {{1: {homes}, 2: 1.0}}\n"
+    )
+    (tmp_path / "s.yaml").write_text(doc, encoding="utf-8")
+    r = run("scenario", "check", str(tmp_path / "s.yaml"))
+    assert r.exit_code == 0, r.output
+    assert "requests from 2 nodes, each on its own hourly profile;" in r.output
+    r = run("scenario", "check", str(tmp_path / "s.yaml"), "--json")
+    roads = json.loads(r.output)["roads"]
+    assert roads["origins"] == 2 and roads["origins_by_hour"] is True
+    # station a is at node 1 (0 min from itself); node 1's weight over the day is
+    # (10 x 2.0 + 14 x 0.5) / 24 = 1.125, node 2's 1.0: the weighted mean is max x 1.0 / 2.125
+    t = roads["free_flow_min_to_station"][0]
+    assert t["min"] == 0.0 and t["max"] > 0 and t["mean_weighted"] == pytest.approx(t["max"] / 2.125)

@@ -78,6 +78,7 @@ def scenario_summary(path: str) -> dict[str, Any]:
             "arcs": network.n_arcs,
             "congestion_law": network.congestion_law,
             "origins": int(active.sum()),
+            "origins_by_hour": bool(not (hourly == hourly[0]).all()),  # each node its own daily profile
             "free_flow_min_to_station": [
                 {
                     "agent": cfg.agent_ids[i],
@@ -141,7 +142,9 @@ def check(path: str, as_json: bool) -> None:
         r = summary["roads"]
         click.echo(
             f"roads {r['name']}: {r['nodes']} nodes, {r['arcs']} arcs ({r['congestion_law']}), "
-            f"requests from {r['origins']} nodes; free-flow minutes to each station (min / weighted mean / max):"
+            f"requests from {r['origins']} nodes"
+            + (", each on its own hourly profile" if r["origins_by_hour"] else "")
+            + "; free-flow minutes to each station (min / weighted mean / max):"
         )
         for t in r["free_flow_min_to_station"]:
             click.echo(f"  {t['agent']}: {t['min']:.1f} / {t['mean_weighted']:.1f} / {t['max']:.1f}")
