@@ -265,3 +265,42 @@ def test_origins_take_a_daily_profile_per_node_from_the_file_or_a_table(tmp_path
     (tmp_path / "names.csv").write_text("hour,north\n" + "".join(f"{h},1\n" for h in range(24)), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"columns \['north'\] are not node labels"):
         load_scenario(_write(tmp_path, BASE + "demand:\n  origins: {csv: names.csv}\n", "n.yaml"))
+
+
+ORIGIN_VALUES = st.one_of(
+    SCALARS,
+    st.lists(SCALARS, min_size=23, max_size=25),
+    st.lists(st.floats(0.0, 5.0), min_size=24, max_size=24),
+    st.lists(st.lists(st.floats(0.0, 2.0), max_size=2), min_size=24, max_size=24),
+)
+
+
+@settings(
+    max_examples=int(os.environ.get("EVPRICE_FUZZ_EXAMPLES", "40")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+@given(
+    origins=st.one_of(
+        st.dictionaries(st.integers(-2, 15), ORIGIN_VALUES, max_size=3),
+        st.fixed_dictionaries({"csv": st.sampled_from(["o.csv", "none.csv", 3])}),
+    ),
+    table=st.sampled_from(["hour,1,2\n" + "".join(f"{h},1,{h % 2}\n" for h in range(24)), "hour,1\n0,x\n", ""]),
+)
+def test_any_origins_are_refused_by_a_config_error_or_run(tmp_path_factory, origins, table):
+    """demand.origins of any shape (a node's weight, 24 hourly weights, a table): it loads and
+    steps, or stops with a ConfigError naming the file."""
+    folder = tmp_path_factory.mktemp("origins")
+    (folder / "o.csv").write_text(table, encoding="utf-8")
+    doc = yaml.safe_load(BASE)
+    doc["demand"] = {"origins": origins}
+    path = folder / "s.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    try:
+        scenario = load_scenario(path)
+        env = scenario.make(1)
+    except ConfigError as err:
+        assert str(err).startswith(f"scenario {str(path)!r}")
+        return
+    env.reset(0)
+    env.step(np.zeros((1, env.n_agents, 1)))
