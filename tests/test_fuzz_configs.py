@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from evprice.core.config import ConfigError
 from evprice.envs import registered_ids, spec
 
-EXAMPLES = int(os.environ.get("EVPRICE_FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("EVPRICE_FUZZ_EXAMPLES", "40"))
 PERIODS = 3
 
 SCALARS = st.one_of(

@@ -45,8 +45,10 @@ def test_runner_writes_rows_json_and_a_report(tmp_path, monkeypatch):
         fig = figures.bars_with_ci(out / "figures" / "v.png", ["a"], [1.0], [[0.5, 1.5]], title="t", ylabel="v")
         return ExperimentResult("Why?", rows, {"a": {"mean": 1.0}}, [("T", "| x |\n|---|\n| 1 |")], [("cap", fig)])
 
-    EXPERIMENTS["_probe"] = Experiment("_probe", "A probe.", 10, run)
+    EXPERIMENTS["_probe"] = Experiment("_probe", "A probe.", 10, run, market_env="PublicCharging-v0")
     try:
+        on_grid = run_experiment("_probe", ExperimentSettings(seeds=1, env="GridCharging-v0"), tmp_path / "grid")
+        assert "; charging-market environment `GridCharging-v0`;" in on_grid.read_text()
         report = run_experiment("_probe", ExperimentSettings(seeds=3, episodes=2), tmp_path)
         # an output folder given relative to the working directory: links stay relative to the report
         monkeypatch.chdir(tmp_path)
@@ -238,44 +240,6 @@ def test_stackelberg_experiment_compares_move_orders_against_the_theory(tmp_path
         assert (tmp_path / "figures" / f"{name}.png").read_bytes()[:8] == PNG_MAGIC
 
 
-def test_a_grid_market_env_adds_voltage_and_line_loading_to_the_report(tmp_path):
-    settings = ExperimentSettings(seeds=1, steps=1024, episodes=1, overrides={"horizon_h": 3.0}, env="GridCharging-v0")
-    report = run_experiment("observability", settings, tmp_path)
-    data = json.loads((tmp_path / "results.json").read_text())
-    assert data["settings"]["env"] == "GridCharging-v0"
-    grid_rows = [r for r in data["rows"] if r["env"] == "GridCharging-v0"]
-    assert [r["arm"] for r in grid_rows] == ["GridCharging-v0 partial", "GridCharging-v0 full"]
-    for row in grid_rows:
-        path = row["path"]
-        assert len(path["vm_min_pu"]) == len(path["max_line_loading"]) == len(path["cost"]) == 12
-        assert path["grid_limits"] == {"vm_min_pu": 0.95, "vm_max_pu": 1.05, "line_loading_limit": 0.9}
-        # one evaluation episode: its count of periods out of limits is the path's (a separate run)
-        assert row["violating_periods"] == sum(c > 0 for c in path["cost"])
-        assert 0.9 < min(path["vm_min_pu"]) <= max(path["vm_min_pu"]) <= 1.0
-    # the path is the feeder as a fresh run of the trained policy sees it
-    from evprice.learn.policy import load_policy
-
-    _, overrides, policy = load_policy(grid_rows[0]["run_dir"])
-    env = make_env("GridCharging-v0", 1, **overrides)
-    obs, vm, terms = env.reset(EVAL_SEED), [], {"voltage": 0.0, "line": 0.0, "carbon": 0.0}
-    for _ in range(env.n_periods):
-        obs, _, _, _, info = env.step(policy(obs))
-        vm.append(float(info["grid"]["vm_min_pu"][0]))
-        for key in terms:
-            terms[key] += float(info["grid"][f"cost_{key}"][0])
-    assert grid_rows[0]["path"]["vm_min_pu"] == pytest.approx(vm, rel=1e-12)
-    # one evaluation episode: each cost term per episode is that episode's sum
-    assert grid_rows[0]["grid_costs"] == pytest.approx(terms, rel=1e-9, abs=1e-12)
-    text = report.read_text()
-    assert "charging-market environment `GridCharging-v0`" in text and "periods out of grid limits" in text
-    for row in grid_rows:
-        v = data["summary"][row["arm"]]["violating_periods"]
-        assert f"* {row['arm']}: {v:.1f} of 12 periods per episode with a positive grid constraint cost" in text
-    for name in ("voltage_path_GridCharging-v0", "line_loading_path_GridCharging-v0"):
-        assert (tmp_path / "figures" / f"{name}.png").read_bytes()[:8] == PNG_MAGIC
-    assert not (tmp_path / "figures" / "voltage_path_LogitBertrand-v0.png").exists()
-
-
 def test_reaction_curve_needs_a_leader():
     from evprice.analysis.studies import reaction_curve
 
@@ -286,39 +250,65 @@ def test_reaction_curve_needs_a_leader():
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def test_coordination_on_a_scenario_trains_its_market_without_a_benchmark(tmp_path):
-    """`evprice experiment coordination --scenario FILE` (issue 20): the arms train on the
+def test_an_experiment_on_a_scenario_trains_its_market_without_a_benchmark(tmp_path):
+    """`evprice experiment observability --scenario FILE` (issue 20): the arms train on the
     scenario's market alone (its keys are not LogitBertrand-v0's), named by the scenario; a
     road market the static logit theory does not cover gets its report without Nash or joint
-    prices, saying why, instead of a refusal."""
+    prices, saying why, instead of a refusal. my_town has a feeder: the report carries its
+    voltage and line loading, and each grid cost term per episode (a carbon cap of 300 g/kWh
+    at the evening peak makes the carbon term positive)."""
     path = str(EXAMPLES / "my_town.yaml")
-    settings = ExperimentSettings(seeds=1, steps=64, episodes=1, scenario=path, overrides={"horizon_h": 4.0})
-    report = run_experiment("coordination", settings, tmp_path)
+    overrides = {"horizon_h": 4.0, "start_hour": 17, "carbon_cap_g_per_kwh": 300.0}
+    settings = ExperimentSettings(seeds=1, steps=64, episodes=1, scenario=path, overrides=overrides)
+    report = run_experiment("observability", settings, tmp_path)
     data = json.loads((tmp_path / "results.json").read_text())
-    assert list(data["summary"]) == ["my-town team", "my-town individual"]
+    assert list(data["summary"]) == ["my-town partial", "my-town full"]
     assert data["settings"]["scenario"] == path and f"--scenario {path}" in data["command"]
+    # coordination builds its arms the same way: the scenario's market alone
+    from evprice.analysis.studies.coordination import COORDINATION, _markets
+
+    assert _markets(COORDINATION, settings) == [("my-town", "CoupledNetwork-v0")]
     # the scenario's stations: four prices, each inside that station's bounds in the file
     bounds = [(1.0, 1.8), (1.1, 2.0), (0.9, 1.6), (0.8, 1.5)]
     for row in data["rows"]:
         assert row["env"] == "CoupledNetwork-v0" and row["market"] == "my-town"
         assert all(lo <= p <= hi for p, (lo, hi) in zip(row["mean_price"], bounds, strict=True))
-        assert len(row["path"]["hour"]) == 4  # the --set layer on top of the scenario: 4 h of 60-min periods
-    team = data["summary"]["my-town team"]
-    assert team["nash_prices"] is None and team["joint_prices"] is None and team["stackelberg"] is None
-    assert "driver_cost='generalised'" in team["no_theory"]
+        assert len(row["path"]["hour"]) == 4 and row["path"]["hour"][0] == 17.0  # --set on top of the file
+        assert row["violating_periods"] == sum(c > 0 for c in row["path"]["cost"])  # one evaluation episode
+    entry = data["summary"]["my-town partial"]
+    assert entry["nash_prices"] is None and entry["joint_prices"] is None and entry["stackelberg"] is None
+    assert "driver_cost='generalised'" in entry["no_theory"]
     # without a joint price the plateau is judged on the stations' mean price range, from the file
-    assert team["curve"]["scale"] == pytest.approx(np.mean([hi - lo for lo, hi in bounds]))
-    assert team["curve"]["scale_from"] == "the stations' price range"
+    assert entry["curve"]["scale"] == pytest.approx(np.mean([hi - lo for lo, hi in bounds]))
+    assert entry["curve"]["scale_from"] == "the stations' price range"
+    # the recorded path and the cost terms are what a fresh run of the trained policy sees
+    from evprice.envs.scenario import load_scenario
+    from evprice.learn.policy import load_policy
+
+    row = data["rows"][0]
+    _, _, policy = load_policy(row["run_dir"])
+    env = load_scenario(path).make(1, overrides)
+    obs, vm, terms = env.reset(EVAL_SEED), [], {"voltage": 0.0, "line": 0.0, "carbon": 0.0}
+    for _ in range(env.n_periods):
+        obs, _, _, _, info = env.step(policy(obs))
+        vm.append(float(info["grid"]["vm_min_pu"][0]))
+        for key in terms:
+            terms[key] += float(info["grid"][f"cost_{key}"][0])
+    assert row["path"]["vm_min_pu"] == pytest.approx(vm, rel=1e-12)
+    assert terms["carbon"] > 0 and row["grid_costs"] == pytest.approx(terms, rel=1e-9, abs=1e-12)
     text = report.read_text()
     assert "no static benchmark: driver_cost='generalised'" in text
-    table_row = next(line for line in text.splitlines() if line.startswith("| my-town team |"))
+    table_row = next(line for line in text.splitlines() if line.startswith("| my-town partial |"))
     assert table_row.split(" | ")[2:4] == ["-", "-"]  # no Nash, no joint price
-    assert "carbon above the cap" in text and f"scenario `{path}`" in text
-    for name in ("prices", "price_path", "voltage_path", "learning_curve"):
+    assert f"scenario `{path}`" in text and "periods out of grid limits" in text
+    v, c = entry["violating_periods"], entry["grid_costs"]["carbon"]
+    assert f"* my-town partial: {v:.1f} of 4 periods per episode with a positive grid constraint cost" in text
+    assert f"carbon above the cap {c:.3g} kg CO2." in text
+    for name in ("prices", "price_path", "voltage_path", "line_loading_path", "learning_curve"):
         assert (tmp_path / "figures" / f"{name}_my-town.png").read_bytes()[:8] == PNG_MAGIC
     assert not (tmp_path / "figures" / "station_prices_my-town.png").exists()  # four stations: the table lists them
     # re-rendered from results.json: the same report
-    again = run_experiment("coordination", replace(settings, reuse=True), tmp_path)
+    again = run_experiment("observability", replace(settings, reuse=True), tmp_path)
     assert again.read_text() == text
 
 

@@ -28,9 +28,8 @@ def _numbers(results):
     return [[{k: r[k] for k in keep} for r in arm] for arm in results]
 
 
-def test_local_workers_and_ray_tasks_give_the_sequential_numbers(tmp_path):
-    ray = pytest.importorskip("ray")
-    calls = {"seq": [], "workers": [], "ray": []}
+def test_local_workers_give_the_sequential_numbers(tmp_path):
+    calls = {"seq": [], "workers": []}
     sequential = run_tasks(train_arm, _tasks(tmp_path, "seq"), on_done=lambda i, k: calls["seq"].append((i, k)))
     workers = run_tasks(
         train_arm, _tasks(tmp_path, "workers"), workers=2, on_done=lambda i, k: calls["workers"].append((i, k))
@@ -38,19 +37,28 @@ def test_local_workers_and_ray_tasks_give_the_sequential_numbers(tmp_path):
     assert _numbers(workers) == _numbers(sequential)  # equal, not close: the same arithmetic
     folders = [str(tmp_path / "workers" / "individual" / f"seed_{s}") for s in (0, 1)]
     assert [r["run_dir"] for r in workers[1]] == folders
+    # progress: every task reported once as it finished, the count rising 1, 2 whatever the order
+    assert calls["seq"] == [(0, 1), (1, 2)]
+    assert sorted(i for i, _ in calls["workers"]) == [0, 1] and [k for _, k in calls["workers"]] == [1, 2]
+    assert sequential[0][0]["delta"] != sequential[1][0]["delta"]  # the arms differ
+
+
+@pytest.mark.long
+def test_ray_tasks_give_the_sequential_numbers(tmp_path):
+    """The arms as Ray tasks on a local Ray started here (``pytest --long``: Ray's start takes
+    several seconds; RLlib's tests start one in the suite)."""
+    ray = pytest.importorskip("ray")
+    calls = []
+    sequential = run_tasks(train_arm, _tasks(tmp_path, "seq"))
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)  # the test's own local Ray
     try:
         on_ray = run_tasks(
-            train_arm, _tasks(tmp_path, "ray"), address="auto", on_done=lambda i, k: calls["ray"].append((i, k))
+            train_arm, _tasks(tmp_path, "ray"), address="auto", on_done=lambda i, k: calls.append((i, k))
         )
     finally:
         ray.shutdown()
     assert _numbers(on_ray) == _numbers(sequential)
-    # progress: every task reported once as it finished, the count rising 1, 2 whatever the order
-    assert calls["seq"] == [(0, 1), (1, 2)]
-    for way in ("workers", "ray"):
-        assert sorted(i for i, _ in calls[way]) == [0, 1] and [k for _, k in calls[way]] == [1, 2]
-    assert sequential[0][0]["delta"] != sequential[1][0]["delta"]  # the arms differ
+    assert sorted(i for i, _ in calls) == [0, 1] and [k for _, k in calls] == [1, 2]
 
 
 def test_bad_workers_or_address_are_refused():

@@ -43,7 +43,7 @@ def reference_solver():
 def test_station_draw_is_added_to_its_bus_and_the_costs_follow():
     """Rebuild each period's bus loads from the published loads, the IEEE RTS profile and the
     energy the stations sold, solve them independently and compare."""
-    env = make_env("GridCharging-v0", 2, base_load_noise_std=0.0, start_hour=16.0, horizon_h=4.0)
+    env = make_env("GridCharging-v0", 2, base_load_noise_std=0.0, start_hour=16.0, horizon_h=2.0)
     env.reset(seed=3)
     f, ref = doc2(), reference_solver()
     prices = env.prices_to_actions(np.array([[1.0, 1.2, 1.4], [1.6, 1.3, 1.1]]))

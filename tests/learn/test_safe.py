@@ -36,7 +36,7 @@ def test_trains_plans_and_keeps_the_best_safe_checkpoint(tmp_path):
     assert out["kappa"] == 0.0 and all(float(r["kappa"]) == 0.0 for r in rows)
 
 
-@pytest.mark.parametrize("window", [1, 2])
+@pytest.mark.parametrize("window", [1, pytest.param(2, marks=pytest.mark.long)])
 def test_best_checkpoint_is_the_best_window_within_the_limit(tmp_path, window):
     """The limit sits between the episodes' costs, so some windows qualify and some do not;
     the expected checkpoint is worked out from metrics.csv alone."""

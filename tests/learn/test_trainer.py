@@ -33,7 +33,10 @@ def _price(run_dir, overrides):
 
 
 # (with one station MAPPO's global state is IPPO's observation: the two coincide, so one is enough)
-@pytest.mark.parametrize(("algo", "distribution", "steps"), [("mappo", "gaussian", 16_384), ("mappo", "beta", 32_768)])
+@pytest.mark.parametrize(
+    ("algo", "distribution", "steps"),
+    [("mappo", "gaussian", 16_384), pytest.param("mappo", "beta", 32_768, marks=pytest.mark.long)],
+)
 def test_one_station_finds_the_monopoly_price(tmp_path, algo, distribution, steps):
     cfg = PPOConfig(
         algo=algo,
