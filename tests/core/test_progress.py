@@ -18,6 +18,20 @@ def test_eta_line_assumes_the_remaining_parts_take_the_mean_time():
     assert eta_line("run", 8, 8, 75.0, "arms") == "run: 8/8 arms, 1 min 15 s elapsed"
 
 
+def test_eta_line_with_parallel_workers_counts_the_parts_already_running():
+    # two arms on two workers, both started at 0: when the first finishes the second is
+    # about done too (the Sioux Falls run said "about 25 min 55 s left" seconds before the end)
+    assert eta_line("arms", 1, 2, 1555.0, parallel=2) == "arms: 1/2, 25 min 55 s elapsed, about 0 s left"
+    # four arms on two workers, each 10 s: the first finishes at 10 s, the last at 20 s
+    assert eta_line("arms", 1, 4, 10.0, parallel=2) == "arms: 1/4, 10 s elapsed, about 10 s left"
+    # six arms on two: after 4 in 20 s an arm takes 20 x 2 / 4 = 10 s; 3 waves = 30 s, 10 s left
+    assert eta_line("arms", 4, 6, 20.0, parallel=2) == "arms: 4/6, 20 s elapsed, about 10 s left"
+    # more workers than arms: as wide as the arms
+    assert eta_line("arms", 1, 2, 30.0, parallel=8) == "arms: 1/2, 30 s elapsed, about 0 s left"
+    # one at a time: the old estimate
+    assert eta_line("arms", 2, 8, 10.0, parallel=1) == "arms: 2/8, 10 s elapsed, about 30 s left"
+
+
 def test_a_line_per_tenth_whole_and_a_summary_line():
     out = io.StringIO()
     long_status = "return 0.123  profit 1,234.5  16,397 steps/s  eval 29.577 (Delta 0.993) " + "x" * 60

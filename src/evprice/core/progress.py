@@ -28,12 +28,20 @@ def duration_text(seconds: float) -> str:
     return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
-def eta_line(title: str, done: int, total: int, elapsed_s: float, unit: str = "") -> str:
+def eta_line(title: str, done: int, total: int, elapsed_s: float, unit: str = "", parallel: int = 1) -> str:
     """``"title: 3/8 arms, 5 min 12 s elapsed, about 8 min 40 s left"``: the time left assumes
-    the remaining parts take as long as the finished ones did on average."""
+    every part takes as long as the finished ones did on average.
+
+    ``parallel`` parts run at once (local workers), started together and each replaced by the
+    next as it finishes: a part takes about ``elapsed x parallel / done`` (the elapsed time
+    while fewer than ``parallel`` have finished), and the whole run ``ceil(total / parallel)``
+    such durations. With one at a time that is ``elapsed / done x (total - done)`` left."""
     text = f"{title}: {done:,}/{total:,}{f' {unit}' if unit else ''}, {duration_text(elapsed_s)} elapsed"
     if 0 < done < total:
-        text += f", about {duration_text(elapsed_s / done * (total - done))} left"
+        width = max(1, min(parallel, total))
+        part_s = elapsed_s if done < width else elapsed_s * width / done  # the first wave: all started at 0
+        left_s = max(0.0, -(-total // width) * part_s - elapsed_s)
+        text += f", about {duration_text(left_s)} left"
     return text
 
 

@@ -173,9 +173,10 @@ def _arm_progress(
     where = f"{settings.workers} worker(s)" if settings.address is None else f"Ray at {settings.address}"
     say(f"training {len(arms)} arms x {settings.seeds} seeds, {steps:,} env-steps per seed, on {where}")
     start = time.perf_counter()
+    parallel = settings.workers if settings.address is None else 1  # a cluster's width is its own
 
     def on_done(index: int, finished: int) -> None:
-        line = eta_line("arms", finished, len(arms), time.perf_counter() - start)
+        line = eta_line("arms", finished, len(arms), time.perf_counter() - start, parallel=parallel)
         say(f"{line} ({arms[index][0]!r} finished)")
 
     return on_done
