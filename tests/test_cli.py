@@ -209,6 +209,24 @@ def test_train_resume_continues_in_the_run_folder_and_checks_stations(tmp_path):
     assert result.exit_code == 2 and "prices 2 stations" in result.output
 
 
+def test_train_mappo_lag_takes_a_cost_limit(tmp_path):
+    common = ["--ppo", "num_envs=4", "--ppo", "rollout_periods=24", "--ppo", "eval_episodes=2", "--quiet"]
+    args = ["train", "mappo-lag", "--cost-limit", "0.5", "--steps", "192", "--seeds", "2", "--out", str(tmp_path)]
+    result = run(*args, *common)
+    assert result.exit_code == 0, result.output
+    assert "cost_total" in result.stdout  # the seed table has each constraint's evaluation cost
+    for seed in (0, 1):
+        saved = yaml.safe_load((tmp_path / f"seed_{seed}" / "config.yaml").read_text())
+        assert saved["env"] == "CoupledNetworkPeak-v0"  # the Lagrangian commands' default scenario
+        assert saved["ppo"]["algo"] == "mappo-lag" and saved["ppo"]["cost_limit"] == 0.5
+        header = (tmp_path / f"seed_{seed}" / "metrics.csv").read_text().splitlines()[0]
+        assert "lambda_total" in header and "eval_cost_total" in header
+    result = run("train", "mappo", "--cost-limit", "0.5", "--steps", "8")
+    assert result.exit_code == 2 and "use 'evprice train mappo-lag --cost-limit" in result.output
+    result = run("train", "ippo-lag", "--cost-limit", "-1", "--steps", "8")
+    assert result.exit_code == 2 and "cost_limit=-1.0 is invalid" in result.output
+
+
 def test_train_ccem_then_evaluate_it(tmp_path):
     args = ["train", "ccem", "--steps", "36", "--cost-limit", "10", "--out", str(tmp_path), "--quiet"]
     for setting in ("population=20", "n_elites=4", "particles=2", "iterations=2", "horizon=2"):

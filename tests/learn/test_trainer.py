@@ -299,3 +299,120 @@ def test_a_resume_with_another_batch_starts_fresh_episodes(tmp_path):
     row = train("LogitBertrand-v0", cfg.replace(num_envs=4, total_steps=128 + 64), out_dir=tmp_path, resume=tmp_path)
     # the saved environments (8 members) are not forced on 4: updates 2 and 3 of 64 env-steps each
     assert row["update"] == 3 and row["env_steps"] == 128 + 2 * 64
+
+
+# --- MAPPO- and IPPO-Lagrangian ------------------------------------------------------------
+PEAK = "CoupledNetworkPeak-v0"  # a cost of 1 in each period with a voltage or line violation, 12 periods a day
+
+
+def _lag_config(**changes):
+    base = dict(
+        algo="mappo-lag", num_envs=4, rollout_periods=24, total_steps=4 * 24 * 3, eval_episodes=2,
+        eval_every_updates=3, update_epochs=2, minibatches=2, cost_limit=0.3, lambda_lr=0.5,
+    )  # fmt: skip
+    return PPOConfig(**{**base, **changes})
+
+
+def test_lagrangian_multipliers_follow_the_measured_episode_costs(tmp_path):
+    cfg = _lag_config(cost_terms=["total", "voltage"], cost_limit=[0.3, 2.0])
+    train(PEAK, cfg, out_dir=tmp_path)
+    rows = list(csv.DictReader((tmp_path / "metrics.csv").open()))
+    assert len(rows) == 3
+    lam = np.zeros(2)
+    for row in rows:
+        cost = np.array([float(row["episode_cost_total"]), float(row["episode_cost_voltage"])])
+        # 4 members x 2 whole days per rollout: a mean of 8 counts of violating periods
+        np.testing.assert_allclose(cost * 8, np.round(cost * 8), atol=1e-9)
+        lam = np.maximum(0.0, lam + 0.5 * (cost - np.array([0.3, 2.0])))  # projected dual ascent, by hand
+        np.testing.assert_allclose([float(row["lambda_total"]), float(row["lambda_voltage"])], lam, rtol=1e-12)
+        assert float(row["cost_value_loss"]) >= 0.0
+    # this scenario's grid cost is voltage or line: the voltage count is at most the total's
+    assert float(rows[-1]["episode_cost_voltage"]) <= float(rows[-1]["episode_cost_total"])
+    assert rows[-1]["eval_cost_total"] != "" and rows[0]["eval_cost_total"] == ""
+
+
+def test_lagrangian_evaluation_cost_is_the_policy_s_counted_violations(tmp_path):
+    from evprice.learn import load_checkpoint
+
+    row = train(PEAK, _lag_config(total_steps=96, eval_episodes=3), out_dir=tmp_path)
+    _, _, policy = load_policy(tmp_path)
+    env = make_env(PEAK, 3)
+    obs = env.reset(seed=1)  # the evaluation seed: the run's seed + 1
+    violations = np.zeros(3)
+    for _ in range(env.n_periods):
+        obs, _, _, _, info = env.step(policy(obs))
+        violations += (info["grid"]["cost_voltage"] > 0) | (info["grid"]["cost_line"] > 0)
+    assert row["eval_cost_total"] == pytest.approx(violations.mean())
+    saved = load_checkpoint(tmp_path)
+    assert saved["multipliers"]["value"] == [row["lambda_total"]] and "cost_critic" in saved
+
+
+def test_a_resumed_lagrangian_run_is_the_uninterrupted_run_bit_for_bit(tmp_path):
+    from evprice.learn import load_checkpoint
+
+    cfg = _lag_config(
+        algo="ippo-lag", multiplier="pid", pid_kp=0.5, pid_kd=0.5, rollout_periods=16, total_steps=4 * 16 * 4,
+        checkpoint_every_updates=1,
+    )  # fmt: skip
+    whole = train(PEAK, cfg, out_dir=tmp_path / "whole")
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_two(row):
+        if row["update"] == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        train(PEAK, cfg, out_dir=tmp_path / "cut", on_update=stop_after_two)
+    resumed = train(PEAK, cfg, out_dir=tmp_path / "cut", resume=tmp_path / "cut")
+    a, b = load_checkpoint(tmp_path / "whole"), load_checkpoint(tmp_path / "cut")
+    for part in ("actor", "critic", "cost_critic"):
+        assert all(torch.equal(a[part][k], b[part][k]) for k in a[part])
+    assert a["multipliers"] == b["multipliers"] and a["episode"] == b["episode"]
+    for key in ("policy_loss", "cost_value_loss", "lambda_total", "episode_cost_total", "eval_cost_total"):
+        assert whole[key] == resumed[key], key
+
+
+@pytest.mark.long  # 7 s: the cost critic is a StackedLinear like the actor, whose seed independence the suite checks
+def test_a_lagrangian_seed_trains_the_same_alone_and_among_others(tmp_path):
+    from evprice.learn import load_checkpoint
+
+    cfg = _lag_config(total_steps=4 * 24 * 2, lambda_lr=2.0)
+    alone = train(PEAK, cfg, seeds=[3], out_dir=tmp_path / "alone")
+    among = train(PEAK, cfg, seeds=[0, 3], out_dir=tmp_path / "among")
+    a, b = load_checkpoint(tmp_path / "alone" / "seed_3"), load_checkpoint(tmp_path / "among" / "seed_3")
+    assert _max_param_diff(a["cost_critic"], b["cost_critic"]) < SEED_TOL
+    assert alone[0]["lambda_total"] == among[1]["lambda_total"]
+    assert alone[0]["cost_value_loss"] == pytest.approx(among[1]["cost_value_loss"], rel=1e-4)
+
+
+def test_an_unconstrained_run_is_unchanged_by_the_cost_machinery(tmp_path):
+    """MAPPO draws nothing for a cost critic and logs none of its columns."""
+    cfg = PPOConfig(total_steps=256, num_envs=8, rollout_periods=16, eval_episodes=2)
+    row = train("LogitBertrand-v0", cfg, out_dir=tmp_path)
+    header = (tmp_path / "metrics.csv").open().readline().strip().split(",")
+    assert header[-1] == "eval_delta" and not any("cost" in h or "lambda" in h for h in header)
+    assert "cost_value_loss" not in row
+
+
+def test_lagrangian_settings_name_the_field():
+    with pytest.raises(ConfigError, match=r"cost_limit=0.5 is invalid with algo='mappo'.*algo one of \['mappo-lag'"):
+        PPOConfig(cost_limit=0.5)
+    with pytest.raises(ConfigError, match=r"cost_limit=\[0.1, 0.2\] is invalid: expected one number, or 1"):
+        PPOConfig(algo="mappo-lag", cost_limit=[0.1, 0.2])
+    with pytest.raises(ConfigError, match=r"cost_terms\[1\]='heat' is invalid: expected one of 'total'"):
+        PPOConfig(algo="mappo-lag", cost_terms=["total", "heat"])
+    with pytest.raises(ConfigError, match="a list of distinct constraints"):
+        PPOConfig(algo="mappo-lag", cost_terms=["line", "line"])
+    with pytest.raises(ConfigError, match="pid_kp=1.0 is invalid with multiplier='plain'"):
+        PPOConfig(algo="mappo-lag", pid_kp=1.0)
+    with pytest.raises(ConfigError, match=r"cost_limit=-1 is invalid: expected a finite number in \[0"):
+        PPOConfig(algo="ippo-lag", cost_limit=-1)
+    with pytest.raises(ConfigError, match=r"\['voltage'\] are grid cost terms and this environment has no grid"):
+        train("LogitBertrand-v0", _lag_config(cost_terms=["voltage"]))
+    with pytest.raises(ConfigError, match="cost_terms=.* cannot change on resume"):
+        from evprice.learn.trainer import resume_config
+
+        saved = _lag_config().to_dict()
+        resume_config(saved, {"cost_terms": ["total", "line"], "cost_limit": 0.3})

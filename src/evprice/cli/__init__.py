@@ -11,6 +11,7 @@
                      [--add-load BUS:KW[:KVAR] ...] [--json]
     evprice train mappo|ippo --env ID [--steps N] [--seed S] [--seeds K | --seed-list 0,3,7]
                      [--out DIR] [--set key=value ...] [--ppo key=value ...] [--resume CHECKPOINT]
+    evprice train mappo-lag|ippo-lag --env ID --cost-limit L [the same options]  (Lagrangian: cost within L)
     evprice evaluate --checkpoint DIR/checkpoints/last.pt [--episodes N] [--seed S] [--json]
     evprice train rllib --env ID [--steps N] [--num-env-runners K] [--address ray://...] [--independent]
     evprice train ccem [--env CoupledNetworkPeak-v0] [--steps 600] [--cost-limit 0.3] [--unconstrained]

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from evprice.cli.base import (
+    DEFAULT_ENV,
     _Command,
     _config_option,
     _console,
@@ -24,17 +25,52 @@ from evprice.core.config import ConfigError
 from evprice.core.overrides import parse_assignment
 from evprice.core.progress import LogProgress
 
+LAG_DEFAULT_ENV = "CoupledNetworkPeak-v0"
+"""The Lagrangian trainers' default: a run needs a cost, and there the prices decide it."""
+
 
 @main.group()
 def train() -> None:
     """Train pricing agents (MAPPO / IPPO in-house; RLlib for more than one machine)."""
 
 
-def _ppo_command(algo: str) -> Callable:
-    critic = "the global state" if algo == "mappo" else "each station's own observation"
+def _ppo_help(algo: str) -> str:
+    critic = "the global state" if algo.startswith("mappo") else "each station's own observation"
+    if not algo.endswith("-lag"):
+        return f"Train the stations with {algo.upper()} (critic on {critic})."
+    return (
+        f"Train the stations with {algo.upper().replace('-LAG', '-Lagrangian')}: maximise the reward while the "
+        f"expected episode cost stays within --cost-limit (a cost critic and a Lagrange multiplier per constraint; "
+        f"critics on {critic})."
+    )
 
-    @train.command(algo, cls=_Command, help=f"Train the stations with {algo.upper()} (critic on {critic}).")
-    @_env_option
+
+def _cost_limit_option(algo: str) -> Callable:
+    """``--cost-limit L`` on the Lagrangian commands (a no-op decorator on the others)."""
+    if not algo.endswith("-lag"):
+        # hidden, so that `train mappo --cost-limit` gets the config's message (set algo to a Lagrangian one)
+        return click.option("--cost-limit", "cost_limit", type=float, hidden=True, default=None)
+    return click.option(
+        "--cost-limit",
+        "cost_limit",
+        type=float,
+        default=None,
+        help="permitted expected cost of an episode, every constraint (default: the PPO config's 0.3; "
+        "--ppo cost_limit=[a,b] gives one per --ppo cost_terms entry)",
+    )
+
+
+def _ppo_command(algo: str) -> Callable:
+    lagrangian = algo.endswith("-lag")
+    env_option = (
+        click.option("--env", "env_id", default=None, help=f"environment id (default {LAG_DEFAULT_ENV})")
+        if lagrangian
+        else _env_option
+    )
+
+    @train.command(algo, cls=_Command, help=_ppo_help(algo))
+    @env_option
+    @_cost_limit_option(algo)
     @click.option("--steps", type=click.IntRange(min=1), default=None, help="env-steps (default: the PPO config's)")
     @click.option("--seed", type=click.IntRange(min=0), default=None, help="seed (default: the PPO config's, 0)")
     @click.option(
@@ -52,7 +88,18 @@ def _ppo_command(algo: str) -> Callable:
     @click.option("--resume", type=click.Path(), default=None, help="continue from a checkpoint or run folder")
     @click.option("--quiet", is_flag=True, help="no progress bar")
     def command(
-        env_id, steps, seed, n_seeds, seed_list, out_dir, config_file, assignments, ppo_assignments, resume, quiet
+        env_id,
+        cost_limit,
+        steps,
+        seed,
+        n_seeds,
+        seed_list,
+        out_dir,
+        config_file,
+        assignments,
+        ppo_assignments,
+        resume,
+        quiet,
     ) -> None:
         from evprice.learn import CheckpointError, PPOConfig, load_checkpoint
         from evprice.learn import train as run_training
@@ -65,11 +112,18 @@ def _ppo_command(algo: str) -> Callable:
             settings[key] = value
         if steps is not None:
             settings["total_steps"] = steps
+        if cost_limit is not None:
+            if not algo.endswith("-lag"):
+                raise ConfigError(
+                    f"--cost-limit is for the Lagrangian trainers: use 'evprice train {algo}-lag --cost-limit ...'"
+                )
+            settings["cost_limit"] = cost_limit
         if seed is not None:
             settings["seed"] = seed
         seeds = _seeds_option(seed, n_seeds, seed_list)
         if resume is None:
-            env, overrides = _resolve(env_id, config_file, assignments)
+            default = LAG_DEFAULT_ENV if lagrangian else DEFAULT_ENV
+            env, overrides = _resolve(env_id, config_file, assignments, default)
             cfg = PPOConfig.from_overrides(settings)
             if seeds is None:
                 out = out_dir or f"runs/{algo}_{env}_seed{cfg.seed}"
@@ -132,7 +186,8 @@ def _print_seed_results(rows: list[dict[str, Any]]) -> None:
     from evprice.analysis.stats import mean_ci
 
     table = Table(title="final evaluation by seed (deterministic policy)")
-    keys = [k for k in ("eval_return", "eval_profit", "eval_delta") if rows[0].get(k) is not None]
+    costs = [k for k in rows[0] if k.startswith("eval_cost_") and rows[0][k] is not None]
+    keys = [k for k in ("eval_return", "eval_profit", "eval_delta", *costs) if rows[0].get(k) is not None]
     table.add_column("seed", justify="right")
     for k in keys:
         table.add_column(k.removeprefix("eval_"), justify="right")
@@ -174,6 +229,10 @@ def _train_with_progress(run: Callable, total: int, title: str, quiet: bool, err
                 f"return {fmt(seen['episodic_return'], '.3f')}  profit {fmt(seen['profit'], ',.1f')}  "
                 f"{row['steps_per_s']:,.0f} steps/s"
             )
+            for key in (k for k in row if k.startswith("lambda_")):
+                term = key.removeprefix("lambda_")
+                cost = row.get(f"episode_cost_{term}")
+                status += f"  {term} cost {fmt(cost, '.2f')} lambda {row[key]:.2f}"
             if row["eval_return"] is not None:
                 status += f"  eval {row['eval_return']:.3f}" + (
                     f" (Delta {row['eval_delta']:.3f})" if row["eval_delta"] is not None else ""
@@ -190,6 +249,12 @@ _ppo_command("mappo")
 
 
 _ppo_command("ippo")
+
+
+_ppo_command("mappo-lag")
+
+
+_ppo_command("ippo-lag")
 
 
 @train.command("ccem", cls=_Command)

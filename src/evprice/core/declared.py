@@ -36,11 +36,12 @@ Bound = float | Callable[[Any], float] | None
 """A bound of a declared field: a number, a function of the config (a bound that depends on
 another field, checked after it), or None (unbounded, i.e. :data:`LARGEST_MAGNITUDE`)."""
 
-SHAPES = (None, "station", "hourly", "hourly_list", "hourly_or_one", "list", "list_or_hourly_lists")
+SHAPES = (None, "station", "hourly", "hourly_list", "hourly_or_one", "list", "one_or_list", "list_or_hourly_lists")
 """How many values a declared field holds: one; ``"station"``: one, or one per station (a
 tuple of ``n_stations``); ``"hourly"``: one, or 24 hourly values (a tuple of 24);
 ``"hourly_list"``: exactly 24; ``"hourly_or_one"``: one number, or 24 (kept as given);
-``"list"``: a non-empty list of any length; ``"list_or_hourly_lists"``: such a list, or 24
+``"list"``: a non-empty list of any length; ``"one_or_list"``: one value (kept as it is) or
+such a list; ``"list_or_hourly_lists"``: such a list, or 24
 of them (one per hour of the day), all of the same length (a tuple of 24 tuples)."""
 
 
@@ -131,6 +132,8 @@ class Accepts:
             return f"{one}, or a list of {HOURS_PER_DAY} hourly such values"
         if self.shape == "list":
             return f"a non-empty list, each item {one}"
+        if self.shape == "one_or_list":
+            return f"{one}, or a non-empty list of such values"
         if self.shape == "list_or_hourly_lists":
             return f"a non-empty list, each item {one}, or {HOURS_PER_DAY} such lists of one length (one per hour)"
         return one
@@ -150,7 +153,7 @@ class Accepts:
             if self.shape != "hourly" and not _is_sequence(value):
                 raise invalid(name, value, f"a list of {HOURS_PER_DAY} hourly numbers, each {self.describe(config)}")
             return check_scalar_or_list(name, value, HOURS_PER_DAY, one, self.describe(config))
-        if self.shape == "hourly_or_one":
+        if self.shape in ("hourly_or_one", "one_or_list") and not _is_sequence(value):
             return one(name, value)
         if not _is_sequence(value) or len(list(value)) == 0:
             raise invalid(name, value, self.describe_shape(config))
@@ -207,12 +210,14 @@ def choice(
     choices: Sequence[str] | str,
     *,
     optional: bool = False,
+    shape: str | None = None,
     used_when: tuple[str, tuple[Any, ...]] | None = None,
     unused_why: str = "",
 ) -> Accepts:
-    """A string field's :class:`Accepts`: one of ``choices`` (or the class attribute they name)."""
+    """A string field's :class:`Accepts`: one of ``choices`` (or the class attribute they name),
+    in ``shape`` (a list of them with ``"list"``)."""
     chosen = choices if isinstance(choices, str) else tuple(choices)
-    return Accepts("choice", choices=chosen, optional=optional, used_when=used_when, unused_why=unused_why)
+    return Accepts("choice", choices=chosen, shape=shape, optional=optional, used_when=used_when, unused_why=unused_why)
 
 
 def flag(*, used_when: tuple[str, tuple[Any, ...]] | None = None, unused_why: str = "") -> Accepts:
@@ -265,11 +270,11 @@ class ConfigMixin:
         for name in self.unused_fields(values):
             if not self._is_default(name):
                 key, allowed = rules[name].used_when  # type: ignore[misc]
-                used = allowed[0] if len(allowed) == 1 else f"one of {list(allowed)}"
-                why = rules[name].unused_why or f"only {key}={used!r} uses it"
+                used = f"{key}={allowed[0]!r}" if len(allowed) == 1 else f"{key} one of {list(allowed)}"
+                why = rules[name].unused_why or f"only {used} uses it"
                 raise ConfigError(
                     f"{name}={getattr(self, name)!r} is invalid with {key}={values[key]!r}: it has no effect there "
-                    f"({why}); remove it, or set {key}={used!r}"
+                    f"({why}); remove it, or set {used}"
                 )
 
     @classmethod

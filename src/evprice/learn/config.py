@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from evprice.core.config import invalid
 from evprice.core.declared import ConfigMixin, choice, config_field, flag, integer, number
 
-ALGORITHMS = ("mappo", "ippo")
+ALGORITHMS = ("mappo", "ippo", "mappo-lag", "ippo-lag")
+LAGRANGIAN = ("mappo-lag", "ippo-lag")
+"""The constrained algorithms: PPO-Lagrangian with a cost critic (:mod:`evprice.learn.lagrange`)."""
+COST_TERMS = ("total", "voltage", "line", "carbon")
+"""Constraint channels: the environment's ``info["cost"]``, or one grid cost term each."""
+MULTIPLIER_RULES = ("plain", "pid")
 DEVICES = ("auto", "cpu", "cuda")
 OBS_NORMALISATION = ("running", "bounds", "none")
 DISTRIBUTIONS = ("gaussian", "beta")
@@ -29,7 +34,8 @@ class PPOConfig(ConfigMixin):
     algo: str = _f(
         "mappo",
         "-",
-        "'mappo': critic on the global state (centralised); 'ippo': each agent's critic on its own obs",
+        "'mappo': critic on the global state (centralised); 'ippo': each agent's critic on its own obs; "
+        "'mappo-lag' / 'ippo-lag': the same with a cost critic and a Lagrange multiplier per constraint",
         choice(ALGORITHMS),
     )
     total_steps: int = _f(200_000, "env-steps", "training length: pricing decisions x environments", integer(1))
@@ -76,6 +82,50 @@ class PPOConfig(ConfigMixin):
         "1",
         "stop an update's epochs once the approximate KL exceeds it; None = never",
         number(0.0, low_open=True, optional=True),
+    )
+    cost_limit: float | tuple[float, ...] = _f(
+        0.3,
+        "cost / episode",
+        "permitted expected cost of an episode, one for every constraint or one per cost_terms entry (with an "
+        "indicator cost: violating periods a day)",
+        number(0.0, shape="one_or_list", used_when=("algo", LAGRANGIAN)),
+    )
+    cost_terms: tuple[str, ...] = _f(
+        ("total",),
+        "-",
+        "the constraints, one multiplier each: 'total' (info['cost']), or grid terms 'voltage', 'line', 'carbon' "
+        "(each an indicator where the grid's cost_form is 'indicator')",
+        choice(COST_TERMS, shape="list", used_when=("algo", LAGRANGIAN)),
+    )
+    multiplier: str = _f(
+        "plain",
+        "-",
+        "'plain': lambda += lambda_lr x (cost - limit), kept >= 0; 'pid': PID-Lagrangian (Stooke et al. 2020)",
+        choice(MULTIPLIER_RULES, used_when=("algo", LAGRANGIAN)),
+    )
+    lambda_init: float = _f(
+        0.0, "1", "initial Lagrange multiplier of each constraint", number(0.0, 1e6, used_when=("algo", LAGRANGIAN))
+    )
+    lambda_lr: float = _f(
+        0.05,
+        "1 / cost",
+        "'plain' step of the multiplier per update and unit of excess episode cost (the integral gain under 'pid')",
+        number(0.0, 1e3, used_when=("algo", LAGRANGIAN)),
+    )
+    pid_kp: float = _f(
+        0.25,
+        "1 / cost",
+        "'pid': proportional gain on the excess episode cost",
+        number(0.0, 1e3, used_when=("multiplier", ("pid",))),
+    )
+    pid_kd: float = _f(
+        0.25,
+        "1 / cost",
+        "'pid': derivative gain on the rise of the episode cost since the last update",
+        number(0.0, 1e3, used_when=("multiplier", ("pid",))),
+    )
+    cost_value_coef: float = _f(
+        0.5, "1", "weight of the cost critic's loss", number(0.0, used_when=("algo", LAGRANGIAN))
     )
     hidden_sizes: tuple[int, ...] = _f(
         (64, 64), "1", "units of each hidden layer (actor and critic)", integer(1, 4096, shape="list")
@@ -133,12 +183,37 @@ class PPOConfig(ConfigMixin):
 
     def __post_init__(self) -> None:
         self.check_declared()
+        if len(set(self.cost_terms)) != len(self.cost_terms):
+            raise invalid("cost_terms", list(self.cost_terms), "a list of distinct constraints (each one multiplier)")
+        if isinstance(self.cost_limit, tuple) and len(self.cost_limit) != len(self.cost_terms):
+            raise invalid(
+                "cost_limit",
+                list(self.cost_limit),
+                f"one number, or {len(self.cost_terms)} (one per cost_terms entry: {list(self.cost_terms)})",
+            )
         if self.minibatches > self.num_envs * self.rollout_periods:
             raise invalid(
                 "minibatches",
                 self.minibatches,
                 f"an integer in [1, num_envs x rollout_periods = {self.num_envs * self.rollout_periods}]",
             )
+
+    @property
+    def centralised(self) -> bool:
+        """Whether the critics read the global state (MAPPO) rather than each station's observation."""
+        return self.algo in ("mappo", "mappo-lag")
+
+    @property
+    def constrained(self) -> bool:
+        """Whether the run is Lagrangian: a cost critic and a multiplier per constraint."""
+        return self.algo in LAGRANGIAN
+
+    @property
+    def cost_limits(self) -> tuple[float, ...]:
+        """The limit of each ``cost_terms`` entry, cost per episode."""
+        if isinstance(self.cost_limit, tuple):
+            return self.cost_limit
+        return (float(self.cost_limit),) * len(self.cost_terms)
 
     @property
     def steps_per_update(self) -> int:

@@ -247,7 +247,8 @@ class Actor(nn.Module):
 class Critic(nn.Module):
     """Value of each agent, for ``seeds`` runs at once: from the global state (MAPPO,
     ``(K, batch, F)`` broadcast to every agent) or from the agent's own observation (IPPO,
-    ``(K, batch, N, D)``); ``(K, batch, N)`` out."""
+    ``(K, batch, N, D)``); ``(K, batch, N)`` out, or ``(K, batch, N, heads)`` with ``heads``
+    values per agent (the cost critic: one per constraint)."""
 
     def __init__(
         self,
@@ -258,18 +259,21 @@ class Critic(nn.Module):
         centralised: bool,
         seeds: int = 1,
         generators: list[torch.Generator] | None = None,
+        heads: int | None = None,
     ):
         super().__init__()
         self.n_agents = n_agents
         self.centralised = centralised
+        self.heads = heads
         self.inputs = AgentInputs(n_agents, shared)
         groups = 1 if shared else n_agents
-        self.body = stacked_mlp(seeds, groups, in_dim + self.inputs.extra, hidden, 1, 1.0, generators)
+        self.body = stacked_mlp(seeds, groups, in_dim + self.inputs.extra, hidden, heads or 1, 1.0, generators)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # -> (K, batch, N)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # -> (K, batch, N) or (K, batch, N, heads)
         if self.centralised:
             x = x.unsqueeze(2).expand(-1, -1, self.n_agents, -1)
-        return self.body(self.inputs(x)).squeeze(-1)
+        out = self.body(self.inputs(x))
+        return out.squeeze(-1) if self.heads is None else out
 
 
 def seed_state(module: nn.Module, k: int) -> dict[str, torch.Tensor]:

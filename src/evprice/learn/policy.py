@@ -98,11 +98,13 @@ def evaluate_seeds(
     ``envs.envs[k]``, reset with ``seeds[k]``; one forward pass per period for all seeds.
     Returns one summary per seed, equal to :func:`evaluate_policy` of that seed's
     :class:`TrainedPolicy`, with ``price`` too: the mean posted price (currency/kWh) over
-    periods, stations and episodes."""
+    periods, stations and episodes; and where ``envs`` has ``cost_terms``, ``cost``: the mean
+    episode cost of each constraint (a list of C)."""
     obs = envs.reset(seeds)
     k, b = obs.shape[:2]
     ret, profit, operating = np.zeros((k, b)), np.zeros((k, b)), np.zeros((k, b))
     price = np.zeros(k)
+    cost = np.zeros((k, b, len(envs.cost_terms)))
     for _ in range(envs.first.n_periods):
         x = torch.as_tensor(obs_norm(obs), device=device)
         with torch.no_grad():
@@ -112,10 +114,14 @@ def evaluate_seeds(
         profit += info["profit"].sum(axis=2)
         operating += (info["revenue"] - info["energy_cost"]).sum(axis=2)
         price += info["price"].mean(axis=(1, 2))
+        if envs.cost_terms:
+            cost += info["constraint_cost"]
     bounds = _delta_bounds(envs.first)
     out = [_episode_summary(envs.first, ret[j], profit[j], operating[j], bounds) for j in range(k)]
     for j in range(k):
         out[j]["price"] = float(price[j] / envs.first.n_periods)
+        if envs.cost_terms:
+            out[j]["cost"] = cost[j].mean(axis=0).tolist()
     return out
 
 

@@ -20,6 +20,10 @@ gradient-norm clipping, Adam's step count or the early stop. Each update:
    clipped loss (:mod:`evprice.learn.ppo`), per-seed Adam and gradient clipping
    (:mod:`evprice.learn.optim`); with ``target_kl`` a seed whose approximate KL passes it
    stops its epochs while the others go on.
+   With ``algo="mappo-lag"`` / ``"ippo-lag"`` (:mod:`evprice.learn.lagrange`) a cost critic
+   (one head per constraint) is trained beside the critic on the raw costs, each seed's
+   multipliers move with the mean cost of its episodes finished in the rollout, and the
+   policy follows ``(A_R - sum_c lambda_c A_C_c) / (1 + sum_c lambda_c)``.
 4. **Log, evaluate, checkpoint.** A metrics row per seed (CSV, TensorBoard when installed;
    the ``on_update`` callback gets their mean); every ``eval_every_updates`` the
    deterministic policies (the distributions' means) play ``eval_episodes`` episodes of
@@ -59,6 +63,7 @@ from evprice.learn.checkpoint import (
 from evprice.learn.config import PPOConfig
 from evprice.learn.device import resolve_device
 from evprice.learn.gae import gae
+from evprice.learn.lagrange import Multipliers, center_per_seed, cost_gae, lagrangian_advantages
 from evprice.learn.networks import Actor, Critic, load_seed_state, seed_state
 from evprice.learn.normalise import ObservationNormaliser, RewardScaler
 from evprice.learn.optim import SeedAdam, clip_grad_norm_per_seed
@@ -98,7 +103,21 @@ deterministic policy, blank between evaluations; ``eval_price``: its mean posted
 currency/kWh, over periods, stations and episodes)."""
 
 
-STRUCTURAL = ("algo", "hidden_sizes", "policy_distribution", "share_parameters", "normalise_obs")
+LAG_METRICS = ("cost_value_loss",)
+"""Columns a Lagrangian run adds, before one ``episode_cost_<c>``, ``lambda_<c>`` and
+``eval_cost_<c>`` per constraint ``c`` (:func:`lag_metrics`)."""
+
+
+def lag_metrics(terms: Sequence[str]) -> tuple[str, ...]:
+    """The columns a Lagrangian run over constraints ``terms`` adds to :data:`METRICS`:
+    ``episode_cost_<c>`` (mean cost of the episodes finished during the update),
+    ``lambda_<c>`` (the multiplier the update used) and ``eval_cost_<c>`` (the deterministic
+    policy's mean episode cost)."""
+    per = lambda prefix: tuple(f"{prefix}_{t}" for t in terms)  # noqa: E731
+    return LAG_METRICS + per("episode_cost") + per("lambda") + per("eval_cost")
+
+
+STRUCTURAL = ("algo", "hidden_sizes", "policy_distribution", "share_parameters", "normalise_obs", "cost_terms")
 """Settings that shape the networks or their inputs: a resumed run cannot change them."""
 
 
@@ -124,18 +143,25 @@ def run_folder(checkpoint: str | Path) -> Path:
 def build_learner(
     env: MarketEnv, cfg: PPOConfig, device: torch.device, generators: list[torch.Generator]
 ) -> dict[str, Any]:
-    """Actor, critic and normalisers sized for ``env``, with one seed axis entry per generator
-    (seed ``k``'s initial weights drawn from ``generators[k]``: actor first, then critic)."""
+    """Actor, critic (and for a Lagrangian run the cost critic, one head per constraint) and
+    normalisers sized for ``env``, with one seed axis entry per generator (seed ``k``'s initial
+    weights drawn from ``generators[k]``: actor first, then critic, then cost critic)."""
     n, d, k = env.n_agents, env.observation_size, len(generators)
     s_low, s_high = env.layout.state_bounds
-    centralised = cfg.algo == "mappo"
+    centralised = cfg.centralised
     critic_in = env.state_size if centralised else d
     shape = (cfg.hidden_sizes, cfg.share_parameters)
     actor = Actor(n, d, *shape, cfg.init_log_std, cfg.policy_distribution, seeds=k, generators=generators)
     critic = Critic(n, critic_in, *shape, centralised, seeds=k, generators=generators)
+    cost_critic = None
+    if cfg.constrained:
+        heads = len(cfg.cost_terms)
+        cost_critic = Critic(n, critic_in, *shape, centralised, seeds=k, generators=generators, heads=heads)
+        cost_critic = cost_critic.to(device)
     return {
         "actor": actor.to(device),
         "critic": critic.to(device),
+        "cost_critic": cost_critic,
         "obs_norm": ObservationNormaliser(cfg.normalise_obs, env.observation_low, env.observation_high, seeds=k),
         "state_norm": ObservationNormaliser(cfg.normalise_obs, s_low, s_high, seeds=k),
         "reward_scaler": RewardScaler((n,), cfg.gamma, cfg.normalise_reward, seeds=k),
@@ -254,20 +280,36 @@ def _train(
     gens = [torch.Generator().manual_seed(s) for s in seed_list]
     n_seeds = len(seed_list)
 
-    envs = SeedEnvs(env_id, cfg.num_envs, overrides, n_seeds)
-    eval_envs = SeedEnvs(env_id, cfg.eval_episodes, overrides, n_seeds)
+    terms = cfg.cost_terms if cfg.constrained else ()
+    envs = SeedEnvs(env_id, cfg.num_envs, overrides, n_seeds, terms)
+    eval_envs = SeedEnvs(env_id, cfg.eval_episodes, overrides, n_seeds, terms)
     env = envs.first
     learner = build_learner(env, cfg, device, gens)
-    actor, critic = learner["actor"], learner["critic"]
+    actor, critic, cost_critic = learner["actor"], learner["critic"], learner["cost_critic"]
     obs_norm, state_norm, reward_scaler = learner["obs_norm"], learner["state_norm"], learner["reward_scaler"]
     params = list(actor.parameters()) + list(critic.parameters())
+    if cost_critic is not None:
+        params += list(cost_critic.parameters())
     optimizer = SeedAdam(params, n_seeds, lr=cfg.learning_rate, eps=1e-5)
+    n_costs = len(terms)
+    multipliers = Multipliers(
+        cfg.cost_limits if terms else (),
+        n_seeds,
+        cfg.multiplier,
+        cfg.lambda_lr,
+        cfg.pid_kp,
+        cfg.pid_kd,
+        cfg.lambda_init,
+    )
     first_update = 1
     if states is not None:
         for k, state in enumerate(states):
             try:
                 load_seed_state(actor, k, state["actor"])
                 load_seed_state(critic, k, state["critic"])
+                if cost_critic is not None:
+                    load_seed_state(cost_critic, k, state["cost_critic"])
+                    multipliers.load_seed_state(k, state["multipliers"])
                 optimizer.load_seed_state(k, state["optimizer"])
             except (RuntimeError, ValueError, KeyError) as err:
                 raise CheckpointError(f"resume: the checkpoint's networks do not fit this run ({err})") from None
@@ -283,7 +325,7 @@ def _train(
         RunLog(
             d,
             {"env": env_id, "overrides": overrides, "ppo": cfg.replace(seed=s).to_dict()},
-            METRICS,
+            METRICS + (lag_metrics(terms) if terms else ()),
             states is not None,
         )
         for d, s in zip(dirs, seed_list)
@@ -298,15 +340,20 @@ def _train(
     rew_buf = torch.zeros((k_, t_len, b, n), device=device)
     done_buf = torch.zeros((k_, t_len, b, 1), device=device)
     val_buf = torch.zeros((k_, t_len, b, n), device=device)
+    cost_buf = torch.zeros((k_, t_len, b, n_costs), device=device)  # the same for every station
+    cval_buf = torch.zeros((k_, t_len, b, n, n_costs), device=device)
 
     ep_return = np.zeros((k_, b, n))
     ep_profit = np.zeros((k_, b))
+    ep_cost = np.zeros((k_, b, n_costs))
     if states is not None and all(state.get("envs", {}).get("num_envs") == b for state in states):
         # the environments and the episodes in progress as they were: the run goes on as if never stopped
         for k, state in enumerate(states):
             envs.restore(k, state["envs"])
             ep_return[k] = np.asarray(state["episode"]["return"], dtype=np.float64)
             ep_profit[k] = np.asarray(state["episode"]["profit"], dtype=np.float64)
+            if n_costs:
+                ep_cost[k] = np.asarray(state["episode"]["cost"], dtype=np.float64)
         raw_obs = envs.observe()
     else:  # a new run, a resume with another num_envs, or a checkpoint that kept no environments: new episodes
         env_seeds = [int(torch.randint(0, 2**31 - 1, (1,), generator=g)) for g in gens]
@@ -321,6 +368,7 @@ def _train(
         optimizer.lr = lr
         finished_returns: list[np.ndarray] = []  # each (K, B)
         finished_profits: list[np.ndarray] = []
+        finished_costs: list[np.ndarray] = []  # each (K, B, C)
         policy_std = torch.zeros(k_)
 
         # 1. rollout
@@ -333,12 +381,17 @@ def _train(
                 dist = actor.distribution(obs_t)
                 action = dist.sample(gens)
                 logp = dist.log_prob(action).sum(-1)
-                value = critic(state_t if cfg.algo == "mappo" else obs_t)
+                value = critic(state_t if cfg.centralised else obs_t)
+                if cost_critic is not None:
+                    cval_buf[:, t] = cost_critic(state_t if cfg.centralised else obs_t)
                 policy_std += dist.stddev().mean(dim=(1, 2, 3)).cpu()
             raw_obs, reward, terminated, truncated, info = envs.step(action.cpu().numpy())
             done = terminated | truncated  # (K, B)
             ep_return += reward
             ep_profit += info["profit"].sum(axis=2)
+            if n_costs:
+                ep_cost += info["constraint_cost"]
+                cost_buf[:, t] = torch.as_tensor(info["constraint_cost"], dtype=torch.float32, device=device)
             obs_buf[:, t], state_buf[:, t], act_buf[:, t], logp_buf[:, t] = obs_t, state_t, action, logp
             val_buf[:, t] = value
             rew_buf[:, t] = torch.as_tensor(reward_scaler(reward, done), device=device)
@@ -347,7 +400,8 @@ def _train(
             if done.all():  # every member of every seed ends at the horizon together
                 finished_returns.append(ep_return.mean(axis=2))
                 finished_profits.append(ep_profit.copy())
-                ep_return[:], ep_profit[:] = 0.0, 0.0
+                finished_costs.append(ep_cost.copy())
+                ep_return[:], ep_profit[:], ep_cost[:] = 0.0, 0.0, 0.0
                 raw_obs = envs.reset([None] * k_)
             raw_state = envs.global_state()
 
@@ -355,20 +409,29 @@ def _train(
         with torch.no_grad():
             obs_t = torch.as_tensor(obs_norm(raw_obs), device=device)
             state_t = torch.as_tensor(state_norm(raw_state), device=device)
-            last_value = critic(state_t if cfg.algo == "mappo" else obs_t)
+            last_value = critic(state_t if cfg.centralised else obs_t)
             by_time = lambda x: x.transpose(0, 1)  # noqa: E731  (T, K, ...) views for GAE
             advantages, returns = gae(
                 by_time(rew_buf), by_time(val_buf), by_time(done_buf), last_value, cfg.gamma, cfg.gae_lambda
             )
             advantages, returns = by_time(advantages), by_time(returns)
+            if n_costs:  # the costs' own GAE, on the raw costs (the limit is in their units)
+                last_cost_value = cost_critic(state_t if cfg.centralised else obs_t)
+                cost_adv, cost_ret = cost_gae(cost_buf, cval_buf, done_buf, last_cost_value, cfg.gamma, cfg.gae_lambda)
+                # each seed's multipliers move with the mean cost of its episodes finished in this rollout
+                if finished_costs:
+                    multipliers.update(np.concatenate(finished_costs, axis=1).mean(axis=1))
+                lam = torch.as_tensor(multipliers.value, dtype=torch.float32, device=device)  # (K, C)
 
         # 3. update, every seed on its own samples, minibatch order, clipping and early stop
         flat = lambda x: x.reshape((k_, t_len * b) + x.shape[3:])  # noqa: E731  (K, T x B, ...)
         f_obs, f_state, f_act, f_logp = flat(obs_buf), flat(state_buf), flat(act_buf), flat(logp_buf)
         f_adv, f_ret, f_val = flat(advantages), flat(returns), flat(val_buf)
+        if n_costs:
+            f_cadv, f_cret = flat(cost_adv), flat(cost_ret)
         size = t_len * b
         seed_axis = torch.arange(k_, device=device)[:, None]
-        totals = torch.zeros(5, k_)  # policy_loss, value_loss, entropy, approx_kl, clip_fraction
+        totals = torch.zeros(6, k_)  # policy_loss, value_loss, entropy, approx_kl, clip_fraction, cost_value_loss
         counts = torch.zeros(k_)
         active = torch.ones(k_, dtype=torch.bool)
         for _ in range(cfg.update_epochs):
@@ -379,8 +442,14 @@ def _train(
                 dist = actor.distribution(f_obs[seed_axis, idx])
                 new_logp = dist.log_prob(f_act[seed_axis, idx]).sum(-1)
                 entropy = dist.entropy().sum(-1).mean(dim=(1, 2))
-                new_value = critic(f_state[seed_axis, idx] if cfg.algo == "mappo" else f_obs[seed_axis, idx])
+                critic_in = f_state[seed_axis, idx] if cfg.centralised else f_obs[seed_axis, idx]
+                new_value = critic(critic_in)
                 adv = normalise_advantages(f_adv[seed_axis, idx])
+                cost_loss = torch.zeros(k_, device=device)
+                if n_costs:
+                    adv = lagrangian_advantages(adv, center_per_seed(f_cadv[seed_axis, idx]), lam)
+                    cost_error = (cost_critic(critic_in) - f_cret[seed_axis, idx]) ** 2
+                    cost_loss = 0.5 * cost_error.mean(dim=tuple(range(1, cost_error.dim())))
                 losses = ppo_losses(
                     new_logp,
                     f_logp[seed_axis, idx],
@@ -393,11 +462,15 @@ def _train(
                     per_seed=True,
                 )
                 per_seed = losses.policy + cfg.value_coef * losses.value - cfg.entropy_coef * entropy
+                if n_costs:
+                    per_seed = per_seed + cfg.cost_value_coef * cost_loss
                 optimizer.zero_grad()
                 per_seed.sum().backward()  # seeds share no parameter: each gradient is its own seed's
                 clip_grad_norm_per_seed(params, cfg.max_grad_norm)
                 optimizer.step(active)
-                stats = torch.stack([losses.policy, losses.value, entropy, losses.approx_kl, losses.clip_fraction])
+                stats = torch.stack(
+                    [losses.policy, losses.value, entropy, losses.approx_kl, losses.clip_fraction, cost_loss]
+                )
                 totals += stats.detach().cpu() * active
                 counts += active
             if cfg.target_kl is not None:
@@ -436,6 +509,14 @@ def _train(
                 "eval_price": evals[k].get("price"),
                 "eval_delta": evals[k].get("delta"),
             }
+            if n_costs:
+                row["cost_value_loss"] = float(totals[5, k] / counts[k])
+                done_cost = np.concatenate([c[k] for c in finished_costs]).mean(axis=0) if finished_costs else None
+                eval_cost = evals[k].get("cost")
+                for c, term in enumerate(terms):
+                    row[f"episode_cost_{term}"] = None if done_cost is None else float(done_cost[c])
+                    row[f"lambda_{term}"] = float(multipliers.value[k, c])
+                    row[f"eval_cost_{term}"] = None if eval_cost is None else float(eval_cost[c])
             logs[k].write(row, row["env_steps"], skip=3)
             rows.append(row)
         if out is not None and (last or update % cfg.checkpoint_every_updates == 0):
@@ -456,9 +537,16 @@ def _train(
                     "reward_scaler": reward_scaler.seed_state(k),
                     "generator": gens[k].get_state(),
                     "envs": envs.snapshot(k),
-                    "episode": {"return": ep_return[k].tolist(), "profit": ep_profit[k].tolist()},
+                    "episode": {
+                        "return": ep_return[k].tolist(),
+                        "profit": ep_profit[k].tolist(),
+                        "cost": ep_cost[k].tolist(),
+                    },
                     "metrics": {key: v for key, v in row.items() if v is not None},
                 }
+                if cost_critic is not None:
+                    payload["cost_critic"] = seed_state(cost_critic, k)
+                    payload["multipliers"] = multipliers.seed_state(k)
                 save_checkpoint(folder / "checkpoints" / "last.pt", payload)
         if on_update is not None:
             on_update(mean_row(rows))
