@@ -32,6 +32,7 @@ from evprice.core.declared import ConfigMixin, choice, config_field, integer, nu
 from evprice.learn.networks import GroupedLinear
 
 COST_HEADS = ("auto", "gaussian", "logistic")
+COST_CALIBRATIONS = ("none", "platt")
 UNCERTAINTIES = ("cost", "state")
 ACTIVATIONS = ("silu", "relu", "tanh")
 _ACTIVATION_MODULES = {"silu": nn.SiLU, "relu": nn.ReLU, "tanh": nn.Tanh}
@@ -117,6 +118,14 @@ class EnsembleConfig(ConfigMixin):
         choice(COST_HEADS),
     )
 
+    cost_calibration: str = _f(
+        "none",
+        "-",
+        "a logistic cost head's calibration after each fit: 'platt' fits p = sigmoid(a logit + b) to the held-out "
+        "split's violations (the elites' logits pooled), 'none' keeps the head's own probabilities",
+        choice(COST_CALIBRATIONS, used_when=("cost_head", ("auto", "logistic"))),
+    )
+
     def __post_init__(self) -> None:
         self.check_declared()
         if self.max_log_var <= self.min_log_var:
@@ -134,6 +143,38 @@ def _as_tensor(name: str, value: Any, shape: tuple[int | None, ...], device: tor
     if not torch.isfinite(x).all():
         raise ValueError(f"{name} holds non-finite values (NaN or inf)")
     return x
+
+
+def platt_scaling(logits: torch.Tensor, labels: torch.Tensor, ridge: float = 1e-3) -> tuple[float, float]:
+    """``(a, b)`` of Platt's calibration ``p = sigmoid(a z + b)`` of logits ``z`` (N,) to binary
+    ``labels`` (N,): the maximum-likelihood logistic regression of the labels on the logits,
+    by damped Newton steps in float64, with a small ridge pulling towards the identity ``(1, 0)``
+    (so that labels the logits separate perfectly, or that are all 0, stay finite)."""
+    z = logits.detach().double().reshape(-1)
+    y = labels.detach().double().reshape(-1)
+    x = torch.stack([z, torch.ones_like(z)], dim=1)  # (N, 2)
+    prior = torch.tensor([1.0, 0.0], dtype=torch.float64)
+    n = max(len(z), 1)
+
+    def objective(w: torch.Tensor) -> float:  # the mean negative log-likelihood plus the ridge
+        nll = nn.functional.binary_cross_entropy_with_logits(x @ w, y, reduction="sum") / n
+        return float(nll + 0.5 * ridge * ((w - prior) ** 2).sum())
+
+    w = prior.clone()
+    value = objective(w)
+    for _ in range(100):  # damped Newton: each step halved until the objective falls
+        p = torch.sigmoid(x @ w)
+        grad = x.T @ (p - y) / n + ridge * (w - prior)
+        hess = (x.T * (p * (1 - p))) @ x / n + ridge * torch.eye(2, dtype=torch.float64)
+        step, t = torch.linalg.solve(hess, grad), 1.0
+        while t > 1e-8 and objective(w - t * step) > value:
+            t *= 0.5
+        w = w - t * step
+        new_value = objective(w)
+        if value - new_value < 1e-12:
+            break
+        value = new_value
+    return float(w[0]), float(w[1])
 
 
 def soft_bound_log_var(raw: torch.Tensor, min_log_var: torch.Tensor, max_log_var: torch.Tensor) -> torch.Tensor:
@@ -178,6 +219,15 @@ class ProbabilisticEnsemble(nn.Module):
         self.register_buffer("out_mean", torch.zeros(self.n_gauss))
         self.register_buffer("out_std", torch.ones(self.n_gauss))
         self.register_buffer("elite_indices", torch.arange(config.n_elites, dtype=torch.long))
+        # Platt's (a, b) of the logistic cost head, (1, 0) until calibrated
+        self.register_buffer("cost_calibration", torch.tensor([1.0, 0.0]))
+
+    def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
+        """``nn.Module.load_state_dict``; a state saved before the cost calibration existed
+        loads with the identity calibration ``(1, 0)``, which is what it predicted with."""
+        if "cost_calibration" not in state_dict:
+            state_dict = {**state_dict, "cost_calibration": torch.tensor([1.0, 0.0])}
+        return super().load_state_dict(state_dict, strict=strict, assign=assign)
 
     # ------------------------------------------------------------------ forward
 
@@ -226,7 +276,8 @@ class ProbabilisticEnsemble(nn.Module):
         if logit is None:
             result["cost_mean"], result["cost_var"] = mean[..., d + 1], var[..., d + 1]
         else:
-            p = torch.sigmoid(logit)
+            a, b = self.cost_calibration
+            p = torch.sigmoid(a * logit + b)
             result["cost_mean"], result["cost_var"] = p, p * (1.0 - p)
         return result
 
@@ -392,12 +443,35 @@ class ProbabilisticEnsemble(nn.Module):
                 layer.weight.copy_(w)
                 layer.bias.copy_(b)
         self.elite_indices.copy_(torch.argsort(best_mse, stable=True)[: cfg.n_elites])
+        if self.logistic_cost and cfg.cost_calibration == "platt":
+            self.calibrate_cost(obs_t[hold], act_t[hold], cost_t[hold])
         return {
             "epochs": epochs,
             "train_loss": train_loss,
             "holdout_mse": best_mse.cpu().numpy(),
             "elites": self.elite_indices.cpu().numpy().copy(),
         }
+
+    @torch.no_grad()
+    def calibrate_cost(self, obs: Any, act: Any, cost: Any) -> tuple[float, float]:
+        """Platt-calibrate the logistic cost head on transitions ``obs`` ``(N, D)``, ``act``
+        ``(N, A)`` with observed violations ``cost`` ``(N,)`` in {0, 1}: the elites' raw logits,
+        pooled, are regressed on the violations (:func:`platt_scaling`) and :meth:`predict`
+        gives ``sigmoid(a logit + b)`` from then on. :meth:`fit` calls it on its held-out split
+        under ``cost_calibration="platt"``; a planner may call it on its latest data. Returns
+        ``(a, b)``."""
+        if not self.logistic_cost:
+            raise ValueError("calibrate_cost needs cost_head='logistic' (a probability of violation to calibrate)")
+        obs_t = _as_tensor("obs", obs, (None, self.obs_dim), self._device())
+        act_t = _as_tensor("act", act, (obs_t.shape[0], self.act_dim), self._device())
+        cost_t = _as_tensor("cost", cost, (obs_t.shape[0],), self._device())
+        if ((cost_t != 0) & (cost_t != 1)).any():
+            raise ValueError("cost must be 0 or 1 to calibrate a violation probability")
+        _, _, logit = self._raw(self._inputs(obs_t, act_t))
+        elite_logits = logit[self.elite_indices]  # (n_elites, N)
+        a, b = platt_scaling(elite_logits, cost_t.unsqueeze(0).expand_as(elite_logits))
+        self.cost_calibration.copy_(torch.tensor([a, b]))
+        return a, b
 
     def _set_normalisation(self, x: torch.Tensor, y: torch.Tensor) -> None:
         """Store the mean/std of inputs ``(N, D + A)`` and Gaussian targets ``(N, G)``."""
