@@ -46,9 +46,9 @@ def _ppo_help(algo: str) -> str:
 
 
 def _cost_limit_option(algo: str) -> Callable:
-    """``--cost-limit L`` on the Lagrangian commands (a no-op decorator on the others)."""
+    """``--cost-limit L`` on the Lagrangian commands; hidden on the others, which refuse it
+    with a message naming the Lagrangian command."""
     if not algo.endswith("-lag"):
-        # hidden, so that `train mappo --cost-limit` gets the config's message (set algo to a Lagrangian one)
         return click.option("--cost-limit", "cost_limit", type=float, hidden=True, default=None)
     return click.option(
         "--cost-limit",
@@ -113,7 +113,7 @@ def _ppo_command(algo: str) -> Callable:
         if steps is not None:
             settings["total_steps"] = steps
         if cost_limit is not None:
-            if not algo.endswith("-lag"):
+            if not lagrangian:
                 raise ConfigError(
                     f"--cost-limit is for the Lagrangian trainers: use 'evprice train {algo}-lag --cost-limit ...'"
                 )

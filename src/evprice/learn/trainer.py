@@ -381,9 +381,10 @@ def _train(
                 dist = actor.distribution(obs_t)
                 action = dist.sample(gens)
                 logp = dist.log_prob(action).sum(-1)
-                value = critic(state_t if cfg.centralised else obs_t)
+                critic_t = state_t if cfg.centralised else obs_t
+                value = critic(critic_t)
                 if cost_critic is not None:
-                    cval_buf[:, t] = cost_critic(state_t if cfg.centralised else obs_t)
+                    cval_buf[:, t] = cost_critic(critic_t)
                 policy_std += dist.stddev().mean(dim=(1, 2, 3)).cpu()
             raw_obs, reward, terminated, truncated, info = envs.step(action.cpu().numpy())
             done = terminated | truncated  # (K, B)
@@ -409,14 +410,15 @@ def _train(
         with torch.no_grad():
             obs_t = torch.as_tensor(obs_norm(raw_obs), device=device)
             state_t = torch.as_tensor(state_norm(raw_state), device=device)
-            last_value = critic(state_t if cfg.centralised else obs_t)
+            critic_t = state_t if cfg.centralised else obs_t
+            last_value = critic(critic_t)
             by_time = lambda x: x.transpose(0, 1)  # noqa: E731  (T, K, ...) views for GAE
             advantages, returns = gae(
                 by_time(rew_buf), by_time(val_buf), by_time(done_buf), last_value, cfg.gamma, cfg.gae_lambda
             )
             advantages, returns = by_time(advantages), by_time(returns)
             if n_costs:  # the costs' own GAE, on the raw costs (the limit is in their units)
-                last_cost_value = cost_critic(state_t if cfg.centralised else obs_t)
+                last_cost_value = cost_critic(critic_t)
                 cost_adv, cost_ret = cost_gae(cost_buf, cval_buf, done_buf, last_cost_value, cfg.gamma, cfg.gae_lambda)
                 # each seed's multipliers move with the mean cost of its episodes finished in this rollout
                 if finished_costs:
