@@ -19,6 +19,12 @@ Document 2's ``ccem.py``, built as the document means it (and model-agnostic):
   (we measured exactly this trap on ``CoupledNetworkPeak-v0``: kappa rising without end
   while the planner kept the middle prices that violate). With ``constrained=False`` every
   sequence counts as feasible: plain CEM by the same code path;
+* two search aids of iCEM (Pinneri et al. 2020), both off by default: ``noise_correlation``
+  draws each sequence's steps correlated (an AR(1) Gaussian copula: the same truncated-normal
+  marginals, smoother sequences, fewer effective dimensions), and ``keep_elites`` carries that
+  fraction of the elites into the next iteration's population and, shifted by one step, into
+  the next decision's first iteration, so that a good sequence once found is not lost to the
+  sampling noise;
 * the sampling mean and variance move towards the elites' with smoothing
   ``new = alpha * old + (1 - alpha) * elite``; after ``iterations`` the first action of the
   mean sequence is executed (MPC), and the mean shifted by one step (last step repeated)
@@ -77,6 +83,20 @@ class CCEMConfig(ConfigMixin):
         integer(1, lambda c: c.population, reason="the elites are chosen among the population"),
     )
     iterations: int = _f(5, "1", "CEM iterations per decision", integer(1, 1000))
+    noise_correlation: float = _f(
+        0.0,
+        "1",
+        "correlation of a sampled sequence's consecutive steps (AR(1) Gaussian copula, marginals unchanged): "
+        "smooth sequences in fewer effective dimensions, as iCEM's coloured noise; 0 = independent steps",
+        number(0.0, 1.0, high_open=True),
+    )
+    keep_elites: float = _f(
+        0.0,
+        "1",
+        "fraction of the elites carried into the next iteration's population and, shifted by one step, into "
+        "the next decision's first iteration (iCEM's elite memory; 0 = plain CEM)",
+        number(0.0, 1.0),
+    )
     smoothing_alpha: float = _f(
         0.1,
         "1",
@@ -170,6 +190,7 @@ def sample_truncated_normal(
     high: torch.Tensor,
     n: int,
     generator: torch.Generator | None,
+    correlation: float = 0.0,
 ) -> torch.Tensor:
     """``n`` draws of ``N(mean, std^2)`` truncated to ``[low, high]``, by the inverse CDF.
 
@@ -177,9 +198,18 @@ def sample_truncated_normal(
     Returns (n, ..., A) in ``mean``'s dtype. Computed in float64 with ``torch.special.ndtr``
     / ``ndtri`` (the normal CDF and its inverse, i.e. ``erf``/``erfinv`` written to stay
     accurate in the tails); the final clamp only removes floating-point round-off.
+
+    ``correlation`` ``rho`` in [0, 1) correlates the draws along the second-to-last axis (a
+    sequence's steps, ``mean`` (H, A)): the uniforms of the inverse CDF are ``ndtr(z)`` of a
+    stationary AR(1) ``z_t = rho z_{t-1} + sqrt(1 - rho^2) e_t`` with ``z_0, e_t ~ N(0, 1)``
+    (a Gaussian copula), so each step keeps its truncated-normal marginal while neighbouring
+    steps move together: smooth sequences, as iCEM's coloured noise (Pinneri et al. 2020)
+    gives, searched in fewer effective dimensions. 0 draws independent uniforms.
     """
     if n < 1:
         raise ValueError(f"n={n!r} is invalid: expected an integer >= 1")
+    if not 0.0 <= correlation < 1.0:
+        raise ValueError(f"correlation={correlation!r} is invalid: expected a number in [0, 1)")
     if not bool((std > 0).all()):
         raise ValueError("std must be > 0 everywhere")
     m = mean.to(torch.float64)
@@ -188,7 +218,15 @@ def sample_truncated_normal(
     hi = high.to(device=m.device, dtype=torch.float64).expand_as(m)
     cdf_lo = torch.special.ndtr((lo - m) / s)
     cdf_hi = torch.special.ndtr((hi - m) / s)
-    u = torch.rand((n, *m.shape), generator=generator, dtype=torch.float64, device=m.device)
+    if correlation > 0.0 and m.ndim >= 2:
+        e = torch.randn((n, *m.shape), generator=generator, dtype=torch.float64, device=m.device)
+        z = e.clone()
+        keep = (1.0 - correlation**2) ** 0.5
+        for t in range(1, m.shape[-2]):
+            z[..., t, :] = correlation * z[..., t - 1, :] + keep * e[..., t, :]
+        u = torch.special.ndtr(z)
+    else:
+        u = torch.rand((n, *m.shape), generator=generator, dtype=torch.float64, device=m.device)
     p = cdf_lo + u * (cdf_hi - cdf_lo)
     tiny = torch.finfo(torch.float64).tiny
     p = p.clamp(min=tiny, max=1.0 - torch.finfo(torch.float64).eps / 2)
@@ -350,6 +388,7 @@ class ConstrainedCEM:
         self._min_std = config.min_std_fraction * span  # (A,) float64
         self.kappa: float = config.kappa_init
         self._warm_mean: torch.Tensor | None = None  # (H, A) float64
+        self._warm_elites: torch.Tensor | None = None  # (K, H, A) float64, shifted kept elites
         self.last_info: PlanInfo | None = None
 
     @property
@@ -364,6 +403,7 @@ class ConstrainedCEM:
     def reset(self) -> None:
         """Forget the warm start (call at each episode start). ``kappa`` is kept."""
         self._warm_mean = None
+        self._warm_elites = None
         self.last_info = None
 
     def plan(
@@ -398,8 +438,14 @@ class ConstrainedCEM:
         std = self._init_std.expand(shape).clone()
         n_feasible_history: list[int] = []
         used_fallback = False
+        n_keep = round(cfg.keep_elites * cfg.n_elites)
+        kept = self._warm_elites
         for _ in range(cfg.iterations):
-            samples = sample_truncated_normal(mean, std, self._low64, self._high64, cfg.population, generator)
+            samples = sample_truncated_normal(
+                mean, std, self._low64, self._high64, cfg.population, generator, cfg.noise_correlation
+            )
+            if kept is not None and n_keep > 0:  # iCEM: the best sequences so far compete again
+                samples = torch.cat([samples, kept.to(samples.dtype)], dim=0)
             ret, cost, unc = rollout(
                 obs_t, samples.to(self.dtype), model, members_t, cfg.particles, cfg.gamma, generator, cfg.cost_estimate
             )
@@ -409,6 +455,7 @@ class ConstrainedCEM:
             )
             n_feasible_history.append(n_feasible)
             mean, std = smoothed_update(mean, std, samples[idx], cfg.smoothing_alpha, self._min_std)
+            kept = samples[idx[:n_keep]].to(torch.float64)  # topk order: the best first
         mean = torch.minimum(torch.maximum(mean, self._low64), self._high64)
         r_m, c_m, u_m = rollout(
             obs_t,
@@ -433,6 +480,7 @@ class ConstrainedCEM:
             std_sequence=std.to(self.dtype).clone(),
         )
         self._warm_mean = shift_sequence(mean)
+        self._warm_elites = torch.stack([shift_sequence(e) for e in kept]) if n_keep > 0 else None
         return mean[0].to(self.dtype).clone()
 
     def update_kappa(self, episode_cost: float, cost_limit_episode: float) -> float:
@@ -449,21 +497,38 @@ class ConstrainedCEM:
         return self.kappa
 
     def state_dict(self) -> dict[str, Any]:
-        """``{"kappa": float, "warm_mean": (H, A) float64 tensor or None}`` for checkpoints."""
-        return {"kappa": float(self.kappa), "warm_mean": None if self._warm_mean is None else self._warm_mean.clone()}
+        """``{"kappa": float, "warm_mean": (H, A) float64 tensor or None, "warm_elites": (K, H, A)
+        float64 tensor or None}`` for checkpoints (``warm_elites``: the shifted kept elites of
+        ``keep_elites``)."""
+        return {
+            "kappa": float(self.kappa),
+            "warm_mean": None if self._warm_mean is None else self._warm_mean.clone(),
+            "warm_elites": None if self._warm_elites is None else self._warm_elites.clone(),
+        }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned; raises on a bad kappa or warm-mean shape."""
+        """Restore what :meth:`state_dict` returned (a state without ``warm_elites``, saved
+        before they existed, keeps none); raises on a bad kappa or warm-start shape."""
         missing = {"kappa", "warm_mean"} - set(state)
         if missing:
             raise KeyError(f"ConstrainedCEM state is missing {sorted(missing)}")
         kappa = check_float("kappa", state["kappa"], low=0.0)
+        expected = (self.config.horizon, self.action_dim)
         warm = state["warm_mean"]
         if warm is not None:
             warm = torch.as_tensor(warm, dtype=torch.float64, device=self.device)
-            expected = (self.config.horizon, self.action_dim)
             if tuple(warm.shape) != expected or not bool(torch.isfinite(warm).all()):
                 raise ValueError(f"warm_mean must be a finite tensor of shape {expected}, got {tuple(warm.shape)}")
             warm = warm.clone()
+        elites = state.get("warm_elites")
+        if elites is not None:
+            elites = torch.as_tensor(elites, dtype=torch.float64, device=self.device)
+            if elites.ndim != 3 or tuple(elites.shape[1:]) != expected or not bool(torch.isfinite(elites).all()):
+                raise ValueError(
+                    f"warm_elites must be a finite tensor of shape (K, {expected[0]}, {expected[1]}), "
+                    f"got {tuple(elites.shape)}"
+                )
+            elites = elites.clone()
         self.kappa = kappa
         self._warm_mean = warm
+        self._warm_elites = elites

@@ -68,12 +68,23 @@ cost above 0, whether the planner chose the prices (``planned``: after the rando
 and a first fit), kappa after its update, the mean planning time per decision (s), and
 the ensemble's latest holdout error (mean over members, standardised units)."""
 
-PLANNER_DEFAULTS = {"population": 200, "n_elites": 20, "particles": 5, "iterations": 3, "kappa_lr": 1.0}
+PLANNER_DEFAULTS = {
+    "population": 200,
+    "n_elites": 20,
+    "particles": 5,
+    "iterations": 3,
+    "kappa_lr": 1.0,
+    "keep_elites": 0.5,
+    "noise_correlation": 0.9,
+}
 """The planner's settings unless ``planner`` overrides them: about 0.3 s per decision on 2
 cores with the default ensemble (``docs/safe.md``). ``kappa_lr`` is 1, not the planner's
 own 0.01: the default uncertainty is the elites' spread of a violation probability, a few
 hundredths, so kappa must reach tens to weigh in; on ``CoupledNetworkPeak-v0`` 0.1
-left it at 1.9 and 3.9 after 600 decisions, with 5.4% and 9.2% violating periods on two seeds."""
+left it at 1.9 and 3.9 after 600 decisions, with 5.4% and 9.2% violating periods on two seeds.
+``keep_elites`` and ``noise_correlation`` (iCEM's search aids): once kappa makes every sequence
+infeasible the planner minimises the predicted cost, and plain CEM did not find the safe
+high prices its own model rated five times safer (``docs/safe.md``)."""
 
 
 def _planner_field() -> Any:
