@@ -84,3 +84,15 @@ def test_the_committed_reports_tables_load_with_numeric_values():
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         df = load_results(folder)
         assert str(df["value"].dtype) == "float64" and len(df) > 0, folder.name
+
+
+def test_lists_by_day_or_period_are_indexed_not_stations():
+    row = {"method": "upper bounds", "seed": 0, "by_period": [0.0, 0.5], "prices": [1.4, 1.5], "terms": {"line": 1.0}}
+    ids = {"method": "upper bounds", "seed": 0}
+    assert result_rows([row]) == [
+        {**ids, "station": "", "metric": "by_period[0]", "value": 0.0},
+        {**ids, "station": "", "metric": "by_period[1]", "value": 0.5},
+        {**ids, "station": "station_1", "metric": "prices", "value": 1.4},
+        {**ids, "station": "station_2", "metric": "prices", "value": 1.5},
+        {**ids, "station": "", "metric": "terms.line", "value": 1.0},
+    ]

@@ -8,7 +8,8 @@ spreadsheet or pandas reads numbers as numbers:
   ``env``, ``seed`` or ``session``, the arm's settings, ``run_dir``) come first, then
   ``station`` (``station_1`` ...; empty for a market-wide metric), ``metric`` and ``value``
   (a number; empty where undefined, e.g. Delta of a market without a static benchmark; a
-  metric that is a mapping gives one row per entry, ``grid_costs.carbon``);
+  metric that is a mapping gives one row per entry, ``grid_costs.carbon``, and a list indexed
+  by a day or a period one row per item, ``by_period[3]``);
 * ``paths.csv.gz``: the recorded evaluation episode of each run: identifiers, ``period``,
   ``hour``, ``station``, ``quantity`` (``price``, ``utilization``, ``blocked``, on a grid
   ``vm_min_pu`` ...) and ``value``;
@@ -43,11 +44,27 @@ METRICS = frozenset(
         "cycle_length",
         "cycle_prices",
         "cycle_profit",
+        # the safety experiment (evprice.analysis.studies.safety)
+        "team_reward",
+        "terms",  # the grid terms' violating periods per day: metric "terms.voltage" ...
+        "train_s",
+        "env_steps",
+        "plan_time_s",
+        "final_kappa",
+        "final_lambda",
+        "prices",
+        "reward_days",
+        "violating_days",
+        "by_period",
+        "hour",
     }
 )
 """Row keys that are measured numbers; every other scalar key identifies the run (an
 experiment that measures something new adds its key here). A row with none of them is
 written as it is, one line, so that nothing it holds is lost."""
+INDEXED = frozenset({"reward_days", "violating_days", "by_period", "hour"})
+"""List metrics indexed by something other than a station (an evaluation day, a period of the
+day): one row each, metric ``by_period[3]``, station empty."""
 NESTED = ("path", "curve")
 """Row keys written to their own tables."""
 TABLES = {"results": "results.csv", "paths": "paths.csv.gz", "curves": "curves.csv.gz"}
@@ -76,6 +93,10 @@ def result_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             value = row[key]
             if isinstance(value, Mapping):
                 out += [{**ids, "station": "", "metric": f"{key}.{k}", "value": _number(v)} for k, v in value.items()]
+            elif isinstance(value, (list, tuple)) and key in INDEXED:
+                out += [
+                    {**ids, "station": "", "metric": f"{key}[{i}]", "value": _number(v)} for i, v in enumerate(value)
+                ]
             elif isinstance(value, (list, tuple)):
                 out += [
                     {**ids, "station": f"station_{i + 1}", "metric": key, "value": _number(v)}
