@@ -359,6 +359,7 @@ def test_experiment_lists_runs_and_reports(tmp_path):
         "observability",
         "stackelberg",
         "capacity",
+        "safety",
     ]
     out = tmp_path / "q"
     result = run("experiment", "collusion-qlearning", "--seeds", "2", "--steps", "5000", "--out", str(out))

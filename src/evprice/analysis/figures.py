@@ -146,6 +146,33 @@ def scatter(
     return _finish(fig, ax, path, title, xlabel, ylabel)
 
 
+def frontier(
+    path: str | Path,
+    series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    points: Mapping[str, tuple[float, float]],
+    *,
+    limits: Sequence[float],
+    title: str,
+    xlabel: str,
+    ylabel: str,
+) -> Path:
+    """A cost-reward frontier: one line per ``series`` entry ``{label: (costs (L,), rewards
+    (L,))}`` (a method trained at each limit), one marker per ``points`` entry ``{label:
+    (cost, reward)}`` (a method without a limit), and a dashed vertical line at each of
+    ``limits``."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100)
+    for label, (x, y) in series.items():
+        ax.plot(x, y, marker="o", markersize=4, label=label)
+    markers = "sD^vP*X"
+    for i, (label, (x, y)) in enumerate(points.items()):
+        ax.scatter([x], [y], marker=markers[i % len(markers)], s=40, label=label)
+    for limit in limits:
+        ax.axvline(limit, linestyle="--", linewidth=0.8, color="#909090")
+    ax.legend(fontsize=7)
+    return _finish(fig, ax, path, title, xlabel, ylabel)
+
+
 def _finish(fig: Any, ax: Any, path: str | Path, title: str, xlabel: str | None, ylabel: str) -> Path:
     if xlabel is not None:
         ax.set_xlabel(xlabel)

@@ -226,7 +226,7 @@ def replay_cmd(run_dir, out_path, seed, fps, policy, price, markup, env_id, conf
     "env_id",
     default=None,
     help="the charging-market environment of coordination, observability and capacity (default PublicCharging-v0; "
-    "--scenario replaces it with the scenario's market)",
+    "--scenario replaces it with the scenario's market), or the feeder of safety (default CoupledNetworkPeak-v0)",
 )
 @click.option(
     "--workers", type=click.IntRange(min=1), default=1, show_default=True, help="arms trained in parallel processes"

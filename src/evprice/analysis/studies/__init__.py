@@ -12,7 +12,10 @@
   observability, on ``LogitBertrand-v0``; learned prices and profits against the
   Bertrand-Nash and Stackelberg solutions;
 * ``collusion-qlearning``: Calvano et al. (2020)'s tabular Q-learning sessions on
-  ``LogitBertrand-v0`` (:mod:`evprice.analysis.qlearning`).
+  ``LogitBertrand-v0`` (:mod:`evprice.analysis.qlearning`);
+* ``safety``: safe pricing on ``CoupledNetworkPeak-v0``: the constrained and unconstrained
+  CEM planners, MAPPO-Lagrangian and MAPPO, and fixed-price baselines on the same evaluation
+  days, and the cost-reward frontier over several limits (:mod:`evprice.analysis.studies.safety`).
 
 ``coordination``, ``observability`` and ``capacity`` run their charging-market arms on
 ``PublicCharging-v0`` unless ``settings.env`` names another registered environment (for
@@ -39,6 +42,9 @@ from evprice.analysis.studies.stackelberg import STACKELBERG, reaction_curve
 from evprice.analysis.studies.arms import ARM_TORCH_THREADS, DEFAULT_STEPS, EVAL_SEED, episode_path, train_arm
 from evprice.analysis.studies.capacity import CAPACITY
 
+# isort: split
+from evprice.analysis.studies.safety import SAFETY
+
 __all__ = [
     "ARM_TORCH_THREADS",
     "CAPACITY",
@@ -47,6 +53,7 @@ __all__ = [
     "DEFAULT_STEPS",
     "EVAL_SEED",
     "OBSERVABILITY",
+    "SAFETY",
     "STACKELBERG",
     "episode_path",
     "reaction_curve",
