@@ -253,43 +253,27 @@ def _tasks(settings: ExperimentSettings, out: Path, env_id: str, steps: int) -> 
     overrides = settings.arm_overrides({})
     runs = out / "runs"
     tasks: list[dict[str, Any]] = []
-    for limit in FRONTIER_LIMITS:
-        tasks.append(
-            {
-                "fn": ppo_task,
-                "method": "MAPPO-Lagrangian",
-                "cost_limit": limit,
-                "seeds": seeds,
-                "kwargs": dict(
-                    env_id=env_id,
-                    overrides=overrides,
-                    seeds=seeds,
-                    algo="mappo-lag",
-                    cost_limit=limit,
-                    steps=steps,
-                    episodes=settings.episodes,
-                    run_dir=str(runs / f"mappo-lag_{limit:g}"),
-                ),
-            }
-        )
-    tasks.append(
-        {
-            "fn": ppo_task,
-            "method": "MAPPO",
-            "cost_limit": None,
-            "seeds": seeds,
-            "kwargs": dict(
-                env_id=env_id,
-                overrides=overrides,
-                seeds=seeds,
-                algo="mappo",
-                cost_limit=None,
-                steps=steps,
-                episodes=settings.episodes,
-                run_dir=str(runs / "mappo"),
-            ),
-        }
-    )
+    for method, algo, limits in (("MAPPO-Lagrangian", "mappo-lag", FRONTIER_LIMITS), ("MAPPO", "mappo", (None,))):
+        for limit in limits:
+            folder = algo if limit is None else f"{algo}_{limit:g}"
+            tasks.append(
+                {
+                    "fn": ppo_task,
+                    "method": method,
+                    "cost_limit": limit,
+                    "seeds": seeds,
+                    "kwargs": dict(
+                        env_id=env_id,
+                        overrides=overrides,
+                        seeds=seeds,
+                        algo=algo,
+                        cost_limit=limit,
+                        steps=steps,
+                        episodes=settings.episodes,
+                        run_dir=str(runs / folder),
+                    ),
+                }
+            )
     for seed in seeds:
         for name, constrained, limits, model, folder in PLANNER_ARMS:
             for limit in limits:
