@@ -41,15 +41,11 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from evprice.analysis.parallel import run_tasks  # noqa: E402
-from evprice.analysis.studies.safety import GRID_TERMS, fixed_task, hour_text, planner_task, ppo_task  # noqa: E402
+from evprice.analysis.studies.safety import GRID_TERMS, fixed_task, hour_text, planner_task, ppo_task, run_task  # noqa: E402
 from evprice.core.overrides import parse_assignment  # noqa: E402
 
 ISSUE7_METHODS = ("constrained CEM", "unconstrained CEM", "best fixed prices", "time of use")
 """The methods issue 7 compares; the others are the later baselines."""
-
-
-def _task(fn, kwargs):
-    return fn(**kwargs)
 
 
 def main() -> None:
@@ -82,7 +78,7 @@ def main() -> None:
             labels.append([name])
         tasks.append({"fn": fixed_task, "kwargs": dict(common, seed=seed, limits=[args.cost_limit])})
         labels.append(None)  # the rows name their methods
-    results = run_tasks(_task, tasks, args.jobs)
+    results = run_tasks(run_task, tasks, args.jobs)
     rows: dict[str, list[dict]] = {}
     for names, result in zip(labels, results):
         for i, r in enumerate(result):

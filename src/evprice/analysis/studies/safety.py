@@ -42,7 +42,7 @@ from evprice.analysis.experiments import (
 )
 from evprice.analysis.parallel import run_tasks
 from evprice.analysis.stats import mean_ci
-from evprice.analysis.studies.arms import ARM_TORCH_THREADS, EVAL_SEED
+from evprice.analysis.studies.arms import ARM_TORCH_THREADS, EVAL_SEED, GRID_COST_TERMS
 from evprice.core.config import ConfigError
 from evprice.core.progress import eta_line
 from evprice.envs import make_env
@@ -65,7 +65,8 @@ SAFETY_STEPS = 400_000
 """Training env-steps per seed of MAPPO and MAPPO-Lagrangian (each env-step one pricing
 period of one of the trainer's environments)."""
 
-GRID_TERMS = ("voltage", "line", "carbon")
+GRID_TERMS = GRID_COST_TERMS
+"""The grid's cost terms, each counted per period where it is above 0 (one home: :mod:`.arms`)."""
 
 PLANNER_ARMS: tuple[tuple[str, bool, tuple[float, ...], dict[str, Any], str], ...] = (
     ("constrained CEM", True, PLANNER_LIMITS, {}, "ccem"),
@@ -315,7 +316,7 @@ def _tasks(settings: ExperimentSettings, out: Path, env_id: str, steps: int) -> 
     return tasks
 
 
-def _run_task(fn: Any, kwargs: Mapping[str, Any]) -> list[dict[str, Any]]:
+def run_task(fn: Any, kwargs: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One task, wherever :func:`~evprice.analysis.parallel.run_tasks` runs it."""
     return fn(**kwargs)
 
@@ -338,7 +339,7 @@ def _train_all(settings: ExperimentSettings, out: Path, env_id: str, steps: int)
             say(f"{line} ({what}, seeds {task['seeds']} finished)")
 
     results = run_tasks(
-        _run_task,
+        run_task,
         [{"fn": t["fn"], "kwargs": t["kwargs"]} for t in tasks],
         settings.workers,
         settings.address,
