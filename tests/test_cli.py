@@ -262,6 +262,7 @@ def test_train_and_evaluate_errors(tmp_path):
     assert result.exit_code == 2 and "gamma=2 is invalid" in result.output
 
 
+@pytest.mark.long  # tests/adapters/test_rllib.py trains one RLlib iteration in every run
 def test_train_rllib_runs_one_iteration(tmp_path):
     pytest.importorskip("ray")
     result = run("train", "rllib", "--env", "LogitBertrand-v0", "--steps", "1000", "--out", str(tmp_path), "--quiet")

@@ -117,11 +117,11 @@ def test_unknown_experiment_and_bad_settings():
 def test_coordination_trains_every_arm_and_its_numbers_reproduce(tmp_path):
     lines: list[str] = []
     settings = ExperimentSettings(
-        seeds=1, steps=2048, episodes=2, overrides={"horizon_h": 6.0}, on_progress=lines.append
+        seeds=1, steps=512, episodes=2, overrides={"horizon_h": 6.0}, on_progress=lines.append
     )
     report = run_experiment("coordination", settings, tmp_path)
     # progress as it runs (issue 21, friction 2): a first line, then one per finished arm with the time left
-    assert lines[0] == "training 4 arms x 1 seeds, 2,048 env-steps per seed, on 1 worker(s)"
+    assert lines[0] == "training 4 arms x 1 seeds, 512 env-steps per seed, on 1 worker(s)"
     assert [line.split(",")[0] for line in lines[1:]] == [f"arms: {k}/4" for k in range(1, 5)]
     assert "left" in lines[1] and "'LogitBertrand-v0 team' finished" in lines[1] and "left" not in lines[4]
     data = json.loads((tmp_path / "results.json").read_text())

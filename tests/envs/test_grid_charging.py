@@ -43,7 +43,7 @@ def reference_solver():
 def test_station_draw_is_added_to_its_bus_and_the_costs_follow():
     """Rebuild each period's bus loads from the published loads, the IEEE RTS profile and the
     energy the stations sold, solve them independently and compare."""
-    env = make_env("GridCharging-v0", 2, base_load_noise_std=0.0, start_hour=16.0, horizon_h=2.0)
+    env = make_env("GridCharging-v0", 2, base_load_noise_std=0.0, start_hour=16.5, horizon_h=1.0)  # across 17:00
     env.reset(seed=3)
     f, ref = doc2(), reference_solver()
     prices = env.prices_to_actions(np.array([[1.0, 1.2, 1.4], [1.6, 1.3, 1.1]]))
@@ -54,7 +54,7 @@ def test_station_draw_is_added_to_its_bus_and_the_costs_follow():
         period_h = 0.25
         station_mw = info["energy_kwh"] / 0.95 / period_h / 1e3  # delivered / efficiency, averaged over 15 min
         np.testing.assert_allclose(g["station_p_mw"], station_mw, rtol=1e-12)
-        hour = 16 + k // 4
+        hour = int(16.5 + k * period_h)
         p = IEEE_RTS_WINTER_WEEKDAY[hour] * np.tile(f.load_p_mw, (2, 1))
         q = IEEE_RTS_WINTER_WEEKDAY[hour] * np.tile(f.load_q_mvar, (2, 1))
         for i, bus in enumerate((31, 13, 19)):
@@ -229,7 +229,7 @@ def test_substep_costs_aggregate_the_sub_steps_power_flows():
     sub-step's energy, solve each sub-step independently and aggregate by hand."""
     from evprice.market.world import MarketWorld
 
-    common = dict(base_load_noise_std=0.0, start_hour=17.0, horizon_h=1.0, powerflow_every="substep")
+    common = dict(base_load_noise_std=0.0, start_hour=17.0, horizon_h=0.5, powerflow_every="substep")
     env = make_env("GridCharging-v0", 2, **common)
     env.reset(seed=2)
     world = MarketWorld(env.config, 2)

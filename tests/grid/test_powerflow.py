@@ -82,10 +82,10 @@ def random_loads(f: Feeder, seed: int, b: int, heavy: float) -> tuple[np.ndarray
     return p, q
 
 
-@settings(max_examples=int(os.environ.get("EVPRICE_PANDAPOWER_EXAMPLES", "12")), deadline=None)
+@settings(max_examples=int(os.environ.get("EVPRICE_PANDAPOWER_EXAMPLES", "6")), deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), heavy=st.floats(0.1, 3.0), feeder=st.sampled_from([case33bw, doc2]))
 def test_fast_solver_agrees_with_pandapower(seed, heavy, feeder):
-    """Random load scenarios up to three times the published load at every bus: 12 examples
+    """Random load scenarios up to three times the published load at every bus: 6 examples
     of three scenarios each in the suite (pandapower's solver takes most of the time),
     ``EVPRICE_PANDAPOWER_EXAMPLES=200`` for a longer search."""
     pytest.importorskip("pandapower")
