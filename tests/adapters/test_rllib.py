@@ -25,6 +25,23 @@ def test_rllib_env_checker_passes_on_every_registered_env(env_id):
     assert env.possible_agents == list(make_env(env_id).agent_ids)
 
 
+@pytest.mark.parametrize(
+    "overrides",
+    [{"protocol": "cheap_talk", "n_symbols": 4}, {"protocol": "announcement"}, {"protocol": "mediator"}],
+)
+def test_rllib_env_checker_passes_with_each_protocol(overrides):
+    """Issue 23: one (A,) action space for every agent, so one shared policy serves them all."""
+    env = RllibMarketEnv({"env_id": "LogitBertrand-v0", "overrides": overrides})
+    check_multiagent_environments(env)
+    widths = {space.shape for space in env.action_spaces.values()}
+    assert widths == {(env.env.action_size,)} and env.env.action_size > 1
+    obs, _ = env.reset(seed=0)
+    _, rewards, _, _, infos = env.step({a: np.zeros(env.env.action_size, dtype=np.float32) for a in env.agents})
+    assert set(rewards) == set(env.possible_agents)
+    if overrides["protocol"] == "mediator":
+        assert "price" not in infos["mediator"] and infos["station_1"]["mediator"]["recommended"] > 0
+
+
 def rollout(env, seed, steps):
     obs, infos = env.reset(seed=seed)
     rng = np.random.default_rng(seed)

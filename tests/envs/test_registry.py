@@ -63,7 +63,7 @@ def test_a_nested_config_reads_back_to_the_same_config():
     s = spec("CoupledNetwork-v0")
     cfg = s.make_config({"cost_weight_line": 2.0, "station_nodes": [3, 2, 1]})
     nested = cfg.to_nested_dict()
-    assert {"market", "arrivals", "drivers", "costs", "learning", "grid", "roads"} == set(nested)
+    assert {"market", "arrivals", "drivers", "costs", "learning", "coordination", "grid", "roads"} == set(nested)
     assert s.config_cls.from_overrides(nested) == cfg
 
 

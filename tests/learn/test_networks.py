@@ -108,3 +108,25 @@ def test_a_seed_is_the_one_seed_network_with_its_own_weights(shared):
     torch.testing.assert_close(other.mean(obs[[1, 0]])[0], stacked.mean(obs)[1])
     with pytest.raises(ValueError, match="body.0.weight has shape"):
         load_seed_state(Actor(2, 4, (3,), shared, -0.5, "beta"), 0, seed_state(stacked, 1))
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "beta"])
+def test_padding_columns_never_count_in_the_log_density_or_the_entropy(kind):
+    """A mediator's action has two columns, the stations' one (issue 23): a station's second
+    column is padding, so changing it leaves its log-density alone, and the total is the sum of
+    the used columns' densities, worked out from the distribution column by column."""
+    mask = np.array([[True, False], [True, False], [True, True]])
+    actor = Actor(3, 5, (8,), True, -0.5, kind, seeds=2, action_dim=2, action_mask=mask)
+    obs = torch.randn(2, 4, 3, 5, generator=torch.Generator().manual_seed(0))
+    dist = actor.distribution(obs)
+    action = torch.rand(2, 4, 3, 2, generator=torch.Generator().manual_seed(1)) * 1.6 - 0.8
+    logp = actor.log_prob(dist, action)
+    assert logp.shape == (2, 4, 3)
+    per_column = dist.log_prob(action)
+    torch.testing.assert_close(logp[..., :2], per_column[..., :2, 0])
+    torch.testing.assert_close(logp[..., 2], per_column[..., 2, :].sum(-1))
+    moved = action.clone()
+    moved[..., :2, 1] += 0.5  # the stations' padding
+    torch.testing.assert_close(actor.log_prob(dist, moved), logp)
+    entropy = actor.entropy(dist)
+    torch.testing.assert_close(entropy[..., :2], dist.entropy()[..., :2, 0])

@@ -416,3 +416,31 @@ def test_lagrangian_settings_name_the_field():
 
         saved = _lag_config().to_dict()
         resume_config(saved, {"cost_terms": ["total", "line"], "cost_limit": 0.3})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "algo"),
+    [
+        ({"protocol": "mediator", "reward": "individual"}, "mappo"),
+        ({"protocol": "cheap_talk", "message_dim": 2, "reward": "individual"}, "ippo"),
+    ],
+)
+def test_a_protocol_trains_seed_batched_and_its_checkpoint_plays(tmp_path, overrides, algo):
+    """Issue 23: the messages and the mediator's recommendations are action columns the
+    trainer learns, seed-batched like prices; the checkpoint plays them back."""
+    from evprice.analysis.rollouts import evaluate
+    from evprice.learn import load_checkpoint
+    from evprice.learn.policy import load_policy
+
+    cfg = PPOConfig(algo=algo, total_steps=8 * 16 * 2, num_envs=8, rollout_periods=16, eval_episodes=1)
+    alone = train("LogitBertrand-v0", cfg, seeds=[2], out_dir=tmp_path / "alone", overrides=overrides)
+    among = train("LogitBertrand-v0", cfg, seeds=[1, 2], out_dir=tmp_path / "among", overrides=overrides)
+    a, b = load_checkpoint(tmp_path / "alone" / "seed_2"), load_checkpoint(tmp_path / "among" / "seed_2")
+    assert _max_param_diff(a["actor"], b["actor"]) < SEED_TOL
+    assert alone[0]["policy_loss"] == pytest.approx(among[1]["policy_loss"], rel=1e-4, abs=1e-6)
+    env_id, saved, policy = load_policy(tmp_path / "alone" / "seed_2")
+    env = make_env(env_id, 1, **saved)
+    assert tuple(a["actor"]["log_std"].shape) == (env.n_agents, env.action_size)
+    assert policy(env.reset(seed=0)).shape == (1, env.n_agents, env.action_size)
+    report = evaluate(env_id, lambda e: policy, episodes=2, seed=0, overrides=saved)
+    assert [s["id"] for s in report["stations"]] == ["station_1", "station_2"]  # the stations, not the mediator

@@ -4,10 +4,13 @@ For single-agent learners and planners (the safe model-based planner of document
 
 * action: ``(N,)`` float32, the price of each station in currency/kWh, inside
   ``action_space`` (the stations' price bounds); finite values outside are clipped to
-  them, NaN or a wrong shape raise;
+  them, NaN or a wrong shape raise. Under a coordination protocol the prices are followed
+  by every agent's protocol columns in [-1, 1], agent by agent (``action_names`` names
+  them all: the stations' messages or announcements, a mediator's recommendations);
 * observation: the global state ``(F,)`` float32 (every feature, in declared order;
   ``observation_names`` names them);
-* reward: the mean of the stations' rewards (with a team reward, the team reward);
+* reward: the mean of the stations' rewards (with a team reward, the team reward; a
+  mediator's own reward is not in it);
 * ``info["cost"]``: the period's constraint cost (a float, 0 without a grid), on every
   step, the last one of an episode included; ``info["station"]`` the per-station arrays
   ``(N,)``; ``info["market"]``, ``info["grid"]``, ``info["network"]`` the scenario's groups
@@ -50,6 +53,11 @@ class CentralPricingEnv(RenderView, gym.Env):
         self.agents = env.agent_ids
         low, high = env.params.price_min, env.params.price_max
         self._price_low, self._price_high = low, high
+        n = env.n_stations
+        # the protocol's columns: every (agent, column) past the stations' prices, agent by agent
+        self._extra = [(i, j) for i in range(env.n_agents) for j in range(int(i < n), int(env.action_widths[i]))]
+        low = np.concatenate([low, -np.ones(len(self._extra))])
+        high = np.concatenate([high, np.ones(len(self._extra))])
         self.action_space = spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
         s_low, s_high = env.layout.state_bounds
         self.observation_space = spaces.Box(s_low.astype(np.float32), s_high.astype(np.float32), dtype=np.float32)
@@ -64,6 +72,14 @@ class CentralPricingEnv(RenderView, gym.Env):
         """``feature.field`` name of each observation entry."""
         return tuple(f"{feature}.{field}" for feature, field in self.env.layout.state_names)
 
+    @property
+    def action_names(self) -> tuple[str, ...]:
+        """``feature.field`` each action entry writes: the stations' prices, then the protocol's columns."""
+        env = self.env
+        prices = [env.action_names(a)[0] for a in env.station_ids]
+        extra = [env.action_names(env.agent_ids[i])[j] for i, j in self._extra]
+        return tuple(f"{feature}.{field}" for feature, field in prices + extra)
+
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         self.env.reset(seed)
@@ -73,10 +89,18 @@ class CentralPricingEnv(RenderView, gym.Env):
     def step(self, action: Any):
         if self._needs_reset:
             raise RuntimeError(f"{self.env.env_id}: call reset() before step() (the episode is over or not started)")
-        price = check_actions(action, (self.env.n_agents,), what="action (price of each station, currency/kWh)")
-        price = np.minimum(np.maximum(price, self._price_low), self._price_high)  # np.clip's values, cheaper
+        env = self.env
+        what = "action (price of each station, currency/kWh" + (", then the protocol's columns" if self._extra else "")
+        what += ")"
+        a = check_actions(action, self.action_space.shape, what=what)
+        price = np.minimum(np.maximum(a[: env.n_stations], self._price_low), self._price_high)  # np.clip's values
+        full = None
+        if self._extra:
+            full = np.zeros((1, env.n_agents, env.action_size))
+            rows, cols = zip(*self._extra)
+            full[0, rows, cols] = np.minimum(np.maximum(a[env.n_stations :], -1.0), 1.0)
         # the prices themselves: no round trip through [-1, 1], which could move them by an ulp
-        _, reward, terminated, truncated, info = self.env.step_mapped(price[None])
+        _, reward, terminated, truncated, info = env.step_mapped(price[None], full)
         done = bool(truncated[0] or terminated[0])
         self._needs_reset = done
         out: dict[str, Any] = {
@@ -86,7 +110,8 @@ class CentralPricingEnv(RenderView, gym.Env):
         for group, values in info.items():
             if isinstance(values, dict):
                 out[group] = {k: _first(v) for k, v in values.items()}
-        return self.env.global_state()[0], float(reward[0].mean()), bool(terminated[0]), bool(truncated[0]), out
+        station_reward = float(reward[0, : env.n_stations].mean())
+        return env.global_state()[0], station_reward, bool(terminated[0]), bool(truncated[0]), out
 
     def snapshot(self) -> EnvSnapshot:
         """The whole state of the environment as an immutable value (:mod:`evprice.envs.snapshot`)."""

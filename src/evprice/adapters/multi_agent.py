@@ -5,7 +5,9 @@ action once, and one info contract.
   :class:`~evprice.envs.MarketEnv`: each action checked once
   (:func:`~evprice.core.actions.check_single_action`) and mapped in Python floats exactly as
   :func:`~evprice.core.actions.scale_action` maps it, for
-  :meth:`~evprice.envs.MarketEnv.step_mapped`.
+  :meth:`~evprice.envs.MarketEnv.step_mapped`; under a coordination protocol every agent's
+  action is ``(A,)`` (``env.action_names``; the columns past an agent's own are padding,
+  ignored, as the observations are padded to one size) and the protocol's columns go along.
 * :func:`agent_infos` is the info contract: each agent's dict holds its own value of every
   per-station key (:data:`~evprice.envs.STATION_INFO_KEYS`) and every group of system-wide
   values the scenario reports (``market``, and ``grid`` in a grid-coupled scenario), as plain
@@ -20,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from evprice.core.actions import ActionError, check_single_action, scale_single_action
+from evprice.core.actions import ActionError, check_actions, check_single_action, scale_action, scale_single_action
 from evprice.envs.market_env import STATION_INFO_KEYS, MarketEnv
 from evprice.envs.snapshot import EnvSnapshot
 
@@ -35,6 +37,7 @@ class AgentActions:
     """
 
     def __init__(self, env: MarketEnv) -> None:
+        self.env = env
         self.agents = list(env.agent_ids)
         self._agent_set = frozenset(self.agents)
         self._what = [f"action of {a}" for a in self.agents]
@@ -47,6 +50,28 @@ class AgentActions:
         agent; every agent must act, and no other key may appear (``ActionError`` otherwise).
 
         The array is reused by the next call: pass it straight to ``step_mapped``."""
+        self._check_keys(actions)
+        price, low, high = self._price, self._low, self._high
+        for i, a in enumerate(self.agents):
+            price[0, i] = scale_single_action(check_single_action(actions[a], what=self._what[i]), low[i], high[i])
+        return price
+
+    def read(self, actions: Any) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(prices (1, N_stations), actions (1, N, A) in [-1, 1] or None)`` for
+        :meth:`~evprice.envs.MarketEnv.step_mapped`: :meth:`prices` without a protocol; under
+        one, each agent's ``(A,)`` action checked and clipped, and its stations' prices."""
+        env = self.env
+        if env.action_size == 1 and env.n_agents == env.n_stations:
+            return self.prices(actions), None
+        self._check_keys(actions)
+        width = env.action_size
+        full = np.empty((1, len(self.agents), width))
+        for i, a in enumerate(self.agents):
+            full[0, i] = check_actions(actions[a], (width,), what=self._what[i])
+        full = np.minimum(np.maximum(full, -1.0), 1.0)
+        return scale_action(full[:, : env.n_stations, 0], env.params.price_min, env.params.price_max), full
+
+    def _check_keys(self, actions: Any) -> None:
         if not isinstance(actions, Mapping):
             raise ActionError(f"actions must be a dict keyed by agent id, got {type(actions).__name__}")
         if actions.keys() != self._agent_set:
@@ -57,10 +82,6 @@ class AgentActions:
                 )
             missing = next(a for a in self.agents if a not in actions)
             raise ActionError(f"no action for {missing}; every live agent must act each step")
-        price, low, high = self._price, self._low, self._high
-        for i, a in enumerate(self.agents):
-            price[0, i] = scale_single_action(check_single_action(actions[a], what=self._what[i]), low[i], high[i])
-        return price
 
 
 class LiveAgentSnapshots:
@@ -88,6 +109,8 @@ def agent_infos(agents: list[str], info: dict[str, Any]) -> dict[str, dict[str, 
     (``demand="expected"``). Groups of system-wide values (``info["market"]``, and
     ``info["grid"]`` in a grid-coupled market) go to every agent, each (1,) entry as a
     number and each (1, N) entry as the agent's own; each agent gets its own copy of each group.
+    An agent that is not a station (a mediator) has no per-station keys and sees each
+    (1, N) entry whole.
     """
     columns = []  # per key, the agents' Python numbers
     for k in STATION_INFO_KEYS:
@@ -106,12 +129,14 @@ def agent_infos(agents: list[str], info: dict[str, Any]) -> dict[str, dict[str, 
                     own.append((k, x))
             groups.append((name, shared, own))
     out = {}
-    for i, (a, row) in enumerate(zip(agents, zip(*columns))):
-        d: dict[str, Any] = dict(zip(STATION_INFO_KEYS, row))
+    rows = list(zip(*columns))
+    for i, a in enumerate(agents):
+        d: dict[str, Any] = dict(zip(STATION_INFO_KEYS, rows[i])) if i < len(rows) else {}
         for name, shared, own in groups:  # a copy per agent: each agent's dicts are its own
             g = shared.copy()
             for k, x in own:
-                g[k] = x[i]
+                if i < len(x):  # a station's own value; an agent that is not a station keeps the list
+                    g[k] = x[i]
             d[name] = g
         out[a] = d
     return out

@@ -7,7 +7,9 @@ out. Spaces are created once and cached, so ``action_space(a) is action_space(a)
   (``observation_names(agent)`` names each column);
 * action: ``Box(-1, 1, (1,), float32)``, mapped linearly to ``[price_min, price_max]``;
   finite values outside are clipped, NaN / inf, a wrong shape, a missing or unknown agent
-  raise ``ActionError``;
+  raise ``ActionError``. Under a coordination protocol ``Box(-1, 1, (A,), float32)`` for
+  every agent, its columns as ``action_names(agent)`` names them (a station's price first,
+  then its message or announcement; a mediator's recommendations), padding ignored;
 * ``state()``: every feature field in declared order (for centralised critics);
 * episodes end by truncation at the horizon; then ``agents`` is empty;
 * ``render_mode``: None (default) or ``"rgb_array"``: ``render()`` returns an ``(H, W, 3)``
@@ -56,7 +58,8 @@ class ParallelMarketEnv(LiveAgentSnapshots, RenderView, ParallelEnv):
             a: spaces.Box(env.observation_low[i], env.observation_high[i], dtype=np.float32)
             for i, a in enumerate(self.possible_agents)
         }
-        self._action_spaces = {a: spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32) for a in self.possible_agents}
+        width = (env.action_size,)
+        self._action_spaces = {a: spaces.Box(-1.0, 1.0, shape=width, dtype=np.float32) for a in self.possible_agents}
         low, high = env.layout.state_bounds
         self.state_space = spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
         self._read_actions = AgentActions(env)
@@ -81,6 +84,10 @@ class ParallelMarketEnv(LiveAgentSnapshots, RenderView, ParallelEnv):
         """``(feature key, field)`` of each observation column of ``agent``."""
         return self.env.observation_names(agent)
 
+    def action_names(self, agent: str) -> tuple[ObsName, ...]:
+        """``(feature key, field)`` each action column of ``agent`` writes (padding ignored)."""
+        return self.env.action_names(agent)
+
     @property
     def config(self):
         return self.env.config
@@ -95,7 +102,7 @@ class ParallelMarketEnv(LiveAgentSnapshots, RenderView, ParallelEnv):
         if not self.agents:
             raise RuntimeError(f"{self.env.env_id}: no agents are live: call reset() before step()")
         agents = self.possible_agents  # every agent is live until the episode ends
-        obs, reward, terminated, truncated, info = self.env.step_mapped(self._read_actions.prices(actions))
+        obs, reward, terminated, truncated, info = self.env.step_mapped(*self._read_actions.read(actions))
         infos = agent_infos(agents, info)
         rewards = dict(zip(agents, reward.tolist()[0]))
         ended, cut = bool(terminated[0]), bool(truncated[0])

@@ -8,9 +8,11 @@ module does, and fails with that hint when Ray is missing.
   :class:`evprice.envs.MarketEnv` (``make_env(env_id, 1, **overrides)``); RLlib creates one
   per env runner (and per ``num_envs_per_env_runner``). Agents ``station_1 ... station_N``;
   actions ``Box(-1, 1, (1,), float32)`` per agent, mapped to the price range as everywhere
-  in evprice; observations ``Box(low, high, (D,), float32)`` from the env's bounds; episodes
-  end by truncation at the horizon (``truncateds["__all__"]``), never by termination; each
-  agent's info is the PettingZoo view's (:func:`evprice.adapters.multi_agent.agent_infos`):
+  in evprice (``(A,)`` under a coordination protocol: ``env.action_names``, the same for
+  every agent so that one shared policy serves them, padding ignored); observations
+  ``Box(low, high, (D,), float32)`` from the env's bounds; episodes end by truncation at
+  the horizon (``truncateds["__all__"]``), never by termination; each agent's info
+  is the PettingZoo view's (:func:`evprice.adapters.multi_agent.agent_infos`):
   its per-station values (``STATION_INFO_KEYS``: price, profit, ..., and the constraint
   ``cost``) and the ``market`` (and ``grid``) groups, as Python numbers.
 * :func:`register_env`: registers a scenario (id plus overrides) under a Tune name.
@@ -70,7 +72,8 @@ class RllibMarketEnv(LiveAgentSnapshots, MultiAgentEnv):
             a: spaces.Box(self.env.observation_low[i], self.env.observation_high[i], dtype=np.float32)
             for i, a in enumerate(self.possible_agents)
         }
-        self.action_spaces = {a: spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32) for a in self.possible_agents}
+        width = (self.env.action_size,)  # (1,), or a protocol's columns (padding ignored), the same for every agent
+        self.action_spaces = {a: spaces.Box(-1.0, 1.0, shape=width, dtype=np.float32) for a in self.possible_agents}
         super().__init__()
         self._read_actions = AgentActions(self.env)
 
@@ -90,7 +93,7 @@ class RllibMarketEnv(LiveAgentSnapshots, MultiAgentEnv):
         """One pricing decision of every station (``{agent: (1,) in [-1, 1]}``)."""
         if not self.agents:
             raise RuntimeError(f"{self.env_id}: no agents are live: call reset() before step()")
-        obs, reward, terminated, truncated, info = self.env.step_mapped(self._read_actions.prices(action_dict))
+        obs, reward, terminated, truncated, info = self.env.step_mapped(*self._read_actions.read(action_dict))
         term, trunc = bool(terminated[0]), bool(truncated[0])
         agents = self.possible_agents
         infos = agent_infos(agents, info)

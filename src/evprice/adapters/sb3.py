@@ -8,7 +8,8 @@ the same directly on the batched world, with no copies of the environment:
 
 * ``num_envs = B x N``: sub-environment ``b * N + i`` is station ``i`` of member ``b``;
 * observations ``(B N, D)`` float32, the station's own (:class:`evprice.envs.MarketEnv`,
-  padded to one size ``D``); actions ``(B N, 1)`` in ``[-1, 1]``; rewards ``(B N,)``;
+  padded to one size ``D``); actions ``(B N, A)`` in ``[-1, 1]`` (``A = 1`` without a
+  coordination protocol; a mediator is one more sub-environment per member); rewards ``(B N,)``;
 * every member ends its episode at the same period, so all sub-environments are ``done``
   together (truncation at the horizon: ``info["TimeLimit.truncated"] = True``), each
   ``info["terminal_observation"]`` holds the last observation, and the observations
@@ -48,7 +49,7 @@ class MarketSB3VecEnv(VecEnv):  # type: ignore[misc]
         self.env = env
         self.n_members, self.n_agents = env.num_envs, env.n_agents
         obs_space = spaces.Box(env.observation_low.min(0), env.observation_high.max(0), dtype=np.float32)
-        act_space = spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
+        act_space = spaces.Box(-1.0, 1.0, shape=(env.action_size,), dtype=np.float32)
         super().__init__(self.n_members * self.n_agents, obs_space, act_space)
         self._actions: np.ndarray | None = None
 
@@ -60,7 +61,7 @@ class MarketSB3VecEnv(VecEnv):  # type: ignore[misc]
         return self._flat(self.env.reset(None if seed is None else int(seed)))
 
     def step_async(self, actions: np.ndarray) -> None:
-        a = np.asarray(actions, dtype=np.float32).reshape(self.n_members, self.n_agents, 1)
+        a = np.asarray(actions, dtype=np.float32).reshape(self.n_members, self.n_agents, self.env.action_size)
         self._actions = a
 
     def step_wait(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict[str, Any]]]:

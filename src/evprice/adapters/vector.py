@@ -3,7 +3,9 @@
 ``VecMarketEnv`` wraps a :class:`evprice.envs.MarketEnv` with ``num_envs`` members:
 
 * ``reset(seed) -> (obs (B, N, D) float32, info)``;
-* ``step(actions (B, N, 1)) -> (obs, reward (B, N), terminated (B, N), truncated (B, N), info)``.
+* ``step(actions (B, N, A)) -> (obs, reward (B, N), terminated (B, N), truncated (B, N), info)``
+  (``A = 1`` without a coordination protocol; under one, ``action_mask`` (N, A) says which
+  columns each agent's action uses, and price-only actions (B, N_stations, 1) are accepted).
 
 All members share the same horizon, so they end together. On the step that ends an episode
 the returned ``obs`` already belong to the next episode (auto-reset, Gymnasium's
@@ -44,7 +46,8 @@ class VecMarketEnv(RenderView):
         )
         self.observation_low = env.observation_low.copy()  # (N, D), per agent
         self.observation_high = env.observation_high.copy()
-        self.single_action_space = spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
+        self.single_action_space = spaces.Box(-1.0, 1.0, shape=(env.action_size,), dtype=np.float32)
+        self.action_mask = env.action_mask.copy()  # (N, A): the columns each agent's action uses
         low, high = env.layout.state_bounds
         self.state_space = spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
         self._needs_reset = True

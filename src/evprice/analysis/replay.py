@@ -85,7 +85,7 @@ def play_episode(
         name = getattr(pol, "name", policy)
     obs = env.reset(seed)
     frames = [env.render()]
-    profit = np.zeros(env.n_agents)
+    profit = np.zeros(env.n_stations)
     cost = 0.0
     for k in range(env.n_periods):
         obs, _, _, _, info = env.step(pol(obs))

@@ -177,7 +177,7 @@ def ci95(values: np.ndarray, total: bool, key: str | None = None) -> list[float]
 def _summary(runs: Episodes, env_id: str, policy: str, episodes: int, seed: int, with_ci: bool) -> dict[str, Any]:
     env = runs.env
     stations = []
-    for j, agent_id in enumerate(env.agent_ids):
+    for j, agent_id in enumerate(env.station_ids):
         row: dict[str, Any] = {"id": agent_id}
         row.update({k: _aggregate(runs.station[k][:, j], k) for k in STATION_KEYS})
         if with_ci:
@@ -271,9 +271,10 @@ def delta(runs: Episodes) -> dict[str, Any]:
     out: dict[str, Any] = {}
     intervals: dict[str, Any] = {}
     if not gain_is_defined(nash.sum(), joint.sum()):
-        return {**{a: None for a in env.agent_ids}, "total": None, "ci95": {a: None for a in (*env.agent_ids, "total")}}
+        ids = env.station_ids
+        return {**{a: None for a in ids}, "total": None, "ci95": {a: None for a in (*ids, "total")}}
     total = profit_gain(per_period.sum(axis=1), nash.sum(), joint.sum())  # (E,)
-    for j, agent_id in enumerate(env.agent_ids):
+    for j, agent_id in enumerate(env.station_ids):
         if gain_is_defined(nash[j], joint[j]):
             gain = profit_gain(per_period[:, j], nash[j], joint[j])
             out[agent_id], intervals[agent_id] = float(gain.mean()), ci95(gain, False)

@@ -1,8 +1,10 @@
 """Agent specs: who acts, on which owned field, and how often.
 
-Agents do not own the environment; they own features. An agent's action writes exactly one
-field of one feature it owns (a station writes ``ChargingStationStatus.price``), once every
-``action_period_s`` seconds of simulated time.
+Agents do not own the environment; they own features. An agent's action writes fields of
+features it owns, once every ``action_period_s`` seconds of simulated time: its main field
+(a station writes ``ChargingStationStatus.price``) and, under a coordination protocol, more
+(a message, an announced price, a mediator's recommendations). Its action has one column
+per field, in that order (:attr:`AgentSpec.action_fields`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ class AgentSpec:
         features: names of the features this agent owns (``("ChargingStationStatus", ...)``).
         action_field: ``(feature name, field name)`` its action writes, or ``None`` for an
             agent that only observes.
+        extra_action_fields: further ``(feature name, field name)`` its action writes, after
+            ``action_field`` (a protocol's message parts); empty without a protocol.
         action_period_s: simulated seconds between two decisions.
         subordinates: ids of the lower-level agents whose ``upper_level`` features it sees.
     """
@@ -34,6 +38,12 @@ class AgentSpec:
     action_field: tuple[str, str] | None
     action_period_s: int
     subordinates: tuple[str, ...] = ()
+    extra_action_fields: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def action_fields(self) -> tuple[tuple[str, str], ...]:
+        """Every field its action writes, one action column each, in column order."""
+        return () if self.action_field is None else (self.action_field, *self.extra_action_fields)
 
     def __post_init__(self) -> None:
         if not isinstance(self.agent_id, str) or not self.agent_id:
@@ -57,6 +67,16 @@ class AgentSpec:
                 f"agent {self.agent_id!r}: its action writes {self.action_field[0]}.{self.action_field[1]}, "
                 f"but it owns only {list(self.features)}"
             )
+        if self.extra_action_fields and self.action_field is None:
+            raise ValueError(f"agent {self.agent_id!r}: extra action fields need an action_field")
+        for feature, field in self.extra_action_fields:
+            if feature not in self.features:
+                raise ValueError(
+                    f"agent {self.agent_id!r}: its action writes {feature}.{field}, "
+                    f"but it owns only {list(self.features)}"
+                )
+        if len(set(self.action_fields)) != len(self.action_fields):
+            raise ValueError(f"agent {self.agent_id!r}: its action writes a field twice: {list(self.action_fields)}")
         if self.agent_id in self.subordinates:
             raise ValueError(f"agent {self.agent_id!r} cannot be its own subordinate")
         if self.subordinates and self.level == STATION_LEVEL:

@@ -26,6 +26,11 @@ before the agents and features) and says what it adds:
   (:class:`PeriodResult`) and returns its constraint cost (B, N), kept apart from the reward
   (costs of several couplings add up), and its ``info`` entries (by convention one group
   named like the coupling);
+* **to the actions and rewards** (the coordination protocols): :meth:`Coupling.agents` may
+  give agents more action columns (``AgentSpec.extra_action_fields``) or add an agent (a
+  mediator), whose values :meth:`Coupling.inputs` reads from ``PeriodInputs.actions``;
+  :meth:`Coupling.rewards` may amend every agent's reward (a deviation penalty, the
+  mediator's own reward);
 * **to the picture**: :meth:`Coupling.frame` adds fields to the renderer's
   :class:`~evprice.envs.render.MarketFrame`.
 
@@ -36,8 +41,8 @@ how :meth:`MarketEnv.coupling <evprice.envs.MarketEnv.coupling>` finds it.
 Calls, in order: at construction ``factory(env)`` for each coupling, then ``agents``,
 ``station_features``, ``features``; at ``reset``: the world's reset, then each
 ``reset(seed)``; at ``step``: each ``inputs`` (in order, each seeing the previous one's
-result), the world's period, each ``grid_draw`` (in order), each ``after_period``, the reward,
-then each ``values``.
+result), the world's period, each ``grid_draw`` (in order), each ``after_period``, the reward
+function, each ``rewards`` (in order), then each ``values``.
 """
 
 from __future__ import annotations
@@ -64,10 +69,15 @@ class PeriodInputs:
         price_per_kwh: (B, N) prices in force, currency/kWh.
         travel_time_h: (Z, N) or (B, Z, N) travel times from each origin zone to each station,
             hours; None: the market's own (``travel_time_min`` or none).
+        actions: (B, N_agents, A) every agent's action in [-1, 1] (clipped), columns as
+            :meth:`MarketEnv.action_names <evprice.envs.MarketEnv.action_names>` names them;
+            None without a protocol (every action is a price). A protocol's coupling reads its
+            columns here (:meth:`MarketEnv.action_column <evprice.envs.MarketEnv.action_column>`).
     """
 
     price_per_kwh: np.ndarray
     travel_time_h: np.ndarray | None = None
+    actions: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +157,13 @@ class Coupling:
     def after_period(self, period: PeriodResult) -> CouplingStep:
         """Cost and info of the period just run (the world's state is after it)."""
         return NO_STEP
+
+    def rewards(self, reward: np.ndarray, period: PeriodResult, cost: np.ndarray) -> np.ndarray:
+        """(B, N_agents) every agent's reward of the period just run, amended (default: as it is;
+        return a new array rather than writing into the one given). ``reward`` holds the reward
+        function's value for each station and 0 for an agent that is not a station;
+        ``cost`` (B, N) is the period's total constraint cost."""
+        return reward
 
     def frame(self, member: int, info: dict[str, Any] | None) -> dict[str, Any]:
         """Extra :class:`~evprice.envs.render.MarketFrame` fields for batch member ``member``

@@ -47,6 +47,14 @@ from evprice.market.limits import (
     UTILITY_REASON,
 )
 from evprice.market.profiles import SECONDS_PER_HOUR
+from evprice.market.protocol import (
+    PROTOCOL_FIELDS,
+    deviation_cost_field,
+    mediator_reward_field,
+    message_dim_field,
+    n_symbols_field,
+    protocol_field,
+)
 from evprice.market.theory import LogitMarket, bertrand_nash, joint_optimum
 
 DWELL_PERIODS_PER_EV = 0.2
@@ -171,6 +179,11 @@ class LogitBertrandConfig(ConfigMixin):
         None, "-", "Stackelberg leader ('station_k'): commits its price one period ahead; None = simultaneous"
     )
     currency: str = _market("CU", "-", "currency unit label")
+    protocol: str = protocol_field()
+    message_dim: int = message_dim_field()
+    n_symbols: int = n_symbols_field()
+    deviation_cost: float = deviation_cost_field()
+    mediator_reward: str = mediator_reward_field()
 
     def __post_init__(self) -> None:
         self.check_declared()
@@ -239,6 +252,7 @@ class LogitBertrandConfig(ConfigMixin):
                 reward_scale_per_period=1.0,
                 observability=self.observability,
                 leader=self.leader,
+                **{name: getattr(self, name) for name in PROTOCOL_FIELDS},
             )
         except ConfigError as err:
             raise ConfigError(f"LogitBertrand-v0: {err}") from None

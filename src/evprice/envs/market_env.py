@@ -44,6 +44,7 @@ from evprice.core.observation import PAD_NAME, ObservationLayout, ObsName
 from evprice.core.snapshot import freeze, thaw
 from evprice.envs.coupling import Coupling, CouplingFactory, PeriodInputs, PeriodResult
 from evprice.envs.couplings.leader import LeaderCommitment
+from evprice.envs.couplings.protocols import PROTOCOL_COUPLINGS
 from evprice.envs.render import RENDER_FPS, RENDER_MODES, FrameRenderer, MarketFrame, check_render_mode
 from evprice.envs.rewards import reward_function, reward_name
 from evprice.envs.sessions import resolve_sessions
@@ -136,6 +137,9 @@ class MarketEnv:
         factories = tuple(couplings)
         if config.leader is not None and LeaderCommitment not in factories:
             factories = (LeaderCommitment, *factories)
+        protocol = PROTOCOL_COUPLINGS.get(config.protocol)
+        if protocol is not None and protocol not in factories:
+            factories = (*factories, protocol)  # last: a mediator's grid reward reads every cost
         self._coupling_factories = factories
         self._reward_name = reward_name(config) if reward is None else reward
         self._reward_fn = reward_function(self._reward_name)
@@ -160,9 +164,14 @@ class MarketEnv:
             specs = c.agents(specs)
         self.agent_specs = specs
         self.agent_ids = tuple(a.agent_id for a in self.agent_specs)
+        self.station_ids = tuple(config.agent_ids)
+        if self.agent_ids[: len(self.station_ids)] != self.station_ids:
+            raise ValueError(f"{env_id}: the stations must be the first agents, in order; got {self.agent_ids}")
+        self._set_action_layout()
         declared = [c.features() for c in self.couplings]
         self.features = declare_features(self.params) + tuple(f for group in declared for f in group)
         self._valued = tuple(c for c, group in zip(self.couplings, declared) if group)  # couplings with columns
+        self._rewarding = tuple(c for c in self.couplings if type(c).rewards is not Coupling.rewards)
         self.layout = ObservationLayout(self.features, self.agent_specs)
         self._obs_index = self.layout.stacked_index(self.agent_ids, pad=True)  # (N, D)
         self._padded = bool((self._obs_index == self.layout.state_size).any())
@@ -172,13 +181,52 @@ class MarketEnv:
         self._price_low = self.params.price_min
         self._price_high = self.params.price_max
         names = self.layout.state_names
-        occupancy = [names.index((f"{a}.{STATION_STATUS}", "occupancy")) for a in self.agent_ids]
+        occupancy = [names.index((f"{a}.{STATION_STATUS}", "occupancy")) for a in self.station_ids]
         self._occupancy_columns = _as_slice(occupancy)
+
+    def _set_action_layout(self) -> None:
+        """Each agent's action columns: its price (a station's first), then its protocol parts."""
+        widths = np.array([len(a.action_fields) for a in self.agent_specs])
+        self.action_size = int(widths.max())
+        self.action_widths = widths
+        self.action_mask = np.arange(self.action_size)[None, :] < widths[:, None]  # (N, A)
+        self._plain_actions = self.action_size == 1 and self.n_agents == self.n_stations
+        self._action_columns = {
+            (a.agent_id, feature, name): j
+            for a in self.agent_specs
+            for j, (feature, name) in enumerate(a.action_fields)
+        }
 
     # -- sizes -------------------------------------------------------------------------
     @property
     def n_agents(self) -> int:
+        """Agents: the stations, then any agent a protocol adds (a mediator)."""
         return len(self.agent_ids)
+
+    @property
+    def n_stations(self) -> int:
+        return len(self.station_ids)
+
+    def action_names(self, agent_id: str) -> tuple[ObsName, ...]:
+        """``(feature key, field)`` each of ``agent_id``'s ``A`` action columns writes (a
+        station's price first), padding (:data:`~evprice.core.observation.PAD_NAME`: ignored)
+        included."""
+        spec = self.agent_specs[self._agent_index(agent_id)]
+        names = tuple((f"{agent_id}.{feature}", name) for feature, name in spec.action_fields)
+        return names + (PAD_NAME,) * (self.action_size - len(names))
+
+    def action_column(self, agent_id: str, feature: str, field: str) -> int:
+        """The column of ``agent_id``'s action that writes ``feature.field`` (its feature name)."""
+        try:
+            return self._action_columns[(agent_id, feature, field)]
+        except KeyError:
+            raise KeyError(f"{agent_id}'s action writes no {feature}.{field}: {self.action_names(agent_id)}") from None
+
+    def _agent_index(self, agent_id: str) -> int:
+        try:
+            return self.agent_ids.index(agent_id)
+        except ValueError:
+            raise KeyError(f"unknown agent {agent_id!r}; agents: {', '.join(self.agent_ids)}") from None
 
     @property
     def observation_size(self) -> int:
@@ -295,35 +343,61 @@ class MarketEnv:
         """Apply one pricing decision per agent.
 
         Args:
-            actions: (B, N, 1) in [-1, 1] (finite values outside are clipped).
+            actions: (B, N, A) in [-1, 1] (finite values outside are clipped): each agent's
+                columns as :meth:`action_names` names them; ``A = 1`` and every agent a station
+                without a protocol. Under a protocol, price-only actions (B, N_stations, 1)
+                are also accepted: every protocol column is then 0.
 
         Returns:
             ``(obs (B, N, D) float32, reward (B, N) float64, terminated (B,) bool,
             truncated (B,) bool, info)``; the episode is truncated at its horizon and never
             terminates early.
         """
-        return self.step_checked(check_actions(actions, (self.num_envs, self.n_agents, 1)))
+        return self.step_checked(self.check_actions(actions))
+
+    def check_actions(self, actions: Any) -> np.ndarray:
+        """``actions`` checked (``ActionError`` on a wrong shape, NaN or inf) as (B, N, A) float64
+        (price-only actions under a protocol widened with zeros, see :meth:`step`)."""
+        shape = (self.num_envs, self.n_agents, self.action_size)
+        if self._plain_actions:
+            return check_actions(actions, shape)
+        price_only = (self.num_envs, self.n_stations, 1)
+        if np.shape(actions) == price_only:
+            full = np.zeros(shape)
+            full[:, : self.n_stations, :1] = check_actions(actions, price_only)
+            return full
+        return check_actions(
+            actions, shape, what=f"actions (each agent's columns: env.action_names; or price-only {price_only})"
+        )
 
     def step_checked(
         self, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        """:meth:`step` for actions a view has already validated (``check_actions``): (B, N, 1)
+        """:meth:`step` for actions a view has already validated (:meth:`check_actions`): (B, N, A)
         finite float64, so the framework views check each action once."""
-        return self.step_mapped(scale_action(actions[..., 0], self._price_low, self._price_high))
+        if self._plain_actions:
+            return self.step_mapped(scale_action(actions[..., 0], self._price_low, self._price_high))
+        clipped = np.minimum(np.maximum(actions, -1.0), 1.0)
+        price = scale_action(clipped[:, : self.n_stations, 0], self._price_low, self._price_high)
+        return self.step_mapped(price, clipped)
 
     def step_mapped(
-        self, price_per_kwh: np.ndarray
+        self, price_per_kwh: np.ndarray, actions: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        """:meth:`step` for prices (B, N) in currency/kWh that a view has already mapped from
-        validated actions (:func:`~evprice.core.actions.scale_action`, or
-        :func:`~evprice.core.actions.scale_single_action` per agent): inside the bounds, unchecked."""
+        """:meth:`step` for prices (B, N_stations) in currency/kWh that a view has already mapped
+        from validated actions (:func:`~evprice.core.actions.scale_action`, or
+        :func:`~evprice.core.actions.scale_single_action` per agent): inside the bounds, unchecked.
+        ``actions``: under a protocol, every agent's actions (B, N, A) in [-1, 1], for the
+        protocol's columns; None: those columns are 0."""
         if self.world.done:
             raise RuntimeError(f"{self.env_id}: the episode is over: call reset() before step()")
         if not self.couplings:
             outcome = self.world.step(price_per_kwh, None)
             cost, extra_info = np.zeros(outcome.price_per_kwh.shape), {}
         else:
-            inputs = PeriodInputs(price_per_kwh)
+            if actions is None and not self._plain_actions:
+                actions = np.zeros((self.num_envs, self.n_agents, self.action_size))
+            inputs = PeriodInputs(price_per_kwh, actions=actions)
             for c in self.couplings:
                 inputs = c.inputs(inputs)
             outcome = self.world.step(inputs.price_per_kwh, inputs.travel_time_h)
@@ -340,6 +414,11 @@ class MarketEnv:
             if cost is None:
                 cost = np.zeros(outcome.price_per_kwh.shape)
         reward = self._reward_fn(self, outcome, extra_info)
+        if self.couplings:
+            if self.n_agents > self.n_stations:  # agents that are not stations start from 0
+                reward = np.concatenate([reward, np.zeros((self.num_envs, self.n_agents - self.n_stations))], axis=1)
+            for c in self._rewarding:
+                reward = c.rewards(reward, period, cost)
         done = np.ones(self.num_envs, dtype=bool) if self.world.done else np.zeros(self.num_envs, dtype=bool)
         values = self._state_values()
         info = self._info(outcome, values[:, self._occupancy_columns], cost)
@@ -405,7 +484,7 @@ class MarketEnv:
             n_periods=self.n_periods,
             time_s=int(p.start_s + t_s),
             currency=cfg.currency,
-            station_ids=tuple(self.agent_ids),
+            station_ids=self.station_ids,
             price_per_kwh=np.asarray(state.price_per_kwh[member], dtype=np.float64),
             price_min_per_kwh=np.asarray(self._price_low, dtype=np.float64),
             price_max_per_kwh=np.asarray(self._price_high, dtype=np.float64),
@@ -425,13 +504,14 @@ class MarketEnv:
             self._renderer = None
 
     def prices_to_actions(self, price_per_kwh: Any) -> np.ndarray:
-        """Actions (..., N, 1) that post ``price_per_kwh`` (..., N); raises if a price is out of bounds."""
+        """Price-only actions (..., N_stations, 1) that post ``price_per_kwh`` (..., N_stations)
+        (under a protocol its columns are 0, see :meth:`step`); raises if a price is out of bounds."""
         p = np.asarray(price_per_kwh, dtype=np.float64)
         bad = (p < self._price_low - 1e-12) | (p > self._price_high + 1e-12)
         if bad.any():
             i = int(np.argwhere(bad)[0][-1])
             raise ValueError(
-                f"price {p[np.nonzero(bad)][0]:g} for {self.agent_ids[i]} is outside its bounds "
+                f"price {p[np.nonzero(bad)][0]:g} for {self.station_ids[i]} is outside its bounds "
                 f"[{self._price_low[i]:g}, {self._price_high[i]:g}] {self.config.currency}/kWh"
             )
         return unscale_action(p, self._price_low, self._price_high)[..., None]

@@ -39,6 +39,7 @@ WIDTH_IN = 9.0
 """Width of a frame in inches (720 pixels at :data:`DPI`)."""
 
 _PRICE_COLOR = "#1f77b4"
+_TARGET_COLOR = "#222222"
 _BUSY_COLOR = "#2ca02c"
 _QUEUE_COLOR = "#ff7f0e"
 _BAND_COLOR = "#d9f0d3"
@@ -85,6 +86,10 @@ class MarketFrame:
         vm_band_pu: the allowed voltage band ``(vm_min_pu, vm_max_pu)``, or None.
         has_chargers: False in an expected-demand market (``demand="expected"``), which has
             no chargers: nothing is busy, and the frame says so instead of ``0/4 busy``.
+        protocol: (N,) what a coordination protocol adds to each station's price label (its
+            last message, the price it announced, the price the mediator recommends), or None.
+        target_price_per_kwh: (N,) the price announced or recommended for the coming period,
+            drawn as a mark on each price bar, or None.
     """
 
     env_id: str
@@ -107,6 +112,8 @@ class MarketFrame:
     vm_min_pu: float | None = None
     vm_band_pu: tuple[float, float] | None = None
     has_chargers: bool = True
+    protocol: tuple[str, ...] | None = None
+    target_price_per_kwh: np.ndarray | None = None
 
     @property
     def n_stations(self) -> int:
@@ -133,6 +140,7 @@ class MarketFrame:
             None if self.waiting_spaces is None else tuple(int(w) for w in self.waiting_spaces),
             self.station_buses,
             band,
+            self.target_price_per_kwh is not None,
         )
 
 
@@ -155,6 +163,8 @@ def frame_labels(frame: MarketFrame) -> dict[str, Any]:
         for sid, lo, hi in zip(frame.station_ids, frame.price_min_per_kwh, frame.price_max_per_kwh)
     ]
     price = [f"{p:.3f} {cur}/kWh" for p in frame.price_per_kwh]
+    if frame.protocol is not None:
+        price = [f"{text}  {extra}" for text, extra in zip(price, frame.protocol)]
     occupancy = []
     for i in range(frame.n_stations):
         if not frame.has_chargers:
@@ -252,6 +262,8 @@ class FrameRenderer:
         ax.barh(y, hi - lo, left=lo, height=0.6, color=_BACK_COLOR)
         a["price"] = ax.barh(y, np.zeros(n), left=lo, height=0.6, color=_PRICE_COLOR)
         a["price_mark"] = ax.plot(lo, y, "|", ms=16, mew=2.5, color=_PRICE_COLOR)[0]  # visible at price_min too
+        if frame.target_price_per_kwh is not None:  # the announced or recommended price
+            a["target"] = ax.plot(lo, y - 0.3, "v", ms=6, color=_TARGET_COLOR)[0]
         ax.set_xlim(float(np.min(lo)), float(np.max(hi)) + 0.02 * span)
         ax.set_yticks(y, labels["station"], fontsize=8)
         ax.invert_yaxis()
@@ -302,6 +314,8 @@ class FrameRenderer:
         ]
         if frame.has_grid:
             animated += [a["vm_min"], a["vm"], *a["vm_text"], a["feeder_text"]]
+        if "target" in a:
+            animated.append(a["target"])
         for artist in animated:
             artist.set_animated(True)  # left out of canvas.draw(): the background is the rest
         canvas.draw()
@@ -318,6 +332,8 @@ class FrameRenderer:
             bar.set_width(float(price[i] - lo[i]))
             text.set_text(labels["price"][i])
         a["price_mark"].set_xdata(price)
+        if frame.target_price_per_kwh is not None:
+            a["target"].set_xdata(np.clip(frame.target_price_per_kwh, lo, hi))
         busy = np.asarray(frame.chargers_busy) / np.asarray(frame.chargers)
         queue = np.zeros(frame.n_stations)
         if frame.has_queue:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -209,7 +210,10 @@ class Actor(nn.Module):
     parameters (``1 + softplus``, so the density is unimodal) of a Beta on [-1, 1].
     The deterministic action is the distribution's mean. Inputs ``(K, batch, N, D)``;
     seed ``k``'s initial weights come from ``generators[k]`` (torch's global generator when
-    None).
+    None). Actions are ``(K, batch, N, A)``: ``action_dim = A`` columns per agent (1 without
+    a coordination protocol); ``action_mask`` (N, A) says which columns each agent's action
+    uses (:attr:`evprice.envs.MarketEnv.action_mask`): :meth:`log_prob` and :meth:`entropy`
+    count only those, so a padding column's noise never moves the policy.
     """
 
     def __init__(
@@ -222,25 +226,51 @@ class Actor(nn.Module):
         distribution: str = "gaussian",
         seeds: int = 1,
         generators: list[torch.Generator] | None = None,
+        action_dim: int = 1,
+        action_mask: np.ndarray | None = None,
     ):
         super().__init__()
         self.kind = distribution
         self.seeds = seeds
+        self.action_dim = int(action_dim)
         self.inputs = AgentInputs(n_agents, shared)
-        outputs = 1 if distribution == "gaussian" else 2
+        outputs = self.action_dim if distribution == "gaussian" else 2 * self.action_dim
         groups = 1 if shared else n_agents
         self.body = stacked_mlp(seeds, groups, obs_dim + self.inputs.extra, hidden, outputs, 0.01, generators)
-        self.log_std = nn.Parameter(torch.full((seeds, n_agents, 1), float(init_log_std)))  # unused by "beta"
+        log_std = torch.full((seeds, n_agents, self.action_dim), float(init_log_std))
+        self.log_std = nn.Parameter(log_std)  # unused by "beta"
+        mask = np.ones((n_agents, self.action_dim), dtype=bool) if action_mask is None else np.asarray(action_mask)
+        if mask.shape != (n_agents, self.action_dim):
+            raise ValueError(f"action_mask has shape {mask.shape}; expected {(n_agents, self.action_dim)}")
+        self._masked = not mask.all()
+        self.register_buffer("action_mask", torch.as_tensor(mask, dtype=torch.float32), persistent=False)
 
     def distribution(self, obs: torch.Tensor) -> GaussianAction | BetaAction:
         out = self.body(self.inputs(obs))  # (K, batch, N, 1 or 2)
         if self.kind == "gaussian":
             return GaussianAction(out, self.log_std.exp().unsqueeze(1).expand_as(out))
         shape = 1.0 + nn.functional.softplus(out)
-        return BetaAction(shape[..., :1], shape[..., 1:])
+        return BetaAction(shape[..., : self.action_dim], shape[..., self.action_dim :])
+
+    def log_prob(self, dist: GaussianAction | BetaAction, action: torch.Tensor) -> torch.Tensor:
+        """(K, batch, N) log-density of ``action`` (K, batch, N, A) over the columns each agent uses."""
+        per_column = dist.log_prob(action)
+        return (per_column * self.action_mask if self._masked else per_column).sum(-1)
+
+    def spread(self, dist: GaussianAction | BetaAction) -> torch.Tensor:
+        """(K,) the policy's own spread in action units, averaged over the columns the agents use."""
+        std = dist.stddev()
+        if not self._masked:
+            return std.mean(dim=(1, 2, 3))
+        return (std * self.action_mask).sum(dim=(1, 2, 3)) / (self.action_mask.sum() * std.shape[1])
+
+    def entropy(self, dist: GaussianAction | BetaAction) -> torch.Tensor:
+        """(K, batch, N) entropy over the columns each agent uses."""
+        per_column = dist.entropy()
+        return (per_column * self.action_mask if self._masked else per_column).sum(-1)
 
     def mean(self, obs: torch.Tensor) -> torch.Tensor:
-        """(K, batch, N, 1) deterministic actions."""
+        """(K, batch, N, A) deterministic actions."""
         return self.distribution(obs).deterministic()
 
 

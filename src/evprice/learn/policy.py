@@ -23,7 +23,8 @@ from evprice.policies.theory import defines_delta, delta_ends, gain_is_defined
 class TrainedPolicy:
     """The deterministic policy of a trained actor: each station posts its action distribution's mean.
 
-    ``policy(obs (B, N, D)) -> actions (B, N, 1)`` in [-1, 1] (the environment's layout);
+    ``policy(obs (B, N, D)) -> actions (B, N, A)`` in [-1, 1] (the environment's layout:
+    ``A = 1`` without a coordination protocol);
     observations are normalised with the statistics frozen at training time. It reads
     ``n_agents`` stations with ``observation_size`` values each.
     """
@@ -61,6 +62,8 @@ def load_policy(path: str | Path) -> tuple[str, dict[str, Any], TrainedPolicy]:
         cfg.share_parameters,
         cfg.init_log_std,
         cfg.policy_distribution,
+        action_dim=env.action_size,
+        action_mask=env.action_mask,
     )
     try:
         load_seed_state(actor, 0, data["actor"])
@@ -84,7 +87,7 @@ def evaluate_policy(env: MarketEnv, policy: Any, seed: int) -> dict[str, float]:
     operating = np.zeros(env.num_envs)
     for _ in range(env.n_periods):
         obs, reward, _, _, info = env.step(policy(obs))
-        ret += reward.mean(axis=1)
+        ret += reward[:, : env.n_stations].mean(axis=1)  # the stations' (not a mediator's)
         profit += info["profit"].sum(axis=1)
         operating += (info["revenue"] - info["energy_cost"]).sum(axis=1)
     return _episode_summary(env, ret, profit, operating, _delta_bounds(env))
@@ -110,7 +113,7 @@ def evaluate_seeds(
         with torch.no_grad():
             action = actor.mean(x).cpu().numpy().astype(np.float64).clip(-1.0, 1.0)
         obs, reward, _, _, info = envs.step(action)
-        ret += reward.mean(axis=2)
+        ret += reward[..., : envs.first.n_stations].mean(axis=2)
         profit += info["profit"].sum(axis=2)
         operating += (info["revenue"] - info["energy_cost"]).sum(axis=2)
         price += info["price"].mean(axis=(1, 2))

@@ -178,7 +178,7 @@ class CCEMPolicy:
         if self.env.period == 0:  # a new episode: no warm start
             self.reset()
         state = self.env.global_state()
-        prices = np.empty((self.env.num_envs, self.env.n_agents))
+        prices = np.empty((self.env.num_envs, self.env.n_stations))
         for b, planner in enumerate(self.planners):
             start = time.perf_counter()
             action = planner.plan(torch.as_tensor(state[b]), self.model.step, self.model.elite_indices, self.generator)
@@ -218,10 +218,10 @@ def load_ccem(path: str | Path) -> tuple[str, dict[str, Any], Callable[[Any], CC
     cfg = SafeRLConfig.from_overrides(data["config"])
 
     def factory(env: Any) -> CCEMPolicy:
-        if (env.n_agents, env.state_size) != (data["n_agents"], data["observation_size"]):
+        if (env.n_stations, env.state_size) != (data["n_agents"], data["observation_size"]):
             raise ConfigError(
                 f"the checkpoint plans {data['n_agents']} prices from {data['observation_size']} state values; "
-                f"this configuration has {env.n_agents} stations and {env.state_size} state values"
+                f"this configuration has {env.n_stations} stations and {env.state_size} state values"
             )
         model = ProbabilisticEnsemble(data["observation_size"], data["n_agents"], cfg.model)
         model.load_state_dict(data["model"])
@@ -259,6 +259,11 @@ def train_ccem(
     gen = torch.Generator().manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     env = make_gym(env_id, **overrides)
+    if env.env.config.protocol != "none":
+        raise ConfigError(
+            f"protocol={env.env.config.protocol!r} is invalid for the safe planner: it prices every station "
+            "centrally, so there is nobody to talk to; use protocol='none' (the protocols are for MAPPO / IPPO)"
+        )
     if state is None and cfg.total_steps < env.env.n_periods:
         raise ConfigError(
             f"total_steps={cfg.total_steps} is invalid for {env_id}: checkpoints are written when an episode ends, "

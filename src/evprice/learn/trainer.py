@@ -151,7 +151,17 @@ def build_learner(
     centralised = cfg.centralised
     critic_in = env.state_size if centralised else d
     shape = (cfg.hidden_sizes, cfg.share_parameters)
-    actor = Actor(n, d, *shape, cfg.init_log_std, cfg.policy_distribution, seeds=k, generators=generators)
+    actor = Actor(
+        n,
+        d,
+        *shape,
+        cfg.init_log_std,
+        cfg.policy_distribution,
+        seeds=k,
+        generators=generators,
+        action_dim=env.action_size,
+        action_mask=env.action_mask,
+    )
     critic = Critic(n, critic_in, *shape, centralised, seeds=k, generators=generators)
     cost_critic = None
     if cfg.constrained:
@@ -335,7 +345,7 @@ def _train(
     # seed-major buffers (K, T, B, ...): each seed's samples are one block, flattened without a copy
     obs_buf = torch.zeros((k_, t_len, b, n, env.observation_size), device=device)
     state_buf = torch.zeros((k_, t_len, b, env.state_size), device=device)
-    act_buf = torch.zeros((k_, t_len, b, n, 1), device=device)
+    act_buf = torch.zeros((k_, t_len, b, n, env.action_size), device=device)
     logp_buf = torch.zeros((k_, t_len, b, n), device=device)
     rew_buf = torch.zeros((k_, t_len, b, n), device=device)
     done_buf = torch.zeros((k_, t_len, b, 1), device=device)
@@ -380,12 +390,12 @@ def _train(
             with torch.no_grad():
                 dist = actor.distribution(obs_t)
                 action = dist.sample(gens)
-                logp = dist.log_prob(action).sum(-1)
+                logp = actor.log_prob(dist, action)
                 critic_t = state_t if cfg.centralised else obs_t
                 value = critic(critic_t)
                 if cost_critic is not None:
                     cval_buf[:, t] = cost_critic(critic_t)
-                policy_std += dist.stddev().mean(dim=(1, 2, 3)).cpu()
+                policy_std += actor.spread(dist).cpu()
             raw_obs, reward, terminated, truncated, info = envs.step(action.cpu().numpy())
             done = terminated | truncated  # (K, B)
             ep_return += reward
@@ -399,7 +409,7 @@ def _train(
             done_buf[:, t] = torch.as_tensor(done[..., None], dtype=torch.float32, device=device)
             env_steps += b
             if done.all():  # every member of every seed ends at the horizon together
-                finished_returns.append(ep_return.mean(axis=2))
+                finished_returns.append(ep_return[..., : env.n_stations].mean(axis=2))  # the stations'
                 finished_profits.append(ep_profit.copy())
                 finished_costs.append(ep_cost.copy())
                 ep_return[:], ep_profit[:], ep_cost[:] = 0.0, 0.0, 0.0
@@ -442,8 +452,8 @@ def _train(
             ).to(device)
             for idx in torch.tensor_split(order, cfg.minibatches, dim=1):
                 dist = actor.distribution(f_obs[seed_axis, idx])
-                new_logp = dist.log_prob(f_act[seed_axis, idx]).sum(-1)
-                entropy = dist.entropy().sum(-1).mean(dim=(1, 2))
+                new_logp = actor.log_prob(dist, f_act[seed_axis, idx])
+                entropy = actor.entropy(dist).mean(dim=(1, 2))
                 critic_in = f_state[seed_axis, idx] if cfg.centralised else f_obs[seed_axis, idx]
                 new_value = critic(critic_in)
                 adv = normalise_advantages(f_adv[seed_axis, idx])

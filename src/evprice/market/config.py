@@ -47,6 +47,13 @@ from evprice.market.limits import (
     WHEN_FULL,
 )
 from evprice.market.profiles import SECONDS_PER_HOUR, default_arrival_rates_per_h, sinusoid_price_profile_per_kwh
+from evprice.market.protocol import (
+    deviation_cost_field,
+    mediator_reward_field,
+    message_dim_field,
+    n_symbols_field,
+    protocol_field,
+)
 from evprice.market.rules import check_market_rules
 
 _UTILITY = ("driver_cost", ("utility",))
@@ -444,6 +451,11 @@ class MarketConfig(ConfigMixin):
         "Stackelberg leader ('station_k'): it commits its price one period ahead, announced to every station; "
         "None = all stations price simultaneously",
     )
+    protocol: str = protocol_field()
+    message_dim: int = message_dim_field()
+    n_symbols: int = n_symbols_field()
+    deviation_cost: float = deviation_cost_field()
+    mediator_reward: str = mediator_reward_field()
 
     def __post_init__(self) -> None:
         self.check_declared()

@@ -17,6 +17,7 @@ import numpy as np
 from evprice.core.config import ConfigError, invalid
 from evprice.market.limits import MAX_CV, MIN_CV, SESSION_SOURCES
 from evprice.market.profiles import SECONDS_PER_HOUR
+from evprice.market.protocol import check_protocol
 
 if TYPE_CHECKING:
     from evprice.market.config import MarketConfig
@@ -68,6 +69,7 @@ def check_market_rules(cfg: MarketConfig) -> None:
             raise invalid("leader", cfg.leader, f"None or a station id in {list(cfg.agent_ids)}")
         if cfg.n_stations < 2:
             raise invalid("leader", cfg.leader, "None with a single station (a leader needs a follower)")
+    check_protocol(cfg)
     if cfg.driver_cost == "generalised" and cfg.when_full == "reroute":
         raise ConfigError(
             "when_full='reroute' is invalid with driver_cost='generalised': generalised drivers see every "
@@ -81,6 +83,8 @@ def check_market_rules(cfg: MarketConfig) -> None:
         )
     if cfg.objective == "social_welfare":
         _check_welfare_defined(cfg)
+    if cfg.protocol == "mediator" and cfg.mediator_reward == "welfare":
+        _check_welfare_defined(cfg, "mediator_reward='welfare'")
     if cfg.demand == "expected":
         # the expected-demand mode has closed-form logit shares and no queue
         if cfg.when_full == "queue" or cfg.origin_weights is not None:
@@ -106,21 +110,22 @@ def check_market_rules(cfg: MarketConfig) -> None:
             )
 
 
-def _check_welfare_defined(cfg: MarketConfig) -> None:
-    """``objective="social_welfare"``: consumer surplus needs an outside option and a money value of utility."""
+def _check_welfare_defined(cfg: MarketConfig, what: str = "objective='social_welfare'") -> None:
+    """``objective="social_welfare"`` (or ``what``, another use of the welfare): consumer surplus
+    needs an outside option and a money value of utility."""
     if cfg.driver_cost == "utility":
         if cfg.outside_option_utility is None:
             raise ConfigError(
-                "objective='social_welfare' is invalid with outside_option_utility=None: consumer surplus is "
+                f"{what} is invalid with outside_option_utility=None: consumer surplus is "
                 "measured against not charging here, which needs an outside option; set outside_option_utility"
             )
         if cfg.price_sensitivity == 0.0:
             raise ConfigError(
-                "objective='social_welfare' is invalid with price_sensitivity=0: utility is turned into "
+                f"{what} is invalid with price_sensitivity=0: utility is turned into "
                 "money through the price coefficient, so it must be > 0"
             )
     elif cfg.outside_option_price_per_kwh is None:
         raise ConfigError(
-            "objective='social_welfare' is invalid with outside_option_price_per_kwh=None: consumer surplus is "
+            f"{what} is invalid with outside_option_price_per_kwh=None: consumer surplus is "
             "the generalised cost saved against charging elsewhere; set outside_option_price_per_kwh"
         )

@@ -1,5 +1,9 @@
 """Baseline pricing policies, all with one interface: observations (B, N, D) in, actions (B, N, 1) out.
 
+Under a coordination protocol (``config.protocol``) they post prices only, price-only actions
+(B, N_stations, 1) whose protocol columns the environment sets to 0 (silence, mid-range
+announcements and recommendations), except ``random``, which draws every column.
+
 ``random``
     independent uniform actions.
 ``fixed``
@@ -51,19 +55,21 @@ from evprice.policies.search import best_fixed_prices
 
 
 class RandomPolicy:
-    """Independent uniform actions in ``[-1, 1]`` for every agent at every decision."""
+    """Independent uniform actions in ``[-1, 1]`` for every agent at every decision (every
+    column of ``action_size``: under a coordination protocol, random messages too)."""
 
     name = "random"
 
-    def __init__(self, n_agents: int, seed: int | None = None) -> None:
+    def __init__(self, n_agents: int, seed: int | None = None, action_size: int = 1) -> None:
         self.n_agents = n_agents
+        self.action_size = action_size
         self.reset(seed)
 
     def reset(self, seed: int | None = None) -> None:
         self._rng = spawn_streams(seed, ["policy"])["policy"]
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
-        return self._rng.uniform(-1.0, 1.0, size=(obs.shape[0], self.n_agents, 1))
+        return self._rng.uniform(-1.0, 1.0, size=(obs.shape[0], self.n_agents, self.action_size))
 
 
 class PricePolicy:
@@ -133,7 +139,7 @@ class MyopicPolicy(PricePolicy):
         first = env.agent_ids[0]
         self._elec = _column(env, first, PUBLIC_MARKET_SIGNAL, "elec_price")
         try:
-            self._prices = np.array([_column(env, first, f"{a}.{STATION_STATUS}", "price") for a in env.agent_ids])
+            self._prices = np.array([_column(env, first, f"{a}.{STATION_STATUS}", "price") for a in env.station_ids])
         except ConfigError as err:
             raise ConfigError(
                 f"the myopic policy needs the other stations' prices: {err}; use observability='full'"
@@ -148,7 +154,7 @@ class MyopicPolicy(PricePolicy):
 
 
 def _station_prices(env: MarketEnv, value: Any, name: str) -> np.ndarray:
-    n = env.n_agents
+    n = env.n_stations
     try:
         arr = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,))
     except (TypeError, ValueError):
@@ -168,7 +174,7 @@ def _no_options(name: str, options: dict[str, Any]) -> None:
 
 def _random(env: MarketEnv, seed: int | None, **options: Any) -> RandomPolicy:
     _no_options("random", options)
-    return RandomPolicy(env.n_agents, seed)
+    return RandomPolicy(env.n_agents, seed, env.action_size)
 
 
 def _fixed(env: MarketEnv, seed: int | None, price: Any = None, **options: Any) -> FixedPricePolicy:

@@ -126,7 +126,7 @@ def best_fixed_prices(
         raise ValueError(f"cost_limit={cost_limit!r} is invalid: expected a finite number >= 0 (cost per episode)")
     lo, hi = env.params.price_min.copy(), env.params.price_max.copy()
     episodes = 1 if deterministic else episodes
-    n = env.n_agents
+    n = env.n_stations
     design = np.random.default_rng(seed)  # explicit and seeded: only for the design points
     n_design = 4 * (1 + n + n * (n + 1) // 2)
     best = 0.5 * (lo + hi)
