@@ -361,6 +361,7 @@ def test_experiment_lists_runs_and_reports(tmp_path):
         "stackelberg",
         "capacity",
         "safety",
+        "communication",
     ]
     out = tmp_path / "q"
     result = run("experiment", "collusion-qlearning", "--seeds", "2", "--steps", "5000", "--out", str(out))

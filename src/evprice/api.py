@@ -45,7 +45,8 @@ def make_vec(
 ) -> VecMarketEnv:
     """A batched, auto-resetting view of ``num_envs`` copies of ``env_id``.
 
-    Actions ``(num_envs, n_agents, 1)``, observations ``(num_envs, n_agents, obs_dim)``;
+    Actions ``(num_envs, n_agents, 1)`` (``(num_envs, n_agents, A)`` under a coordination
+    protocol, ``env.action_names``), observations ``(num_envs, n_agents, obs_dim)``;
     ``render_mode="rgb_array"``: ``render()`` pictures member 0.
     """
     return VecMarketEnv(_batched(env_id, num_envs, overrides), render_mode=render_mode)

@@ -340,3 +340,38 @@ def test_a_big_market_reports_price_ranges_and_a_station_figure(tmp_path):
     assert [caption.split(" on ")[1] for caption, _ in figs] == ["big, mean over seeds with a 95% band"]
     assert figs[0][1] == tmp_path / "figures" / "station_prices_big.png"
     assert figs[0][1].read_bytes()[:8] == PNG_MAGIC
+
+
+def test_communication_compares_the_protocols_and_probes_their_signals(tmp_path):
+    """Issue 23: five arms per market that differ only in the protocol; the protocol arms
+    measure their signals, and one evaluation episode's announcements, recorded in the path,
+    give the gap the probe reports."""
+    settings = ExperimentSettings(seeds=1, steps=256, episodes=1, overrides={"horizon_h": 1.0})
+    report = run_experiment("communication", settings, tmp_path)
+    data = json.loads((tmp_path / "results.json").read_text())
+    names = [
+        "no talk",
+        "cheap talk",
+        "announcements (free)",
+        "announcements (costly)",
+        "mediator (profit)",
+        "mediator (welfare)",
+    ]
+    assert [r["arm"] for r in data["rows"]] == [
+        f"{m} {n}" for m in ("LogitBertrand-v0", "PublicCharging-v0") for n in names
+    ]
+    rows = {r["arm"]: r for r in data["rows"]}
+    assert "signal_r2" not in rows["LogitBertrand-v0 no talk"]
+    for market in ("LogitBertrand-v0", "PublicCharging-v0"):
+        talk = rows[f"{market} cheap talk"]
+        assert talk["protocol"] == "cheap_talk" and talk["reward"] == "individual"
+        assert {"signal_0", "signal_1"} <= set(talk["path"]) and talk["signal_gap"] == [None, None]
+        announce = rows[f"{market} announcements (costly)"]
+        price, said = np.array(announce["path"]["price"]), np.array(announce["path"]["signal_0"])
+        np.testing.assert_allclose(announce["signal_gap"], np.abs(price[1:] - said[:-1]).mean(axis=0), rtol=1e-12)
+        assert rows[f"{market} mediator (welfare)"]["social_welfare"] is not None
+    text = report.read_text()
+    assert (
+        "## What the signals carry" in text and "LogitBertrand-v0 mediator (welfare) − LogitBertrand-v0 no talk" in text
+    )
+    assert (tmp_path / "figures" / "signals_PublicCharging-v0_announcements_costly.png").read_bytes()[:8] == PNG_MAGIC

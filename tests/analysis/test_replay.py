@@ -134,3 +134,13 @@ def test_mp4_where_ffmpeg_is_installed(tmp_path):
             check=True,
         )
         assert probe.stdout.strip() == "720,224,9"  # 8 periods and the start
+
+
+def test_replay_of_a_mediated_market_is_the_episode_evaluate_plays():
+    """Issue 23: under a protocol the frames follow the stations (not the mediator) and the
+    replayed profits are evaluate's on the same seed."""
+    overrides = {"protocol": "mediator", "horizon_h": 1.0}
+    episode = play_episode("PublicCharging-v0", "random", overrides=overrides, seed=3)
+    assert len(episode.frames) == 5 and episode.profit.shape == (2,)
+    report = evaluate("PublicCharging-v0", "random", episodes=1, seed=3, overrides=overrides)
+    np.testing.assert_allclose(episode.profit, [s["profit"] for s in report["stations"]])

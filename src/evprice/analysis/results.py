@@ -38,6 +38,14 @@ METRICS = frozenset(
         "delta",
         "violating_periods",
         "grid_costs",  # a mapping of the cost terms: one row per term, metric "grid_costs.voltage" ...
+        "consumer_surplus",
+        "social_welfare",
+        # what a coordination protocol's signals carry (evprice.analysis.messages)
+        "signal_r2",
+        "signal_r2_price",
+        "signal_r2_gain",
+        "signal_std",
+        "signal_gap",
         # Q-learning sessions (evprice.analysis.qlearning)
         "converged",
         "periods",

@@ -23,6 +23,13 @@ period ``t`` is a commitment to its price of period ``t + 1``, which the followe
 before they set theirs. Observations of different sizes are padded with zeros at their end
 to one size ``D`` (:data:`evprice.core.observation.PAD_NAME` columns).
 
+Coordination protocols (``config.protocol``, :mod:`evprice.market.protocol`): the protocol's
+coupling is added last; it gives the stations more action columns (a message, an announced
+price) or adds an agent after the stations (a mediator). Actions are then (B, N, A), each
+agent's columns named by :meth:`MarketEnv.action_names`; rewards (B, N) cover every agent and
+``info``'s per-station entries stay (B, N_stations). Without one, actions are (B, N, 1) and the
+agents are the stations.
+
 Rendering: with ``render_mode="rgb_array"`` (constructor argument, or set the attribute on a
 built env), :meth:`MarketEnv.render` returns an ``(H, W, 3)`` ``uint8`` picture of batch member
 0 (:mod:`evprice.envs.render`); ``render_mode=None`` (the default) renders nothing.

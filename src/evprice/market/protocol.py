@@ -122,6 +122,13 @@ def check_protocol(cfg: Any) -> None:
         raise invalid("n_symbols", cfg.n_symbols, f"0 (continuous messages) or an integer in [2, {MAX_SYMBOLS}]")
     if cfg.protocol == "mediator" and MEDIATOR_ID in cfg.agent_ids:
         raise invalid("protocol", cfg.protocol, f"another protocol: a station is named {MEDIATOR_ID!r}")
+    if cfg.protocol == "mediator" and cfg.leader is not None:
+        raise invalid(
+            "protocol",
+            cfg.protocol,
+            f"'none', 'cheap_talk' or 'announcement' with leader={cfg.leader!r}: the leader is a level-2 agent "
+            "already, and a mediator cannot stand over it",
+        )
 
 
 def quantise_message(action: np.ndarray, n_symbols: int) -> np.ndarray:

@@ -179,6 +179,20 @@ def test_a_mediator_reward_the_market_cannot_give_is_refused():
         make_env("PublicCharging-v0", protocol="cheap_talk", n_symbols=1)
     with pytest.raises(ConfigError, match="message_dim=2 is invalid with protocol='mediator'"):
         make_env("PublicCharging-v0", protocol="mediator", message_dim=2)
+    with pytest.raises(ConfigError, match="protocol='mediator' is invalid.*a mediator cannot stand over it"):
+        make_env("LogitBertrand-v0", protocol="mediator", leader="station_1")
+
+
+def test_a_leader_can_talk_and_announce():
+    """With a Stackelberg leader its first column is its commitment; its message follows, as a follower's."""
+    env = make_env("LogitBertrand-v0", 1, protocol="cheap_talk", leader="station_1")
+    assert env.action_names("station_1")[:2] == (
+        ("station_1.LeaderCommitment", "next_price"),
+        ("station_1.StationMessage", "m0"),
+    )
+    env.reset(seed=0)
+    _, _, _, _, info = env.step(np.array([[[0.0, 0.5], [0.0, -0.5]]]))
+    np.testing.assert_array_equal(info["talk"]["message"][0, :, 0], [0.5, -0.5])
 
 
 # -- announcements --------------------------------------------------------------------------------------------------

@@ -15,7 +15,11 @@
   ``LogitBertrand-v0`` (:mod:`evprice.analysis.qlearning`);
 * ``safety``: safe pricing on ``CoupledNetworkPeak-v0``: the constrained and unconstrained
   CEM planners, MAPPO-Lagrangian and MAPPO, and fixed-price baselines on the same evaluation
-  days, and the cost-reward frontier over several limits (:mod:`evprice.analysis.studies.safety`).
+  days, and the cost-reward frontier over several limits (:mod:`evprice.analysis.studies.safety`);
+* ``communication``: no talk vs cheap talk vs price announcements vs a mediator (profit- or
+  welfare-maximising), individual rewards, on ``LogitBertrand-v0`` and ``PublicCharging-v0``;
+  prices against Nash and joint, and what the signals carry about the next prices
+  (:mod:`evprice.analysis.studies.communication`).
 
 ``coordination``, ``observability`` and ``capacity`` run their charging-market arms on
 ``PublicCharging-v0`` unless ``settings.env`` names another registered environment (for
@@ -45,10 +49,14 @@ from evprice.analysis.studies.capacity import CAPACITY
 # isort: split
 from evprice.analysis.studies.safety import SAFETY
 
+# isort: split
+from evprice.analysis.studies.communication import COMMUNICATION
+
 __all__ = [
     "ARM_TORCH_THREADS",
     "CAPACITY",
     "COLLUSION",
+    "COMMUNICATION",
     "COORDINATION",
     "DEFAULT_STEPS",
     "EVAL_SEED",

@@ -15,6 +15,7 @@ from evprice.analysis.curves import band, read_curve
 from evprice.analysis.experiments import (
     ExperimentSettings,
 )
+from evprice.analysis.messages import protocol_signal, signal_measures
 from evprice.analysis.parallel import run_tasks
 from evprice.analysis.rollouts import evaluate
 from evprice.analysis.stats import mean_ci
@@ -57,6 +58,7 @@ def train_arm(
     episodes: int,
     run_dir: str,
     torch_threads: int | None = None,
+    signals: bool = False,
 ) -> list[dict[str, Any]]:
     """Train MAPPO on ``env_id`` with ``overrides`` for every seed of ``seeds`` in one batched
     run (``run_dir/seed_<s>/``), then evaluate each seed's deterministic policy.
@@ -66,8 +68,12 @@ def train_arm(
     episode whose constraint cost is positive (``violating_periods``, else None) and each
     cost term per episode (``grid_costs``, :data:`GRID_COST_TERMS`, else None), the seed's
     run folder, the path of its first evaluation episode (:func:`episode_path`) and its
-    learning curve (:func:`evprice.analysis.curves.read_curve`). A pure function of its
-    arguments (what :mod:`evprice.analysis.parallel` needs to spread arms over processes).
+    learning curve (:func:`evprice.analysis.curves.read_curve`), and ``consumer_surplus`` and
+    ``social_welfare`` per episode where the market defines them (else None); with
+    ``signals`` (an arm under a coordination protocol) also what the protocol's signals carry
+    about the next prices on the same evaluation episodes
+    (:func:`evprice.analysis.messages.signal_measures`). A pure function of its arguments
+    (what :mod:`evprice.analysis.parallel` needs to spread arms over processes).
     """
     from evprice.learn.config import PPOConfig
     from evprice.learn.policy import load_policy
@@ -103,13 +109,22 @@ def train_arm(
                 "curve": read_curve(seed_dir),
             }
         )
+        if signals:
+            out[-1].update(
+                signal_measures(env_id, factory, seed=EVAL_SEED + seed, overrides=overrides, episodes=episodes)
+            )
+        market = summary["market"]
+        for key in ("consumer_surplus", "social_welfare"):  # where the market defines them
+            out[-1][key] = float(market[key]) / episodes if key in market else None
     return out
 
 
 def episode_path(env_id: str, factory: Any, *, seed: int, overrides: Mapping[str, Any]) -> dict[str, list]:
     """Per period of one episode (member 0 of ``seed``'s evaluation): each station's price
     (currency/kWh), utilisation (share of chargers busy) and blocked EVs, ``(T, N)`` lists,
-    and the hour of day at the start of each period, ``(T,)``. On a grid also, ``(T,)``: the
+    and the hour of day at the start of each period, ``(T,)``; under a coordination protocol
+    ``signal_k`` ``(T, N)``, value ``k`` of what each station's protocol published (its message,
+    announced price or the mediator's recommendation to it). On a grid also, ``(T,)``: the
     feeder's lowest voltage ``vm_min_pu`` (p.u.), its most loaded monitored line
     ``max_line_loading`` (fraction of rating) and the constraint ``cost``; and the limits
     ``grid_limits`` = ``{"vm_min_pu", "vm_max_pu", "line_loading_limit"}``."""
@@ -119,10 +134,14 @@ def episode_path(env_id: str, factory: Any, *, seed: int, overrides: Mapping[str
     p = env.params
     hours = [(p.start_s + k * env.config.action_period_s) / 3600.0 % 24.0 for k in range(env.n_periods)]
     path: dict[str, list] = {"hour": hours, "price": [], "utilization": [], "blocked": []}
+    protocol = env.config.protocol
     for _ in range(env.n_periods):
         obs, _, _, _, info = env.step(policy(obs))
         for key in ("price", "utilization", "blocked"):
             path[key].append(np.asarray(info[key][0], dtype=np.float64).tolist())
+        if protocol != "none":  # what the protocol published: signal_0, signal_1, ... per station
+            for k, values in enumerate(np.moveaxis(protocol_signal(info, protocol)[0], -1, 0)):
+                path.setdefault(f"signal_{k}", []).append(values.tolist())
         if "grid" in info:
             for key in ("vm_min_pu", "max_line_loading", "cost"):
                 path.setdefault(key, []).append(float(info["grid"][key][0]))
@@ -212,7 +231,8 @@ def _arms_study(
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Train and evaluate every (label, env, overrides) arm, all its seeds in one batched run
     per arm, the arms spread over ``settings.workers`` processes or a Ray cluster; rows and
-    summary (with each arm's learning curve band and its plateau)."""
+    summary (with each arm's learning curve band and its plateau). An arm under a
+    coordination protocol (``protocol`` in its overrides) also measures its signals."""
     seeds = list(range(settings.seeds))
     tasks = [
         {
@@ -224,6 +244,7 @@ def _arms_study(
             "episodes": settings.episodes,
             "run_dir": str(out / "runs" / label.replace(" ", "_").replace(",", "")),
             "torch_threads": ARM_TORCH_THREADS,
+            "signals": arm_overrides.get("protocol", "none") != "none",
         }
         for label, env_id, arm_overrides in arms
     ]
