@@ -43,7 +43,8 @@ def pettingzoo_steps_per_s(seconds: float, env_id: str = "PublicCharging-v0", **
     env = evprice.make(env_id, **overrides)
     env.reset(seed=0)
     rng = np.random.default_rng(0)
-    actions = [{a: rng.uniform(-1, 1, (1,)).astype(np.float32) for a in env.possible_agents} for _ in range(4096)]
+    shapes = {a: env.action_space(a).shape for a in env.possible_agents}  # (1,), or (A,) under a protocol
+    actions = [{a: rng.uniform(-1, 1, shapes[a]).astype(np.float32) for a in env.possible_agents} for _ in range(4096)]
     i = 0
 
     def step() -> None:
@@ -63,7 +64,7 @@ def vector_env_steps_per_s(
     pricing decision of one environment), random actions made beforehand."""
     vec = evprice.make_vec(env_id, num_envs, **overrides)
     vec.reset(seed=0)
-    actions = np.random.default_rng(0).uniform(-1, 1, (16, num_envs, vec.n_agents, 1))
+    actions = np.random.default_rng(0).uniform(-1, 1, (16, num_envs, vec.n_agents, vec.env.action_size))
     i = 0
 
     def step() -> None:

@@ -67,7 +67,14 @@ class AgentActions:
         width = env.action_size
         full = np.empty((1, len(self.agents), width))
         for i, a in enumerate(self.agents):
-            full[0, i] = check_actions(actions[a], (width,), what=self._what[i])
+            x = actions[a]
+            if type(x) is np.ndarray and x.shape == (width,) and x.dtype.kind == "f":
+                full[0, i] = x  # the common case, checked for NaN / inf below at once
+            else:
+                full[0, i] = check_actions(x, (width,), what=self._what[i])
+        if not np.isfinite(full).all():
+            i = int(np.argwhere(~np.isfinite(full[0]))[0][0])
+            check_actions(full[0, i], (width,), what=self._what[i])  # raises, naming the agent and the value
         full = np.minimum(np.maximum(full, -1.0), 1.0)
         return scale_action(full[:, : env.n_stations, 0], env.params.price_min, env.params.price_max), full
 

@@ -299,3 +299,18 @@ def test_the_frame_shows_the_protocol(overrides, text):
     assert frame.station_ids == env.station_ids
     assert all(text in label for label in frame_labels(frame)["price"])
     assert (frame.target_price_per_kwh is None) == (overrides["protocol"] == "cheap_talk")
+
+
+def test_a_bad_protocol_column_is_a_clear_error_naming_the_agent():
+    env = evprice.make("PublicCharging-v0", protocol="mediator")
+    env.reset(seed=0)
+    actions = {a: np.zeros(env.action_space(a).shape, dtype=np.float32) for a in env.agents}
+    actions["mediator"][1] = np.nan
+    with pytest.raises(ActionError, match="action of mediator: non-finite value"):
+        env.step(actions)
+    actions["mediator"] = np.zeros(3)
+    with pytest.raises(ActionError, match=r"action of mediator: shape \(3,\), expected \(2,\)"):
+        env.step(actions)
+    actions["mediator"] = np.zeros(2)
+    _, rewards, _, _, _ = env.step(actions)  # nothing was lost to the refused steps: the episode goes on
+    assert set(rewards) == {"station_1", "station_2", "mediator"} and env.env.period == 1

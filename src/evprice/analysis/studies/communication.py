@@ -201,11 +201,10 @@ def _communication(settings: ExperimentSettings, out: Path) -> ExperimentResult:
         "recommendations) move the prices they settle on towards the joint-profit price, and do their signals "
         "carry information about the prices that follow?"
     )
-    pairs = [
-        (f"{market} {name}", f"{market} no talk")
-        for market, _ in _markets(COMMUNICATION, settings)
-        for name, _ in PROTOCOL_ARMS[1:]
-    ]
+    pairs = []
+    for market, _ in _markets(COMMUNICATION, settings):
+        pairs += [(f"{market} {name}", f"{market} no talk") for name, _ in PROTOCOL_ARMS[1:]]
+        pairs.append((f"{market} announcements (costly)", f"{market} announcements (free)"))  # what the cost adds
     result = _comparison_result(question, rows, summary, out, "protocol", notes, pairs)
     result.tables.append(
         (
