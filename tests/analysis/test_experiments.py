@@ -342,6 +342,62 @@ def test_a_big_market_reports_price_ranges_and_a_station_figure(tmp_path):
     assert figs[0][1].read_bytes()[:8] == PNG_MAGIC
 
 
+def test_communication_arms_differ_only_in_the_protocol():
+    from evprice.analysis.studies.communication import _arms
+
+    arms = _arms(ExperimentSettings(seeds=1))
+    assert [label for label, _, _ in arms[:6]] == [
+        "LogitBertrand-v0 no talk",
+        "LogitBertrand-v0 cheap talk",
+        "LogitBertrand-v0 announcements (free)",
+        "LogitBertrand-v0 announcements (costly)",
+        "LogitBertrand-v0 mediator (profit)",
+        "LogitBertrand-v0 mediator (welfare)",
+    ]
+    assert [env for _, env, _ in arms] == ["LogitBertrand-v0"] * 6 + ["PublicCharging-v0"] * 6
+    for _, _, overrides in arms:
+        assert overrides["reward"] == "individual" and set(overrides) - {"reward"} <= {
+            "protocol",
+            "message_dim",
+            "deviation_cost",
+            "mediator_reward",
+        }
+    assert arms[3][2] == {"reward": "individual", "protocol": "announcement", "deviation_cost": 0.5}
+
+
+def test_a_protocol_arm_measures_its_signals_on_the_recorded_episode(tmp_path):
+    """One evaluation episode: the probe's gap between an announcement and the price posted
+    after it is the one the recorded path shows."""
+    from evprice.analysis.studies import train_arm
+
+    overrides = {"reward": "individual", "protocol": "announcement", "deviation_cost": 0.5, "horizon_h": 2.0}
+    (row,) = train_arm("a", "LogitBertrand-v0", overrides, [0], 256, 1, str(tmp_path), torch_threads=1, signals=True)
+    price, said = np.array(row["path"]["price"]), np.array(row["path"]["signal_0"])
+    np.testing.assert_allclose(row["signal_gap"], np.abs(price[1:] - said[:-1]).mean(axis=0), rtol=1e-12)
+    assert len(row["signal_r2"]) == 2 and row["social_welfare"] is not None
+    assert row["social_welfare"] == pytest.approx(row["consumer_surplus"] + sum(row["profit"]), rel=1e-9)
+
+
+def test_the_signal_and_welfare_tables_average_stations_then_seeds():
+    from evprice.analysis.studies.communication import _signal_table, _welfare_table
+
+    arms = [("M no talk", "E", {"reward": "individual"}), ("M cheap talk", "E", {"protocol": "cheap_talk"})]
+    base = {"profit": [1.0, 3.0], "consumer_surplus": 5.0}
+    rows = [
+        {"arm": "M no talk", "seed": 0, **base, "social_welfare": 10.0},
+        {"arm": "M no talk", "seed": 1, **base, "social_welfare": 12.0},
+        {"arm": "M cheap talk", "seed": 0, **base, "social_welfare": 13.0, "signal_r2": [0.5, 0.7]},
+        {"arm": "M cheap talk", "seed": 1, **base, "social_welfare": 15.0, "signal_r2": [0.6, None]},
+    ]
+    signals = _signal_table(rows, arms)
+    assert "M no talk" not in signals
+    mean, ci = mean_ci([0.6, 0.6])  # each seed's mean over the stations it has a value for
+    assert f"| M cheap talk | {mean:.3f} [{ci[0]:.3f}, {ci[1]:.3f}] |" in signals
+    welfare = _welfare_table(rows, arms)
+    assert "| M cheap talk | 2.00 [2.00, 2.00] | 5.00 [5.00, 5.00] | 14.00 [1.29, 26.71] | 3.00" in welfare
+
+
+@pytest.mark.long  # 12 arms; its parts are checked in the three tests above on every run
 def test_communication_compares_the_protocols_and_probes_their_signals(tmp_path):
     """Issue 23: five arms per market that differ only in the protocol; the protocol arms
     measure their signals, and one evaluation episode's announcements, recorded in the path,

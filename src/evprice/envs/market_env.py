@@ -369,7 +369,11 @@ class MarketEnv:
         if self._plain_actions:
             return check_actions(actions, shape)
         price_only = (self.num_envs, self.n_stations, 1)
-        if np.shape(actions) == price_only:
+        try:
+            given = np.shape(actions)
+        except (TypeError, ValueError):  # ragged: check_actions names the problem
+            given = None
+        if given == price_only:
             full = np.zeros(shape)
             full[:, : self.n_stations, :1] = check_actions(actions, price_only)
             return full

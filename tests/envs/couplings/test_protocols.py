@@ -264,6 +264,8 @@ def test_vector_view_takes_full_or_price_only_actions(overrides):
     np.testing.assert_array_equal(i_full["price"], i_price["price"])
     with pytest.raises(ActionError, match="action_names"):
         vec.step(np.zeros((3, env.n_agents, env.action_size + 1)))
+    with pytest.raises(ActionError, match="cannot be read as an array"):
+        vec.step([[[0.0, 1.0], [0.0]]] * 3)  # ragged
 
 
 @pytest.mark.parametrize("overrides", PROTOCOLS[::2])

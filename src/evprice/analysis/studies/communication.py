@@ -110,13 +110,19 @@ def _signal_table(rows: list[dict[str, Any]], arms: list[tuple[str, str, dict[st
     return markdown_table(header, table)
 
 
+def _no_talk(label: str) -> str:
+    """The label of the no-talk arm on the same market as arm ``label``."""
+    name = next(n for n, _ in PROTOCOL_ARMS if label.endswith(f" {n}"))
+    return label.removesuffix(name) + PROTOCOL_ARMS[0][0]
+
+
 def _welfare_table(rows: list[dict[str, Any]], arms: list[tuple[str, str, dict[str, Any]]]) -> str:
     """Per arm: profit per station, the market's consumer surplus and welfare per episode, and
     the welfare minus its market's no-talk arm's (Welch 95% interval over seeds)."""
     table = []
     for label, _, overrides in arms:
         welfare = _seed_means(rows, label, "social_welfare")
-        base = _seed_means(rows, label.removesuffix(_arm_name(overrides)) + "no talk", "social_welfare")
+        base = _seed_means(rows, _no_talk(label), "social_welfare")
         gain = "-"
         if overrides.get("protocol") is not None and welfare and base:
             d, ci = diff_ci(welfare, base)
@@ -138,14 +144,6 @@ def _welfare_table(rows: list[dict[str, Any]], arms: list[tuple[str, str, dict[s
         "welfare − no talk",
     ]
     return markdown_table(header, table)
-
-
-def _arm_name(overrides: dict[str, Any]) -> str:
-    """The protocol arm's name in :data:`PROTOCOL_ARMS` whose overrides ``overrides`` holds."""
-    for name, protocol in PROTOCOL_ARMS:
-        if {**overrides, **protocol} == overrides and (protocol or "protocol" not in overrides):
-            return name
-    raise KeyError(f"no arm has the overrides {overrides}")
 
 
 def _signal_figures(rows: list[dict[str, Any]], arms: list[tuple[str, str, dict[str, Any]]], out: Path) -> list:
