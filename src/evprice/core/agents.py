@@ -9,7 +9,8 @@ per field, in that order (:attr:`AgentSpec.action_fields`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 
 STATION_LEVEL = 1
 COORDINATOR_LEVEL = 2
@@ -81,3 +82,14 @@ class AgentSpec:
             raise ValueError(f"agent {self.agent_id!r} cannot be its own subordinate")
         if self.subordinates and self.level == STATION_LEVEL:
             raise ValueError(f"agent {self.agent_id!r}: a level-1 agent cannot have subordinates")
+
+
+def with_action_fields(
+    specs: tuple[AgentSpec, ...], agent_ids: Collection[str], fields: tuple[tuple[str, str], ...]
+) -> tuple[AgentSpec, ...]:
+    """``specs`` with ``fields`` appended to the action of every agent in ``agent_ids`` (a
+    protocol's message columns), the others as they are."""
+    return tuple(
+        replace(s, extra_action_fields=(*s.extra_action_fields, *fields)) if s.agent_id in agent_ids else s
+        for s in specs
+    )

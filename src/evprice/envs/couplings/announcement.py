@@ -19,13 +19,12 @@ period just run, ``deviation`` (B, N) currency/kWh posted minus announced, ``pen
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from evprice.core.actions import scale_action
-from evprice.core.agents import AgentSpec
+from evprice.core.agents import AgentSpec, with_action_fields
 from evprice.core.features import Feature, Field, Visibility
 from evprice.envs.coupling import Coupling, CouplingStep, PeriodInputs, PeriodResult
 from evprice.market.protocol import deviation_penalty
@@ -56,12 +55,7 @@ class PriceAnnouncements(Coupling):
         self._step: dict[str, np.ndarray] = {}
 
     def agents(self, specs: tuple[AgentSpec, ...]) -> tuple[AgentSpec, ...]:
-        stations = set(self.env.config.agent_ids)
-        field = (PRICE_ANNOUNCEMENT, "next_price")
-        return tuple(
-            replace(s, extra_action_fields=(*s.extra_action_fields, field)) if s.agent_id in stations else s
-            for s in specs
-        )
+        return with_action_fields(specs, set(self.env.config.agent_ids), ((PRICE_ANNOUNCEMENT, "next_price"),))
 
     def features(self) -> tuple[Feature, ...]:
         p, unit = self.env.params, f"{self.env.config.currency}/kWh"

@@ -14,12 +14,11 @@ nothing: they change no price, no reward and no cost.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from evprice.core.agents import AgentSpec
+from evprice.core.agents import AgentSpec, with_action_fields
 from evprice.core.features import Feature, Field, Visibility
 from evprice.envs.coupling import Coupling, CouplingStep, PeriodInputs, PeriodResult
 from evprice.market.protocol import quantise_message
@@ -55,11 +54,7 @@ class CheapTalk(Coupling):
 
     def agents(self, specs: tuple[AgentSpec, ...]) -> tuple[AgentSpec, ...]:
         fields = tuple((STATION_MESSAGE, f"m{k}") for k in range(self.message_dim))
-        stations = set(self.env.config.agent_ids)
-        return tuple(
-            replace(s, extra_action_fields=(*s.extra_action_fields, *fields)) if s.agent_id in stations else s
-            for s in specs
-        )
+        return with_action_fields(specs, set(self.env.config.agent_ids), fields)
 
     def features(self) -> tuple[Feature, ...]:
         return tuple(message_feature(a, self.message_dim, self.n_symbols) for a in self.env.config.agent_ids)
